@@ -1,0 +1,102 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL from TMS_TEST_DATABASE_URL),
+emptied after every test, an app wired to it with a settable clock, and API keys per role."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+
+from tms.app import create_app
+from tms.bootstrap import Container
+from tms.persistence.db import make_engine
+from tms.persistence.migrate import upgrade
+from tms.persistence.tables import Base
+from tms.services.access import create_api_key
+from tms.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Clock:
+    """A clock the test sets: `clock.now = datetime(...)`."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TMS_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    engine = make_engine(url)
+    with engine.begin() as connection:  # start from an empty schema whatever an earlier run left
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture()
+def container(engine: Engine, database_url: str, clock: Clock) -> Iterator[Container]:
+    settings = load_settings({"database_url": database_url})
+    yield Container(settings=settings, engine=engine, clock=clock)
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture()
+def app(container: Container) -> Flask:
+    app = create_app(container=container)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _key(container: Container, role: str) -> dict[str, str]:
+    _, secret = create_api_key(container.uow(), name=f"test {role}", role=role, now=container.now())
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture()
+def manager(container: Container) -> dict[str, str]:
+    """Headers of a manager's key."""
+    return _key(container, "manager")
+
+
+@pytest.fixture()
+def checkout(container: Container) -> dict[str, str]:
+    return _key(container, "checkout")
+
+
+@pytest.fixture()
+def admin(container: Container) -> dict[str, str]:
+    return _key(container, "admin")

@@ -1,0 +1,96 @@
+"""Bearer API keys with roles. Keys are looked up by hash, with a short in-process cache so
+the checkout's quote path does not read the database on every call."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+
+from tms.api.errors import ApiError
+from tms.domain.access import ApiKey, Role, hash_secret
+from tms.services.access import authenticate
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "An API key: `Authorization: Bearer tms_...`"}
+
+
+class KeyCache:
+    """Remembers who a key is for `ttl_s` seconds: a revoked key stops working within that time."""
+
+    def __init__(self, ttl_s: float = 5.0) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, ApiKey | None]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, secret: str, load: Callable[[str], ApiKey | None]) -> ApiKey | None:
+        digest = hash_secret(secret)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(digest)
+        if hit is not None and now - hit[0] < self.ttl_s:
+            return hit[1]
+        key = load(secret)
+        with self._lock:
+            if len(self._entries) > 10_000:  # bounded: unknown keys must not grow memory forever
+                self._entries.clear()
+            self._entries[digest] = (now, key)
+        return key
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def current_key() -> ApiKey:
+    key: ApiKey = g.api_key
+    return key
+
+
+def _authenticated_key() -> ApiKey:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiError(401, "unauthenticated", "send an API key as 'Authorization: Bearer <key>'")
+    container = current_app.extensions["tms"]
+    cache: KeyCache = current_app.extensions["tms_key_cache"]
+    key = cache.lookup(secret.strip(), lambda s: authenticate(container.uow(), s))
+    if key is None:
+        raise ApiError(401, "unauthenticated", "the API key is unknown or revoked")
+    return key
+
+
+def requires(role: Role) -> Callable[[F], F]:
+    """Let the view run only for a key whose role implies `role` (401 without a key, 403 otherwise)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = _authenticated_key()
+            if not key.may_act_as(role):
+                raise ApiError(403, "forbidden", f"this key's role ({key.role.value}) may not do this; needs {role.value}")
+            g.api_key = key
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def protected(blp: Any, role: Role) -> Callable[[F], F]:
+    """`requires(role)` plus its OpenAPI documentation (bearer security, 401 and 403 answers)."""
+
+    def decorate(view: F) -> F:
+        documented = blp.doc(security=[{"bearerAuth": []}])(view)
+        documented = blp.alt_response(401, schema="Error", description="No valid API key")(documented)
+        documented = blp.alt_response(403, schema="Error", description=f"The key's role is not {role.value}")(
+            documented
+        )
+        return requires(role)(documented)
+
+    return decorate

@@ -1,0 +1,236 @@
+"""Carriers and rate cards: upload, check, list, show, compare, activate, retire, fuel updates."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app, request, send_file
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+
+from carriers.compare import summarise_changes
+from carriers.template import template_workbook
+from carriers.writers import write_xlsx
+from tms.api.auth import current_key, protected
+from tms.api.schemas import (
+    CarrierSchema,
+    ChangeSchema,
+    CheckResultSchema,
+    CompareQuerySchema,
+    ComparisonSchema,
+    FuelSurchargeOutSchema,
+    FuelSurchargeSchema,
+    InForceQuerySchema,
+    RateCardDetailSchema,
+    RateCardListQuerySchema,
+    RateCardSummarySchema,
+    UploadQuerySchema,
+    UploadResultSchema,
+)
+from tms.bootstrap import Container
+from tms.domain.access import Role
+from tms.services import rate_cards as cards
+from tms.services.uploads import ParsedUpload, UploadedFile, parse_files, parse_json_body
+
+URL_PREFIX = ""
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+blp = Blueprint("rate_cards", __name__, description="Carriers and their rate cards")
+
+
+def _container() -> Container:
+    container: Container = current_app.extensions["tms"]
+    return container
+
+
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"type": "object", "description": "The rate card JSON format"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary", "description": "A workbook (.xlsx) or .json"},
+                    **{
+                        table: {"type": "string", "format": "binary", "description": f"CSV table '{table}'"}
+                        for table in ("card", "services", "zones", "transit", "prices", "surcharges", "tiers")
+                    },
+                },
+            }
+        },
+    },
+}
+
+
+def _read_upload() -> ParsedUpload:
+    if request.mimetype == "multipart/form-data":
+        files = [
+            UploadedFile(field=field, filename=storage.filename or field, data=storage.read())
+            for field, storage in request.files.items(multi=False)
+        ]
+        limit = _container().settings.uploads_max_uncompressed_mb * 1024 * 1024
+        return parse_files(files, max_uncompressed_bytes=limit)
+    return parse_json_body(request.get_data(cache=False))
+
+
+@blp.route("/rate-cards", methods=["POST"])
+@protected(blp, Role.MANAGER)
+@blp.arguments(UploadQuerySchema, location="query", as_kwargs=True)
+@blp.doc(requestBody=UPLOAD_BODY)
+@blp.response(201, UploadResultSchema, description="Stored (200 with created=false if stored before)")
+@blp.alt_response(200, schema=CheckResultSchema, description="dry_run: the card is valid, nothing stored")
+@blp.alt_response(422, schema="Error", description="The card was refused; every problem is listed")
+def upload_rate_card(activate: bool, dry_run: bool) -> Any:
+    """Upload a rate card (workbook, CSV tables or JSON); all-or-nothing."""
+    parsed = _read_upload()
+    card = parsed.card
+    if dry_run:
+        return CheckResultSchema().dump(
+            {
+                "valid": True,
+                "carrier": card.carrier_code,
+                "valid_from": card.valid_from,
+                "services": [s.code for s in card.services],
+                "zones": [z.code for z in card.zones],
+                "price_cells": sum(len(g.brackets) for g in card.prices),
+            }
+        ), 200
+    container = _container()
+    outcome = cards.store_rate_card(
+        container.uow(),
+        card,
+        source_format=parsed.source_format,
+        source_name=parsed.source_name,
+        uploaded_by=current_key().name,
+        activate=activate,
+        now=container.now(),
+    )
+    return {"created": outcome.created, "rate_card": outcome.record}, 201 if outcome.created else 200
+
+
+@blp.route("/rate-cards", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.arguments(RateCardListQuerySchema, location="query")
+@blp.response(200, RateCardSummarySchema(many=True))
+def list_rate_cards(query: dict[str, Any]) -> Any:
+    """Every stored version, newest first per carrier."""
+    return cards.list_rate_cards(_container().uow(), carrier_code=query.get("carrier"), status=query.get("status"))
+
+
+@blp.route("/rate-cards/in-force", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.arguments(InForceQuerySchema, location="query")
+@blp.response(200, RateCardDetailSchema)
+def rate_card_in_force(query: dict[str, Any]) -> Any:
+    """The card that prices a carrier's parcels on a date (today by default)."""
+    container = _container()
+    on: date = query.get("on") or container.now().date()
+    return cards.rate_card_in_force(container.uow(), query["carrier"], on)
+
+
+@blp.route("/rate-cards/template.xlsx", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, description="The template workbook, filled with an example card")
+def download_template() -> ResponseReturnValue:
+    """A workbook to fill in: every sheet and column the upload reads, with an example card."""
+    from io import BytesIO
+
+    return send_file(
+        BytesIO(template_workbook()), mimetype=XLSX, as_attachment=True, download_name="rate-card-template.xlsx"
+    )
+
+
+@blp.route("/rate-cards/<int:card_id>", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, RateCardDetailSchema)
+def show_rate_card(card_id: int) -> Any:
+    """One stored version with its full content."""
+    return cards.get_rate_card(_container().uow(), card_id)
+
+
+@blp.route("/rate-cards/<int:card_id>/workbook", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, description="The card as a workbook in the upload format")
+def download_workbook(card_id: int) -> ResponseReturnValue:
+    """Download a stored card as a workbook, to edit and upload as the next version."""
+    from io import BytesIO
+
+    record = cards.get_rate_card(_container().uow(), card_id)
+    data = write_xlsx(cards.load_card(record))
+    name = f"{record.carrier_code}-v{record.version}.xlsx"
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
+
+
+@blp.route("/rate-cards/<int:card_id>/compare", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.arguments(CompareQuerySchema, location="query")
+@blp.response(200, ComparisonSchema)
+def compare_rate_card(query: dict[str, Any], card_id: int) -> Any:
+    """What this card changes: per service, zone and bracket, against the card in force or `against`."""
+    container = _container()
+    result = cards.compare_rate_card(
+        container.uow(), card_id, against_id=query.get("against"), today=container.now().date()
+    )
+    return {
+        "card": result.card,
+        "against": result.against,
+        "summary": summarise_changes(result.changes),
+        "changes": ChangeSchema(many=True).dump(result.changes),
+    }
+
+
+@blp.route("/rate-cards/<int:card_id>/activate", methods=["POST"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, RateCardSummarySchema)
+@blp.alt_response(409, schema="Error", description="The card is not a draft")
+def activate_rate_card(card_id: int) -> Any:
+    """Use a draft for pricing from its valid_from date."""
+    container = _container()
+    return cards.activate_rate_card(container.uow(), card_id, container.now())
+
+
+@blp.route("/rate-cards/<int:card_id>/retire", methods=["POST"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, RateCardSummarySchema)
+@blp.alt_response(409, schema="Error", description="The card is already retired")
+def retire_rate_card(card_id: int) -> Any:
+    """Stop using a card; it stays stored for history."""
+    container = _container()
+    return cards.retire_rate_card(container.uow(), card_id, container.now())
+
+
+@blp.route("/carriers", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, CarrierSchema(many=True))
+def list_carriers() -> Any:
+    """Carriers with at least one stored card."""
+    return cards.list_carriers(_container().uow())
+
+
+@blp.route("/carriers/<string:code>/fuel-surcharge", methods=["PUT"])
+@protected(blp, Role.MANAGER)
+@blp.arguments(FuelSurchargeSchema)
+@blp.response(200, FuelSurchargeOutSchema)
+def set_fuel_surcharge(body: dict[str, Any], code: str) -> Any:
+    """Set the carrier's fuel percentage from a date (carriers publish it monthly)."""
+    container = _container()
+    percent: Decimal = body["percent"]
+    fuel = cards.set_fuel_surcharge(
+        container.uow(), code, percent_bp=int(percent * 100), valid_from=body["valid_from"], now=container.now()
+    )
+    return {"carrier": code, "percent": fuel.percent_bp / 100, "valid_from": fuel.valid_from, "set_at": fuel.set_at}
+
+
+@blp.route("/carriers/<string:code>/fuel-surcharge", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, FuelSurchargeOutSchema(many=True))
+def list_fuel_surcharges(code: str) -> Any:
+    """Every fuel percentage set for the carrier, oldest first."""
+    updates = cards.list_fuel_surcharges(_container().uow(), code)
+    return [
+        {"carrier": code, "percent": u.percent_bp / 100, "valid_from": u.valid_from, "set_at": u.set_at}
+        for u in updates
+    ]

@@ -1,0 +1,63 @@
+"""The Flask application factory: `create_app(overrides)` builds everything, nothing happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from flask_smorest import Api
+
+from tms.api.auth import BEARER_SCHEME, KeyCache
+from tms.api.errors import register_error_handlers
+from tms.bootstrap import Container, build_container
+from tms.persistence.db import database_is_reachable
+from tms.settings import load_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, container: Container | None = None) -> Flask:
+    settings = container.settings if container else load_settings(overrides)
+    app = Flask(__name__)
+    app.config.update(
+        API_TITLE="mini TMS",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        MAX_CONTENT_LENGTH=settings.uploads_max_mb * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    container = container or build_container(settings)
+    app.extensions["tms"] = container
+    app.extensions["tms_key_cache"] = KeyCache()
+
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {"description": "Carrier rate cards, checkout quotes and shipment planning."},
+        },
+    )
+    api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
+    _register_blueprints(api)
+    register_error_handlers(app)
+
+    @app.get("/healthz")
+    def healthz() -> ResponseReturnValue:
+        """200 when the database answers, 503 otherwise (for load balancers and probes)."""
+        if database_is_reachable(container.engine):
+            return jsonify(status="ok", database="ok")
+        return jsonify(status="unavailable", database="unreachable"), 503
+
+    return app
+
+
+def _register_blueprints(api: Api) -> None:
+    from tms.api import keys, rate_cards
+
+    for module in (rate_cards, keys):
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL_PREFIX)

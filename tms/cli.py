@@ -1,0 +1,139 @@
+"""The `tms` command: database migrations, API keys, demo data, serving."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from tms.bootstrap import Container, build_container
+from tms.settings import load_settings
+
+
+def _container() -> Container:
+    return build_container(load_settings())
+
+
+@click.group()
+def main() -> None:
+    """mini TMS: carrier rate cards, checkout quotes, shipment planning."""
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the latest schema (or REVISION)."""
+    from tms.persistence.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}: {_redacted(settings.database_url)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's schema revision."""
+    from tms.persistence.migrate import current
+
+    click.echo(current(load_settings().database_url) or "empty")
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--role", required=True, type=click.Choice(["checkout", "manager", "admin"]))
+@click.option("--name", required=True, help="Who or what uses the key, e.g. 'shop checkout'")
+def keys_create(role: str, name: str) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+    from tms.services.access import create_api_key
+
+    container = _container()
+    key, secret = create_api_key(container.uow(), name=name, role=role, now=container.now())
+    click.echo(f"created key {key.id} ({key.role.value}, {key.name!r}); keep it now, it is not shown again:")
+    click.echo(secret)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    from tms.services.access import list_api_keys
+
+    for key in list_api_keys(_container().uow()):
+        state = "revoked" if key.revoked_at else "live"
+        click.echo(f"{key.id}\t{key.role.value}\t{key.display_prefix}...\t{state}\t{key.name}")
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=int)
+def keys_revoke(key_id: int) -> None:
+    """Revoke a key."""
+    from tms.services.access import revoke_api_key
+
+    container = _container()
+    revoke_api_key(container.uow(), key_id, container.now())
+    click.echo(f"revoked key {key_id}")
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("load")
+@click.option("--keys-file", default="var/demo-keys.txt", show_default=True)
+def demo_load(keys_file: str) -> None:
+    """Load the demo carriers' rate cards (idempotent); on an empty key table, create demo keys."""
+    from tms.services.demo import load_demo
+
+    container = _container()
+    settings = container.settings
+    report = load_demo(container.uow, settings.path(settings.demo_rate_cards_dir), container.now())
+    for line in report.lines:
+        click.echo(line)
+    if report.keys:
+        path = container.settings.path(keys_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{role}\t{secret}\n" for role, secret in report.keys))
+        path.chmod(0o600)
+        click.echo(f"demo API keys (also in {keys_file}, readable by you only):")
+        for role, secret in report.keys:
+            click.echo(f"  {role:9} {secret}")
+
+
+@main.command("serve")
+@click.option("--bind", default=None, help="host:port (default from settings)")
+@click.option("--workers", type=int, default=None)
+def serve(bind: str | None, workers: int | None) -> None:
+    """Serve the API with gunicorn."""
+    settings = load_settings()
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    args = [
+        gunicorn,
+        "--bind", bind or settings.server_bind,
+        "--workers", str(workers or settings.server_workers),
+        "--threads", str(settings.server_threads),
+        "--access-logfile", "-",
+        "tms.app:create_app()",
+    ]
+    os.execv(gunicorn, args)
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password, for printing."""
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"

@@ -1,0 +1,69 @@
+"""The domain's error hierarchy. One API handler maps these to HTTP responses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, and exactly where it is.
+
+    `field` is a dotted path into a JSON document or form (``services[0].mode``);
+    `sheet`/`row`/`column` locate a cell in a workbook sheet or a CSV file.
+    """
+
+    message: str
+    field: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def where(self) -> str:
+        parts = []
+        if self.sheet is not None:
+            parts.append(f"sheet {self.sheet!r}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        if self.field is not None:
+            parts.append(f"field {self.field!r}")
+        return ", ".join(parts) or "input"
+
+    def __str__(self) -> str:
+        return f"{self.where()}: {self.message}"
+
+
+class DomainError(Exception):
+    """Base of every error the business rules raise on purpose."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    """The input breaks a rule; nothing was changed. Carries every problem found."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request is valid but clashes with the current state (e.g. retiring twice)."""
+
+    code = "conflict"

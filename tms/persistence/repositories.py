@@ -1,0 +1,220 @@
+"""Repositories: the store's vocabulary over SQL. They return domain records, never rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tms.domain.access import ApiKey, Role
+from tms.domain.carriers import Carrier
+from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.persistence.tables import ApiKeyRow, CarrierRow, FuelSurchargeRow, RateCardRow
+
+
+def _card(row: RateCardRow) -> RateCardRecord:
+    return RateCardRecord(
+        id=row.id,
+        carrier_code=row.carrier.code,
+        version=row.version,
+        valid_from=row.valid_from,
+        currency=row.currency,
+        status=CardStatus(row.status),
+        checksum=row.checksum,
+        source_format=row.source_format,
+        source_name=row.source_name,
+        uploaded_at=row.uploaded_at,
+        uploaded_by=row.uploaded_by,
+        activated_at=row.activated_at,
+        retired_at=row.retired_at,
+        document=row.document,
+    )
+
+
+class CarrierRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, code: str) -> Carrier | None:
+        row = self.session.scalar(select(CarrierRow).where(CarrierRow.code == code))
+        return None if row is None else Carrier(code=row.code, name=row.name, created_at=row.created_at)
+
+    def list(self) -> list[Carrier]:
+        rows = self.session.scalars(select(CarrierRow).order_by(CarrierRow.code))
+        return [Carrier(code=r.code, name=r.name, created_at=r.created_at) for r in rows]
+
+    def ensure(self, code: str, name: str, now: datetime) -> None:
+        """Create the carrier if new; a newer card's name renames it."""
+        row = self.session.scalar(select(CarrierRow).where(CarrierRow.code == code))
+        if row is None:
+            self.session.add(CarrierRow(code=code, name=name, created_at=now))
+            self.session.flush()
+        elif row.name != name:
+            row.name = name
+
+    def id_of(self, code: str, *, lock: bool = False) -> int:
+        query = select(CarrierRow.id).where(CarrierRow.code == code)
+        if lock:
+            query = query.with_for_update()
+        carrier_id = self.session.scalar(query)
+        if carrier_id is None:
+            raise LookupError(code)
+        return carrier_id
+
+
+class RateCardRepository:
+    def __init__(self, session: Session, carriers: CarrierRepository) -> None:
+        self.session = session
+        self.carriers = carriers
+
+    def add(
+        self,
+        *,
+        carrier_code: str,
+        valid_from: date,
+        currency: str,
+        status: CardStatus,
+        checksum: str,
+        source_format: str,
+        source_name: str,
+        uploaded_at: datetime,
+        uploaded_by: str,
+        document: dict[str, Any],
+    ) -> RateCardRecord:
+        """Store a new version (the carrier's highest + 1); the carrier row is locked meanwhile."""
+        carrier_id = self.carriers.id_of(carrier_code, lock=True)
+        latest = self.session.scalar(
+            select(func.max(RateCardRow.version)).where(RateCardRow.carrier_id == carrier_id)
+        )
+        row = RateCardRow(
+            carrier_id=carrier_id,
+            version=(latest or 0) + 1,
+            valid_from=valid_from,
+            currency=currency,
+            status=status.value,
+            checksum=checksum,
+            source_format=source_format,
+            source_name=source_name,
+            uploaded_at=uploaded_at,
+            uploaded_by=uploaded_by,
+            activated_at=uploaded_at if status is CardStatus.ACTIVE else None,
+            retired_at=None,
+            document=document,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _card(row)
+
+    def get(self, card_id: int) -> RateCardRecord | None:
+        row = self.session.get(RateCardRow, card_id)
+        return None if row is None else _card(row)
+
+    def list(
+        self, *, carrier_code: str | None = None, statuses: Sequence[CardStatus] = ()
+    ) -> list[RateCardRecord]:
+        query = select(RateCardRow).join(RateCardRow.carrier)
+        if carrier_code is not None:
+            query = query.where(CarrierRow.code == carrier_code)
+        if statuses:
+            query = query.where(RateCardRow.status.in_([s.value for s in statuses]))
+        query = query.order_by(CarrierRow.code, RateCardRow.version.desc())
+        return [_card(row) for row in self.session.scalars(query)]
+
+    def find_by_checksum(self, carrier_code: str, checksum: str) -> RateCardRecord | None:
+        query = (
+            select(RateCardRow)
+            .join(RateCardRow.carrier)
+            .where(CarrierRow.code == carrier_code, RateCardRow.checksum == checksum)
+            .order_by(RateCardRow.version.desc())
+        )
+        row = self.session.scalars(query).first()
+        return None if row is None else _card(row)
+
+    def set_status(self, card_id: int, status: CardStatus, at: datetime) -> RateCardRecord:
+        row = self.session.get_one(RateCardRow, card_id)
+        row.status = status.value
+        if status is CardStatus.ACTIVE:
+            row.activated_at = at
+        elif status is CardStatus.RETIRED:
+            row.retired_at = at
+        self.session.flush()
+        return _card(row)
+
+
+class FuelSurchargeRepository:
+    def __init__(self, session: Session, carriers: CarrierRepository) -> None:
+        self.session = session
+        self.carriers = carriers
+
+    def set(self, carrier_code: str, valid_from: date, percent_bp: int, at: datetime) -> FuelSurcharge:
+        """Set the percentage from a date; setting the same date again replaces it."""
+        carrier_id = self.carriers.id_of(carrier_code)
+        row = self.session.scalar(
+            select(FuelSurchargeRow).where(
+                FuelSurchargeRow.carrier_id == carrier_id, FuelSurchargeRow.valid_from == valid_from
+            )
+        )
+        if row is None:
+            row = FuelSurchargeRow(carrier_id=carrier_id, valid_from=valid_from, percent_bp=percent_bp, set_at=at)
+            self.session.add(row)
+        else:
+            row.percent_bp, row.set_at = percent_bp, at
+        self.session.flush()
+        return FuelSurcharge(carrier_code, row.valid_from, row.percent_bp, row.set_at)
+
+    def list(self, carrier_code: str | None = None) -> list[FuelSurcharge]:
+        query = select(FuelSurchargeRow, CarrierRow.code).join(
+            CarrierRow, CarrierRow.id == FuelSurchargeRow.carrier_id
+        )
+        if carrier_code is not None:
+            query = query.where(CarrierRow.code == carrier_code)
+        query = query.order_by(CarrierRow.code, FuelSurchargeRow.valid_from)
+        return [
+            FuelSurcharge(code, row.valid_from, row.percent_bp, row.set_at)
+            for row, code in self.session.execute(query)
+        ]
+
+
+def _key(row: ApiKeyRow) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        key_hash=row.key_hash,
+        display_prefix=row.display_prefix,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class ApiKeyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, *, name: str, role: Role, key_hash: str, display_prefix: str, created_at: datetime) -> ApiKey:
+        row = ApiKeyRow(
+            name=name, role=role.value, key_hash=key_hash, display_prefix=display_prefix, created_at=created_at
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _key(row)
+
+    def by_hash(self, key_hash: str) -> ApiKey | None:
+        row = self.session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash))
+        return None if row is None else _key(row)
+
+    def get(self, key_id: int) -> ApiKey | None:
+        row = self.session.get(ApiKeyRow, key_id)
+        return None if row is None else _key(row)
+
+    def list(self) -> list[ApiKey]:
+        return [_key(r) for r in self.session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.id))]
+
+    def revoke(self, key_id: int, at: datetime) -> ApiKey:
+        row = self.session.get_one(ApiKeyRow, key_id)
+        row.revoked_at = at
+        self.session.flush()
+        return _key(row)

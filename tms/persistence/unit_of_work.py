@@ -1,0 +1,39 @@
+"""The SQL unit of work: one session, one transaction per `with` block."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tms.persistence.repositories import (
+    ApiKeyRepository,
+    CarrierRepository,
+    FuelSurchargeRepository,
+    RateCardRepository,
+)
+
+
+class SqlUnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = self._session_factory()
+        self.carriers = CarrierRepository(self.session)
+        self.rate_cards = RateCardRepository(self.session, self.carriers)
+        self.fuel = FuelSurchargeRepository(self.session, self.carriers)
+        self.api_keys = ApiKeyRepository(self.session)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

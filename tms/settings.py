@@ -1,0 +1,89 @@
+"""Settings: `config/default.toml`, then an optional file named by TMS_CONFIG,
+then environment variables (`TMS_DATABASE_URL`, `TMS_UPLOADS_MAX_MB`, ...)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FILE = PROJECT_ROOT / "config" / "default.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    timezone: str = "Europe/Paris"
+    server_bind: str = "127.0.0.1:8000"
+    server_workers: int = 2
+    server_threads: int = 4
+    uploads_max_mb: int = 10
+    uploads_max_uncompressed_mb: int = 50
+    demo_rate_cards_dir: str = "config/demo"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def path(self, relative: str) -> Path:
+        """A path from the settings, relative to the project root unless absolute."""
+        p = Path(relative)
+        return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}_"))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _cast(text: str, default: Any, variable: str) -> Any:
+    """Give an environment value the type of the default it replaces."""
+    try:
+        if isinstance(default, bool):
+            if text.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+                raise ValueError(text)
+            return text.lower() in {"1", "true", "yes"}
+        if isinstance(default, int | float):
+            return type(default)(text)
+    except ValueError:
+        raise ValueError(f"{variable}={text!r} is not a valid {type(default).__name__}") from None
+    return text
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    environ = os.environ if environ is None else environ
+    values = _flatten(tomllib.loads(DEFAULT_FILE.read_text()))
+    extra_file = environ.get("TMS_CONFIG")
+    if extra_file:
+        values.update(_flatten(tomllib.loads(Path(extra_file).read_text())))
+    known = {f for f in Settings.__dataclass_fields__ if f != "extra"}
+    for name in list(values):
+        env_value = environ.get(f"TMS_{name.upper()}")
+        if env_value is not None:
+            values[name] = _cast(env_value, values[name], f"TMS_{name.upper()}")
+    values.update(overrides or {})
+    extra = {k: v for k, v in values.items() if k not in known}
+    settings = Settings(**{k: v for k, v in values.items() if k in known}, extra=extra)
+    return _resolve_sqlite_path(settings)
+
+
+def _resolve_sqlite_path(settings: Settings) -> Settings:
+    """A relative SQLite path is relative to the project root, whatever the working directory."""
+    prefix = "sqlite:///"
+    url = settings.database_url
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        path = PROJECT_ROOT / url[len(prefix):]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        from dataclasses import replace
+
+        return replace(settings, database_url=f"{prefix}{path}")
+    return settings
