@@ -94,17 +94,17 @@ class ZoneEntry:
             width = len(rng.low)
             if len(prefix.prefix) > width:
                 return False
+            # Normalised postcodes are upper-case alphanumerics: "0" sorts first, "Z" last.
             lo = prefix.prefix.ljust(width, "0")
-            hi = prefix.prefix.ljust(width, "9")
+            hi = prefix.prefix.ljust(width, "Z")
             return lo <= rng.high and rng.low <= hi
         return False
 
     def specificity(self) -> tuple[int, int]:
         """Higher is more specific: ranges narrower than prefixes, longer prefixes than shorter."""
         if self.kind == "range":
-            if self.low.isdigit() and self.high.isdigit():
-                return (2, -(int(self.high) - int(self.low)))
-            return (2, 0)
+            # Base 36 keeps the order of upper-case alphanumeric postcodes, so a nested range is narrower.
+            return (2, -(int(self.high, 36) - int(self.low, 36)))
         if self.kind == "prefix":
             return (1, len(self.prefix))
         return (0, 0)
@@ -290,15 +290,16 @@ class ZoneIndex:
     def zone_for(self, country: str, postcode: str) -> str | None:
         """Zone code for the destination, or None when no zone covers it."""
         code = normalise_postcode(postcode)
+        country = country.upper()
         for entry, zone in self._ranges.get(country, ()):
             if entry.matches(country, code):
                 return zone
         prefixes = self._prefixes.get(country)
         if prefixes:
             for n in range(min(len(code), self._longest_prefix[country]), 0, -1):
-                zone = prefixes.get(code[:n])
-                if zone is not None:
-                    return zone
+                found = prefixes.get(code[:n])
+                if found is not None:
+                    return found
         return self._whole.get(country)
 
 

@@ -63,7 +63,9 @@ def clock() -> Clock:
 @pytest.fixture()
 def container(engine: Engine, database_url: str, clock: Clock) -> Iterator[Container]:
     settings = load_settings({"database_url": database_url})
-    yield Container(settings=settings, engine=engine, clock=clock)
+    container = Container(settings=settings, engine=engine, clock=clock)
+    yield container
+    container.quote_book.stop()
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())

@@ -120,10 +120,14 @@ def serve(bind: str | None, workers: int | None) -> None:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     args = [
         gunicorn,
-        "--bind", bind or settings.server_bind,
-        "--workers", str(workers or settings.server_workers),
-        "--threads", str(settings.server_threads),
-        "--access-logfile", "-",
+        "--bind",
+        bind or settings.server_bind,
+        "--workers",
+        str(workers or settings.server_workers),
+        "--threads",
+        str(settings.server_threads),
+        "--access-logfile",
+        "-",
         "tms.app:create_app()",
     ]
     os.execv(gunicorn, args)

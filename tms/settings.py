@@ -24,6 +24,8 @@ class Settings:
     uploads_max_mb: int = 10
     uploads_max_uncompressed_mb: int = 50
     demo_rate_cards_dir: str = "config/demo"
+    warehouses_file: str = "config/warehouses.toml"
+    shopify_app_secret: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def path(self, relative: str) -> Path:
@@ -57,9 +59,7 @@ def _cast(text: str, default: Any, variable: str) -> Any:
     return text
 
 
-def load_settings(
-    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     values = _flatten(tomllib.loads(DEFAULT_FILE.read_text()))
     extra_file = environ.get("TMS_CONFIG")
@@ -81,7 +81,7 @@ def _resolve_sqlite_path(settings: Settings) -> Settings:
     prefix = "sqlite:///"
     url = settings.database_url
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
-        path = PROJECT_ROOT / url[len(prefix):]
+        path = PROJECT_ROOT / url[len(prefix) :]
         path.parent.mkdir(parents=True, exist_ok=True)
         from dataclasses import replace
 

@@ -86,9 +86,9 @@ def test_a_new_card_never_overwrites_the_old_one_and_the_newest_active_is_in_for
     assert in_force("2026-05-31") == 1
     assert in_force("2026-06-01") == 2
     assert client.get(f"{CARDS}/in-force?carrier={carrier}&on=2025-12-31", headers=manager).status_code == 404
-    assert client.get(f"{CARDS}/{v1['id']}", headers=manager).get_json()["document"]["valid_from"] == EXAMPLE[
-        "valid_from"
-    ]
+    assert (
+        client.get(f"{CARDS}/{v1['id']}", headers=manager).get_json()["document"]["valid_from"] == EXAMPLE["valid_from"]
+    )
 
 
 def test_comparing_a_draft_with_the_card_in_force_lists_the_price_change(client, manager) -> None:
@@ -148,7 +148,8 @@ def test_a_workbook_upload_gives_the_same_card_as_its_json(client, manager) -> N
 
 def test_a_csv_upload_gives_the_same_card_as_its_json(client, manager) -> None:
     tables = write_csv_files(read_json(EXAMPLE))
-    response = upload_files(client, manager, {name: (data, f"{name}.csv") for name, data in tables.items()})
+    files = {name.removesuffix(".csv"): (data, name) for name, data in tables.items()}
+    response = upload_files(client, manager, files)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["rate_card"]["source_format"] == "csv"
     assert upload_json(client, manager, an_example_card()).get_json()["created"] is False
@@ -215,10 +216,20 @@ def test_a_bad_upload_is_422_naming_where_and_changes_nothing(case, client, mana
 def test_an_upload_past_the_size_limit_is_422_and_changes_nothing(client, manager, engine, app) -> None:
     limit = app.config["MAX_CONTENT_LENGTH"]
     before = row_counts(engine)
-    response = upload_files(client, manager, {"file": (b"0" * (limit + 1), "huge.xlsx")})
+    # The multipart body is built by hand: the test client would spool it to a temporary file.
+    head = b'--B\r\nContent-Disposition: form-data; name="file"; filename="huge.xlsx"\r\n\r\n'
+    body = head + b"0" * limit + b"\r\n--B--\r\n"
+    response = client.post(CARDS, data=body, headers=manager, content_type="multipart/form-data; boundary=B")
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "file"
     assert row_counts(engine) == before
+
+
+def test_a_json_body_past_the_size_limit_is_422_naming_the_body(client, manager, app) -> None:
+    body = b'{"notes": "' + b"x" * app.config["MAX_CONTENT_LENGTH"] + b'"}'
+    response = client.post(CARDS, data=body, headers=manager, content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "body"
 
 
 def test_a_workbook_with_a_bad_cell_is_refused_naming_its_sheet_row_and_column(client, manager, engine) -> None:
@@ -243,7 +254,8 @@ def test_the_fuel_surcharge_is_set_from_a_date_without_a_new_card(client, manage
     card = upload_json(client, manager, an_example_card(), "?activate=true").get_json()["rate_card"]
     carrier = card["carrier"]
     response = client.put(
-        f"/api/v1/carriers/{carrier}/fuel-surcharge", json={"percent": 12.75, "valid_from": "2026-04-01"},
+        f"/api/v1/carriers/{carrier}/fuel-surcharge",
+        json={"percent": 12.75, "valid_from": "2026-04-01"},
         headers=manager,
     )
     assert response.status_code == 200, response.get_json()
@@ -257,7 +269,8 @@ def test_a_fuel_surcharge_out_of_range_or_for_an_unknown_carrier_is_refused(clie
     upload_json(client, manager, an_example_card())
     carrier = EXAMPLE["carrier"]["code"]
     bad = client.put(
-        f"/api/v1/carriers/{carrier}/fuel-surcharge", json={"percent": 140, "valid_from": "2026-04-01"},
+        f"/api/v1/carriers/{carrier}/fuel-surcharge",
+        json={"percent": 140, "valid_from": "2026-04-01"},
         headers=manager,
     )
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "percent"

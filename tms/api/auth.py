@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -17,6 +18,14 @@ from tms.services.access import authenticate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+SHOPIFY_KEY = ApiKey(
+    id=0,
+    name="shopify",
+    role=Role.CHECKOUT,
+    key_hash="",
+    display_prefix="",
+    created_at=datetime(2026, 1, 1, tzinfo=UTC),
+)
 BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "An API key: `Authorization: Bearer tms_...`"}
 
 
@@ -65,15 +74,33 @@ def _authenticated_key() -> ApiKey:
     return key
 
 
-def requires(role: Role) -> Callable[[F], F]:
-    """Let the view run only for a key whose role implies `role` (401 without a key, 403 otherwise)."""
+def _shopify_signed() -> ApiKey | None:
+    """A request signed by Shopify with the shop's app secret counts as the checkout (no key is sent)."""
+    signature = request.headers.get("X-Shopify-Hmac-Sha256")
+    secret = current_app.extensions["tms"].settings.shopify_app_secret
+    if not signature or not secret:
+        return None
+    from tms.api.shopify import valid_shopify_signature
+
+    if not valid_shopify_signature(request.get_data(cache=True), signature, secret):
+        raise ApiError(401, "unauthenticated", "the Shopify signature does not match the request")
+    return SHOPIFY_KEY
+
+
+def requires(role: Role, *, shopify: bool = False) -> Callable[[F], F]:
+    """Let the view run only for a key whose role implies `role` (401 without a key, 403 otherwise).
+
+    With `shopify=True`, a request signed by Shopify (X-Shopify-Hmac-Sha256) is let in as a checkout.
+    """
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            key = _authenticated_key()
+            key = (_shopify_signed() if shopify else None) or _authenticated_key()
             if not key.may_act_as(role):
-                raise ApiError(403, "forbidden", f"this key's role ({key.role.value}) may not do this; needs {role.value}")
+                raise ApiError(
+                    403, "forbidden", f"this key's role ({key.role.value}) may not do this; needs {role.value}"
+                )
             g.api_key = key
             return view(*args, **kwargs)
 
@@ -82,7 +109,7 @@ def requires(role: Role) -> Callable[[F], F]:
     return decorate
 
 
-def protected(blp: Any, role: Role) -> Callable[[F], F]:
+def protected(blp: Any, role: Role, *, shopify: bool = False) -> Callable[[F], F]:
     """`requires(role)` plus its OpenAPI documentation (bearer security, 401 and 403 answers)."""
 
     def decorate(view: F) -> F:
@@ -91,6 +118,6 @@ def protected(blp: Any, role: Role) -> Callable[[F], F]:
         documented = blp.alt_response(403, schema="Error", description=f"The key's role is not {role.value}")(
             documented
         )
-        return requires(role)(documented)
+        return requires(role, shopify=shopify)(documented)
 
     return decorate

@@ -1,7 +1,7 @@
 """One JSON error shape for every failure, whoever raised it.
 
-    {"status": 422, "code": "rate_card_rejected", "message": "...",
-     "errors": [{"sheet": "Prices HOME", "row": 4, "column": "FR", "message": "..."}]}
+{"status": 422, "code": "rate_card_rejected", "message": "...",
+ "errors": [{"sheet": "Prices HOME", "row": 4, "column": "FR", "message": "..."}]}
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -77,10 +77,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
-        # An upload past the limit is bad input like any other: 422, naming the file field.
+        # An upload past the limit is bad input like any other: 422, naming the file or the body.
+        field = "file" if request.mimetype == "multipart/form-data" else "body"
         return respond(
-            422, "upload_too_large", f"the upload exceeds {max_mb} MB",
-            [Problem(f"must be at most {max_mb} MB", field="file")],
+            422,
+            "upload_too_large",
+            f"the upload exceeds {max_mb} MB",
+            [Problem(f"must be at most {max_mb} MB", field=field)],
         )
 
     @app.errorhandler(HTTPException)

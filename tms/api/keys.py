@@ -8,6 +8,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from tms.api.auth import protected
+from tms.api.context import services
 from tms.api.schemas import ApiKeyCreatedSchema, ApiKeyCreateSchema, ApiKeySchema
 from tms.domain.access import Role
 from tms.services import access
@@ -23,7 +24,7 @@ blp = Blueprint("keys", __name__, description="API keys and their roles")
 @blp.response(201, ApiKeyCreatedSchema)
 def create_key(body: dict[str, Any]) -> Any:
     """Create a key; its secret is in this answer only (the store keeps a hash)."""
-    container = current_app.extensions["tms"]
+    container = services()
     key, secret = access.create_api_key(
         container.uow(), name=body["name"], role=body["role"].value, now=container.now()
     )
@@ -35,7 +36,7 @@ def create_key(body: dict[str, Any]) -> Any:
 @blp.response(200, ApiKeySchema(many=True))
 def list_keys() -> Any:
     """Every key, live or revoked (never their secrets)."""
-    return access.list_api_keys(current_app.extensions["tms"].uow())
+    return access.list_api_keys(services().uow())
 
 
 @blp.route("/<int:key_id>", methods=["DELETE"])
@@ -43,7 +44,7 @@ def list_keys() -> Any:
 @blp.response(200, ApiKeySchema)
 def revoke_key(key_id: int) -> Any:
     """Revoke a key: it stops working within seconds (each worker caches keys for 5 s)."""
-    container = current_app.extensions["tms"]
+    container = services()
     key = access.revoke_api_key(container.uow(), key_id, container.now())
     current_app.extensions["tms_key_cache"].clear()
     return key

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app, request, send_file
+from flask import jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
-from carriers.compare import summarise_changes
+from carriers.compare import summarize
 from carriers.template import template_workbook
 from carriers.writers import write_xlsx
 from tms.api.auth import current_key, protected
+from tms.api.context import services
 from tms.api.schemas import (
     CarrierSchema,
     ChangeSchema,
@@ -29,7 +31,6 @@ from tms.api.schemas import (
     UploadQuerySchema,
     UploadResultSchema,
 )
-from tms.bootstrap import Container
 from tms.domain.access import Role
 from tms.services import rate_cards as cards
 from tms.services.uploads import ParsedUpload, UploadedFile, parse_files, parse_json_body
@@ -38,11 +39,6 @@ URL_PREFIX = ""
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 blp = Blueprint("rate_cards", __name__, description="Carriers and their rate cards")
-
-
-def _container() -> Container:
-    container: Container = current_app.extensions["tms"]
-    return container
 
 
 UPLOAD_BODY = {
@@ -71,7 +67,7 @@ def _read_upload() -> ParsedUpload:
             UploadedFile(field=field, filename=storage.filename or field, data=storage.read())
             for field, storage in request.files.items(multi=False)
         ]
-        limit = _container().settings.uploads_max_uncompressed_mb * 1024 * 1024
+        limit = services().settings.uploads_max_uncompressed_mb * 1024 * 1024
         return parse_files(files, max_uncompressed_bytes=limit)
     return parse_json_body(request.get_data(cache=False))
 
@@ -88,17 +84,19 @@ def upload_rate_card(activate: bool, dry_run: bool) -> Any:
     parsed = _read_upload()
     card = parsed.card
     if dry_run:
-        return CheckResultSchema().dump(
-            {
-                "valid": True,
-                "carrier": card.carrier_code,
-                "valid_from": card.valid_from,
-                "services": [s.code for s in card.services],
-                "zones": [z.code for z in card.zones],
-                "price_cells": sum(len(g.brackets) for g in card.prices),
-            }
-        ), 200
-    container = _container()
+        return jsonify(
+            CheckResultSchema().dump(
+                {
+                    "valid": True,
+                    "carrier": card.carrier_code,
+                    "valid_from": card.valid_from,
+                    "services": [s.code for s in card.services],
+                    "zones": [z.code for z in card.zones],
+                    "price_cells": sum(len(g.brackets) for g in card.prices),
+                }
+            )
+        )
+    container = services()
     outcome = cards.store_rate_card(
         container.uow(),
         card,
@@ -117,7 +115,7 @@ def upload_rate_card(activate: bool, dry_run: bool) -> Any:
 @blp.response(200, RateCardSummarySchema(many=True))
 def list_rate_cards(query: dict[str, Any]) -> Any:
     """Every stored version, newest first per carrier."""
-    return cards.list_rate_cards(_container().uow(), carrier_code=query.get("carrier"), status=query.get("status"))
+    return cards.list_rate_cards(services().uow(), carrier_code=query.get("carrier"), status=query.get("status"))
 
 
 @blp.route("/rate-cards/in-force", methods=["GET"])
@@ -126,7 +124,7 @@ def list_rate_cards(query: dict[str, Any]) -> Any:
 @blp.response(200, RateCardDetailSchema)
 def rate_card_in_force(query: dict[str, Any]) -> Any:
     """The card that prices a carrier's parcels on a date (today by default)."""
-    container = _container()
+    container = services()
     on: date = query.get("on") or container.now().date()
     return cards.rate_card_in_force(container.uow(), query["carrier"], on)
 
@@ -148,7 +146,7 @@ def download_template() -> ResponseReturnValue:
 @blp.response(200, RateCardDetailSchema)
 def show_rate_card(card_id: int) -> Any:
     """One stored version with its full content."""
-    return cards.get_rate_card(_container().uow(), card_id)
+    return cards.get_rate_card(services().uow(), card_id)
 
 
 @blp.route("/rate-cards/<int:card_id>/workbook", methods=["GET"])
@@ -158,7 +156,7 @@ def download_workbook(card_id: int) -> ResponseReturnValue:
     """Download a stored card as a workbook, to edit and upload as the next version."""
     from io import BytesIO
 
-    record = cards.get_rate_card(_container().uow(), card_id)
+    record = cards.get_rate_card(services().uow(), card_id)
     data = write_xlsx(cards.load_card(record))
     name = f"{record.carrier_code}-v{record.version}.xlsx"
     return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
@@ -170,14 +168,14 @@ def download_workbook(card_id: int) -> ResponseReturnValue:
 @blp.response(200, ComparisonSchema)
 def compare_rate_card(query: dict[str, Any], card_id: int) -> Any:
     """What this card changes: per service, zone and bracket, against the card in force or `against`."""
-    container = _container()
+    container = services()
     result = cards.compare_rate_card(
         container.uow(), card_id, against_id=query.get("against"), today=container.now().date()
     )
     return {
         "card": result.card,
         "against": result.against,
-        "summary": summarise_changes(result.changes),
+        "summary": asdict(summarize(result.changes)),
         "changes": ChangeSchema(many=True).dump(result.changes),
     }
 
@@ -188,7 +186,7 @@ def compare_rate_card(query: dict[str, Any], card_id: int) -> Any:
 @blp.alt_response(409, schema="Error", description="The card is not a draft")
 def activate_rate_card(card_id: int) -> Any:
     """Use a draft for pricing from its valid_from date."""
-    container = _container()
+    container = services()
     return cards.activate_rate_card(container.uow(), card_id, container.now())
 
 
@@ -198,7 +196,7 @@ def activate_rate_card(card_id: int) -> Any:
 @blp.alt_response(409, schema="Error", description="The card is already retired")
 def retire_rate_card(card_id: int) -> Any:
     """Stop using a card; it stays stored for history."""
-    container = _container()
+    container = services()
     return cards.retire_rate_card(container.uow(), card_id, container.now())
 
 
@@ -207,7 +205,7 @@ def retire_rate_card(card_id: int) -> Any:
 @blp.response(200, CarrierSchema(many=True))
 def list_carriers() -> Any:
     """Carriers with at least one stored card."""
-    return cards.list_carriers(_container().uow())
+    return cards.list_carriers(services().uow())
 
 
 @blp.route("/carriers/<string:code>/fuel-surcharge", methods=["PUT"])
@@ -216,7 +214,7 @@ def list_carriers() -> Any:
 @blp.response(200, FuelSurchargeOutSchema)
 def set_fuel_surcharge(body: dict[str, Any], code: str) -> Any:
     """Set the carrier's fuel percentage from a date (carriers publish it monthly)."""
-    container = _container()
+    container = services()
     percent: Decimal = body["percent"]
     fuel = cards.set_fuel_surcharge(
         container.uow(), code, percent_bp=int(percent * 100), valid_from=body["valid_from"], now=container.now()
@@ -229,7 +227,7 @@ def set_fuel_surcharge(body: dict[str, Any], code: str) -> Any:
 @blp.response(200, FuelSurchargeOutSchema(many=True))
 def list_fuel_surcharges(code: str) -> Any:
     """Every fuel percentage set for the carrier, oldest first."""
-    updates = cards.list_fuel_surcharges(_container().uow(), code)
+    updates = cards.list_fuel_surcharges(services().uow(), code)
     return [
         {"carrier": code, "percent": u.percent_bp / 100, "valid_from": u.valid_from, "set_at": u.set_at}
         for u in updates

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from tms.domain.access import Role
 from tms.domain.rate_cards import CardStatus
@@ -67,9 +69,7 @@ class UploadQuerySchema(Schema):
     activate = fields.Boolean(
         load_default=False, metadata={"description": "Activate at once (else the card is stored as a draft)"}
     )
-    dry_run = fields.Boolean(
-        load_default=False, metadata={"description": "Only check the card; store nothing"}
-    )
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "Only check the card; store nothing"})
 
 
 class RateCardListQuerySchema(Schema):
@@ -89,15 +89,17 @@ class CompareQuerySchema(Schema):
 
 
 class ChangeSchema(Schema):
-    section = fields.String(required=True)
-    kind = fields.String(required=True)
-    service = fields.String(allow_none=True)
-    zone = fields.String(allow_none=True)
-    bracket = fields.Raw(allow_none=True)
-    what = fields.String(allow_none=True)
+    section = fields.String(required=True, metadata={"description": "card, service, zone, transit, price, ..."})
+    kind = fields.String(required=True, metadata={"description": "added, removed or changed"})
+    what = fields.String(required=True)
     old = fields.Raw(allow_none=True)
     new = fields.Raw(allow_none=True)
-    change_percent = fields.Float(allow_none=True)
+    service = fields.String(allow_none=True)
+    zone = fields.String(allow_none=True)
+    bracket = fields.Raw(allow_none=True, metadata={"description": "Upper bound in g, or 'extra_kg'"})
+    surcharge = fields.String(allow_none=True)
+    min_parcels = fields.Integer(allow_none=True)
+    percent = fields.Float(allow_none=True, metadata={"description": "Price change in %"})
 
 
 class ComparisonSchema(Schema):
@@ -108,9 +110,7 @@ class ComparisonSchema(Schema):
 
 
 class FuelSurchargeSchema(Schema):
-    percent = fields.Decimal(
-        required=True, as_string=False, places=2, validate=validate.Range(min=0, max=100)
-    )
+    percent = fields.Decimal(required=True, as_string=False, places=2, validate=validate.Range(min=0, max=100))
     valid_from = fields.Date(required=True)
 
 
@@ -137,3 +137,153 @@ class ApiKeySchema(Schema):
 
 class ApiKeyCreatedSchema(ApiKeySchema):
     key = fields.String(required=True, metadata={"description": "The secret, shown once only"})
+
+
+# --- Quotes (documentation of the shapes read and written by tms.api.quote_io) ---------------------
+
+
+class DestinationSchema(Schema):
+    country = fields.String(required=True, metadata={"example": "FR"})
+    postcode = fields.String(required=True, metadata={"example": "69003"})
+    city = fields.String(metadata={"example": "Lyon"})
+
+
+class ParcelSchema(Schema):
+    weight_kg = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    length_cm = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    width_cm = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    height_cm = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+
+
+class CartSchema(Schema):
+    value = fields.Float(required=True, validate=validate.Range(min=0))
+    currency = fields.String(required=True, metadata={"example": "EUR"})
+    categories = fields.List(fields.String())
+
+
+class CustomerSchema(Schema):
+    tier = fields.String(allow_none=True, metadata={"example": "gold"})
+
+
+class PromiseSchema(Schema):
+    deliver_by = fields.Date(allow_none=True)
+    deliver_after = fields.Date(allow_none=True)
+
+
+class QuoteRequestSchema(Schema):
+    order_ref = fields.String(required=True)
+    ordered_at = fields.AwareDateTime(required=True, metadata={"example": "2026-03-02T14:05:00+01:00"})
+    origin = fields.String(allow_none=True, metadata={"description": "Warehouse code; the default one if absent"})
+    destination = fields.Nested(DestinationSchema, required=True)
+    parcels = fields.List(fields.Nested(ParcelSchema), required=True, validate=validate.Length(min=1, max=50))
+    cart = fields.Nested(CartSchema, required=True)
+    customer = fields.Nested(CustomerSchema)
+    promise = fields.Nested(PromiseSchema)
+    modes = fields.List(fields.String(validate=validate.OneOf(["home", "pickup_point", "locker"])))
+
+
+class CostSchema(Schema):
+    base = fields.Float()
+    discount = fields.Float()
+    fuel = fields.Float()
+    surcharges = fields.Float()
+    transport = fields.Float()
+    packaging = fields.Float()
+    handling = fields.Float()
+    indirect = fields.Float()
+    total = fields.Float()
+
+
+class DeliverySchema(Schema):
+    ships_on = fields.Date()
+    earliest = fields.Date()
+    latest = fields.Date()
+
+
+class CardRefSchema(Schema):
+    id = fields.Integer()
+    version = fields.Integer()
+
+
+class OptionSchema(Schema):
+    carrier = fields.String()
+    carrier_name = fields.String()
+    service = fields.String()
+    service_name = fields.String()
+    mode = fields.String()
+    speed = fields.String()
+    cost = fields.Nested(CostSchema)
+    customer_price = fields.Float()
+    currency = fields.String()
+    delivery = fields.Nested(DeliverySchema)
+    rate_card = fields.Nested(CardRefSchema)
+
+
+class CheapestSchema(Schema):
+    home = fields.Nested(OptionSchema, allow_none=True)
+    pickup_point = fields.Nested(OptionSchema, allow_none=True)
+    locker = fields.Nested(OptionSchema, allow_none=True)
+
+
+class FreeShippingSchema(Schema):
+    applies = fields.Boolean()
+    rule = fields.String(allow_none=True)
+    threshold = fields.Float(allow_none=True)
+    missing = fields.Float(allow_none=True)
+
+
+class ExclusionSchema(Schema):
+    carrier = fields.String()
+    service = fields.String()
+    mode = fields.String()
+    reason = fields.String(
+        metadata={"description": "zone_not_served, overweight, oversize, weight_not_priced, too_late, too_early"}
+    )
+    detail = fields.String()
+
+
+class QuoteSchema(Schema):
+    order_ref = fields.String()
+    warehouse = fields.String()
+    currency = fields.String()
+    options = fields.List(fields.Nested(OptionSchema))
+    cheapest = fields.Nested(CheapestSchema)
+    recommended = fields.Nested(OptionSchema, allow_none=True)
+    free_shipping = fields.Nested(FreeShippingSchema)
+    excluded = fields.List(fields.Nested(ExclusionSchema))
+
+
+# --- Free-shipping policy -------------------------------------------------------------------------
+
+
+class PromotionSchema(Schema):
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if data["ends_on"] < data["starts_on"]:
+            raise ValidationError("ends before it starts", field_name="ends_on")
+
+
+class PolicySchema(Schema):
+    currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
+    free_always = fields.Boolean(load_default=False)
+    free_above = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    free_tiers = fields.List(fields.String(), load_default=list)
+    promotion = fields.Nested(PromotionSchema, allow_none=True, load_default=None)
+    free_categories = fields.List(fields.String(), load_default=list)
+    flat_price = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    markup_percent = fields.Float(load_default=0, validate=validate.Range(min=0, max=1000))
+    margin_percent = fields.Float(load_default=30, validate=validate.Range(min=0, max=100, min_inclusive=False))
+
+
+class BreakEvenQuerySchema(Schema):
+    cost = fields.Float(required=True, validate=validate.Range(min=0))
+    margin_percent = fields.Float(validate=validate.Range(min=0, max=100, min_inclusive=False))
+
+
+class BreakEvenSchema(Schema):
+    cost = fields.Float()
+    margin_percent = fields.Float()
+    break_even_cart_value = fields.Float()

@@ -38,9 +38,7 @@ class RateCardRecord:
 def card_in_force(records: Iterable[RateCardRecord], carrier_code: str, on: date) -> RateCardRecord | None:
     """The newest active card of the carrier with valid_from <= on (the highest version breaks ties)."""
     candidates = [
-        r
-        for r in records
-        if r.carrier_code == carrier_code and r.status is CardStatus.ACTIVE and r.valid_from <= on
+        r for r in records if r.carrier_code == carrier_code and r.status is CardStatus.ACTIVE and r.valid_from <= on
     ]
     return max(candidates, key=lambda r: (r.valid_from, r.version), default=None)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
-from tms.persistence.tables import ApiKeyRow, CarrierRow, FuelSurchargeRow, RateCardRow
+from tms.persistence.tables import ApiKeyRow, CarrierRow, FuelSurchargeRow, RateCardRow, ShippingPolicyRow
 
 
 def _card(row: RateCardRow) -> RateCardRecord:
@@ -86,9 +86,7 @@ class RateCardRepository:
     ) -> RateCardRecord:
         """Store a new version (the carrier's highest + 1); the carrier row is locked meanwhile."""
         carrier_id = self.carriers.id_of(carrier_code, lock=True)
-        latest = self.session.scalar(
-            select(func.max(RateCardRow.version)).where(RateCardRow.carrier_id == carrier_id)
-        )
+        latest = self.session.scalar(select(func.max(RateCardRow.version)).where(RateCardRow.carrier_id == carrier_id))
         row = RateCardRow(
             carrier_id=carrier_id,
             version=(latest or 0) + 1,
@@ -112,9 +110,7 @@ class RateCardRepository:
         row = self.session.get(RateCardRow, card_id)
         return None if row is None else _card(row)
 
-    def list(
-        self, *, carrier_code: str | None = None, statuses: Sequence[CardStatus] = ()
-    ) -> list[RateCardRecord]:
+    def list(self, *, carrier_code: str | None = None, statuses: Sequence[CardStatus] = ()) -> list[RateCardRecord]:
         query = select(RateCardRow).join(RateCardRow.carrier)
         if carrier_code is not None:
             query = query.where(CarrierRow.code == carrier_code)
@@ -166,15 +162,12 @@ class FuelSurchargeRepository:
         return FuelSurcharge(carrier_code, row.valid_from, row.percent_bp, row.set_at)
 
     def list(self, carrier_code: str | None = None) -> list[FuelSurcharge]:
-        query = select(FuelSurchargeRow, CarrierRow.code).join(
-            CarrierRow, CarrierRow.id == FuelSurchargeRow.carrier_id
-        )
+        query = select(FuelSurchargeRow, CarrierRow.code).join(CarrierRow, CarrierRow.id == FuelSurchargeRow.carrier_id)
         if carrier_code is not None:
             query = query.where(CarrierRow.code == carrier_code)
         query = query.order_by(CarrierRow.code, FuelSurchargeRow.valid_from)
         return [
-            FuelSurcharge(code, row.valid_from, row.percent_bp, row.set_at)
-            for row, code in self.session.execute(query)
+            FuelSurcharge(code, row.valid_from, row.percent_bp, row.set_at) for row, code in self.session.execute(query)
         ]
 
 
@@ -218,3 +211,28 @@ class ApiKeyRepository:
         row.revoked_at = at
         self.session.flush()
         return _key(row)
+
+
+class ShippingPolicyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def current(self) -> dict[str, Any] | None:
+        row = self.session.scalars(select(ShippingPolicyRow).order_by(ShippingPolicyRow.id.desc())).first()
+        return None if row is None else row.document
+
+    def set(self, document: dict[str, Any], at: datetime, by: str) -> None:
+        self.session.add(ShippingPolicyRow(document=document, set_at=at, set_by=by))
+        self.session.flush()
+
+
+def quote_inputs_signature(session: Session) -> tuple[object, ...]:
+    """Changes whenever a card is added or changes status, fuel is set, or the policy is set."""
+    cards = session.execute(
+        select(
+            func.count(), func.max(RateCardRow.id), func.max(RateCardRow.activated_at), func.max(RateCardRow.retired_at)
+        )
+    ).one()
+    fuel = session.execute(select(func.count(), func.max(FuelSurchargeRow.set_at))).one()
+    policy = session.scalar(select(func.max(ShippingPolicyRow.id)))
+    return (*cards, *fuel, policy)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from datetime import UTC
-
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, MetaData, String, UniqueConstraint
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -22,8 +20,6 @@ NAMING = {
 }
 
 Document = JSON().with_variant(JSONB(), "postgresql")
-
-
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -104,3 +100,14 @@ class ApiKeyRow(Base):
     display_prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class ShippingPolicyRow(Base):
+    """Every version of the free-shipping policy; the newest is in force."""
+
+    __tablename__ = "shipping_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(Document)
+    set_at: Mapped[datetime] = mapped_column()
+    set_by: Mapped[str] = mapped_column(String(200))

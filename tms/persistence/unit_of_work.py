@@ -11,6 +11,8 @@ from tms.persistence.repositories import (
     CarrierRepository,
     FuelSurchargeRepository,
     RateCardRepository,
+    ShippingPolicyRepository,
+    quote_inputs_signature,
 )
 
 
@@ -24,6 +26,7 @@ class SqlUnitOfWork:
         self.rate_cards = RateCardRepository(self.session, self.carriers)
         self.fuel = FuelSurchargeRepository(self.session, self.carriers)
         self.api_keys = ApiKeyRepository(self.session)
+        self.policies = ShippingPolicyRepository(self.session)
         return self
 
     def __exit__(
@@ -31,6 +34,9 @@ class SqlUnitOfWork:
     ) -> None:
         self.session.rollback()
         self.session.close()
+
+    def quote_inputs_signature(self) -> tuple[object, ...]:
+        return quote_inputs_signature(self.session)
 
     def commit(self) -> None:
         self.session.commit()

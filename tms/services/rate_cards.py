@@ -125,9 +125,7 @@ class Comparison:
     changes: list[Change]
 
 
-def compare_rate_card(
-    uow: UnitOfWork, card_id: int, *, against_id: int | None = None, today: date
-) -> Comparison:
+def compare_rate_card(uow: UnitOfWork, card_id: int, *, against_id: int | None = None, today: date) -> Comparison:
     """What `card_id` changes against `against_id`, by default the card in force when it would start."""
     with uow:
         record = uow.rate_cards.get(card_id)

@@ -13,12 +13,15 @@ class UnitOfWork(Protocol):
     rate_cards: Any
     fuel: Any
     api_keys: Any
+    policies: Any
 
     def __enter__(self) -> UnitOfWork: ...
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
+
+    def quote_inputs_signature(self) -> tuple[object, ...]: ...
 
     def commit(self) -> None: ...
 

@@ -1,0 +1,377 @@
+"""The checkout quote through the API: prices, dates, free shipping, exclusions, errors.
+
+The cards here are written for the tests so that every expected figure can be
+worked out by hand; warehouse PAR1 (config/warehouses.toml) costs 0.50 of
+packaging per parcel, 1.50 of handling and 2.00 of indirect costs per order,
+cut-off 15:00 Europe/Paris, Monday to Friday.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+import pytest
+
+QUOTES = "/api/v1/quotes"
+
+
+def a_service(code: str, mode: str, **changes: Any) -> dict[str, Any]:
+    service = {
+        "code": code,
+        "name": code.title(),
+        "mode": mode,
+        "speed": "standard",
+        "pickup_cutoff": "17:00",
+        "pickup_days": "Mon-Fri",
+        "delivery_days": "Mon-Sat",
+        "max_weight_kg": 30,
+        "max_length_cm": 100,
+        "max_length_girth_cm": None,
+        "max_dimensions_sum_cm": None,
+        "volumetric_divisor": None,
+        "transit": {"FR": [2, 2], "FR-COR": [3, 4]},
+    }
+    service.update(changes)
+    return service
+
+
+def a_grid(service: str, zone: str, prices: list[tuple[float, float]]) -> dict[str, Any]:
+    return {
+        "service": service,
+        "zone": zone,
+        "extra_kg_price": None,
+        "brackets": [{"to_kg": kg, "price": price} for kg, price in prices],
+    }
+
+
+def a_card(code: str = "acme", **changes: Any) -> dict[str, Any]:
+    """Home 6.00 up to 2 kg in mainland France (the worked example's transport), pickup point 4.50."""
+    card = {
+        "carrier": {"code": code, "name": code.title()},
+        "currency": "EUR",
+        "valid_from": "2026-01-01",
+        "fuel_percent": 0,
+        "notes": "",
+        "services": [a_service("HOME", "home"), a_service("RELAY", "pickup_point", transit={"FR": [3, 4]})],
+        "zones": [
+            {"code": "FR", "name": "Mainland", "entries": [{"country": "FR", "postcodes": ""}]},
+            {"code": "FR-COR", "name": "Corsica", "entries": [{"country": "FR", "postcodes": "20"}]},
+        ],
+        "prices": [
+            a_grid("HOME", "FR", [(2, 6.00), (10, 9.00)]),
+            a_grid("HOME", "FR-COR", [(2, 9.50), (10, 14.00)]),
+            a_grid("RELAY", "FR", [(2, 4.50), (10, 7.00)]),
+        ],
+        "surcharges": [],
+        "tiers": [],
+    }
+    card.update(changes)
+    return card
+
+
+def an_order(**changes: Any) -> dict[str, Any]:
+    order = {
+        "order_ref": "A-1001",
+        "ordered_at": "2026-03-02T10:00:00+01:00",  # a Monday morning in Paris
+        "destination": {"country": "FR", "postcode": "69003", "city": "Lyon"},
+        "parcels": [{"weight_kg": 2, "length_cm": 30, "width_cm": 20, "height_cm": 10}],
+        "cart": {"value": 30.0, "currency": "EUR", "categories": ["shoes"]},
+        "customer": {"tier": None},
+        "promise": {"deliver_by": "2026-03-10"},
+    }
+    order.update(changes)
+    return order
+
+
+@pytest.fixture()
+def cards(client, manager, container):
+    """Upload and activate cards, then make the quote book see them."""
+
+    def load(*documents: dict[str, Any]) -> None:
+        for document in documents:
+            response = client.post("/api/v1/rate-cards?activate=true", json=document, headers=manager)
+            assert response.status_code == 201, response.get_json()
+        container.quote_book.refresh()
+
+    return load
+
+
+def quote(client, headers, **changes: Any) -> Any:
+    response = client.post(QUOTES, json=an_order(**changes), headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_the_worked_example_costs_ten_euros(client, checkout, cards) -> None:
+    cards(a_card())
+    body = quote(client, checkout)
+    home = body["cheapest"]["home"]
+    # transport 6.00 + packaging 0.50 + handling 1.50 + indirect 2.00
+    assert home["cost"] == {
+        "base": 6.0,
+        "discount": 0.0,
+        "fuel": 0.0,
+        "surcharges": 0.0,
+        "transport": 6.0,
+        "packaging": 0.5,
+        "handling": 1.5,
+        "indirect": 2.0,
+        "total": 10.0,
+    }
+    assert home["customer_price"] == 10.0  # no policy set: the customer pays the cost
+    assert home["rate_card"]["version"] == 1
+
+
+def test_the_cheapest_option_of_each_mode_and_the_recommended_one(client, checkout, cards) -> None:
+    cheaper = a_card("budget")
+    cheaper["prices"] = [a_grid("HOME", "FR", [(10, 5.00)]), a_grid("RELAY", "FR", [(10, 4.90)])]
+    cards(a_card(), cheaper)
+    body = quote(client, checkout)
+    assert (body["cheapest"]["home"]["carrier"], body["cheapest"]["home"]["cost"]["transport"]) == ("budget", 5.0)
+    assert (body["cheapest"]["pickup_point"]["carrier"], body["cheapest"]["pickup_point"]["cost"]["transport"]) == (
+        "acme",
+        4.5,
+    )
+    assert body["cheapest"]["locker"] is None
+    assert body["recommended"] == body["cheapest"]["pickup_point"]
+    totals = [o["cost"]["total"] for o in body["options"]]
+    assert totals == sorted(totals) and len(totals) == 4
+
+
+def test_dates_follow_the_cutoff_and_a_promise_excludes_late_options(client, checkout, cards) -> None:
+    cards(a_card())
+    # Monday 10:00, before the 15:00 cut-off: picked up Monday; home J+2 -> Wednesday 4 March;
+    # relay 3-4 business days (Mon-Sat) -> Thursday 5 to Friday 6 March.
+    body = quote(client, checkout)
+    by_service = {o["service"]: o["delivery"] for o in body["options"]}
+    assert by_service["HOME"] == {"ships_on": "2026-03-02", "earliest": "2026-03-04", "latest": "2026-03-04"}
+    assert by_service["RELAY"] == {"ships_on": "2026-03-02", "earliest": "2026-03-05", "latest": "2026-03-06"}
+
+    # Promise Thursday 5th: the relay may arrive on Friday, too late.
+    body = quote(client, checkout, promise={"deliver_by": "2026-03-05"})
+    assert [o["service"] for o in body["options"]] == ["HOME"]
+    assert body["cheapest"]["pickup_point"] is None
+    assert [(e["service"], e["reason"]) for e in body["excluded"]] == [("RELAY", "too_late")]
+
+
+def test_an_order_on_the_evening_before_a_public_holiday_ships_after_it(client, checkout, cards) -> None:
+    cards(a_card())
+    # Wednesday 13 May 2026 at 18:00, after the cut-off; Thursday 14 May is Ascension Day:
+    # released and picked up Friday 15; home J+2 on Mon-Sat -> Saturday 16, Monday 18.
+    body = quote(client, checkout, ordered_at="2026-05-13T18:00:00+02:00", promise={})
+    home = next(o for o in body["options"] if o["service"] == "HOME")
+    assert home["delivery"] == {"ships_on": "2026-05-15", "earliest": "2026-05-18", "latest": "2026-05-18"}
+
+
+def test_a_corsican_postcode_is_priced_in_the_corsica_zone(client, checkout, cards) -> None:
+    cards(a_card())
+    body = quote(client, checkout, destination={"country": "FR", "postcode": "20000", "city": "Ajaccio"}, promise={})
+    home = next(o for o in body["options"] if o["service"] == "HOME")
+    assert home["cost"]["transport"] == 9.5
+    assert [(e["service"], e["reason"]) for e in body["excluded"]] == [("RELAY", "zone_not_served")]
+
+
+def test_free_shipping_above_a_threshold_says_what_is_missing(client, checkout, manager, cards, container) -> None:
+    cards(a_card())
+    response = client.put("/api/v1/shipping-policy", json={"free_above": 49, "margin_percent": 30}, headers=manager)
+    assert response.status_code == 200, response.get_json()
+    container.quote_book.refresh()
+
+    body = quote(client, checkout)
+    assert body["free_shipping"] == {"applies": False, "rule": None, "threshold": 49.0, "missing": 19.0}
+    assert body["cheapest"]["home"]["customer_price"] == 10.0
+
+    body = quote(client, checkout, cart={"value": 49.0, "currency": "EUR"})
+    assert body["free_shipping"] == {"applies": True, "rule": "threshold", "threshold": 49.0, "missing": 0.0}
+    assert {o["customer_price"] for o in body["options"]} == {0.0}
+
+
+def test_a_loyalty_tier_ships_free_and_a_flat_price_applies_otherwise(
+    client, checkout, manager, cards, container
+) -> None:
+    cards(a_card())
+    client.put("/api/v1/shipping-policy", json={"free_tiers": ["gold"], "flat_price": 4.9}, headers=manager)
+    container.quote_book.refresh()
+    assert quote(client, checkout, customer={"tier": "gold"})["free_shipping"]["rule"] == "loyalty"
+    body = quote(client, checkout, customer={"tier": "silver"})
+    assert body["free_shipping"]["applies"] is False
+    assert {o["customer_price"] for o in body["options"]} == {4.9}
+
+
+def test_the_break_even_cart_value_of_ten_euros_at_thirty_percent_is_33_33(client, manager) -> None:
+    response = client.get("/api/v1/shipping-policy/break-even?cost=10.00&margin_percent=30", headers=manager)
+    assert response.status_code == 200
+    assert response.get_json()["break_even_cart_value"] == 33.33
+
+
+def test_a_destination_no_card_covers_gets_no_option_and_every_service_excluded(client, checkout, cards) -> None:
+    cards(a_card())
+    body = quote(client, checkout, destination={"country": "DE", "postcode": "10115", "city": "Berlin"})
+    assert body["options"] == [] and body["recommended"] is None
+    assert body["cheapest"] == {"home": None, "pickup_point": None, "locker": None}
+    assert sorted((e["carrier"], e["service"], e["reason"]) for e in body["excluded"]) == [
+        ("acme", "HOME", "zone_not_served"),
+        ("acme", "RELAY", "zone_not_served"),
+    ]
+
+
+def test_too_heavy_and_too_long_parcels_are_excluded_with_their_reason(client, checkout, cards) -> None:
+    card = a_card()
+    card["services"][1]["max_weight_kg"] = 5
+    cards(card)
+    body = quote(client, checkout, parcels=[{"weight_kg": 6, "length_cm": 30, "width_cm": 20, "height_cm": 10}])
+    assert [(e["service"], e["reason"]) for e in body["excluded"]] == [("RELAY", "overweight")]
+    body = quote(client, checkout, parcels=[{"weight_kg": 1, "length_cm": 101, "width_cm": 20, "height_cm": 10}])
+    assert sorted(e["reason"] for e in body["excluded"]) == ["oversize", "oversize"]
+
+
+def test_a_multi_parcel_order_travels_on_one_service_and_costs_the_sum(client, checkout, cards) -> None:
+    cards(a_card())
+    parcels = [
+        {"weight_kg": 1, "length_cm": 30, "width_cm": 20, "height_cm": 10},
+        {"weight_kg": 5, "length_cm": 30, "width_cm": 20, "height_cm": 10},
+    ]
+    home = quote(client, checkout, parcels=parcels)["cheapest"]["home"]
+    # 6.00 + 9.00 transport, 2 x 0.50 packaging, 1.50 + 2.00 per order
+    assert (home["cost"]["transport"], home["cost"]["packaging"], home["cost"]["total"]) == (15.0, 1.0, 19.5)
+
+
+def test_the_same_request_gets_the_same_answer(client, checkout, cards) -> None:
+    cheaper = a_card("budget")
+    cards(a_card(), cheaper)
+    assert quote(client, checkout) == quote(client, checkout)
+
+
+BAD_ORDERS = {
+    "destination.country": {"destination": {"country": "XX", "postcode": "75001"}},
+    "destination.postcode": {"destination": {"country": "FR", "postcode": "7500"}},
+    "parcels[0].weight_kg": {"parcels": [{"weight_kg": 0, "length_cm": 10, "width_cm": 10, "height_cm": 10}]},
+    "parcels[0].length_cm": {"parcels": [{"weight_kg": 1, "length_cm": -5, "width_cm": 10, "height_cm": 10}]},
+    "promise.deliver_after": {"promise": {"deliver_by": "2026-03-05", "deliver_after": "2026-03-06"}},
+    "ordered_at": {"ordered_at": "2025-06-01T10:00:00+02:00"},
+    "cart.currency": {"cart": {"value": 10, "currency": "EUX"}},
+}
+
+
+@pytest.mark.parametrize("field", sorted(BAD_ORDERS))
+def test_a_bad_order_is_422_naming_the_field(field, client, checkout, cards) -> None:
+    cards(a_card())
+    response = client.post(QUOTES, json=an_order(**BAD_ORDERS[field]), headers=checkout)
+    assert response.status_code == 422, response.get_json()
+    assert field in [e["field"] for e in response.get_json()["errors"]]
+
+
+def test_an_order_time_without_offset_is_422(client, checkout, cards) -> None:
+    cards(a_card())
+    response = client.post(QUOTES, json=an_order(ordered_at="2026-03-02T10:00:00"), headers=checkout)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["ordered_at"]
+
+
+def test_quoting_needs_a_key_with_the_checkout_role(client, cards, manager) -> None:
+    cards(a_card())
+    assert client.post(QUOTES, json=an_order()).status_code == 401
+    assert client.post(QUOTES, json=an_order(), headers=manager).status_code == 200
+
+
+def test_a_newly_activated_card_is_quoted_within_a_second(client, checkout, manager, cards) -> None:
+    cards(a_card())
+    assert quote(client, checkout)["cheapest"]["home"]["cost"]["transport"] == 6.0  # the book now watches the store
+
+    newer = a_card(valid_from="2026-02-01")
+    newer["prices"][0] = a_grid("HOME", "FR", [(2, 5.20), (10, 9.00)])
+    assert client.post("/api/v1/rate-cards?activate=true", json=newer, headers=manager).status_code == 201
+
+    deadline = time.monotonic() + 1.0
+    while quote(client, checkout)["cheapest"]["home"]["cost"]["transport"] != 5.2:
+        assert time.monotonic() < deadline, "the new card was not picked up within a second"
+        time.sleep(0.02)
+    assert quote(client, checkout)["cheapest"]["home"]["rate_card"]["version"] == 2
+
+
+def shopify_request(**changes: Any) -> dict[str, Any]:
+    rate = {
+        "origin": {"country": "FR", "postal_code": "95500", "city": "Gonesse"},
+        "destination": {"country": "FR", "postal_code": "69003", "city": "Lyon"},
+        "items": [
+            {"name": "Sneakers", "quantity": 1, "grams": 1200, "price": 5990, "requires_shipping": True},
+            {"name": "Socks", "quantity": 2, "grams": 100, "price": 990, "requires_shipping": True},
+            {"name": "Gift card", "quantity": 1, "grams": 0, "price": 2500, "requires_shipping": False},
+        ],
+        "currency": "EUR",
+        "locale": "fr",
+    }
+    rate.update(changes)
+    return {"rate": rate}
+
+
+def test_the_shopify_callback_answers_in_shopify_units(client, checkout, cards, clock) -> None:
+    cards(a_card())
+    response = client.post("/api/v1/integrations/shopify/rates", json=shopify_request(), headers=checkout)
+    assert response.status_code == 200, response.get_json()
+    rates = response.get_json()["rates"]
+    # 1.4 kg in total: home 6.00 + 4.00 of warehouse costs = 1000 cents; relay 4.50 + 4.00 = 850 cents.
+    assert sorted((r["service_code"], r["total_price"], r["currency"]) for r in rates) == [
+        ("acme:HOME", "1000", "EUR"),
+        ("acme:RELAY", "850", "EUR"),
+    ]
+    for rate in rates:
+        assert rate["min_delivery_date"] <= rate["max_delivery_date"]
+        assert rate["min_delivery_date"].endswith("+0000")
+
+
+def test_the_shopify_callback_gives_no_rates_when_nothing_serves(client, checkout, cards) -> None:
+    cards(a_card())
+    destination = {"country": "DE", "postal_code": "10115", "city": "Berlin"}
+    response = client.post(
+        "/api/v1/integrations/shopify/rates", json=shopify_request(destination=destination), headers=checkout
+    )
+    assert response.status_code == 200 and response.get_json() == {"rates": []}
+
+
+def test_the_openapi_document_describes_the_quote(client) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    body = spec["paths"]["/api/v1/quotes"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("QuoteRequest")
+    assert "cheapest" in spec["components"]["schemas"]["Quote"]["properties"]
+
+
+def test_an_example_order_of_the_documentation_is_accepted_by_both_readers() -> None:
+    from tms.api.quote_io import parse_quote_request
+    from tms.api.schemas import QuoteRequestSchema
+
+    order = copy.deepcopy(an_order())
+    assert QuoteRequestSchema().validate(order) == {}
+    assert parse_quote_request(order).order_ref == order["order_ref"]
+
+
+def _signed(body: bytes, secret: str) -> str:
+    import base64
+    import hashlib
+    import hmac
+
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def test_shopify_may_call_with_its_signature_instead_of_a_key(client, app, cards) -> None:
+    import dataclasses
+    import json
+
+    cards(a_card())
+    container = app.extensions["tms"]
+    container.settings = dataclasses.replace(container.settings, shopify_app_secret="s3cret")
+    body = json.dumps(shopify_request()).encode()
+    url = "/api/v1/integrations/shopify/rates"
+
+    good = client.post(
+        url, data=body, content_type="application/json", headers={"X-Shopify-Hmac-Sha256": _signed(body, "s3cret")}
+    )
+    assert good.status_code == 200 and len(good.get_json()["rates"]) == 2
+
+    forged = client.post(
+        url, data=body, content_type="application/json", headers={"X-Shopify-Hmac-Sha256": _signed(body, "guess")}
+    )
+    assert forged.status_code == 401
+    assert client.post(url, data=body, content_type="application/json").status_code == 401

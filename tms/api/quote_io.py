@@ -1,0 +1,282 @@
+"""Reading a quote request and writing a quote, by hand.
+
+The quote is the checkout's hot path: a marshmallow load and dump would cost
+more than the quote itself, so the JSON is read and written here directly.
+The marshmallow schemas in `tms.api.schemas` describe the same shapes for
+the OpenAPI document, and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pycountry
+
+from carriers.model import normalise_postcode
+from carriers.pricing import Parcel
+from tms.domain.addresses import postcode_problem
+from tms.domain.errors import InvalidInput, Problem
+from tms.domain.policy import Cart
+from tms.domain.quotes import Destination, Promise, Quote, QuoteOption, QuoteRequest
+
+MODES = frozenset({"home", "pickup_point", "locker"})
+MAX_PARCELS = 50
+_known_countries: dict[str, bool] = {}
+_known_currencies: dict[str, bool] = {}
+
+
+def _is_country(code: str) -> bool:
+    known = _known_countries.get(code)
+    if known is None:
+        known = _known_countries[code] = len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None
+    return known
+
+
+def _is_currency(code: str) -> bool:
+    known = _known_currencies.get(code)
+    if known is None:
+        known = _known_currencies[code] = len(code) == 3 and pycountry.currencies.get(alpha_3=code) is not None
+    return known
+
+
+class _Reader:
+    """Collects every problem of the request, each with its field path."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, field: str, message: str) -> None:
+        self.problems.append(Problem(message, field=field))
+
+    def obj(self, parent: dict[str, Any], key: str, path: str, *, required: bool = True) -> dict[str, Any] | None:
+        value = parent.get(key)
+        if value is None:
+            if required:
+                self.fail(path, "is required")
+            return None
+        if not isinstance(value, dict):
+            self.fail(path, "must be an object")
+            return None
+        return value
+
+    def text(self, parent: dict[str, Any], key: str, path: str, *, required: bool = True) -> str | None:
+        value = parent.get(key)
+        if value is None or value == "":
+            if required:
+                self.fail(path, "is required")
+            return None
+        if not isinstance(value, str):
+            self.fail(path, "must be a string")
+            return None
+        return value
+
+    def amount(self, parent: dict[str, Any], key: str, path: str, scale: int, *, positive: bool) -> int | None:
+        """A number in upload units turned into an exact integer (x1000 for kg, x10 for cm, x100 for money)."""
+        value = parent.get(key)
+        if value is None:
+            self.fail(path, "is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            self.fail(path, "must be a number")
+            return None
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            self.fail(path, "must be a number")
+            return None
+        if not number.is_finite():
+            self.fail(path, "must be a finite number")
+            return None
+        scaled = number * scale
+        if positive and scaled <= 0:
+            self.fail(path, "must be greater than 0")
+            return None
+        if scaled < 0:
+            self.fail(path, "must not be negative")
+            return None
+        if scaled > 10**12:
+            self.fail(path, "is too large")
+            return None
+        return int(scaled.to_integral_value(rounding="ROUND_CEILING"))
+
+    def day(self, parent: dict[str, Any], key: str, path: str) -> date | None:
+        value = parent.get(key)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad_date()
+        except ValueError:
+            self.fail(path, "must be a date YYYY-MM-DD")
+            return None
+
+
+def _bad_date() -> date:
+    raise ValueError
+
+
+def parse_quote_request(body: Any) -> QuoteRequest:
+    """The request as a QuoteRequest, or InvalidInput listing every bad field."""
+    r = _Reader()
+    if not isinstance(body, dict):
+        raise InvalidInput("the request is not valid", [Problem("must be a JSON object", field="body")])
+
+    order_ref = r.text(body, "order_ref", "order_ref")
+    ordered_at = None
+    raw_time = body.get("ordered_at")
+    if raw_time is None:
+        r.fail("ordered_at", "is required")
+    else:
+        try:
+            ordered_at = datetime.fromisoformat(raw_time) if isinstance(raw_time, str) else None
+        except ValueError:
+            ordered_at = None
+        if ordered_at is None or ordered_at.utcoffset() is None:
+            r.fail("ordered_at", "must be an ISO 8601 date-time with its UTC offset, e.g. 2026-03-02T14:05:00+01:00")
+            ordered_at = None
+    origin = r.text(body, "origin", "origin", required=False)
+
+    destination = None
+    dest = r.obj(body, "destination", "destination")
+    if dest is not None:
+        country = r.text(dest, "country", "destination.country")
+        postcode = r.text(dest, "postcode", "destination.postcode")
+        city = r.text(dest, "city", "destination.city", required=False) or ""
+        if country is not None:
+            country = country.upper()
+            if not _is_country(country):
+                r.fail("destination.country", f"{country!r} is not an ISO 3166 country code")
+                country = None
+        if postcode is not None:
+            postcode = normalise_postcode(postcode)
+            if country is not None:
+                problem = postcode_problem(country, postcode)
+                if problem:
+                    r.fail("destination.postcode", problem)
+                    postcode = None
+        if country is not None and postcode is not None:
+            destination = Destination(country, postcode, city)
+
+    parcels: list[Parcel] = []
+    raw_parcels = body.get("parcels")
+    if not isinstance(raw_parcels, list) or not raw_parcels:
+        r.fail("parcels", "must be a non-empty list of parcels")
+    elif len(raw_parcels) > MAX_PARCELS:
+        r.fail("parcels", f"at most {MAX_PARCELS} parcels per order")
+    else:
+        for i, raw in enumerate(raw_parcels):
+            path = f"parcels[{i}]"
+            if not isinstance(raw, dict):
+                r.fail(path, "must be an object")
+                continue
+            weight = r.amount(raw, "weight_kg", f"{path}.weight_kg", 1000, positive=True)
+            sides = [r.amount(raw, k, f"{path}.{k}", 10, positive=True) for k in ("length_cm", "width_cm", "height_cm")]
+            if weight is not None and None not in sides:
+                parcels.append(Parcel(weight, *sides))  # type: ignore[arg-type]
+
+    cart = None
+    raw_cart = r.obj(body, "cart", "cart")
+    customer = r.obj(body, "customer", "customer", required=False) or {}
+    if raw_cart is not None:
+        value = r.amount(raw_cart, "value", "cart.value", 100, positive=False)
+        currency = r.text(raw_cart, "currency", "cart.currency")
+        if currency is not None and not _is_currency(currency):
+            r.fail("cart.currency", f"{currency!r} is not an ISO 4217 currency code")
+            currency = None
+        categories = raw_cart.get("categories", [])
+        if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+            r.fail("cart.categories", "must be a list of strings")
+            categories = []
+        tier = r.text(customer, "tier", "customer.tier", required=False)
+        if value is not None and currency is not None:
+            cart = Cart(value, frozenset(categories), tier, currency)
+
+    raw_promise = r.obj(body, "promise", "promise", required=False) or {}
+    deliver_by = r.day(raw_promise, "deliver_by", "promise.deliver_by")
+    deliver_after = r.day(raw_promise, "deliver_after", "promise.deliver_after")
+    if deliver_by and deliver_after and deliver_after > deliver_by:
+        r.fail("promise.deliver_after", "the window ends before it starts: deliver_after is after deliver_by")
+    if deliver_by and ordered_at and deliver_by < ordered_at.date():
+        r.fail("promise.deliver_by", "is before the order time")
+
+    modes = None
+    raw_modes = body.get("modes")
+    if raw_modes is not None:
+        if not isinstance(raw_modes, list) or not raw_modes or not set(raw_modes) <= MODES:
+            r.fail("modes", f"must be a non-empty list of {', '.join(sorted(MODES))}")
+        else:
+            modes = frozenset(raw_modes)
+
+    if r.problems:
+        raise InvalidInput("the quote request is not valid", r.problems)
+    assert order_ref and ordered_at and destination and cart
+    return QuoteRequest(
+        order_ref=order_ref,
+        ordered_at=ordered_at,
+        destination=destination,
+        parcels=tuple(parcels),
+        cart=cart,
+        promise=Promise(deliver_by, deliver_after),
+        origin=origin,
+        modes=modes,
+    )
+
+
+def _money(cents: int | None) -> float | None:
+    return None if cents is None else round(cents / 100, 2)
+
+
+def option_json(o: QuoteOption) -> dict[str, Any]:
+    c = o.cost
+    return {
+        "carrier": o.carrier,
+        "carrier_name": o.carrier_name,
+        "service": o.service,
+        "service_name": o.service_name,
+        "mode": o.mode,
+        "speed": o.speed,
+        "cost": {
+            "base": _money(c.base_cents),
+            "discount": _money(c.discount_cents),
+            "fuel": _money(c.fuel_cents),
+            "surcharges": _money(c.surcharges_cents),
+            "transport": _money(c.transport_cents),
+            "packaging": _money(c.packaging_cents),
+            "handling": _money(c.handling_cents),
+            "indirect": _money(c.indirect_cents),
+            "total": _money(c.total_cents),
+        },
+        "customer_price": _money(o.customer_price_cents),
+        "currency": o.currency,
+        "delivery": {
+            "ships_on": o.ships_on.isoformat(),
+            "earliest": o.earliest.isoformat(),
+            "latest": o.latest.isoformat(),
+        },
+        "rate_card": {"id": o.rate_card_id, "version": o.rate_card_version},
+    }
+
+
+def quote_json(quote: Quote) -> dict[str, Any]:
+    options = [option_json(o) for o in quote.options]
+    by_identity = {id(o): j for o, j in zip(quote.options, options, strict=True)}
+    free = quote.free_shipping
+    return {
+        "order_ref": quote.order_ref,
+        "warehouse": quote.warehouse,
+        "currency": quote.currency,
+        "options": options,
+        "cheapest": {mode: None if o is None else by_identity[id(o)] for mode, o in quote.cheapest.items()},
+        "recommended": None if quote.recommended is None else by_identity[id(quote.recommended)],
+        "free_shipping": {
+            "applies": free.applies,
+            "rule": free.rule,
+            "threshold": _money(free.threshold_cents),
+            "missing": _money(free.missing_cents),
+        },
+        "excluded": [
+            {"carrier": e.carrier, "service": e.service, "mode": e.mode, "reason": e.reason, "detail": e.detail}
+            for e in quote.excluded
+        ],
+    }

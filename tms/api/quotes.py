@@ -1,0 +1,98 @@
+"""The checkout quote, the Shopify carrier-service callback, and the shipping policy."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+
+from tms.api.auth import current_key, protected
+from tms.api.context import services
+from tms.api.quote_io import parse_quote_request, quote_json
+from tms.api.schemas import (
+    BreakEvenQuerySchema,
+    BreakEvenSchema,
+    PolicySchema,
+    QuoteRequestSchema,
+    QuoteSchema,
+)
+from tms.api.shopify import parse_shopify_request, shopify_rates
+from tms.domain.access import Role
+from tms.domain.errors import InvalidInput, Problem
+from tms.domain.policy import break_even_cart_cents
+from tms.services import policy as policies
+from tms.services.quoting import quote_order
+
+URL_PREFIX = ""
+
+blp = Blueprint("quotes", __name__, description="Checkout quotes and the free-shipping policy")
+
+
+def _json_body() -> Any:
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidInput("the request is not valid", [Problem("must be a JSON object", field="body")])
+    return body
+
+
+@blp.route("/quotes", methods=["POST"])
+@protected(blp, Role.CHECKOUT)
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": QuoteRequestSchema}}})
+@blp.alt_response(200, schema=QuoteSchema, description="Every feasible option, the cheapest per mode")
+@blp.alt_response(422, schema="Error", description="A field is not valid; it is named")
+def quote() -> ResponseReturnValue:
+    """Quote an order: cheapest home and pickup-point options that keep the promise, from memory."""
+    order = parse_quote_request(_json_body())
+    result = quote_order(services().quote_book.current(), order)
+    return jsonify(quote_json(result))
+
+
+@blp.route("/integrations/shopify/rates", methods=["POST"])
+@protected(blp, Role.CHECKOUT, shopify=True)
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}})
+@blp.alt_response(200, description="Shopify CarrierService rates: {'rates': [...]}")
+def shopify_callback() -> ResponseReturnValue:
+    """Shopify's CarrierService callback: items in grams, prices in cents; no rates when none can serve."""
+    container = services()
+    order = parse_shopify_request(_json_body(), now=container.now())
+    result = quote_order(container.quote_book.current(), order)
+    return jsonify(shopify_rates(result))
+
+
+@blp.route("/shipping-policy", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, PolicySchema)
+def get_policy() -> Any:
+    """The free-shipping policy in force."""
+    return policies.current_policy_document(services().uow())
+
+
+@blp.route("/shipping-policy", methods=["PUT"])
+@protected(blp, Role.MANAGER)
+@blp.arguments(PolicySchema)
+@blp.response(200, PolicySchema)
+def set_policy(body: dict[str, Any]) -> Any:
+    """Set the free-shipping policy; quotes use it within a second."""
+    container = services()
+    return policies.set_policy(container.uow(), PolicySchema().dump(body), now=container.now(), by=current_key().name)
+
+
+@blp.route("/shipping-policy/break-even", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.arguments(BreakEvenQuerySchema, location="query")
+@blp.response(200, BreakEvenSchema)
+def break_even(query: dict[str, Any]) -> Any:
+    """The cart value whose margin pays for free shipping: cost / margin rate."""
+    margin = query.get("margin_percent")
+    if margin is None:
+        margin = policies.current_policy_document(services().uow())["margin_percent"]
+    cost_cents = round(Decimal(str(query["cost"])) * 100)
+    margin_bp = round(Decimal(str(margin)) * 100)
+    return {
+        "cost": cost_cents / 100,
+        "margin_percent": margin_bp / 100,
+        "break_even_cart_value": break_even_cart_cents(cost_cents, margin_bp) / 100,
+    }

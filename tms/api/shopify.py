@@ -1,0 +1,91 @@
+"""Shopify's CarrierService callback, spoken natively: Shopify posts the cart, we answer with rates.
+
+Request: {"rate": {"origin": {...}, "destination": {"country", "postal_code", ...},
+"items": [{"grams", "quantity", "price" (cents), "requires_shipping", ...}], "currency"}}.
+Response: {"rates": [{"service_name", "service_code", "total_price" (cents, a string),
+"currency", "description", "min_delivery_date", "max_delivery_date"}]}, one rate per delivery
+mode (its cheapest option) and an empty list when nothing can serve. Shopify sends no
+dimensions, so the items travel as one parcel of their total weight in the default box.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import date, datetime
+from typing import Any
+
+from tms.api.quote_io import parse_quote_request
+from tms.domain.errors import InvalidInput, Problem
+from tms.domain.quotes import Quote
+
+DEFAULT_BOX_CM = (30, 20, 15)
+MODE_LABELS = {"home": "Home delivery", "pickup_point": "Pickup point", "locker": "Parcel locker"}
+
+
+def valid_shopify_signature(body: bytes, signature: str, secret: str) -> bool:
+    """Shopify signs the raw body with the app's secret (HMAC-SHA256, base64)."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip())
+
+
+def parse_shopify_request(body: Any, *, now: datetime) -> Any:
+    rate = body.get("rate") if isinstance(body, dict) else None
+    if not isinstance(rate, dict):
+        raise InvalidInput("not a Shopify rate request", [Problem("is required", field="rate")])
+    destination = rate.get("destination") or {}
+    items = [i for i in rate.get("items") or [] if isinstance(i, dict) and i.get("requires_shipping", True)]
+    problems = []
+    grams = 0
+    value_cents = 0
+    for i, item in enumerate(items):
+        quantity, weight, price = item.get("quantity", 1), item.get("grams", 0), item.get("price", 0)
+        if not all(isinstance(v, int) and v >= 0 for v in (quantity, weight, price)):
+            problems.append(Problem("quantity, grams and price must be whole numbers >= 0", field=f"rate.items[{i}]"))
+            continue
+        grams += quantity * weight
+        value_cents += quantity * price
+    if not items:
+        problems.append(Problem("no item requires shipping", field="rate.items"))
+    if problems:
+        raise InvalidInput("not a valid Shopify rate request", problems)
+    length, width, height = DEFAULT_BOX_CM
+    return parse_quote_request(
+        {
+            "order_ref": f"shopify-{now.isoformat()}",
+            "ordered_at": now.isoformat(),
+            "destination": {
+                "country": destination.get("country"),
+                "postcode": destination.get("postal_code"),
+                "city": destination.get("city") or "",
+            },
+            "parcels": [
+                {"weight_kg": max(grams, 1) / 1000, "length_cm": length, "width_cm": width, "height_cm": height}
+            ],
+            "cart": {"value": value_cents / 100, "currency": rate.get("currency") or "EUR"},
+        }
+    )
+
+
+def _shopify_date(day: date) -> str:
+    return f"{day.isoformat()} 18:00:00 +0000"
+
+
+def shopify_rates(quote: Quote) -> dict[str, Any]:
+    rates = []
+    for mode, option in quote.cheapest.items():
+        if option is None:
+            continue
+        rates.append(
+            {
+                "service_name": f"{MODE_LABELS.get(mode, mode)} - {option.carrier_name}",
+                "service_code": f"{option.carrier}:{option.service}",
+                "total_price": str(option.customer_price_cents),
+                "currency": option.currency,
+                "description": f"{option.service_name}, delivered {option.earliest} to {option.latest}",
+                "min_delivery_date": _shopify_date(option.earliest),
+                "max_delivery_date": _shopify_date(option.latest),
+            }
+        )
+    return {"rates": rates}

@@ -1,0 +1,29 @@
+"""Postcode shapes of the countries we ship to, to refuse a malformed destination early."""
+
+from __future__ import annotations
+
+import re
+
+# Normalised form: upper case, no spaces or dashes (see carriers.model.normalise_postcode).
+POSTCODE_SHAPES: dict[str, re.Pattern[str]] = {
+    "FR": re.compile(r"\d{5}"),
+    "MC": re.compile(r"980\d{2}"),
+    "BE": re.compile(r"\d{4}"),
+    "LU": re.compile(r"(L)?\d{4}"),
+    "DE": re.compile(r"\d{5}"),
+    "NL": re.compile(r"\d{4}[A-Z]{2}"),
+    "ES": re.compile(r"\d{5}"),
+    "IT": re.compile(r"\d{5}"),
+    "AT": re.compile(r"\d{4}"),
+    "CH": re.compile(r"\d{4}"),
+    "PT": re.compile(r"\d{7}"),
+}
+ANY_POSTCODE = re.compile(r"[A-Z0-9]{2,10}")
+
+
+def postcode_problem(country: str, normalised_postcode: str) -> str | None:
+    """Why the postcode cannot be one of the country's, or None if it has the right shape."""
+    shape = POSTCODE_SHAPES.get(country, ANY_POSTCODE)
+    if shape.fullmatch(normalised_postcode):
+        return None
+    return f"{normalised_postcode!r} is not a postcode of {country}"

@@ -1,0 +1,151 @@
+"""The delivery-date calendar: from an order's time to an estimated delivery window.
+
+Rules (a *working day* is a warehouse working weekday that is not a public
+holiday of the warehouse's country; a *business day* is a carrier delivery
+weekday that is not a public holiday of the destination country):
+
+1. Release: an order placed, in the warehouse's local time, strictly before
+   its order cut-off on a working day is released that day, otherwise on the
+   next working day.
+2. Ready: `handling_days` working days after release (0 = the release day).
+3. Pickup: the first carrier pickup weekday that is a working day, on or after
+   the ready day. When the parcel is ready on the order's own local day, the
+   carrier takes it that day only if the order was placed strictly before the
+   carrier's pickup cut-off.
+4. Delivery: `earliest` is the `min_days`-th business day after pickup and
+   `latest` the `max_days`-th (0 days = delivered on the pickup day).
+
+`delivery_window` is pure (its only state is the holiday cache), so callers
+may memoise it; every argument is hashable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+MON_FRI: frozenset[int] = frozenset(range(5))
+_ONE_DAY = timedelta(days=1)
+
+
+def _check_weekdays(name: str, weekdays: frozenset[int]) -> None:
+    if not weekdays or not weekdays <= frozenset(range(7)):
+        raise ValueError(f"{name} must be a non-empty set of weekdays 0 (Mon) .. 6 (Sun): {weekdays!r}")
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    code: str
+    country: str = "FR"
+    timezone: str = "Europe/Paris"
+    order_cutoff: time = time(15, 0)
+    handling_days: int = 0
+    working_weekdays: frozenset[int] = MON_FRI
+    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_weekdays("working_weekdays", self.working_weekdays)
+        if self.handling_days < 0:
+            raise ValueError(f"handling_days must be >= 0: {self.handling_days}")
+        if self.order_cutoff.tzinfo is not None:
+            raise ValueError("order_cutoff is a local wall-clock time: give it without tzinfo")
+        object.__setattr__(self, "_zone", ZoneInfo(self.timezone))
+
+
+@dataclass(frozen=True)
+class CarrierSchedule:
+    pickup_cutoff: time
+    pickup_weekdays: frozenset[int]
+    delivery_weekdays: frozenset[int]
+
+    def __post_init__(self) -> None:
+        _check_weekdays("pickup_weekdays", self.pickup_weekdays)
+        _check_weekdays("delivery_weekdays", self.delivery_weekdays)
+        if self.pickup_cutoff.tzinfo is not None:
+            raise ValueError("pickup_cutoff is a local wall-clock time: give it without tzinfo")
+
+
+@dataclass(frozen=True)
+class DeliveryWindow:
+    ships_on: date
+    earliest: date
+    latest: date
+
+
+@lru_cache(maxsize=1024)
+def public_holidays(country: str, year: int) -> frozenset[date]:
+    """The public holidays of `country` (ISO 3166-1 alpha-2) in `year`, per the `holidays` package."""
+    try:
+        return frozenset(holidays.country_holidays(country, years=year))
+    except NotImplementedError:
+        raise ValueError(f"no public holiday calendar for country {country!r}") from None
+
+
+def _advance(day: date, count: int, weekdays: frozenset[int], country: str) -> date:
+    """The `count`-th day after `day` that is in `weekdays` and not a holiday of `country` (`day` if 0)."""
+    if not count:
+        return day
+    year = day.year
+    days_off = public_holidays(country, year)
+    while count:
+        day += _ONE_DAY
+        if day.year != year:
+            year = day.year
+            days_off = public_holidays(country, year)
+        if day.weekday() in weekdays and day not in days_off:
+            count -= 1
+    return day
+
+
+def delivery_window(
+    ordered_at: datetime,
+    warehouse: Warehouse,
+    schedule: CarrierSchedule,
+    min_days: int,
+    max_days: int,
+    destination_country: str,
+) -> DeliveryWindow:
+    """The pickup day and delivery window of an order placed at `ordered_at` (timezone-aware)."""
+    if ordered_at.tzinfo is None or ordered_at.utcoffset() is None:
+        raise ValueError("ordered_at must be timezone-aware")
+    if not 0 <= min_days <= max_days:
+        raise ValueError(f"transit days must satisfy 0 <= min_days <= max_days: {min_days}, {max_days}")
+    working = warehouse.working_weekdays
+    if working.isdisjoint(schedule.pickup_weekdays):
+        raise ValueError("the carrier never picks up on a warehouse working weekday")
+    origin = warehouse.country
+
+    local = ordered_at.astimezone(warehouse._zone)
+    order_day, order_time = local.date(), local.time()
+
+    if (
+        order_time < warehouse.order_cutoff
+        and order_day.weekday() in working
+        and order_day not in public_holidays(origin, order_day.year)
+    ):
+        release = order_day
+    else:
+        release = _advance(order_day, 1, working, origin)
+    ready = _advance(release, warehouse.handling_days, working, origin)
+
+    # `ready` is a working day; it is also the pickup day if the carrier comes that day in time.
+    if ready.weekday() in schedule.pickup_weekdays and (ready != order_day or order_time < schedule.pickup_cutoff):
+        pickup = ready
+    else:
+        pickup = _advance(ready, 1, working & schedule.pickup_weekdays, origin)
+
+    delivery = schedule.delivery_weekdays
+    earliest = _advance(pickup, min_days, delivery, destination_country)
+    latest = _advance(earliest, max_days - min_days, delivery, destination_country)
+    return DeliveryWindow(ships_on=pickup, earliest=earliest, latest=latest)
+
+
+def is_feasible(window: DeliveryWindow, deliver_by: date | None, deliver_after: date | None = None) -> bool:
+    """True if the whole window fits the promise: not after `deliver_by`, not before `deliver_after`."""
+    if deliver_by is not None and window.latest > deliver_by:
+        return False
+    return deliver_after is None or window.earliest >= deliver_after

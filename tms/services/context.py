@@ -1,0 +1,19 @@
+"""What the entrypoints (API, CLI, scheduler) get from the wiring: the store, the clock, the settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from tms.services.quoting import LiveQuoteBook, WarehouseSetup
+from tms.services.unit_of_work import UnitOfWork
+
+
+class ServiceContext(Protocol):
+    settings: Any
+    quote_book: LiveQuoteBook
+    warehouses: list[WarehouseSetup]
+
+    def uow(self) -> UnitOfWork: ...
+
+    def now(self) -> datetime: ...

@@ -1,0 +1,1 @@
+"""Manager pages (HTML), served by the same app."""
