@@ -46,6 +46,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
     _register_blueprints(api)
     register_error_handlers(app)
 
+    @app.get("/ping")
+    def ping() -> ResponseReturnValue:
+        """Liveness: the process answers (no database, no key); also the benchmarks' baseline."""
+        return jsonify(status="ok")
+
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:
         """200 when the database answers, 503 otherwise (for load balancers and probes)."""

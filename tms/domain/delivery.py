@@ -112,18 +112,50 @@ def delivery_window(
     """The pickup day and delivery window of an order placed at `ordered_at` (timezone-aware)."""
     if ordered_at.tzinfo is None or ordered_at.utcoffset() is None:
         raise ValueError("ordered_at must be timezone-aware")
+    local = ordered_at.astimezone(warehouse._zone)
+    ships_on, earliest, latest = window_from_local_time(
+        local.date(), local.time(), warehouse, schedule, min_days, max_days, destination_country
+    )
+    return DeliveryWindow(ships_on=ships_on, earliest=earliest, latest=latest)
+
+
+def window_from_local_time(
+    order_day: date,
+    order_time: time,
+    warehouse: Warehouse,
+    schedule: CarrierSchedule,
+    min_days: int,
+    max_days: int,
+    destination_country: str,
+) -> tuple[date, date, date]:
+    """(ships_on, earliest, latest) for an order at a wall-clock time of the warehouse.
+
+    Cut-offs are compared once here; the day arithmetic behind them is cached,
+    since thousands of orders a day share the same few answers.
+    """
     if not 0 <= min_days <= max_days:
         raise ValueError(f"transit days must satisfy 0 <= min_days <= max_days: {min_days}, {max_days}")
+    pickup = _pickup_day(
+        order_day, order_time < warehouse.order_cutoff, order_time < schedule.pickup_cutoff, warehouse, schedule
+    )
+    earliest, latest = _delivery_days(pickup, min_days, max_days, schedule.delivery_weekdays, destination_country)
+    return pickup, earliest, latest
+
+
+@lru_cache(maxsize=16_384)
+def _pickup_day(
+    order_day: date,
+    before_order_cutoff: bool,
+    before_pickup_cutoff: bool,
+    warehouse: Warehouse,
+    schedule: CarrierSchedule,
+) -> date:
     working = warehouse.working_weekdays
     if working.isdisjoint(schedule.pickup_weekdays):
         raise ValueError("the carrier never picks up on a warehouse working weekday")
     origin = warehouse.country
-
-    local = ordered_at.astimezone(warehouse._zone)
-    order_day, order_time = local.date(), local.time()
-
     if (
-        order_time < warehouse.order_cutoff
+        before_order_cutoff
         and order_day.weekday() in working
         and order_day not in public_holidays(origin, order_day.year)
     ):
@@ -133,15 +165,17 @@ def delivery_window(
     ready = _advance(release, warehouse.handling_days, working, origin)
 
     # `ready` is a working day; it is also the pickup day if the carrier comes that day in time.
-    if ready.weekday() in schedule.pickup_weekdays and (ready != order_day or order_time < schedule.pickup_cutoff):
-        pickup = ready
-    else:
-        pickup = _advance(ready, 1, working & schedule.pickup_weekdays, origin)
+    if ready.weekday() in schedule.pickup_weekdays and (ready != order_day or before_pickup_cutoff):
+        return ready
+    return _advance(ready, 1, working & schedule.pickup_weekdays, origin)
 
-    delivery = schedule.delivery_weekdays
-    earliest = _advance(pickup, min_days, delivery, destination_country)
-    latest = _advance(earliest, max_days - min_days, delivery, destination_country)
-    return DeliveryWindow(ships_on=pickup, earliest=earliest, latest=latest)
+
+@lru_cache(maxsize=16_384)
+def _delivery_days(
+    pickup: date, min_days: int, max_days: int, weekdays: frozenset[int], country: str
+) -> tuple[date, date]:
+    earliest = _advance(pickup, min_days, weekdays, country)
+    return earliest, _advance(earliest, max_days - min_days, weekdays, country)
 
 
 def is_feasible(window: DeliveryWindow, deliver_by: date | None, deliver_after: date | None = None) -> bool:

@@ -18,7 +18,7 @@ from datetime import date
 
 from carriers.model import RateCard, Service
 from carriers.pricing import CompiledCard, NotServed, price_shipment
-from tms.domain.delivery import CarrierSchedule, Warehouse, delivery_window
+from tms.domain.delivery import CarrierSchedule, Warehouse, window_from_local_time
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.policy import (
     ShippingPolicy,
@@ -137,7 +137,8 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
     if request.cart.currency != book.policy.currency:
         raise _refuse(f"quotes are in {book.policy.currency}, not {request.cart.currency}", "cart.currency")
     warehouse = setup.warehouse
-    day = request.ordered_at.astimezone(warehouse._zone).date()
+    local = request.ordered_at.astimezone(warehouse._zone)
+    day, order_time = local.date(), local.time()
     if book.first_day is None or day < book.first_day:
         first = "no card is active" if book.first_day is None else f"the first card starts {book.first_day}"
         raise _refuse(f"no rate card is in force on {day} ({first})", "ordered_at")
@@ -150,7 +151,7 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
     costs = setup.costs
     options: list[QuoteOption] = []
     excluded: list[Exclusion] = []
-    windows: dict[tuple[CarrierSchedule, int, int], tuple[date, date, date]] = {}
+    windows: dict[tuple[int, int, int], tuple[date, date, date]] = {}
 
     for carrier, live in book.cards_on(day):
         card = live.card
@@ -173,13 +174,12 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
             if isinstance(price, NotServed):
                 excluded.append(Exclusion(carrier, service.code, ls.mode, price.reason, price.detail))
                 continue
-            key = (ls.schedule, transit.min_days, transit.max_days)
+            key = (id(ls.schedule), transit.min_days, transit.max_days)
             dates = windows.get(key)
             if dates is None:
-                window = delivery_window(
-                    request.ordered_at, warehouse, ls.schedule, transit.min_days, transit.max_days, country
+                dates = windows[key] = window_from_local_time(
+                    day, order_time, warehouse, ls.schedule, transit.min_days, transit.max_days, country
                 )
-                dates = windows[key] = (window.ships_on, window.earliest, window.latest)
             ships_on, earliest, latest = dates
             if promise.deliver_by is not None and latest > promise.deliver_by:
                 excluded.append(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from carriers.model import RateCard
-from carriers.readers import read_csv_files, read_json, read_xlsx
+from carriers.readers import read_csv_files, read_json, read_upload
 from tms.domain.errors import InvalidInput, Problem
 
 CSV_TABLES = ("card", "services", "zones", "transit", "prices", "surcharges", "tiers")
@@ -35,9 +36,11 @@ def parse_json_body(raw: bytes) -> ParsedUpload:
     if not raw.strip():
         raise _refuse("the body is empty; send the rate card as a JSON object", "body")
     try:
-        document = json.loads(raw)
+        document = json.loads(raw, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise _refuse(f"not valid JSON: {error}", "body") from None
+    if not isinstance(document, dict):
+        raise _refuse("the rate card must be a JSON object", "body")
     return ParsedUpload(read_json(document), "json", "request body")
 
 
@@ -51,19 +54,9 @@ def parse_files(files: list[UploadedFile], *, max_uncompressed_bytes: int) -> Pa
         if extra:
             raise _refuse(f"send either one file in 'file' or CSV tables, not both (also got {extra})", extra[0])
         upload = by_field["file"]
-        name = upload.filename.lower()
-        if name.endswith(".xlsx"):
-            card = read_xlsx(upload.data, max_uncompressed_bytes=max_uncompressed_bytes)
-            return ParsedUpload(card, "xlsx", upload.filename)
-        if name.endswith(".json"):
-            parsed = parse_json_body(upload.data)
-            return ParsedUpload(parsed.card, "json", upload.filename)
-        if name.endswith(".csv"):
-            raise _refuse(
-                "a CSV rate card is several tables: send one file per table in fields " + ", ".join(CSV_TABLES),
-                "file",
-            )
-        raise _refuse("unsupported file type: send .xlsx, .json, or CSV tables", "file")
+        card = read_upload(upload.filename, None, upload.data, max_uncompressed_bytes=max_uncompressed_bytes)
+        kind = "xlsx" if upload.filename.lower().endswith(".xlsx") else "json"
+        return ParsedUpload(card, kind, upload.filename)
     unknown = sorted(set(by_field) - set(CSV_TABLES))
     if unknown:
         raise InvalidInput(

@@ -1,0 +1,74 @@
+"""In-process quote latency on the synthetic card set (10 carriers x 4 services x 30 zones x 30 brackets)."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.synthetic import random_order, synthetic_cards
+from tms.api.quote_io import parse_quote_request, quote_json
+from tms.domain.delivery import Warehouse
+from tms.domain.policy import ShippingPolicy, WarehouseCosts
+from tms.domain.rate_cards import CardStatus, RateCardRecord
+from tms.services.quoting import QuoteBook, WarehouseSetup, quote_order
+
+
+def build_book() -> QuoteBook:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    cards = synthetic_cards()
+    records = [
+        RateCardRecord(
+            i, c.carrier_code, 1, c.valid_from, "EUR", CardStatus.ACTIVE, "", "json", "", now, "", now, None, {}
+        )
+        for i, c in enumerate(cards)
+    ]
+    warehouse = WarehouseSetup(Warehouse("PAR1"), WarehouseCosts(50, 150, 200))
+    return QuoteBook(list(zip(records, cards, strict=True)), [], ShippingPolicy(free_above_cents=4900), [warehouse])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run(quotes: int = 20_000) -> dict[str, Any]:
+    book = build_book()
+    rng = random.Random(11)
+    bodies = [random_order(rng, i) for i in range(2_000)]
+    requests = [parse_quote_request(b) for b in bodies]
+    for request in requests[:500]:  # warm caches (holidays, zone lookups)
+        quote_order(book, request)
+
+    quote_us, full_us, options = [], [], []
+    for i in range(quotes):
+        body, request = bodies[i % len(bodies)], requests[i % len(requests)]
+        t0 = time.perf_counter_ns()
+        result = quote_order(book, request)
+        t1 = time.perf_counter_ns()
+        quote_json(quote_order(book, parse_quote_request(body)))
+        t2 = time.perf_counter_ns()
+        quote_us.append((t1 - t0) / 1000)
+        full_us.append((t2 - t1) / 1000)
+        options.append(len(result.options))
+    row = {
+        "quotes": quotes,
+        "services": sum(len(versions[-1].card.services) for versions in book._cards.values()),
+        "mean_options": round(statistics.mean(options), 1),
+        "quote_median_us": round(statistics.median(quote_us), 1),
+        "quote_p99_us": round(_percentile(quote_us, 0.99), 1),
+        "with_json_median_us": round(statistics.median(full_us), 1),
+        "with_json_p99_us": round(_percentile(full_us, 0.99), 1),
+    }
+    print("\nQuote, in process (one-parcel orders; 'with JSON' adds request parsing and response building)")
+    header = ("quotes", "services", "options", "median us", "p99 us", "+JSON med", "+JSON p99")
+    print(" ".join(f"{h:>10}" for h in header))
+    keys = ("quotes", "services", "mean_options", "quote_median_us", "quote_p99_us")
+    print(" ".join(f"{row[k]:>10}" for k in (*keys, "with_json_median_us", "with_json_p99_us")))
+    return row
+
+
+if __name__ == "__main__":
+    run()
