@@ -17,11 +17,12 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
-## Migrate the SQLite database, load the demo carriers, serve on http://127.0.0.1:8000 (Ctrl-C stops).
+## Migrate the SQLite database, load the demo carriers, serve the API and the scheduler on
+## http://127.0.0.1:8000 (Ctrl-C stops both).
 run: install
 	$(TMS) db upgrade
 	$(TMS) demo load
-	$(TMS) serve
+	$(TMS) run
 
 ## Static checks, then every test (TMS_TEST_DATABASE_URL picks the database; SQLite by default).
 test: install lint

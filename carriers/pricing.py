@@ -32,20 +32,23 @@ Everything is an integer (grams, millimetres, cents, basis points with
   round(x x bp / 10000) = (x x bp + 5000) // 10000.
 
 A shipment's parcels all travel on one service to one zone; its price is the
-sum of its parcels' prices. If any parcel is not served, the whole shipment
-is `NotServed` with the first such parcel's reason. A shipment to a zone the
-card has no grid for (for that service) is ``zone_not_served``.
+sum of its parcels' prices. A zone the card has no grid for (for that
+service) is ``zone_not_served``; then each parcel in turn is checked against
+the limits, then priced; the first parcel not served makes the whole
+shipment `NotServed` with its reason. The destination is read as
+`ZoneIndex.zone_for` reads it (country upper-cased, postcode normalised).
 
 This runs on the checkout's hot path (~40 services per quote), so a card is
 compiled once into a `CompiledCard` (zone index, grids by service and zone,
 surcharges per service); `price_shipment` accepts a card and compiles it
-through a small identity cache, or a `CompiledCard` directly.
+through a small identity cache, or a `CompiledCard` directly. The results
+are built without the frozen dataclasses' __init__ (see `_new`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from carriers.model import (
@@ -58,6 +61,7 @@ from carriers.model import (
     ZoneIndex,
     normalise_postcode,
 )
+from tms.domain.parcels import Parcel
 
 ZONE_NOT_SERVED = "zone_not_served"
 OVERWEIGHT = "overweight"
@@ -70,44 +74,6 @@ _FIXED = SurchargeKind.FIXED
 _NO_LIMIT = 1 << 62  # stands for an absent limit in compiled services: no parcel reaches it
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Parcel:
-    """A parcel as shipped. Its derived sizes are computed once, since a quote prices it ~40 times."""
-
-    weight_g: int
-    length_mm: int
-    width_mm: int
-    height_mm: int
-    _longest_mm: int = field(init=False, repr=False, compare=False)
-    _dimensions_sum_mm: int = field(init=False, repr=False, compare=False)
-    _volume_mm3: int = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        sides = (self.length_mm, self.width_mm, self.height_mm)
-        if self.weight_g < 0 or min(sides) < 0:
-            raise ValueError(f"a parcel's weight and dimensions cannot be negative: {self}")
-        object.__setattr__(self, "_longest_mm", max(sides))
-        object.__setattr__(self, "_dimensions_sum_mm", sum(sides))
-        object.__setattr__(self, "_volume_mm3", self.length_mm * self.width_mm * self.height_mm)
-
-    @property
-    def longest_mm(self) -> int:
-        return self._longest_mm
-
-    @property
-    def length_girth_mm(self) -> int:
-        """Longest side + 2 x each of the other two."""
-        return 2 * self._dimensions_sum_mm - self._longest_mm
-
-    @property
-    def dimensions_sum_mm(self) -> int:
-        return self._dimensions_sum_mm
-
-    @property
-    def volume_mm3(self) -> int:
-        return self._volume_mm3
 
 
 @dataclass(frozen=True)
@@ -170,9 +136,7 @@ def _breach_detail(service: Service, parcel: Parcel) -> str:
         ("L + W + H", parcel.dimensions_sum_mm, service.max_dimensions_sum_mm),
     )
     return "; ".join(
-        f"{what} {size} mm > max {limit} mm"
-        for what, size, limit in checks
-        if limit is not None and size > limit
+        f"{what} {size} mm > max {limit} mm" for what, size, limit in checks if limit is not None and size > limit
     )
 
 
@@ -223,7 +187,10 @@ class SurchargeRule:
 
     def covers(self, country: str, postcode: str) -> bool:
         """True if the destination is in one of the (remote) areas; `postcode` must be normalised."""
-        return any(area.matches(country, postcode) for area in self.areas.get(country, ()))
+        for area in self.areas.get(country, ()):  # noqa: SIM110 - a loop: any(generator) costs 2x here
+            if area.matches(country, postcode):
+                return True
+        return False
 
     def reached_by(self, parcel: Parcel) -> bool:
         """True if the parcel reaches any (oversize) threshold; the weight is the actual one."""
@@ -330,9 +297,7 @@ def price_shipment(
     if static is None:
         # The surcharges due at this destination; oversize ones still depend on the parcel.
         country, code = country.upper(), _normalised(postcode)  # as ZoneIndex.zone_for reads them
-        due_here = [
-            rule for rule in cs.surcharges if rule.kind is not _REMOTE_AREA or rule.covers(country, code)
-        ]
+        due_here = [rule for rule in cs.surcharges if rule.kind is not _REMOTE_AREA or rule.covers(country, code)]
 
     priced: list[ParcelPrice] = []
     base_sum = discount_sum = fuel_sum = surcharges_sum = 0

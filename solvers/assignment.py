@@ -249,6 +249,7 @@ class _Combination:
     tiers: tuple[int, ...]
     lower: list[int]  # parcels each carrier must carry in the plan to reach its tier
     candidates: list[list[Candidate]] = field(default_factory=list)
+    graph: _FlowGraph | None = None
     bound: Fraction = Fraction(0)
     infeasible: bool = False
     plan: list[int] | None = None  # best plan found for this combination (option index, HOLD, DROP)
@@ -311,12 +312,14 @@ def _reachable(problem: _Problem, lower: list[int]) -> bool:
     return bool(flow.solve() == min_cost_flow.SimpleMinCostFlow.OPTIMAL)
 
 
-def _optimistic_bound(problem: _Problem, candidates: list[list[Candidate]]) -> int:
+def _optimistic_bound(problem: _Problem, tiers: tuple[int, ...]) -> int:
+    """Every shipment on its cheapest option at `tiers` (or held), capacities ignored."""
     total = 0
-    for i, row in enumerate(candidates):
-        hold = problem.hold[i]
+    carrier_of_slot = problem.carrier_of_slot
+    for shipment, slots, hold in zip(problem.instance.shipments, problem.slot_of_option, problem.hold, strict=True):
         best = problem.big if hold is None else hold
-        for _, _, cost in row:
+        for option, slot in zip(shipment.options, slots, strict=True):
+            cost = option.cost_cents_by_tier[tiers[carrier_of_slot[slot]]]
             if cost < best:
                 best = cost
         total += best
@@ -330,58 +333,88 @@ class _FlowResult:
     kg_load: list[float]  # per slot, fractional shipments counted pro rata
 
 
-def _flow(problem: _Problem, combo: _Combination, lam: list[float]) -> _FlowResult | None:
-    """Min-cost flow at `combo` with kg capacity priced at lam[k] cents per gram (0: ignored).
+@dataclass
+class _FlowGraph:
+    """The flow network of one combination: shipment i -> slot (capacity p_i, cost per parcel),
+    i -> sink (hold, or drop at the penalty), slot -> carrier (parcels per day), carrier -> sink,
+    with the carrier nodes demanding the parcels their tier needs. Costs are scaled by
+    `problem.scale` (a multiple of every parcel count) so that per-parcel costs stay integral."""
 
-    Returns None when the tier demands cannot be met even fractionally."""
+    tails: list[int]
+    heads: list[int]
+    caps: list[int]
+    base_costs: list[int]  # at multipliers 0
+    starts: list[int]  # shipment i's arcs are starts[i]:starts[i + 1]
+    arc_slot: list[int]  # per shipment arc: slot, or HOLD / DROP
+    arc_choice: list[int]  # per shipment arc: option index, or HOLD / DROP
+    arc_cents: list[int]
+    arc_grams: list[int]
+    arc_parcels: list[int]
+    supplies: list[int]
+
+
+def _flow_graph(problem: _Problem, combo: _Combination) -> _FlowGraph:
     n, n_slots = problem.n, len(problem.cap_parcels)
     carrier_node = n + n_slots
     sink = carrier_node + problem.n_carriers
-    need = sum(combo.lower)
-    if need > problem.total_parcels:
-        return None
-    scale = problem.scale
-    tails: list[int] = []
-    heads: list[int] = []
-    caps: list[int] = []
-    costs: list[int] = []
-    arc_slot: list[int] = []
-    starts = [0]
+    scale, total = problem.scale, problem.total_parcels
+    graph = _FlowGraph([], [], [], [], [0], [], [], [], [], [], [])
+    tails, heads, caps, arc_slot, arc_choice = graph.tails, graph.heads, graph.caps, graph.arc_slot, graph.arc_choice
+    cents, grams, parcels, starts = graph.arc_cents, graph.arc_grams, graph.arc_parcels, graph.starts
     for i, row in enumerate(combo.candidates):
         p, w = problem.parcels[i], problem.weight[i]
-        for slot, _, cost in row:
-            price = lam[slot]
+        for slot, option, cost in row:
             tails.append(i)
             heads.append(n + slot)
-            caps.append(p)
             arc_slot.append(slot)
-            if price > 0.0:  # floor, and one less against float rounding: still a lower bound
-                costs.append(math.floor(scale * (cost + price * w) / p) - 1)
-            else:
-                costs.append(scale * cost // p)
+            arc_choice.append(option)
+            cents.append(cost)
         hold = problem.hold[i]
         tails.append(i)
         heads.append(sink)
-        caps.append(p)
         arc_slot.append(HOLD if hold is not None else DROP)
-        costs.append(scale * (problem.big if hold is None else hold) // p)
+        arc_choice.append(HOLD if hold is not None else DROP)
+        cents.append(problem.big if hold is None else hold)
+        k = len(tails) - starts[-1]
+        caps.extend([p] * k)
+        grams.extend([w] * k)
+        parcels.extend([p] * k)
         starts.append(len(tails))
-    n_ship_arcs = len(tails)
+    graph.base_costs = [scale * c // p for c, p in zip(cents, parcels, strict=True)]
     for slot, cap in enumerate(problem.cap_parcels):
         tails.append(n + slot)
         heads.append(carrier_node + problem.carrier_of_slot[slot])
-        caps.append(problem.total_parcels if cap is None else min(cap, problem.total_parcels))
-        costs.append(0)
+        caps.append(total if cap is None else min(cap, total))
     for j in range(problem.n_carriers):
         tails.append(carrier_node + j)
         heads.append(sink)
-        caps.append(problem.total_parcels)
-        costs.append(0)
+        caps.append(total)
+    graph.base_costs.extend([0] * (n_slots + problem.n_carriers))
+    need = sum(combo.lower)
+    graph.supplies = problem.parcels + [0] * n_slots + [-c for c in combo.lower] + [need - total]
+    return graph
+
+
+def _flow(problem: _Problem, graph: _FlowGraph, lam: list[float]) -> _FlowResult | None:
+    """Min-cost flow with kg capacity priced at lam[slot] cents per gram (0: ignored).
+
+    Returns None when the tier demands cannot be met even fractionally."""
+    scale = problem.scale
+    n_ship_arcs = len(graph.arc_slot)
+    if any(price > 0.0 for price in lam):
+        # floor, and one less against float rounding: still a lower bound
+        costs = [
+            math.floor(scale * (c + lam[k] * w) / p) - 1 if k >= 0 and lam[k] > 0.0 else b
+            for k, c, w, p, b in zip(
+                graph.arc_slot, graph.arc_cents, graph.arc_grams, graph.arc_parcels, graph.base_costs, strict=False
+            )
+        ]
+        costs.extend(graph.base_costs[n_ship_arcs:])
+    else:
+        costs = graph.base_costs
     flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-    nodes = list(range(sink + 1))
-    supplies = problem.parcels + [0] * n_slots + [-need_c for need_c in combo.lower] + [need - problem.total_parcels]
-    flow.set_nodes_supplies(nodes, supplies)
+    flow.add_arcs_with_capacity_and_unit_cost(graph.tails, graph.heads, graph.caps, costs)
+    flow.set_nodes_supplies(list(range(len(graph.supplies))), graph.supplies)
     status = flow.solve()
     if status == min_cost_flow.SimpleMinCostFlow.INFEASIBLE:
         return None
@@ -393,20 +426,20 @@ def _flow(problem: _Problem, combo: _Combination, lam: list[float]) -> _FlowResu
         cap = problem.cap_weight[k]
         if price > 0.0 and cap is not None:
             bound -= Fraction(price) * cap
-    kg_load = [0.0] * n_slots
+    kg_load = [0.0] * len(problem.cap_parcels)
     plan: list[int] = []
-    for i, row in enumerate(combo.candidates):
-        start = starts[i]
+    starts, arc_slot = graph.starts, graph.arc_slot
+    for i in range(problem.n):
+        start, end = starts[i], starts[i + 1]
         p, w = problem.parcels[i], problem.weight[i]
-        best_arc, best_flow = starts[i + 1] - 1, -1
-        for a in range(start, starts[i + 1]):
+        best_arc, best_flow = end - 1, -1
+        for a in range(start, end):
             units = flows[a]
             if units > best_flow or (units == best_flow and costs[a] < costs[best_arc]):
                 best_arc, best_flow = a, units
             if units and arc_slot[a] >= 0:
                 kg_load[arc_slot[a]] += units * w / p
-        slot = arc_slot[best_arc]
-        plan.append(row[best_arc - start][1] if slot >= 0 else slot)
+        plan.append(graph.arc_choice[best_arc])
     return _FlowResult(bound=bound, plan=plan, kg_load=kg_load)
 
 
@@ -440,8 +473,11 @@ class _Repair:
 
     def run(self) -> list[int]:
         for strict in (True, False):
+            members: dict[int, list[int]] = {}
+            for i in range(self.problem.n):
+                members.setdefault(self._slot(i), []).append(i)
             for slot in range(len(self.parcels)):
-                self._unload(slot, strict)
+                self._unload(slot, members.get(slot, []), strict)
         self._improve()
         return self.plan
 
@@ -489,15 +525,13 @@ class _Repair:
         if choice >= 0:
             self._add(i, self.problem.slot_of_option[i][choice], 1)
 
-    def _unload(self, slot: int, strict: bool) -> None:
+    def _unload(self, slot: int, members: list[int], strict: bool) -> None:
         problem = self.problem
         over_p, over_w = self._excess(slot)
         if not over_p and not over_w:
             return
         moves: list[tuple[float, int, int]] = []
-        for i in range(problem.n):
-            if self._slot(i) != slot:
-                continue
+        for i in members:
             relief = (min(problem.parcels[i], over_p) / over_p if over_p else 0.0) + (
                 min(problem.weight[i], over_w) / over_w if over_w else 0.0
             )
@@ -663,10 +697,14 @@ def _solve_cp(
     combo: _Combination,
     hint: list[int] | None,
     allow_drops: bool,
-    time_limit_s: float,
+    budget_s: float,
+    deadline: float,
     workers: int,
     absolute_gap: float,
 ) -> _CpResult:
+    """CP-SAT at one tier combination; `hint` is a plan (option index, HOLD or DROP per
+    shipment), hinted by (carrier, day) since the cheapest option of a slot depends on tiers."""
+    started = time.monotonic()
     cp = _cp_variables(problem, combo, allow_drops)
     _add_one_option_per_shipment(cp)
     _add_parcel_capacity(problem, cp)
@@ -674,11 +712,14 @@ def _solve_cp(
     _add_tier_demands(problem, cp, combo)
     _minimise_cost(cp)
     if hint is not None:
-        for choice, mine in zip(hint, cp.choices, strict=True):
+        slot_of = problem.slot_of_option
+        for i, (choice, mine) in enumerate(zip(hint, cp.choices, strict=True)):
+            wanted = slot_of[i][choice] if choice >= 0 else choice
             for var, own, _ in mine:
-                cp.model.add_hint(var, own == choice)
+                cp.model.add_hint(var, (slot_of[i][own] if own >= 0 else own) == wanted)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
+    spent = time.monotonic() - started
+    solver.parameters.max_time_in_seconds = max(0.05, min(budget_s - spent, deadline - time.monotonic()))
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.absolute_gap_limit = max(0.0, absolute_gap)
     status = solver.solve(cp.model)
@@ -744,9 +785,10 @@ CP_SAT_MAX_BOOLEANS = 400_000  # beyond this, CP-SAT cannot help within a nightl
 
 
 class _Search:
-    def __init__(self, problem: _Problem, deadline: float, workers: int, gap_limit: float) -> None:
+    def __init__(self, problem: _Problem, started: float, time_limit_s: float, workers: int, gap_limit: float) -> None:
         self.problem = problem
-        self.deadline = deadline
+        self.time_limit_s = time_limit_s
+        self.deadline = started + time_limit_s
         self.workers = workers
         self.gap_limit = Fraction(max(0.0, gap_limit))
         self.best: _Plan | None = None
@@ -755,7 +797,7 @@ class _Search:
         self.ascent_steps = 0
         self.cp_models = 0
         self.cp_skipped = False
-        self._cache: dict[tuple[int, ...], list[list[Candidate]]] = {}
+        self._cache: dict[tuple[int, ...], tuple[list[list[Candidate]], _FlowGraph]] = {}
         self._ascents: dict[tuple[int, ...], _Ascent] = {}
 
     def _combinations(self) -> list[_Combination]:
@@ -786,16 +828,17 @@ class _Search:
         combinations would not fit in memory."""
         for other in self.combos:
             if other is not combo:
-                other.candidates = []
-        if combo.candidates:
+                other.candidates, other.graph = [], None
+        if combo.candidates and combo.graph is not None:
             return
         cached = self._cache.get(combo.tiers)
         if cached is None:
-            cached = _candidates(self.problem, combo.tiers)
-            if len(self._cache) >= 4:
+            combo.candidates = _candidates(self.problem, combo.tiers)
+            cached = (combo.candidates, _flow_graph(self.problem, combo))
+            if len(self._cache) >= 3:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[combo.tiers] = cached
-        combo.candidates = cached
+        combo.candidates, combo.graph = cached
 
     def _offer(self, combo: _Combination, plan: list[int]) -> None:
         """Record a plan found at `combo` (as the combination's and maybe as the overall best)."""
@@ -809,12 +852,15 @@ class _Search:
 
     def run(self) -> None:
         problem = self.problem
+        # Costs fall with tiers: the optimistic bound at the top tiers holds for every combination.
+        top = tuple(len(carrier.tier_thresholds) for carrier in problem.instance.carriers)
+        floor = Fraction(_optimistic_bound(problem, top))
         for combo in self.combos:
-            if _reachable(problem, combo.lower):
-                combo.bound = Fraction(_optimistic_bound(problem, _candidates(problem, combo.tiers)))
-            else:
-                combo.infeasible = True
-        for combo in sorted(self.combos, key=lambda c: c.bound):
+            combo.infeasible = not _reachable(problem, combo.lower)
+            combo.bound = floor
+            if not combo.infeasible and self._time_left() > self.time_limit_s / 2:
+                combo.bound = Fraction(_optimistic_bound(problem, combo.tiers))
+        for combo in sorted(self.combos, key=lambda c: (c.bound, [-t for t in c.tiers])):
             # A plan is needed whatever the clock says; the untiered combination always has one.
             if self.best is not None and self._time_left() <= 0:
                 break
@@ -834,14 +880,16 @@ class _Search:
     def _first_flow(self, combo: _Combination) -> None:
         self._load(combo)
         lam = [0.0] * len(self.problem.cap_parcels)
-        result = _flow(self.problem, combo, lam)
+        assert combo.graph is not None
+        result = _flow(self.problem, combo.graph, lam)
         self.flows += 1
         combo.flows += 1
         if result is None:
             combo.infeasible = True
             return
         combo.bound = max(combo.bound, result.bound)
-        self._offer(combo, result.plan)
+        if self.best is None or combo.bound < self.best.value:
+            self._offer(combo, result.plan)
         dims = [k for k, cap in enumerate(self.problem.cap_weight) if cap is not None]
         grad = _subgradient(self.problem, dims, result.kg_load)
         if not dims or all(g <= 0 for g in grad):
@@ -865,7 +913,8 @@ class _Search:
         lam = [0.0] * len(self.problem.cap_parcels)
         for slot, price in zip(ascent.dims, at, strict=True):
             lam[slot] = price / 1000.0
-        result = _flow(self.problem, combo, lam)
+        assert combo.graph is not None
+        result = _flow(self.problem, combo.graph, lam)
         self.flows += 1
         self.ascent_steps += 1
         combo.flows += 1
@@ -883,7 +932,8 @@ class _Search:
             ascent.radius *= 2.0
         else:
             ascent.radius *= 0.5
-        self._offer(combo, result.plan)
+        if self.best is None or combo.bound < self.best.value:
+            self._offer(combo, result.plan)
 
     def _exact(self, combo: _Combination) -> None:
         self._load(combo)
@@ -894,9 +944,15 @@ class _Search:
         budget = self._time_left() / max(1, len(remaining))
         best = self.best
         allow_drops = best is None or best.value >= self.problem.big
-        hint = combo.plan if combo.plan is not None and (allow_drops or DROP not in combo.plan) else None
+        hint = combo.plan
+        if best is not None and all(t >= need for t, need in zip(best.tiers, combo.tiers, strict=True)):
+            hint = list(best.choice)  # the best plan reaches these tiers: it is a plan of this combination
+        if hint is not None and not allow_drops and DROP in hint:
+            hint = None
         absolute_gap = float(self.gap_limit) * (best.value % self.problem.big if best is not None else 0)
-        result = _solve_cp(self.problem, combo, hint, allow_drops, budget, self.workers, absolute_gap)
+        result = _solve_cp(
+            self.problem, combo, hint, allow_drops, budget, self.deadline, self.workers, absolute_gap
+        )
         self.cp_models += 1
         if result.infeasible:
             combo.infeasible = True
@@ -956,6 +1012,6 @@ def solve(
 
     Raises InvalidInstance when the instance breaks the contract."""
     started = time.monotonic()
-    search = _Search(_prepare(instance), started + time_limit_s, workers, gap_limit)
+    search = _Search(_prepare(instance), started, time_limit_s, workers, gap_limit)
     search.run()
     return search.solution(started)

@@ -1,20 +1,22 @@
-"""One-dimensional bin packing: fewest bins of one capacity holding integer item sizes.
+"""One-dimensional bin packing: the fewest bins of one capacity that hold integer item sizes.
 
-Pipeline, cheapest first:
-1. lower bounds L1 = ceil(sum / capacity) and Martello-Toth L2;
-2. first-fit decreasing (FFD); when FFD meets the bound it is optimal and we stop;
-3. otherwise the arc-flow model of Valerio de Carvalho, solved as a MIP:
-   - nodes 0..capacity are bin fill levels; a path from 0 to capacity is one bin;
-   - item arcs (a, a + s) for every distinct size s, built in decreasing size order
-     (a bin's items are read largest first, and at most `demand(s)` copies in a row),
-     which removes most symmetric paths; loss arcs (a, capacity) close a bin early;
-   - integer flow on every arc, flow conserved at every inner node;
-   - demand: flow over the arcs of size s >= number of items of size s;
-   - objective: minimise the flow out of node 0 (the number of bins).
-   The MIP's bound (its LP is the strong Gilmore-Gomory bound) tightens the lower bound;
-   its flow is decomposed into paths, which become bins of item indices.
-The MIP runs in OR-Tools' linear solver wrapper (HiGHS by default: it measured best on the
-Falkenauer instances; SCIP and CBC ship too) within what is left of `time_limit_s`.
+Stages, cheapest first; each stops the search once the packing meets the proven lower bound:
+1. Lower bounds L1 = ceil(sum / capacity) and Martello-Toth L2; first-fit decreasing (FFD).
+2. Arc-flow model (Valerio de Carvalho). Nodes 0..capacity are fill levels; a path from 0 to
+   capacity is one bin. Item arcs (a, a + s) for each distinct size s, built largest size first
+   (a bin lists its items in decreasing size, at most demand(s) copies in a row), which removes
+   most symmetric paths; loss arcs (a, capacity) close a bin early. Variables: flow on each arc.
+   Constraints: flow conserved at every inner node; the flow over arcs of size s covers the
+   demand of s. Objective: minimise the flow out of node 0 (the number of bins).
+3. Its LP relaxation (GLOP) gives the Gilmore-Gomory bound, ceil(LP) >= L2. Residual rounding:
+   decompose the LP flow into paths, keep floor(weight) copies of each path as fixed bins,
+   solve the LP again on the items left, repeat while it fixes bins (a bounded number of rounds).
+4. The arc-flow MIP on the residual items (small), asking for exactly the bins still allowed by
+   the bound; if it cannot close the gap, the MIP on all items for the time left. Either MIP may
+   only improve on the incumbent (bins <= best - 1), so "infeasible" proves the incumbent optimal.
+The MIP runs in OR-Tools' pywraplp: CBC by default, which measured fastest on the Falkenauer
+instances (HiGHS and SCIP ship too: `mip_solver="HIGHS"` or `"SCIP"`).
+Integer flows are decomposed into paths again; each path's item arcs become one bin.
 """
 
 from __future__ import annotations
@@ -24,18 +26,19 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ortools.linear_solver import pywraplp
 
 Status = Literal["optimal", "feasible"]
 
-MIP_SOLVERS = ("HIGHS", "SCIP", "CBC")
+_EPS = 1e-6
+_MAX_ROUNDING_ROUNDS = 12
 
 
 @dataclass(frozen=True)
 class BinPackingSolution:
-    """Bins as lists of item indices; `status` is "optimal" exactly when count == lower_bound."""
+    """Bins as lists of item indices. `lower_bound` is proven; status is "optimal" iff count == lower_bound."""
 
     bins: list[list[int]]
     count: int
@@ -50,39 +53,34 @@ def lower_bound_l1(sizes: Sequence[int], capacity: int) -> int:
 
 
 def lower_bound_l2(sizes: Sequence[int], capacity: int) -> int:
-    """Martello-Toth L2: for each threshold K <= C/2, items above C-K each need a bin of their own,
-    items in (C/2, C-K] each need one too, and items in [K, C/2] must fit in what those leave free
-    or in extra bins. Never below L1 (K = 0 gives L1 or more)."""
-    if not sizes:
-        return 0
-    ordered = sorted(sizes)
+    """Martello-Toth L2. For a threshold K <= C/2: items above C - K each need their own bin, items in
+    (C/2, C - K] each need one too (two never share), and the items in [K, C/2] must fit in what the
+    latter leave free or in extra bins. Maximum over K; K = 0 gives at least L1."""
     best = lower_bound_l1(sizes, capacity)
-    thresholds = {0} | {s for s in ordered if 2 * s <= capacity}
-    for k in thresholds:
-        big = [s for s in ordered if s > capacity - k]
+    ordered = sorted(sizes)
+    for k in {0} | {s for s in ordered if 2 * s <= capacity}:
+        big = sum(1 for s in ordered if s > capacity - k)
         mid = [s for s in ordered if capacity - k >= s and 2 * s > capacity]
-        small_total = sum(s for s in ordered if 2 * s <= capacity and s >= k)
-        free_in_mid = len(mid) * capacity - sum(mid)
-        extra = max(0, -(-(small_total - free_in_mid) // capacity))
-        best = max(best, len(big) + len(mid) + extra)
+        small_total = sum(s for s in ordered if k <= s and 2 * s <= capacity)
+        free_beside_mid = len(mid) * capacity - sum(mid)
+        extra = max(0, -(-(small_total - free_beside_mid) // capacity))
+        best = max(best, big + len(mid) + extra)
     return best
 
 
 def first_fit_decreasing(sizes: Sequence[int], capacity: int) -> list[list[int]]:
-    """Items largest first, each into the first open bin with room (ties keep input order)."""
-    order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
+    """Items largest first (ties in input order), each into the first open bin with room."""
     bins: list[list[int]] = []
     room: list[int] = []
-    for i in order:
-        s = sizes[i]
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
         for b, free in enumerate(room):
-            if s <= free:
+            if sizes[i] <= free:
                 bins[b].append(i)
-                room[b] = free - s
+                room[b] = free - sizes[i]
                 break
         else:
             bins.append([i])
-            room.append(capacity - s)
+            room.append(capacity - sizes[i])
     return bins
 
 
@@ -91,58 +89,53 @@ def pack_1d(
     capacity: int,
     *,
     time_limit_s: float = 30.0,
-    mip_solver: str = "HIGHS",
+    mip_solver: str = "CBC",
 ) -> BinPackingSolution:
-    """Fewest bins of `capacity` holding every item of `sizes` (positive integers <= capacity).
+    """The fewest bins of `capacity` holding every item of `sizes` (integers in 1..capacity).
 
-    Returns the best packing found within `time_limit_s` (FFD at worst) with a proven lower bound."""
+    Returns the best packing found within `time_limit_s` (FFD's at worst) and a proven lower bound.
+    The limit is honoured by every stage; a MIP that overruns it is a solver issue, not a loop here."""
     start = time.perf_counter()
     _validate(sizes, capacity)
+    deadline = start + time_limit_s
     bound = lower_bound_l2(sizes, capacity)
-    best = first_fit_decreasing(sizes, capacity)
-    if len(best) > bound:
-        remaining = time_limit_s - (time.perf_counter() - start)
-        if remaining > 0:
-            mip_bins, mip_bound = _solve_arc_flow(sizes, capacity, bound, len(best), remaining, mip_solver)
-            bound = max(bound, mip_bound)
-            if mip_bins is not None and len(mip_bins) < len(best):
-                best = mip_bins
-    count = len(best)
+    best: list[Counter[int]] = [Counter(sizes[i] for i in content) for content in first_fit_decreasing(sizes, capacity)]
+    if len(best) > bound and time.perf_counter() < deadline:
+        best, bound = _arc_flow_search(Counter(sizes), capacity, best, bound, deadline, mip_solver)
+    bins = _assign_items(sizes, best)
     return BinPackingSolution(
-        bins=best,
-        count=count,
-        lower_bound=min(bound, count),
-        status="optimal" if count <= bound else "feasible",
+        bins=bins,
+        count=len(bins),
+        lower_bound=min(bound, len(bins)),
+        status="optimal" if len(bins) <= bound else "feasible",
         seconds=time.perf_counter() - start,
     )
 
 
 def check_1d(sizes: Sequence[int], capacity: int, solution: BinPackingSolution) -> list[str]:
-    """Every problem with `solution`, in words; an empty list means it is a valid packing."""
+    """Every problem with `solution`, in words; an empty list means a valid packing."""
     problems: list[str] = []
     seen: Counter[int] = Counter()
     for b, content in enumerate(solution.bins):
         if not content:
             problems.append(f"bin {b} is empty")
-        for i in content:
-            if not 0 <= i < len(sizes):
-                problems.append(f"bin {b} holds unknown item {i}")
-            else:
-                seen[i] += 1
-        load = sum(sizes[i] for i in content if 0 <= i < len(sizes))
+        known = [i for i in content if 0 <= i < len(sizes)]
+        problems.extend(f"bin {b} holds unknown item {i}" for i in content if not 0 <= i < len(sizes))
+        seen.update(known)
+        load = sum(sizes[i] for i in known)
         if load > capacity:
             problems.append(f"bin {b} holds {load} > capacity {capacity}")
     for i in range(len(sizes)):
         if seen[i] == 0:
             problems.append(f"item {i} is in no bin")
         elif seen[i] > 1:
-            problems.append(f"item {i} is in {seen[i]} bins")
+            problems.append(f"item {i} is packed {seen[i]} times")
     if solution.count != len(solution.bins):
         problems.append(f"count {solution.count} != {len(solution.bins)} bins")
     if solution.lower_bound > solution.count:
         problems.append(f"lower bound {solution.lower_bound} > count {solution.count}")
-    if solution.status == "optimal" and solution.lower_bound != solution.count:
-        problems.append(f"status optimal but lower bound {solution.lower_bound} != count {solution.count}")
+    if (solution.status == "optimal") != (solution.lower_bound == solution.count):
+        problems.append(f"status {solution.status} with lower bound {solution.lower_bound}, count {solution.count}")
     return problems
 
 
@@ -154,103 +147,213 @@ def _validate(sizes: Sequence[int], capacity: int) -> None:
         raise ValueError(f"item sizes must be in 1..{capacity}; items {bad[:10]} are not")
 
 
-Arc = tuple[int, int]  # (tail, head)
+def _assign_items(sizes: Sequence[int], bins: list[Counter[int]]) -> list[list[int]]:
+    """Turn bins of sizes into bins of item indices (lowest index first within a size)."""
+    pool: dict[int, list[int]] = defaultdict(list)
+    for i in reversed(range(len(sizes))):
+        pool[sizes[i]].append(i)
+    return [
+        sorted(pool[s].pop() for s, n in sorted(content.items(), reverse=True) for _ in range(n)) for content in bins
+    ]
 
 
-def _arc_flow_graph(demand: dict[int, int], capacity: int) -> tuple[dict[int, list[Arc]], list[Arc]]:
-    """Item arcs per size (largest sizes first, at most demand(s) copies in a row) and loss arcs."""
+# --- arc-flow -------------------------------------------------------------------------------------
+
+Arc = tuple[int, int, int]  # (tail, head, size); size 0 marks a loss arc
+
+
+def _arc_flow_graph(demand: Counter[int], capacity: int) -> list[Arc]:
+    """Item arcs, largest size first, at most demand(s) copies of s in a row; then loss arcs."""
     reached = {0}
-    item_arcs: dict[int, list[Arc]] = {}
+    arcs: list[Arc] = []
     for s in sorted(demand, reverse=True):
-        arcs: set[Arc] = set()
-        for a in sorted(reached):
+        new: set[tuple[int, int]] = set()
+        for a in reached:
             tail = a
             for _ in range(demand[s]):
-                head = tail + s
-                if head > capacity:
+                if tail + s > capacity:
                     break
-                arcs.add((tail, head))
-                tail = head
-        item_arcs[s] = sorted(arcs)
-        reached |= {head for _, head in arcs}
-    loss_arcs = [(a, capacity) for a in sorted(reached) if 0 < a < capacity]
-    return item_arcs, loss_arcs
+                new.add((tail, tail + s))
+                tail += s
+        arcs.extend((tail, head, s) for tail, head in sorted(new))
+        reached |= {head for _, head in new}
+    arcs.extend((a, capacity, 0) for a in sorted(reached) if 0 < a < capacity)
+    return arcs
 
 
-def _solve_arc_flow(
-    sizes: Sequence[int], capacity: int, bound: int, incumbent: int, time_limit_s: float, mip_solver: str
-) -> tuple[list[list[int]] | None, int]:
-    """Arc-flow MIP; returns (bins or None, proven lower bound)."""
-    solver = pywraplp.Solver.CreateSolver(mip_solver)
+@dataclass
+class _ArcFlowModel:
+    solver: Any  # pywraplp.Solver
+    arcs: list[Arc]
+    flows: list[Any]  # pywraplp.Variable per arc
+    covers: dict[int, Any]  # pywraplp.Constraint per size: flow over its arcs >= demand
+    bins: Any  # pywraplp.Constraint: min_bins <= flow out of 0 <= max_bins
+
+    def set_demand(self, demand: Counter[int]) -> None:
+        for s, cover in self.covers.items():
+            cover.SetLb(demand[s])
+        for (_, _, s), var in zip(self.arcs, self.flows, strict=True):
+            if s:
+                var.SetUb(demand[s])
+
+    def solve(self, deadline: float) -> int:
+        self.solver.SetTimeLimit(max(1, int((deadline - time.perf_counter()) * 1000)))
+        return int(self.solver.Solve())
+
+    def objective(self) -> float:
+        return float(self.solver.Objective().Value())
+
+    def best_bound(self) -> float:
+        return float(self.solver.Objective().BestBound())
+
+    def values(self) -> list[float]:
+        return [float(v.solution_value()) for v in self.flows]
+
+
+def _build_model(
+    demand: Counter[int], capacity: int, solver_name: str, *, integer: bool, min_bins: int, max_bins: int
+) -> _ArcFlowModel:
+    solver = pywraplp.Solver.CreateSolver(solver_name)
     if solver is None:
-        raise ValueError(f"MIP solver {mip_solver!r} is not available in this OR-Tools build")
-    demand = Counter(sizes)
-    item_arcs, loss_arcs = _arc_flow_graph(demand, capacity)
-
-    flow: dict[tuple[int, int, int], pywraplp.Variable] = {}  # (tail, head, size or 0 for loss)
-    for s, arcs in item_arcs.items():
-        for tail, head in arcs:
-            flow[tail, head, s] = solver.IntVar(0, demand[s], f"x_{tail}_{head}_{s}")
-    for tail, head in loss_arcs:
-        flow[tail, head, 0] = solver.IntVar(0, incumbent, f"loss_{tail}")
-    bins = solver.IntVar(bound, incumbent, "bins")
-
-    into: dict[int, list[pywraplp.Variable]] = defaultdict(list)
-    out_of: dict[int, list[pywraplp.Variable]] = defaultdict(list)
-    for (tail, head, _), var in flow.items():
-        out_of[tail].append(var)
-        into[head].append(var)
-    solver.Add(solver.Sum(out_of[0]) == bins)
-    solver.Add(solver.Sum(into[capacity]) == bins)
-    for node in set(into) | set(out_of):
-        if 0 < node < capacity:
-            solver.Add(solver.Sum(into[node]) == solver.Sum(out_of[node]))
-    for s, arcs in item_arcs.items():
-        solver.Add(solver.Sum([flow[tail, head, s] for tail, head in arcs]) >= demand[s])
-    solver.Minimize(bins)
-    solver.SetTimeLimit(max(1, int(time_limit_s * 1000)))
-
-    status = solver.Solve()
-    if status == pywraplp.Solver.OPTIMAL:
-        proven = round(solver.Objective().Value())
-    else:
-        best_bound = solver.Objective().BestBound()
-        proven = math.ceil(best_bound - 1e-6) if math.isfinite(best_bound) else bound
-    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        return None, max(bound, proven)
-    arc_flow = {key: round(var.solution_value()) for key, var in flow.items()}
-    return _decode(sizes, capacity, arc_flow), max(bound, proven)
+        raise ValueError(f"solver {solver_name!r} is not available in this OR-Tools build")
+    solver.SuppressOutput()
+    arcs = _arc_flow_graph(demand, capacity)
+    node: dict[int, Any] = {}
+    covers = {s: solver.Constraint(demand[s], solver.infinity()) for s in demand}
+    bins = solver.Constraint(min_bins, max_bins)
+    objective = solver.Objective()
+    flows = []
+    for tail, head, s in arcs:
+        upper = demand[s] if s else max_bins
+        var = solver.IntVar(0, upper, "") if integer else solver.NumVar(0, upper, "")
+        flows.append(var)
+        if tail == 0:
+            objective.SetCoefficient(var, 1)
+            bins.SetCoefficient(var, 1)
+        else:
+            if tail not in node:
+                node[tail] = solver.Constraint(0, 0)
+            node[tail].SetCoefficient(var, -1)
+        if head < capacity:
+            if head not in node:
+                node[head] = solver.Constraint(0, 0)
+            node[head].SetCoefficient(var, 1)
+        if s:
+            covers[s].SetCoefficient(var, 1)
+    objective.SetMinimization()
+    return _ArcFlowModel(solver, arcs, flows, covers, bins)
 
 
-def _decode(sizes: Sequence[int], capacity: int, arc_flow: dict[tuple[int, int, int], int]) -> list[list[int]]:
-    """Split the integer flow into 0 -> capacity paths; each path's item arcs become one bin."""
-    leaving: dict[int, list[tuple[int, int]]] = defaultdict(list)  # tail -> [(head, size)]
-    remaining: dict[tuple[int, int, int], int] = {}
-    for (tail, head, s), units in arc_flow.items():
-        if units > 0:
-            leaving[tail].append((head, s))
-            remaining[tail, head, s] = units
-    pool: dict[int, list[int]] = defaultdict(list)
-    for i in sorted(range(len(sizes)), reverse=True):
-        pool[sizes[i]].append(i)
-    bins: list[list[int]] = []
+def _paths(arcs: list[Arc], values: list[float], capacity: int) -> list[tuple[float, Counter[int]]]:
+    """Decompose an arc flow into weighted 0 -> capacity paths, as multisets of item sizes."""
+    remaining: dict[Arc, float] = {}
+    leaving: dict[int, list[Arc]] = defaultdict(list)
+    for arc, value in zip(arcs, values, strict=True):
+        if value > _EPS:
+            remaining[arc] = value
+            leaving[arc[0]].append(arc)
+    paths: list[tuple[float, Counter[int]]] = []
     while True:
-        node, path = 0, []
-        while node != capacity:
-            step = next(((h, s) for h, s in leaving[node] if remaining[node, h, s] > 0), None)
+        at, path = 0, []
+        while at != capacity:
+            step = next((a for a in leaving[at] if remaining[a] > _EPS), None)
             if step is None:
                 break
-            head, s = step
-            remaining[node, head, s] -= 1
-            path.append(s)
-            node = head
-        if not path:
+            path.append(step)
+            at = step[1]
+        if not path or at != capacity:
+            return paths
+        weight = min(remaining[a] for a in path)
+        for a in path:
+            remaining[a] -= weight
+        paths.append((weight, Counter(a[2] for a in path if a[2])))
+
+
+def _arc_flow_search(
+    demand: Counter[int],
+    capacity: int,
+    incumbent: list[Counter[int]],
+    bound: int,
+    deadline: float,
+    mip_solver: str,
+) -> tuple[list[Counter[int]], int]:
+    """Stages 3 and 4 of the module docstring; returns (best bins as size multisets, proven bound)."""
+    best = incumbent
+    lp = _build_model(demand, capacity, "GLOP", integer=False, min_bins=0, max_bins=len(best))
+    if lp.solve(deadline) != pywraplp.Solver.OPTIMAL:
+        return best, bound
+    bound = max(bound, math.ceil(lp.objective() - _EPS))
+    if len(best) <= bound:
+        return best, bound
+
+    fixed: list[Counter[int]] = []
+    residual = Counter(demand)
+    for _ in range(_MAX_ROUNDING_ROUNDS):
+        took = False
+        for weight, content in sorted(_paths(lp.arcs, lp.values(), capacity), key=lambda p: -p[0]):
+            for _ in range(int(weight + _EPS)):
+                content &= residual
+                if content:
+                    fixed.append(content)
+                    residual -= content
+                    took = True
+        if not took or not residual or time.perf_counter() >= deadline:
             break
-        content = [pool[s].pop() for s in path if s and pool[s]]
+        lp.set_demand(residual)
+        if lp.solve(deadline) != pywraplp.Solver.OPTIMAL:
+            break
+
+    if not residual:
+        return (fixed, bound) if len(fixed) < len(best) else (best, bound)
+    allowed = len(best) - 1 - len(fixed)
+    if allowed >= max(1, bound - len(fixed)) and time.perf_counter() < deadline:
+        now = time.perf_counter()
+        half_left = now + (deadline - now) / 2  # keep the other half for the MIP on all items
+        rest = _solve_mip(residual, capacity, bound - len(fixed), allowed, half_left, mip_solver)
+        if rest.bins is not None and len(fixed) + len(rest.bins) < len(best):
+            best = fixed + rest.bins
+            if len(best) <= bound:
+                return best, bound
+
+    if time.perf_counter() < deadline:
+        whole = _solve_mip(demand, capacity, bound, len(best) - 1, deadline, mip_solver)
+        bound = max(bound, whole.bound if whole.bins is not None else min(whole.bound, len(best)))
+        if whole.bins is not None and len(whole.bins) < len(best):
+            best = whole.bins
+    return best, bound
+
+
+@dataclass(frozen=True)
+class _MipResult:
+    bins: list[Counter[int]] | None
+    bound: int  # proven lower bound on the bins this demand needs (max_bins + 1 when proven infeasible)
+
+
+def _solve_mip(
+    demand: Counter[int], capacity: int, min_bins: int, max_bins: int, deadline: float, solver_name: str
+) -> _MipResult:
+    model = _build_model(demand, capacity, solver_name, integer=True, min_bins=min_bins, max_bins=max_bins)
+    status = model.solve(deadline)
+    if status == pywraplp.Solver.INFEASIBLE:
+        return _MipResult(None, max_bins + 1)
+    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        best_bound = model.best_bound()
+        return _MipResult(None, max(min_bins, math.ceil(best_bound - _EPS) if math.isfinite(best_bound) else 0))
+    values = [round(v) for v in model.values()]
+    bins = [
+        content
+        for weight, content in _paths(model.arcs, [float(v) for v in values], capacity)
+        for _ in range(round(weight))
+    ]
+    # A covering flow may pack more copies of a size than exist: drop the extras, then any empty bin.
+    left = Counter(demand)
+    trimmed = []
+    for content in bins:
+        content &= left
+        left -= content
         if content:
-            bins.append(content)
-    leftover = [i for items in pool.values() for i in items]
-    if leftover:  # cannot happen for a feasible flow; repair rather than lose items
-        repair = first_fit_decreasing([sizes[i] for i in leftover], capacity)
-        bins.extend([leftover[j] for j in content] for content in repair)
-    return bins
+            trimmed.append(content)
+    if left:  # not expected from a feasible flow; keep every item rather than lose one
+        return _MipResult(None, min_bins)
+    proven = len(trimmed) if status == pywraplp.Solver.OPTIMAL else math.ceil(model.best_bound() - _EPS)
+    return _MipResult(trimmed, max(min_bins, min(proven, len(trimmed))))

@@ -62,7 +62,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
 
 
 def _register_blueprints(api: Api) -> None:
-    from tms.api import keys, quotes, rate_cards
+    from tms.api import keys, orders, quotes, rate_cards
 
-    for module in (rate_cards, quotes, keys):
+    for module in (rate_cards, quotes, orders, keys):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL_PREFIX)

@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from carriers.model import WEEKDAY_NAMES
+from solvers.boxing import BoxType
 from tms.domain.delivery import Warehouse
 from tms.domain.policy import WarehouseCosts
 from tms.persistence.db import make_engine, make_session_factory
 from tms.persistence.unit_of_work import SqlUnitOfWork
-from tms.services.quoting import LiveQuoteBook, WarehouseSetup, load_quote_book, quote_inputs_signature
+from tms.services.consolidation import CarrierLimits, PlanSettings
+from tms.services.quoting import LiveQuoteBook, QuoteBook, WarehouseSetup, load_quote_book, quote_inputs_signature
 from tms.settings import Settings
 
 
@@ -36,6 +38,7 @@ class Container:
     def __post_init__(self) -> None:
         self._session_factory = make_session_factory(self.engine)
         self.warehouses = load_warehouses(self.settings.path(self.settings.warehouses_file))
+        self.plan_settings = load_plan_settings(self.settings)
         self.quote_book = LiveQuoteBook(
             load=lambda: load_quote_book(self.uow(), self.warehouses),
             signature=lambda: quote_inputs_signature(self.uow()),
@@ -46,6 +49,10 @@ class Container:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def fresh_book(self) -> QuoteBook:
+        """The cards as stored right now (the nightly run does not rely on a watcher's copy)."""
+        return load_quote_book(self.uow(), self.warehouses)
 
 
 def build_container(settings: Settings) -> Container:
@@ -81,3 +88,34 @@ def load_warehouses(path: Path) -> list[WarehouseSetup]:
         )
         setups.append(WarehouseSetup(warehouse, costs, entry.get("name", "")))
     return setups
+
+
+def load_plan_settings(settings: Settings) -> PlanSettings:
+    """Box types, carrier capacities and solver limits for the nightly run."""
+    boxes = [
+        BoxType(
+            code=entry["code"],
+            inner_length_mm=round(entry["inner_cm"][0] * 10),
+            inner_width_mm=round(entry["inner_cm"][1] * 10),
+            inner_height_mm=round(entry["inner_cm"][2] * 10),
+            max_weight_g=round(entry["max_kg"] * 1000),
+            cost_cents=_cents(entry["cost"]),
+        )
+        for entry in tomllib.loads(settings.path(settings.consolidation_boxes_file).read_text())["boxes"]
+    ]
+    limits = {
+        code: CarrierLimits(
+            parcels_per_day=entry.get("parcels_per_day"),
+            weight_g_per_day=None if entry.get("kg_per_day") is None else round(entry["kg_per_day"] * 1000),
+        )
+        for code, entry in tomllib.loads(settings.path(settings.consolidation_carriers_file).read_text()).items()
+    }
+    return PlanSettings(
+        box_types=tuple(boxes),
+        carrier_limits=limits,
+        holding=settings.consolidation_holding,
+        hold_cost_cents=_cents(settings.consolidation_hold_cost),
+        fill_ratio=settings.consolidation_fill_ratio,
+        time_limit_s=settings.consolidation_time_limit_s,
+        workers=settings.consolidation_workers,
+    )

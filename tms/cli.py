@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -109,6 +111,85 @@ def demo_load(keys_file: str) -> None:
         click.echo(f"demo API keys (also in {keys_file}, readable by you only):")
         for role, secret in report.keys:
             click.echo(f"  {role:9} {secret}")
+
+
+@main.command("consolidate")
+@click.option("--date", "shipping_date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+def consolidate_command(shipping_date: datetime) -> None:
+    """Run the nightly consolidation for one shipping date by hand (the same as the scheduled run)."""
+    from tms.domain.errors import Conflict
+    from tms.scheduler import consolidate
+
+    try:
+        run_id, plan = consolidate(_container(), shipping_date.date(), "manual")
+    except Conflict as error:
+        raise click.ClickException(str(error)) from None
+    summary = plan.summary()
+    click.echo(f"run {run_id} for {shipping_date.date()}:")
+    for key in (
+        "orders_in",
+        "orders_shipped",
+        "orders_held",
+        "orders_unplannable",
+        "shipments_out",
+        "boxes",
+        "cost",
+        "baseline_cost",
+        "savings",
+        "lower_bound",
+        "gap",
+        "solver_status",
+        "seconds",
+    ):
+        click.echo(f"  {key:<20} {summary[key]}")
+    for ref, reason in sorted(plan.unplannable.items()):
+        click.echo(f"  unplannable {ref}: {reason}")
+
+
+@main.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler (the nightly consolidation) in this process; run exactly one of these."""
+    import logging
+
+    from tms.scheduler import build_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    container = _container()
+    scheduler = build_scheduler(container)
+    click.echo(
+        f"scheduler: nightly consolidation at {container.settings.consolidation_run_at} "
+        f"({container.settings.timezone}); Ctrl-C stops"
+    )
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
+
+
+@main.command("run")
+def run_command() -> None:
+    """Serve the API and run the scheduler beside it (what `make run` uses); Ctrl-C stops both."""
+    import signal
+    import subprocess
+
+    tms = str(Path(sys.executable).parent / "tms")
+    children = [subprocess.Popen([tms, "serve"]), subprocess.Popen([tms, "scheduler"])]
+    click.echo("serving on http://" + load_settings().server_bind + " (API docs at /api/v1/docs); Ctrl-C stops")
+    try:
+        while all(child.poll() is None for child in children):
+            try:
+                children[0].wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                continue
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 @main.command("serve")

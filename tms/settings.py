@@ -26,6 +26,14 @@ class Settings:
     demo_rate_cards_dir: str = "config/demo"
     warehouses_file: str = "config/warehouses.toml"
     shopify_app_secret: str = ""
+    consolidation_run_at: str = "02:30"
+    consolidation_time_limit_s: int = 60
+    consolidation_workers: int = 2
+    consolidation_holding: bool = True
+    consolidation_hold_cost: float = 0.10
+    consolidation_fill_ratio: float = 0.85
+    consolidation_boxes_file: str = "config/boxes.toml"
+    consolidation_carriers_file: str = "config/carriers.toml"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def path(self, relative: str) -> Path:

@@ -550,6 +550,9 @@ def test_prices_are_ordinary_frozen_dataclass_values() -> None:
     assert dataclasses.asdict(priced(result)) == dataclasses.asdict(expected)
     with pytest.raises(dataclasses.FrozenInstanceError):
         priced(result).total_cents = 0  # type: ignore[misc]
+    # price_shipment builds them without their __init__: that is only right while __init__ just stores the fields
+    for cls in (ParcelPrice, ShipmentPrice):
+        assert not hasattr(cls, "__post_init__") and not hasattr(cls, "__slots__")
 
 
 # --- property: the same prices as a straightforward reference ---
@@ -730,8 +733,8 @@ parcels = st.builds(Parcel, st.integers(0, 25_000), sides, sides, sides)
     zone=st.sampled_from(ZONES),
     destination=st.sampled_from(DESTINATIONS),
     shipment=st.lists(parcels, min_size=1, max_size=3),
-    fuel_bp=st.integers(0, 3000),
-    discount_bp=st.integers(0, 10_000),
+    fuel_bp=st.sampled_from([0, 1000, 1250, 2000]) | st.integers(0, 3000),  # some round to exact halves
+    discount_bp=st.sampled_from([0, 250, 500, 5000]) | st.integers(0, 10_000),
 )
 def test_price_shipment_agrees_with_a_straightforward_reference(
     card: RateCard,

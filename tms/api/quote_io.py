@@ -15,9 +15,9 @@ from typing import Any
 import pycountry
 
 from carriers.model import normalise_postcode
-from carriers.pricing import Parcel
 from tms.domain.addresses import postcode_problem
 from tms.domain.errors import InvalidInput, Problem
+from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart
 from tms.domain.quotes import Destination, Promise, Quote, QuoteOption, QuoteRequest
 
@@ -27,7 +27,7 @@ _known_countries: dict[str, bool] = {}
 _known_currencies: dict[str, bool] = {}
 
 
-def _is_country(code: str) -> bool:
+def is_country(code: str) -> bool:
     known = _known_countries.get(code)
     if known is None:
         known = _known_countries[code] = len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None
@@ -145,7 +145,7 @@ def parse_quote_request(body: Any) -> QuoteRequest:
         city = r.text(dest, "city", "destination.city", required=False) or ""
         if country is not None:
             country = country.upper()
-            if not _is_country(country):
+            if not is_country(country):
                 r.fail("destination.country", f"{country!r} is not an ISO 3166 country code")
                 country = None
         if postcode is not None:

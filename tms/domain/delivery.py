@@ -183,3 +183,19 @@ def is_feasible(window: DeliveryWindow, deliver_by: date | None, deliver_after: 
     if deliver_by is not None and window.latest > deliver_by:
         return False
     return deliver_after is None or window.earliest >= deliver_after
+
+
+def next_working_day(warehouse: Warehouse, day: date) -> date:
+    """The warehouse's first working day after `day`."""
+    return _advance(day, 1, warehouse.working_weekdays, warehouse.country)
+
+
+def is_working_day(warehouse: Warehouse, day: date) -> bool:
+    return day.weekday() in warehouse.working_weekdays and day not in public_holidays(warehouse.country, day.year)
+
+
+def delivery_dates(
+    pickup: date, min_days: int, max_days: int, delivery_weekdays: frozenset[int], destination_country: str
+) -> tuple[date, date]:
+    """(earliest, latest) for a parcel the carrier picks up on `pickup`."""
+    return _delivery_days(pickup, min_days, max_days, delivery_weekdays, destination_country)

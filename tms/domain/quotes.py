@@ -1,11 +1,16 @@
-"""A checkout quote: the order asked about, and every option priced, chosen or excluded."""
+"""A checkout quote: the order asked about, and every option priced, chosen or excluded.
+
+Options, their costs and exclusions are named tuples rather than frozen dataclasses: a quote
+builds dozens of them per request, and a tuple is built several times faster (both are immutable).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
-from carriers.pricing import Parcel
+from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart, FreeShipping
 
 
@@ -34,8 +39,7 @@ class QuoteRequest:
     modes: frozenset[str] | None = None  # only these delivery modes
 
 
-@dataclass(frozen=True)
-class CostBreakdown:
+class CostBreakdown(NamedTuple):
     base_cents: int
     discount_cents: int
     fuel_cents: int
@@ -47,8 +51,7 @@ class CostBreakdown:
     total_cents: int
 
 
-@dataclass(frozen=True)
-class QuoteOption:
+class QuoteOption(NamedTuple):
     carrier: str
     carrier_name: str
     service: str
@@ -69,8 +72,7 @@ class QuoteOption:
         return (self.cost.total_cents, self.latest, self.carrier, self.service)
 
 
-@dataclass(frozen=True)
-class Exclusion:
+class Exclusion(NamedTuple):
     carrier: str
     service: str
     mode: str

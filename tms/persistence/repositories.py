@@ -11,8 +11,18 @@ from sqlalchemy.orm import Session
 
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
+from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
-from tms.persistence.tables import ApiKeyRow, CarrierRow, FuelSurchargeRow, RateCardRow, ShippingPolicyRow
+from tms.persistence.tables import (
+    ApiKeyRow,
+    CarrierRow,
+    ConsolidationRunRow,
+    FuelSurchargeRow,
+    OrderRow,
+    RateCardRow,
+    ShipmentRow,
+    ShippingPolicyRow,
+)
 
 
 def _card(row: RateCardRow) -> RateCardRecord:
@@ -236,3 +246,211 @@ def quote_inputs_signature(session: Session) -> tuple[object, ...]:
     fuel = session.execute(select(func.count(), func.max(FuelSurchargeRow.set_at))).one()
     policy = session.scalar(select(func.max(ShippingPolicyRow.id)))
     return (*cards, *fuel, policy)
+
+
+def _order(row: OrderRow) -> Order:
+    return Order(
+        order_ref=row.order_ref,
+        warehouse=row.warehouse,
+        ordered_at=row.ordered_at,
+        address=Address(row.name, row.line1, row.postcode, row.city, row.country),
+        mode=row.mode,
+        items=tuple(Item(**item) for item in row.items),
+        cart_value_cents=row.cart_value_cents,
+        deliver_by=row.deliver_by,
+        deliver_after=row.deliver_after,
+        carrier=row.carrier,
+        service=row.service,
+        pickup_point_id=row.pickup_point_id,
+        status=OrderStatus(row.status),
+        created_at=row.created_at,
+        run_id=row.run_id,
+    )
+
+
+class OrderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, order_ref: str) -> Order | None:
+        row = self.session.scalar(select(OrderRow).where(OrderRow.order_ref == order_ref))
+        return None if row is None else _order(row)
+
+    def add(self, order: Order, created_at: datetime) -> Order:
+        a = order.address
+        row = OrderRow(
+            order_ref=order.order_ref,
+            status=order.status.value,
+            warehouse=order.warehouse,
+            ordered_at=order.ordered_at,
+            created_at=created_at,
+            name=a.name,
+            line1=a.line1,
+            postcode=a.postcode,
+            city=a.city,
+            country=a.country,
+            consignee_key=order.consignee_key,
+            mode=order.mode,
+            carrier=order.carrier,
+            service=order.service,
+            pickup_point_id=order.pickup_point_id,
+            deliver_by=order.deliver_by,
+            deliver_after=order.deliver_after,
+            cart_value_cents=order.cart_value_cents,
+            items=[item.__dict__ for item in order.items],
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _order(row)
+
+    def list(
+        self, *, status: OrderStatus | None = None, consignee_key: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Order]:
+        query = select(OrderRow)
+        if status is not None:
+            query = query.where(OrderRow.status == status.value)
+        if consignee_key is not None:
+            query = query.where(OrderRow.consignee_key == consignee_key)
+        query = query.order_by(OrderRow.id).limit(limit).offset(offset)
+        return [_order(row) for row in self.session.scalars(query)]
+
+    def pending(self) -> list[Order]:
+        query = select(OrderRow).where(OrderRow.status == OrderStatus.PENDING.value).order_by(OrderRow.id)
+        return [_order(row) for row in self.session.scalars(query)]
+
+    def set_status(self, order_ref: str, status: OrderStatus) -> Order:
+        row = self.session.scalars(select(OrderRow).where(OrderRow.order_ref == order_ref)).one()
+        row.status = status.value
+        self.session.flush()
+        return _order(row)
+
+    def plan(self, order_refs: list[str], run_id: int, shipment_id: int) -> int:
+        """Mark pending orders as planned in a shipment; returns how many were still pending."""
+        rows = self.session.scalars(
+            select(OrderRow).where(OrderRow.order_ref.in_(order_refs), OrderRow.status == OrderStatus.PENDING.value)
+        ).all()
+        for row in rows:
+            row.status, row.run_id, row.shipment_id = OrderStatus.PLANNED.value, run_id, shipment_id
+        self.session.flush()
+        return len(rows)
+
+
+class ConsolidationRunRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        *,
+        shipping_date: date,
+        status: str,
+        trigger: str,
+        started_at: datetime,
+        finished_at: datetime,
+        summary: dict[str, Any],
+        error: str = "",
+    ) -> int:
+        row = ConsolidationRunRow(
+            shipping_date=shipping_date,
+            status=status,
+            trigger=trigger,
+            started_at=started_at,
+            finished_at=finished_at,
+            summary=summary,
+            error=error[:2000],
+        )
+        self.session.add(row)
+        self.session.flush()  # the partial unique index refuses a second succeeded run for the date here
+        return row.id
+
+    def add_shipment(
+        self,
+        *,
+        run_id: int,
+        ships_on: date,
+        carrier: str,
+        service: str,
+        mode: str,
+        parcels: int,
+        weight_g: int,
+        cost_cents: int,
+        rate_card_id: int,
+        detail: dict[str, Any],
+    ) -> int:
+        row = ShipmentRow(
+            run_id=run_id,
+            ships_on=ships_on,
+            carrier=carrier,
+            service=service,
+            mode=mode,
+            parcels=parcels,
+            weight_g=weight_g,
+            cost_cents=cost_cents,
+            rate_card_id=rate_card_id,
+            detail=detail,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def succeeded_on(self, shipping_date: date) -> int | None:
+        return self.session.scalar(
+            select(ConsolidationRunRow.id).where(
+                ConsolidationRunRow.shipping_date == shipping_date, ConsolidationRunRow.status == "succeeded"
+            )
+        )
+
+    def get(self, run_id: int) -> dict[str, Any] | None:
+        row = self.session.get(ConsolidationRunRow, run_id)
+        if row is None:
+            return None
+        shipments = self.session.scalars(
+            select(ShipmentRow).where(ShipmentRow.run_id == run_id).order_by(ShipmentRow.id)
+        )
+        return {**_run(row), "shipments": [_shipment(s) for s in shipments]}
+
+    def list(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self.session.scalars(select(ConsolidationRunRow).order_by(ConsolidationRunRow.id.desc()).limit(limit))
+        return [_run(row) for row in rows]
+
+    def month_parcels(self, month_start: date, before: date) -> dict[str, int]:
+        """Parcels per carrier shipped by succeeded runs from `month_start` up to (excluding) `before`."""
+        query = (
+            select(ShipmentRow.carrier, func.sum(ShipmentRow.parcels))
+            .join(ConsolidationRunRow, ConsolidationRunRow.id == ShipmentRow.run_id)
+            .where(
+                ConsolidationRunRow.status == "succeeded",
+                ShipmentRow.ships_on >= month_start,
+                ShipmentRow.ships_on < before,
+            )
+            .group_by(ShipmentRow.carrier)
+        )
+        return {carrier: int(total or 0) for carrier, total in self.session.execute(query)}
+
+
+def _run(row: ConsolidationRunRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "shipping_date": row.shipping_date,
+        "status": row.status,
+        "trigger": row.trigger,
+        "started_at": row.started_at,
+        "finished_at": row.finished_at,
+        "error": row.error,
+        **row.summary,
+    }
+
+
+def _shipment(row: ShipmentRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "ships_on": row.ships_on,
+        "carrier": row.carrier,
+        "service": row.service,
+        "mode": row.mode,
+        "parcels": row.parcels,
+        "weight_g": row.weight_g,
+        "cost_cents": row.cost_cents,
+        "rate_card_id": row.rate_card_id,
+        **row.detail,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -111,3 +111,70 @@ class ShippingPolicyRow(Base):
     document: Mapped[dict[str, Any]] = mapped_column(Document)
     set_at: Mapped[datetime] = mapped_column()
     set_by: Mapped[str] = mapped_column(String(200))
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_ref: Mapped[str] = mapped_column(String(100), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    warehouse: Mapped[str] = mapped_column(String(40))
+    ordered_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+    name: Mapped[str] = mapped_column(String(200))
+    line1: Mapped[str] = mapped_column(String(300))
+    postcode: Mapped[str] = mapped_column(String(20))
+    city: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    consignee_key: Mapped[str] = mapped_column(String(800), index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    carrier: Mapped[str | None] = mapped_column(String(40))
+    service: Mapped[str | None] = mapped_column(String(40))
+    pickup_point_id: Mapped[str | None] = mapped_column(String(100))
+    deliver_by: Mapped[date | None] = mapped_column(Date)
+    deliver_after: Mapped[date | None] = mapped_column(Date)
+    cart_value_cents: Mapped[int] = mapped_column(Integer)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(Document)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("consolidation_runs.id"), index=True)
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"))
+
+
+class ConsolidationRunRow(Base):
+    """One nightly plan. At most one succeeded run per shipping date (a partial unique index)."""
+
+    __tablename__ = "consolidation_runs"
+    __table_args__ = (
+        Index(
+            "uq_consolidation_runs_date_succeeded",
+            "shipping_date",
+            unique=True,
+            sqlite_where=text("status = 'succeeded'"),
+            postgresql_where=text("status = 'succeeded'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipping_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime] = mapped_column()
+    summary: Mapped[dict[str, Any]] = mapped_column(Document)
+    error: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class ShipmentRow(Base):
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("consolidation_runs.id"), index=True)
+    ships_on: Mapped[date] = mapped_column(Date, index=True)
+    carrier: Mapped[str] = mapped_column(String(40))
+    service: Mapped[str] = mapped_column(String(40))
+    mode: Mapped[str] = mapped_column(String(16))
+    parcels: Mapped[int] = mapped_column(Integer)
+    weight_g: Mapped[int] = mapped_column(Integer)
+    cost_cents: Mapped[int] = mapped_column(Integer)
+    rate_card_id: Mapped[int] = mapped_column(ForeignKey("rate_cards.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(Document)

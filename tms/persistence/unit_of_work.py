@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from tms.persistence.repositories import (
     ApiKeyRepository,
     CarrierRepository,
+    ConsolidationRunRepository,
     FuelSurchargeRepository,
+    OrderRepository,
     RateCardRepository,
     ShippingPolicyRepository,
     quote_inputs_signature,
@@ -27,6 +29,8 @@ class SqlUnitOfWork:
         self.fuel = FuelSurchargeRepository(self.session, self.carriers)
         self.api_keys = ApiKeyRepository(self.session)
         self.policies = ShippingPolicyRepository(self.session)
+        self.orders = OrderRepository(self.session)
+        self.runs = ConsolidationRunRepository(self.session)
         return self
 
     def __exit__(

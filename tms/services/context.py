@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from tms.services.quoting import LiveQuoteBook, WarehouseSetup
+from tms.services.consolidation import PlanSettings
+from tms.services.quoting import LiveQuoteBook, QuoteBook, WarehouseSetup
 from tms.services.unit_of_work import UnitOfWork
 
 
@@ -13,7 +14,10 @@ class ServiceContext(Protocol):
     settings: Any
     quote_book: LiveQuoteBook
     warehouses: list[WarehouseSetup]
+    plan_settings: PlanSettings
 
     def uow(self) -> UnitOfWork: ...
 
     def now(self) -> datetime: ...
+
+    def fresh_book(self) -> QuoteBook: ...

@@ -14,6 +14,8 @@ class UnitOfWork(Protocol):
     fuel: Any
     api_keys: Any
     policies: Any
+    orders: Any
+    runs: Any
 
     def __enter__(self) -> UnitOfWork: ...
 

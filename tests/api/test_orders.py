@@ -1,0 +1,119 @@
+"""Orders awaiting shipment through the API: register (idempotent), list, cancel, refuse bad ones."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+ORDERS = "/api/v1/orders"
+
+
+def an_order(**changes: Any) -> dict[str, Any]:
+    order = {
+        "order_ref": "A-2001",
+        "ordered_at": "2026-03-02T10:00:00+01:00",
+        "origin": "PAR1",
+        "destination": {
+            "name": "Léa Martin",
+            "line1": "12, rue de l'Église",
+            "postcode": "69003",
+            "city": "Lyon",
+            "country": "FR",
+        },
+        "mode": "home",
+        "carrier": "colissimo",
+        "service": "HOME",
+        "promise": {"deliver_by": "2026-03-10"},
+        "items": [{"sku": "SHOE-42", "weight_kg": 1.2, "length_cm": 33, "width_cm": 22, "height_cm": 12}],
+        "cart": {"value": 89.9, "currency": "EUR"},
+    }
+    order.update(changes)
+    return order
+
+
+def test_a_paid_order_is_registered_as_pending_in_exact_units(client, checkout) -> None:
+    response = client.post(ORDERS, json=an_order(), headers=checkout)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "pending" and body["warehouse"] == "PAR1"
+    assert body["items"][0] == {
+        "sku": "SHOE-42",
+        "weight_g": 1200,
+        "length_mm": 330,
+        "width_mm": 220,
+        "height_mm": 120,
+        "quantity": 1,
+    }
+    assert body["consignee_key"] == "addr:FR|69003|LYON|12 RUE DE L EGLISE|LEA MARTIN"
+
+
+def test_posting_the_same_order_again_is_idempotent(client, checkout, manager) -> None:
+    first = client.post(ORDERS, json=an_order(), headers=checkout)
+    again = client.post(ORDERS, json=an_order(), headers=checkout)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json() == first.get_json()
+    assert len(client.get(ORDERS, headers=manager).get_json()) == 1
+
+
+def test_another_order_with_a_taken_ref_is_409_and_changes_nothing(client, checkout, manager) -> None:
+    client.post(ORDERS, json=an_order(), headers=checkout)
+    response = client.post(ORDERS, json=an_order(cart={"value": 10, "currency": "EUR"}), headers=checkout)
+    assert response.status_code == 409
+    assert client.get(f"{ORDERS}/A-2001", headers=manager).get_json()["status"] == "pending"
+
+
+def test_orders_are_listed_and_filtered_by_status_and_consignee(client, checkout, manager) -> None:
+    client.post(ORDERS, json=an_order(), headers=checkout)
+    other = an_order(order_ref="A-2002")
+    other["destination"] = {**other["destination"], "line1": "3 place Bellecour"}
+    client.post(ORDERS, json=other, headers=checkout)
+    client.post(f"{ORDERS}/A-2002/cancel", headers=checkout)
+
+    pending = client.get(f"{ORDERS}?status=pending", headers=manager).get_json()
+    assert [o["order_ref"] for o in pending] == ["A-2001"]
+    key = pending[0]["consignee_key"]
+    same = client.get(ORDERS, query_string={"consignee_key": key}, headers=manager).get_json()
+    assert [o["order_ref"] for o in same] == ["A-2001"]
+
+
+def test_only_a_pending_order_can_be_cancelled(client, checkout) -> None:
+    client.post(ORDERS, json=an_order(), headers=checkout)
+    first = client.post(f"{ORDERS}/A-2001/cancel", headers=checkout)
+    assert first.status_code == 200 and first.get_json()["status"] == "cancelled"
+    assert client.post(f"{ORDERS}/A-2001/cancel", headers=checkout).status_code == 409
+    assert client.post(f"{ORDERS}/NOPE/cancel", headers=checkout).status_code == 404
+
+
+def _without(field: str) -> dict[str, Any]:
+    order = an_order()
+    del order[field]
+    return order
+
+
+BAD_ORDERS = {
+    "destination.postcode": an_order(destination={**an_order()["destination"], "postcode": "6900"}),
+    "destination.country": an_order(destination={**an_order()["destination"], "country": "XX"}),
+    "items[0].weight_kg": an_order(items=[{"sku": "X", "weight_kg": 0, "length_cm": 1, "width_cm": 1, "height_cm": 1}]),
+    "mode": an_order(mode="drone"),
+    "promise.deliver_after": an_order(promise={"deliver_by": "2026-03-05", "deliver_after": "2026-03-06"}),
+    "ordered_at": an_order(ordered_at="2026-03-02T10:00:00"),
+    "items": _without("items"),
+    "origin": an_order(origin="NOWHERE"),
+}
+
+
+@pytest.mark.parametrize("field", sorted(BAD_ORDERS))
+def test_an_invalid_order_is_422_naming_the_field_and_nothing_is_stored(field, client, checkout, manager) -> None:
+    response = client.post(ORDERS, json=copy.deepcopy(BAD_ORDERS[field]), headers=checkout)
+    assert response.status_code == 422, response.get_json()
+    assert field in [e.get("field") for e in response.get_json()["errors"]], response.get_json()
+    assert client.get(ORDERS, headers=manager).get_json() == []
+
+
+def test_a_pickup_point_order_needs_its_carrier(client, checkout) -> None:
+    order = an_order(mode="pickup_point", carrier=None, pickup_point_id="MR-069123")
+    response = client.post(ORDERS, json=order, headers=checkout)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["carrier"]

@@ -1,0 +1,342 @@
+"""The nightly plan: merging, packing, capacities, holding, unplannable orders, and the run's guarantees.
+
+Cards are written for the tests. Warehouse PAR1 (config/warehouses.toml): packaging per box from
+the box types below, handling 1.50 and indirect 2.00 per order; shipping date Tuesday 3 March 2026.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from carriers.readers import read_json
+from solvers.boxing import BoxType
+from tms.domain.errors import Conflict
+from tms.domain.orders import Address, Item, Order
+from tms.domain.rate_cards import CardStatus, RateCardRecord
+from tms.services.consolidation import CarrierLimits, PlanSettings, plan_orders, run_consolidation
+from tms.services.plan_check import check_plan
+from tms.services.quoting import QuoteBook
+
+TUESDAY = date(2026, 3, 3)
+BOXES = (
+    BoxType("S", 250, 180, 100, 5_000, 35),
+    BoxType("M", 350, 250, 180, 12_000, 55),
+    BoxType("L", 500, 400, 300, 25_000, 95),
+)
+
+
+def a_card(code: str, home: float, relay: float, **changes: Any) -> dict[str, Any]:
+    def service(code: str, mode: str, transit: list[int]) -> dict[str, Any]:
+        return {
+            "code": code,
+            "name": code,
+            "mode": mode,
+            "speed": "standard",
+            "pickup_cutoff": "17:00",
+            "pickup_days": "Mon-Fri",
+            "delivery_days": "Mon-Sat",
+            "max_weight_kg": 30,
+            "max_length_cm": None,
+            "max_length_girth_cm": None,
+            "max_dimensions_sum_cm": None,
+            "volumetric_divisor": None,
+            "transit": {"FR": transit},
+        }
+
+    card = {
+        "carrier": {"code": code, "name": code},
+        "currency": "EUR",
+        "valid_from": "2026-01-01",
+        "fuel_percent": 0,
+        "notes": "",
+        "services": [service("HOME", "home", [2, 2]), service("RELAY", "pickup_point", [2, 3])],
+        "zones": [{"code": "FR", "name": "France", "entries": [{"country": "FR", "postcodes": ""}]}],
+        "prices": [
+            {
+                "service": "HOME",
+                "zone": "FR",
+                "extra_kg_price": None,
+                "brackets": [{"to_kg": 2, "price": home}, {"to_kg": 30, "price": home + 4}],
+            },
+            {
+                "service": "RELAY",
+                "zone": "FR",
+                "extra_kg_price": None,
+                "brackets": [{"to_kg": 2, "price": relay}, {"to_kg": 30, "price": relay + 4}],
+            },
+        ],
+        "surcharges": [],
+        "tiers": [],
+    }
+    card.update(changes)
+    return card
+
+
+def a_book(*documents: dict[str, Any]) -> QuoteBook:
+    from tms.bootstrap import load_warehouses
+    from tms.settings import load_settings
+
+    settings = load_settings()
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    records = [
+        (
+            RateCardRecord(
+                i + 1,
+                d["carrier"]["code"],
+                1,
+                date(2026, 1, 1),
+                "EUR",
+                CardStatus.ACTIVE,
+                "",
+                "json",
+                "",
+                now,
+                "t",
+                now,
+                None,
+                {},
+            ),
+            read_json(d),
+        )
+        for i, d in enumerate(documents)
+    ]
+    from tms.domain.policy import ShippingPolicy
+
+    return QuoteBook(records, [], ShippingPolicy(), load_warehouses(settings.path(settings.warehouses_file)))
+
+
+def an_order(
+    ref: str,
+    *,
+    line1: str = "12 rue Neuve",
+    kg: float = 1.0,
+    deliver_by: date | None = date(2026, 3, 10),
+    mode: str = "home",
+    **changes: Any,
+) -> Order:
+    order = Order(
+        order_ref=ref,
+        warehouse="PAR1",
+        ordered_at=datetime(2026, 3, 2, 15, tzinfo=UTC),
+        address=Address("Léa Martin", line1, "69003", "Lyon", "FR"),
+        mode=mode,
+        items=(Item(f"SKU-{ref}", int(kg * 1000), 200, 150, 80),),
+        cart_value_cents=5000,
+        deliver_by=deliver_by,
+    )
+    return Order(**{**order.__dict__, **changes})
+
+
+def settings(**changes: Any) -> PlanSettings:
+    base = PlanSettings(box_types=BOXES, holding=False, hold_cost_cents=10, time_limit_s=10, workers=1)
+    return PlanSettings(**{**base.__dict__, **changes})
+
+
+def planned(book, orders, plan_settings, month=None):
+    plan = plan_orders(book, orders, TUESDAY, plan_settings, month)
+    assert check_plan(book, orders, plan, plan_settings, month) == []
+    return plan
+
+
+def test_two_orders_to_the_same_address_travel_in_one_box_and_save_against_the_baseline() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    plan = planned(book, [an_order("A"), an_order("B")], settings())
+
+    assert [s.orders for s in plan.shipments] == [("A", "B")]
+    shipment = plan.shipments[0]
+    assert (shipment.carrier, shipment.service, shipment.parcels) == ("acme", "HOME", 1)
+    # Each item is 20 x 15 x 8 cm (2.4 l): one fits box S (4.5 l x 0.85 = 3.8 l), two need box M.
+    assert [box for box, _ in shipment.boxes] == ["M"]
+    # alone: 6.00 transport + 0.35 box S + 3.50 per order, twice; together: 2 kg -> 6.00 + 0.55 box M + 2 x 3.50
+    assert plan.baseline_cents == 2 * (600 + 35 + 350)
+    assert plan.cost_cents == 600 + 55 + 700
+    assert plan.cost_cents < plan.baseline_cents
+
+
+def test_orders_to_different_addresses_are_not_merged() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    plan = planned(book, [an_order("A"), an_order("B", line1="3 place Bellecour")], settings())
+    assert sorted(s.orders for s in plan.shipments) == [("A",), ("B",)]
+    assert plan.cost_cents == plan.baseline_cents
+
+
+def test_an_order_whose_promise_no_service_keeps_is_reported_and_the_rest_is_planned() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    late = an_order("LATE", line1="1 quai", deliver_by=date(2026, 3, 4))  # picked up Tue 3, J+2 = Thu 5
+    plan = planned(book, [late, an_order("A")], settings())
+    assert plan.unplannable == {"LATE": "no service keeps the promise"}
+    assert [s.orders for s in plan.shipments] == [("A",)]
+
+
+def test_the_shoppers_mode_is_kept_and_the_cheapest_carrier_of_that_mode_is_chosen() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5), a_card("budget", home=5.5, relay=4.9))
+    plan = planned(book, [an_order("H"), an_order("P", line1="2 rue", mode="pickup_point")], settings())
+    chosen = {s.orders[0]: (s.carrier, s.mode) for s in plan.shipments}
+    assert chosen == {"H": ("budget", "home"), "P": ("acme", "pickup_point")}
+
+
+def test_a_pickup_point_order_stays_on_its_carriers_network() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5), a_card("budget", home=5.5, relay=3.9))
+    order = an_order("P", mode="pickup_point", carrier="acme", pickup_point_id="PT-1")
+    plan = planned(book, [order], settings())
+    assert [(s.carrier, s.mode) for s in plan.shipments] == [("acme", "pickup_point")]
+
+
+def test_a_full_carrier_sends_the_next_shipment_to_another_one() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5), a_card("budget", home=6.5, relay=4.9))
+    orders = [an_order("A"), an_order("B", line1="2 rue")]
+    plan = planned(book, orders, settings(carrier_limits={"acme": CarrierLimits(parcels_per_day=1)}))
+    assert sorted(s.carrier for s in plan.shipments) == ["acme", "budget"]
+
+
+def test_a_kilogram_capacity_binds_like_a_parcel_capacity() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5), a_card("budget", home=6.5, relay=4.9))
+    orders = [an_order("A", kg=3), an_order("B", line1="2 rue", kg=3)]
+    plan = planned(book, orders, settings(carrier_limits={"acme": CarrierLimits(weight_g_per_day=4_000)}))
+    assert sorted(s.carrier for s in plan.shipments) == ["acme", "budget"]
+
+
+def test_with_holding_an_order_waits_for_the_next_shipping_day_when_capacity_is_full() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    orders = [an_order("A"), an_order("B", line1="2 rue")]
+    full = {"acme": CarrierLimits(parcels_per_day=1)}
+
+    without = planned(book, orders, settings(carrier_limits=full))
+    assert len(without.unplannable) == 1 and len(without.shipments) == 1
+
+    held = planned(book, orders, settings(carrier_limits=full, holding=True))
+    assert held.unplannable == {}
+    assert sorted(s.held for s in held.shipments) == [False, True]
+    assert [s.ships_on for s in held.shipments if s.held] == [date(2026, 3, 4)]
+
+
+def test_a_volume_tier_counts_only_if_the_plan_reaches_it() -> None:
+    card = a_card("acme", home=6.0, relay=4.5, tiers=[{"min_parcels": 100, "discount_percent": 10}])
+    book = a_book(card)
+    orders = [an_order("A")]
+    below = planned(book, orders, settings(), month={"acme": 98})
+    reached = planned(book, orders, settings(), month={"acme": 99})
+    assert below.shipments[0].transport_cents == 600
+    assert reached.shipments[0].transport_cents == 540
+
+
+def test_an_item_no_box_fits_is_unplannable() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    huge = an_order("HUGE", items=(Item("SOFA", 20_000, 2000, 900, 800),))
+    plan = planned(book, [huge, an_order("A", line1="2 rue")], settings())
+    assert plan.unplannable["HUGE"].startswith("no box fits")
+    assert [s.orders for s in plan.shipments] == [("A",)]
+
+
+def test_the_checker_rejects_a_plan_that_breaks_a_promise_or_misstates_its_cost() -> None:
+    import dataclasses
+
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    orders = [an_order("A")]
+    plan = planned(book, orders, settings())
+    s = plan.shipments[0]
+    cheaper = dataclasses.replace(plan, shipments=(dataclasses.replace(s, cost_cents=s.cost_cents - 1),))
+    assert any("by its card" in p for p in check_plan(book, orders, cheaper, settings()))
+    late_orders = [dataclasses.replace(orders[0], deliver_by=date(2026, 3, 4))]
+    assert any("after its promise" in p for p in check_plan(book, late_orders, plan, settings()))
+    twice = dataclasses.replace(plan, unplannable={"A": "x"})
+    assert any("exactly once" in p for p in check_plan(book, orders, twice, settings()))
+
+
+# --- The run through the store -------------------------------------------------------------
+
+
+@pytest.fixture()
+def stored(container, client, manager):
+    """Activate a card and register pending orders through the API."""
+
+    def load(card: dict[str, Any], orders: list[dict[str, Any]]) -> None:
+        assert client.post("/api/v1/rate-cards?activate=true", json=card, headers=manager).status_code == 201
+        for order in orders:
+            response = client.post("/api/v1/orders", json=order, headers=manager)
+            assert response.status_code == 201, response.get_json()
+
+    return load
+
+
+def api_order(ref: str, line1: str = "12 rue Neuve", deliver_by: str = "2026-03-10") -> dict[str, Any]:
+    return {
+        "order_ref": ref,
+        "ordered_at": "2026-03-02T16:00:00+01:00",
+        "origin": "PAR1",
+        "destination": {"name": "Léa", "line1": line1, "postcode": "69003", "city": "Lyon", "country": "FR"},
+        "mode": "home",
+        "promise": {"deliver_by": deliver_by},
+        "items": [{"sku": "X", "weight_kg": 1, "length_cm": 20, "width_cm": 15, "height_cm": 8}],
+        "cart": {"value": 50, "currency": "EUR"},
+    }
+
+
+def test_a_run_writes_its_plan_once_and_a_second_run_for_the_date_plans_nothing(container, stored, client, manager):
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A"), api_order("B"), api_order("C", "2 rue")])
+    plan_settings = settings()
+    run_id, plan = run_consolidation(
+        container.uow(), container.fresh_book(), TUESDAY, plan_settings, now=container.now()
+    )
+    assert plan.summary()["shipments_out"] == 2
+
+    with pytest.raises(Conflict):
+        run_consolidation(container.uow(), container.fresh_book(), TUESDAY, plan_settings, now=container.now())
+
+    statuses = {o["order_ref"]: o["status"] for o in client.get("/api/v1/orders", headers=manager).get_json()}
+    assert statuses == {"A": "planned", "B": "planned", "C": "planned"}
+    runs = client.get("/api/v1/consolidation-runs", headers=manager).get_json()
+    assert [(r["id"], r["status"], r["orders_in"], r["shipments_out"]) for r in runs] == [(run_id, "succeeded", 3, 2)]
+    detail = client.get(f"/api/v1/consolidation-runs/{run_id}", headers=manager).get_json()
+    assert sorted(tuple(s["orders"]) for s in detail["shipments"]) == [("A", "B"), ("C",)]
+    assert detail["savings"] == round((plan.baseline_cents - plan.cost_cents) / 100, 2)
+
+
+def test_a_run_that_fails_while_writing_leaves_every_order_pending(container, stored, client, manager, monkeypatch):
+    from tms.persistence.repositories import OrderRepository
+
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A"), api_order("C", "2 rue")])
+
+    def crash(self, *args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(OrderRepository, "plan", crash)
+    with pytest.raises(RuntimeError):
+        run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
+
+    statuses = {o["order_ref"]: o["status"] for o in client.get("/api/v1/orders", headers=manager).get_json()}
+    assert statuses == {"A": "pending", "C": "pending"}
+    assert client.get("/api/v1/consolidation-runs", headers=manager).get_json() == []
+    monkeypatch.undo()
+    run_id, _ = run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
+    assert run_id > 0
+
+
+def test_a_what_if_plan_writes_nothing(container, stored, client, manager) -> None:
+    stored(a_card("acme", home=6.0, relay=4.5), [])
+    body = {"shipping_date": "2026-03-03", "orders": [api_order("A"), api_order("B")]}
+    response = client.post("/api/v1/plans", json=body, headers=manager)
+    assert response.status_code == 200, response.get_json()
+    plan = response.get_json()
+    assert [s["orders"] for s in plan["shipments"]] == [["A", "B"]]
+    assert client.get("/api/v1/orders", headers=manager).get_json() == []
+    assert client.get("/api/v1/consolidation-runs", headers=manager).get_json() == []
+
+
+def test_the_nightly_job_runs_once_per_date_whoever_starts_it(container, stored, client, manager) -> None:
+    from tms.scheduler import build_scheduler, nightly_job
+
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A")])
+    container.clock.now = datetime(2026, 3, 3, 1, 30, tzinfo=UTC)  # 02:30 in Paris, Tuesday
+    nightly_job(container)
+    nightly_job(container)  # a second scheduler, or a restart: skipped
+    runs = client.get("/api/v1/consolidation-runs", headers=manager).get_json()
+    assert [(r["shipping_date"], r["status"]) for r in runs] == [("2026-03-03", "succeeded")]
+
+    scheduler = build_scheduler(container)
+    jobs = scheduler.get_jobs()
+    assert [j.id for j in jobs] == ["nightly-consolidation"]
+    assert str(jobs[0].trigger) == "cron[hour='2', minute='30']"

@@ -1,0 +1,272 @@
+"""Paid orders awaiting shipment, the consolidation runs, and what-if plans."""
+
+from __future__ import annotations
+
+from datetime import UTC, date
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from carriers.model import normalise_postcode
+from tms.api.auth import protected
+from tms.api.context import services
+from tms.api.quote_io import is_country
+from tms.domain.access import Role
+from tms.domain.addresses import postcode_problem
+from tms.domain.orders import Address, Item, Order, OrderStatus
+from tms.services import orders as order_service
+from tms.services.consolidation import Plan, PlannedShipment, get_run, plan_orders
+from tms.services.consolidation import list_runs as list_runs_service
+
+URL_PREFIX = ""
+
+blp = Blueprint("orders", __name__, description="Orders awaiting shipment, consolidation runs and plans")
+
+Positive = validate.Range(min=0, min_inclusive=False)
+
+
+def _units(value: float, scale: int) -> int:
+    """kg -> g or cm -> mm, rounded up (a carrier never rounds weights down)."""
+    return int((Decimal(str(value)) * scale).to_integral_value(rounding=ROUND_CEILING))
+
+
+class ItemSchema(Schema):
+    sku = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    weight_kg = fields.Float(required=True, validate=Positive)
+    length_cm = fields.Float(required=True, validate=Positive)
+    width_cm = fields.Float(required=True, validate=Positive)
+    height_cm = fields.Float(required=True, validate=Positive)
+    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000))
+
+
+class AddressSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    line1 = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    postcode = fields.String(required=True)
+    city = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    country = fields.String(required=True)
+
+    @validates_schema
+    def _place(self, data: dict[str, Any], **_: Any) -> None:
+        country = data["country"].upper()
+        if not is_country(country):
+            raise ValidationError(f"{country!r} is not an ISO 3166 country code", field_name="country")
+        problem = postcode_problem(country, normalise_postcode(data["postcode"]))
+        if problem:
+            raise ValidationError(problem, field_name="postcode")
+
+
+class OrderPromiseSchema(Schema):
+    deliver_by = fields.Date(allow_none=True, load_default=None)
+    deliver_after = fields.Date(allow_none=True, load_default=None)
+
+    @validates_schema
+    def _window(self, data: dict[str, Any], **_: Any) -> None:
+        by, after = data.get("deliver_by"), data.get("deliver_after")
+        if by and after and after > by:
+            raise ValidationError("the window ends before it starts", field_name="deliver_after")
+
+
+class OrderCartSchema(Schema):
+    value = fields.Float(required=True, validate=validate.Range(min=0))
+    currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
+
+
+class OrderInSchema(Schema):
+    order_ref = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    ordered_at = fields.AwareDateTime(required=True)
+    origin = fields.String(load_default=None, allow_none=True)
+    destination = fields.Nested(AddressSchema, required=True)
+    mode = fields.String(required=True, validate=validate.OneOf(["home", "pickup_point", "locker"]))
+    carrier = fields.String(load_default=None, allow_none=True)
+    service = fields.String(load_default=None, allow_none=True)
+    pickup_point_id = fields.String(load_default=None, allow_none=True)
+    promise = fields.Nested(OrderPromiseSchema, load_default=dict)
+    items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=200))
+    cart = fields.Nested(OrderCartSchema, required=True)
+
+
+class ItemOutSchema(Schema):
+    sku = fields.String()
+    weight_g = fields.Integer()
+    length_mm = fields.Integer()
+    width_mm = fields.Integer()
+    height_mm = fields.Integer()
+    quantity = fields.Integer()
+
+
+class OrderOutSchema(Schema):
+    order_ref = fields.String()
+    status = fields.Enum(OrderStatus, by_value=True)
+    warehouse = fields.String()
+    ordered_at = fields.DateTime()
+    mode = fields.String()
+    carrier = fields.String(allow_none=True)
+    service = fields.String(allow_none=True)
+    pickup_point_id = fields.String(allow_none=True)
+    deliver_by = fields.Date(allow_none=True)
+    deliver_after = fields.Date(allow_none=True)
+    consignee_key = fields.String()
+    weight_g = fields.Integer()
+    items = fields.List(fields.Nested(ItemOutSchema))
+    run_id = fields.Integer(allow_none=True)
+
+
+class OrderListQuerySchema(Schema):
+    status = fields.Enum(OrderStatus, by_value=True)
+    consignee_key = fields.String()
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class PlanRequestSchema(Schema):
+    shipping_date = fields.Date(required=True)
+    orders = fields.List(fields.Nested(OrderInSchema), required=True, validate=validate.Length(min=1, max=5000))
+
+
+def to_order(data: dict[str, Any], default_warehouse: str) -> Order:
+    d = data["destination"]
+    return Order(
+        order_ref=data["order_ref"],
+        warehouse=data["origin"] or default_warehouse,
+        ordered_at=data["ordered_at"],
+        address=Address(d["name"], d["line1"], normalise_postcode(d["postcode"]), d["city"], d["country"].upper()),
+        mode=data["mode"],
+        items=tuple(
+            Item(
+                i["sku"],
+                _units(i["weight_kg"], 1000),
+                _units(i["length_cm"], 10),
+                _units(i["width_cm"], 10),
+                _units(i["height_cm"], 10),
+                i["quantity"],
+            )
+            for i in data["items"]
+        ),
+        cart_value_cents=round(Decimal(str(data["cart"]["value"])) * 100),
+        deliver_by=data["promise"].get("deliver_by"),
+        deliver_after=data["promise"].get("deliver_after"),
+        carrier=data["carrier"],
+        service=data["service"],
+        pickup_point_id=data["pickup_point_id"],
+    )
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    return {
+        **order.__dict__,
+        "ordered_at": order.ordered_at.astimezone(UTC),
+        "consignee_key": order.consignee_key,
+        "weight_g": order.weight_g,
+    }
+
+
+@blp.route("/orders", methods=["POST"])
+@protected(blp, Role.CHECKOUT)
+@blp.arguments(OrderInSchema)
+@blp.response(201, OrderOutSchema, description="Registered (200 if the same order was registered before)")
+@blp.alt_response(409, schema="Error", description="The order_ref is taken by an order with other content")
+def register_order(body: dict[str, Any]) -> Any:
+    """Register a paid order as pending; posting the same order again changes nothing."""
+    context = services()
+    order = to_order(body, context.warehouses[0].warehouse.code)
+    stored, created = order_service.register_order(
+        context.uow(), order, known_warehouses={w.warehouse.code for w in context.warehouses}, now=context.now()
+    )
+    return order_json(stored), 201 if created else 200
+
+
+@blp.route("/orders", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.arguments(OrderListQuerySchema, location="query")
+@blp.response(200, OrderOutSchema(many=True))
+def list_orders(query: dict[str, Any]) -> Any:
+    """Orders, oldest first, filtered by status or consignee."""
+    found = order_service.list_orders(services().uow(), **query)
+    return [order_json(o) for o in found]
+
+
+@blp.route("/orders/<string:order_ref>", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, OrderOutSchema)
+def show_order(order_ref: str) -> Any:
+    return order_json(order_service.get_order(services().uow(), order_ref))
+
+
+@blp.route("/orders/<string:order_ref>/cancel", methods=["POST"])
+@protected(blp, Role.CHECKOUT)
+@blp.response(200, OrderOutSchema)
+@blp.alt_response(409, schema="Error", description="The order is no longer pending")
+def cancel_order(order_ref: str) -> Any:
+    """Cancel a pending order (a planned or dispatched one cannot be)."""
+    return order_json(order_service.cancel_order(services().uow(), order_ref))
+
+
+@blp.route("/consolidation-runs", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, description="Runs, newest first")
+def list_runs() -> Any:
+    """Every run: orders in, shipments out, boxes, carriers, cost, baseline, savings, bound, gap, time."""
+    return _jsonable(list_runs_service(services().uow()))
+
+
+@blp.route("/consolidation-runs/<int:run_id>", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, description="One run with its shipments")
+def show_run(run_id: int) -> Any:
+    return _jsonable(get_run(services().uow(), run_id))
+
+
+@blp.route("/plans", methods=["POST"])
+@protected(blp, Role.MANAGER)
+@blp.arguments(PlanRequestSchema)
+@blp.response(200, description="The plan these orders would get; nothing is written")
+def what_if_plan(body: dict[str, Any]) -> Any:
+    """Solve a what-if: plan the given orders for a shipping date without writing anything."""
+    context = services()
+    default = context.warehouses[0].warehouse.code
+    orders = [to_order(o, default) for o in body["orders"]]
+    plan = plan_orders(context.fresh_book(), orders, body["shipping_date"], context.plan_settings)
+    return plan_json(plan)
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        **_jsonable(plan.summary()),
+        "shipping_date": plan.shipping_date.isoformat(),
+        "shipments": [_shipment_json(s) for s in plan.shipments],
+    }
+
+
+def _shipment_json(s: PlannedShipment) -> dict[str, Any]:
+    return {
+        "orders": list(s.orders),
+        "carrier": s.carrier,
+        "service": s.service,
+        "mode": s.mode,
+        "ships_on": s.ships_on.isoformat(),
+        "held": s.held,
+        "delivery": {"earliest": s.earliest.isoformat(), "latest": s.latest.isoformat()},
+        "parcels": s.parcels,
+        "weight_g": s.weight_g,
+        "boxes": [{"box": box, "items": list(items)} for box, items in s.boxes],
+        "cost": {
+            "transport": s.transport_cents / 100,
+            "packaging": s.packaging_cents / 100,
+            "other": s.other_cents / 100,
+            "total": s.cost_cents / 100,
+        },
+        "rate_card": {"id": s.rate_card_id, "version": s.rate_card_version},
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,72 @@
+"""Paid orders waiting to ship, and what the nightly run made of them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"  # paid, waiting for a run
+    PLANNED = "planned"  # in a shipment of a run's plan
+    DISPATCHED = "dispatched"  # handed to the carrier
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    line1: str
+    postcode: str
+    city: str
+    country: str
+
+
+@dataclass(frozen=True)
+class Order:
+    order_ref: str
+    warehouse: str
+    ordered_at: datetime
+    address: Address
+    mode: str  # the shopper's choice: home, pickup_point, locker (kept by the plan)
+    items: tuple[Item, ...]
+    cart_value_cents: int
+    deliver_by: date | None = None
+    deliver_after: date | None = None
+    carrier: str | None = None  # the shopper's choice; another carrier of the same mode may replace it
+    service: str | None = None
+    pickup_point_id: str | None = None  # with a pickup point, the carrier of its network is kept
+    status: OrderStatus = OrderStatus.PENDING
+    created_at: datetime | None = None
+    run_id: int | None = None
+
+    @property
+    def consignee_key(self) -> str:
+        """Orders with the same key may travel together: the same pickup point, or the same address."""
+        if self.pickup_point_id:
+            return f"point:{self.carrier or ''}:{self.pickup_point_id.strip().upper()}"
+        a = self.address
+        return "addr:" + "|".join(normalise_text(part) for part in (a.country, a.postcode, a.city, a.line1, a.name))
+
+    @property
+    def weight_g(self) -> int:
+        return sum(i.weight_g * i.quantity for i in self.items)
+
+
+def normalise_text(text: str) -> str:
+    """Upper case, no accents, punctuation or repeated spaces: '12, rue de l'Église' -> '12 RUE DE L EGLISE'."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Z0-9]+", " ", plain.upper()).strip()

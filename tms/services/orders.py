@@ -1,0 +1,75 @@
+"""Paid orders: register (idempotent on order_ref), list, cancel while pending."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from tms.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from tms.domain.orders import Order, OrderStatus
+from tms.services.unit_of_work import UnitOfWork
+
+
+def _same_order(a: Order, b: Order) -> bool:
+    """Equal as registered (status, run and timestamps aside)."""
+    blank = {"status": OrderStatus.PENDING, "created_at": None, "run_id": None}
+    return replace(a, **blank) == replace(b, **blank)
+
+
+def register_order(uow: UnitOfWork, order: Order, *, known_warehouses: set[str], now: datetime) -> tuple[Order, bool]:
+    """Store a paid order as pending. The same order again is a no-op; a different one with its ref is 409."""
+    if order.warehouse not in known_warehouses:
+        raise InvalidInput(
+            "unknown warehouse", [Problem(f"must be one of {', '.join(sorted(known_warehouses))}", field="origin")]
+        )
+    if order.pickup_point_id and order.mode == "home":
+        raise InvalidInput(
+            "a pickup point was given for a home delivery",
+            [Problem("only for mode pickup_point or locker", field="pickup_point_id")],
+        )
+    if order.pickup_point_id and not order.carrier:
+        raise InvalidInput(
+            "a pickup point belongs to a carrier's network",
+            [Problem("is required with a pickup_point_id", field="carrier")],
+        )
+    with uow:
+        existing = uow.orders.get(order.order_ref)
+        if existing is not None:
+            if _same_order(existing, order):
+                return existing, False
+            raise Conflict(f"order {order.order_ref!r} is already registered with other content")
+        stored = uow.orders.add(order, now)
+        uow.commit()
+        return stored, True
+
+
+def get_order(uow: UnitOfWork, order_ref: str) -> Order:
+    with uow:
+        order = uow.orders.get(order_ref)
+    if order is None:
+        raise NotFound(f"order {order_ref!r} does not exist")
+    return order
+
+
+def list_orders(
+    uow: UnitOfWork,
+    *,
+    status: OrderStatus | None = None,
+    consignee_key: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Order]:
+    with uow:
+        return uow.orders.list(status=status, consignee_key=consignee_key, limit=limit, offset=offset)
+
+
+def cancel_order(uow: UnitOfWork, order_ref: str) -> Order:
+    with uow:
+        order = uow.orders.get(order_ref)
+        if order is None:
+            raise NotFound(f"order {order_ref!r} does not exist")
+        if order.status is not OrderStatus.PENDING:
+            raise Conflict(f"order {order_ref!r} is {order.status.value}; only a pending order can be cancelled")
+        order = uow.orders.set_status(order_ref, OrderStatus.CANCELLED)
+        uow.commit()
+        return order

@@ -1,0 +1,161 @@
+"""An independent check of a consolidation plan, run on every plan before it is written.
+
+It re-derives everything from the orders, the stored cards and the settings,
+not from the planner's intermediate results: each order is shipped exactly
+once, held, or reported unplannable; a shipment's orders share consignee,
+warehouse and mode; every promise is kept by dates recomputed from the card;
+carrier capacities per day and box limits hold; and each shipment's cost,
+recomputed from the card at the volume tier the plan reaches, is the
+reported one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+
+from carriers.model import RateCard
+from carriers.pricing import NotServed, Parcel, price_shipment
+from solvers.boxing import BoxingSolution, PackedBox, check_boxing
+from solvers.boxing import Item as BoxItem
+from tms.domain.delivery import delivery_dates
+from tms.domain.orders import Order
+from tms.services.consolidation import Plan, PlanSettings
+from tms.services.quoting import QuoteBook
+
+
+def _zone(card: RateCard, country: str, postcode: str) -> str | None:
+    """Most specific matching entry, by a plain scan (not the planner's index)."""
+    matches = [(e.specificity(), z.code) for z in card.zones for e in z.entries if e.matches(country, postcode)]
+    return max(matches)[1] if matches else None
+
+
+def check_plan(
+    book: QuoteBook,
+    orders: Sequence[Order],
+    plan: Plan,
+    settings: PlanSettings,
+    month_parcels: Mapping[str, int] | None = None,
+) -> list[str]:
+    problems: list[str] = []
+    by_ref = {o.order_ref: o for o in orders}
+    seen = Counter([ref for s in plan.shipments for ref in s.orders] + list(plan.unplannable))
+    for ref in by_ref:
+        if seen[ref] != 1:
+            problems.append(f"order {ref} appears {seen[ref]} times in the plan (must be exactly once)")
+    for ref in seen:
+        if ref not in by_ref:
+            problems.append(f"the plan ships {ref}, which is not among its orders")
+
+    cards = {live.record_id: live.card for versions in book._cards.values() for live in versions}
+    boxes = {b.code: b for b in settings.box_types}
+    load: dict[tuple[str, object], list[int]] = defaultdict(lambda: [0, 0])
+    plan_parcels: Counter[str] = Counter()
+    for s in plan.shipments:
+        plan_parcels[s.carrier] += s.parcels
+        day_load = load[(s.carrier, s.ships_on)]
+        day_load[0] += s.parcels
+        day_load[1] += s.weight_g
+
+    total = 0
+    for s in plan.shipments:
+        members = [by_ref[r] for r in s.orders if r in by_ref]
+        if len(members) != len(s.orders):
+            continue
+        name = "+".join(s.orders)
+        if len({(o.consignee_key, o.warehouse, o.mode) for o in members}) != 1:
+            problems.append(f"shipment {name} mixes consignees, warehouses or modes")
+        first = members[0]
+        card = cards.get(s.rate_card_id)
+        if card is None or card.carrier_code != s.carrier:
+            problems.append(f"shipment {name} names rate card {s.rate_card_id}, not an active {s.carrier} card")
+            continue
+        try:
+            service = card.service(s.service)
+        except KeyError:
+            problems.append(f"shipment {name}: {s.carrier} has no service {s.service}")
+            continue
+        if service.mode.value != first.mode:
+            problems.append(f"shipment {name} changes the shopper's mode {first.mode} to {service.mode.value}")
+        if first.pickup_point_id and s.carrier != first.carrier:
+            problems.append(f"shipment {name} moves a pickup-point order off its carrier's network")
+        zone = _zone(card, first.address.country, first.address.postcode)
+        transit = service.transit.get(zone) if zone else None
+        if transit is None:
+            problems.append(f"shipment {name}: {s.carrier} {s.service} does not serve the destination")
+            continue
+        if s.ships_on.weekday() not in service.pickup_weekdays:
+            problems.append(f"shipment {name}: {s.carrier} does not pick up on {s.ships_on}")
+        earliest, latest = delivery_dates(
+            s.ships_on, transit.min_days, transit.max_days, service.delivery_weekdays, first.address.country
+        )
+        for o in members:
+            if o.deliver_by and latest > o.deliver_by:
+                problems.append(f"order {o.order_ref} may arrive {latest}, after its promise {o.deliver_by}")
+            if o.deliver_after and earliest < o.deliver_after:
+                problems.append(f"order {o.order_ref} may arrive {earliest}, before {o.deliver_after}")
+
+        items = [
+            BoxItem(f"{o.order_ref}/{n}/{k}", i.weight_g, i.length_mm, i.width_mm, i.height_mm)
+            for o in members
+            for n, i in enumerate(o.items)
+            for k in range(i.quantity)
+        ]
+        packed = BoxingSolution(
+            boxes=[PackedBox(box, tuple(contents)) for box, contents in s.boxes],
+            cost_cents=sum(boxes[box].cost_cents for box, _ in s.boxes if box in boxes),
+            lower_bound_cents=0,
+            status="feasible",
+            seconds=0.0,
+        )
+        for problem in check_boxing(items, list(settings.box_types), packed, settings.fill_ratio):
+            problems.append(f"shipment {name}: {problem}")
+        weights = {item.id: item.weight_g for item in items}
+        parcels = [
+            Parcel(
+                sum(weights.get(ref, 0) for ref in contents),
+                boxes[box].inner_length_mm,
+                boxes[box].inner_width_mm,
+                boxes[box].inner_height_mm,
+            )
+            for box, contents in s.boxes
+            if box in boxes
+        ]
+        volume = (month_parcels or {}).get(s.carrier, 0) + plan_parcels[s.carrier]
+        discount = card.tier_discount_bp(volume)
+        fuel = book.fuel_bp(
+            s.carrier, next(v for v in book._cards[s.carrier] if v.record_id == s.rate_card_id), s.ships_on
+        )
+        price = price_shipment(
+            card,
+            s.service,
+            zone,
+            first.address.country,
+            first.address.postcode,
+            parcels,
+            fuel_bp=fuel,
+            discount_bp=discount,
+        )
+        if isinstance(price, NotServed):
+            problems.append(f"shipment {name}: the card does not serve it ({price.reason})")
+            continue
+        warehouse = book.warehouses[first.warehouse].costs
+        expected = (
+            price.total_cents
+            + packed.cost_cents
+            + (warehouse.handling_cents + warehouse.indirect_cents) * len(members)
+            + (settings.hold_cost_cents if s.held else 0)
+        )
+        if expected != s.cost_cents:
+            problems.append(f"shipment {name} costs {s.cost_cents} cents by the plan, {expected} by its card")
+        total += expected
+
+    if total != plan.cost_cents:
+        problems.append(f"the plan's cost is {plan.cost_cents} cents; its shipments add up to {total}")
+    for (carrier, day), (parcels_used, weight_used) in load.items():
+        limits = settings.carrier_limits.get(carrier)
+        if limits and limits.parcels_per_day is not None and parcels_used > limits.parcels_per_day:
+            problems.append(f"{carrier} takes {parcels_used} parcels on {day}, over its {limits.parcels_per_day}")
+        if limits and limits.weight_g_per_day is not None and weight_used > limits.weight_g_per_day:
+            problems.append(f"{carrier} takes {weight_used} g on {day}, over its {limits.weight_g_per_day}")
+    return problems
