@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -624,22 +625,39 @@ def _evaluate(problem: _Problem, plan: list[int]) -> _Plan:
 
 @dataclass
 class _CpModel:
+    """One Boolean per (shipment, slot) of the shipments in `rows`; every other shipment is fixed
+    at `fixed` (its load is taken off the capacities and tier demands)."""
+
     model: cp_model.CpModel
-    choices: list[list[tuple[cp_model.IntVar, int, int]]]  # per shipment: (variable, choice, cost)
+    rows: list[int]
+    choices: list[list[tuple[cp_model.IntVar, int, int]]]  # per row: (variable, choice, cost)
+    fixed_parcels: list[int]  # per slot
+    fixed_weight: list[int]  # per slot
 
 
-def _cp_variables(problem: _Problem, combo: _Combination, allow_drops: bool) -> _CpModel:
+def _cp_variables(
+    problem: _Problem, combo: _Combination, allow_drops: bool, rows: list[int], fixed: list[int] | None
+) -> _CpModel:
     model = cp_model.CpModel()
     choices: list[list[tuple[cp_model.IntVar, int, int]]] = []
-    for i, row in enumerate(combo.candidates):
-        mine = [(model.new_bool_var(f"x{i}_{option}"), option, cost) for _, option, cost in row]
+    for i in rows:
+        mine = [(model.new_bool_var(f"x{i}_{option}"), option, cost) for _, option, cost in combo.candidates[i]]
         hold = problem.hold[i]
         if hold is not None:
             mine.append((model.new_bool_var(f"hold{i}"), HOLD, hold))
         elif allow_drops:
             mine.append((model.new_bool_var(f"drop{i}"), DROP, problem.big))
         choices.append(mine)
-    return _CpModel(model, choices)
+    fixed_parcels = [0] * len(problem.cap_parcels)
+    fixed_weight = [0] * len(problem.cap_parcels)
+    if fixed is not None:
+        free = set(rows)
+        for i, choice in enumerate(fixed):
+            if choice >= 0 and i not in free:
+                slot = problem.slot_of_option[i][choice]
+                fixed_parcels[slot] += problem.parcels[i]
+                fixed_weight[slot] += problem.weight[i]
+    return _CpModel(model, rows, choices, fixed_parcels, fixed_weight)
 
 
 def _add_one_option_per_shipment(cp: _CpModel) -> None:
@@ -649,7 +667,7 @@ def _add_one_option_per_shipment(cp: _CpModel) -> None:
 
 def _slot_terms(problem: _Problem, cp: _CpModel, size: list[int]) -> dict[int, list[tuple[cp_model.IntVar, int]]]:
     terms: dict[int, list[tuple[cp_model.IntVar, int]]] = {}
-    for i, mine in enumerate(cp.choices):
+    for i, mine in zip(cp.rows, cp.choices, strict=True):
         for var, choice, _ in mine:
             if choice >= 0:
                 terms.setdefault(problem.slot_of_option[i][choice], []).append((var, size[i]))
@@ -660,14 +678,14 @@ def _add_parcel_capacity(problem: _Problem, cp: _CpModel) -> None:
     for slot, terms in _slot_terms(problem, cp, problem.parcels).items():
         cap = problem.cap_parcels[slot]
         if cap is not None:
-            cp.model.add(sum(size * var for var, size in terms) <= cap)
+            cp.model.add(sum(size * var for var, size in terms) <= cap - cp.fixed_parcels[slot])
 
 
 def _add_weight_capacity(problem: _Problem, cp: _CpModel) -> None:
     for slot, terms in _slot_terms(problem, cp, problem.weight).items():
         cap = problem.cap_weight[slot]
         if cap is not None:
-            cp.model.add(sum(size * var for var, size in terms) <= cap)
+            cp.model.add(sum(size * var for var, size in terms) <= cap - cp.fixed_weight[slot])
 
 
 def _add_tier_demands(problem: _Problem, cp: _CpModel, combo: _Combination) -> None:
@@ -675,10 +693,13 @@ def _add_tier_demands(problem: _Problem, cp: _CpModel, combo: _Combination) -> N
     by_carrier: dict[int, list[tuple[cp_model.IntVar, int]]] = {}
     for slot, terms in _slot_terms(problem, cp, problem.parcels).items():
         by_carrier.setdefault(problem.carrier_of_slot[slot], []).extend(terms)
+    fixed = [0] * problem.n_carriers
+    for slot, parcels in enumerate(cp.fixed_parcels):
+        fixed[problem.carrier_of_slot[slot]] += parcels
     for carrier, need in enumerate(combo.lower):
-        if need > 0:
+        if need - fixed[carrier] > 0:
             terms = by_carrier.get(carrier, [])
-            cp.model.add(sum(size * var for var, size in terms) >= need)
+            cp.model.add(sum(size * var for var, size in terms) >= need - fixed[carrier])
 
 
 def _minimise_cost(cp: _CpModel) -> None:
@@ -701,11 +722,15 @@ def _solve_cp(
     deadline: float,
     workers: int,
     absolute_gap: float,
+    window: list[int] | None = None,
 ) -> _CpResult:
     """CP-SAT at one tier combination; `hint` is a plan (option index, HOLD or DROP per
-    shipment), hinted by (carrier, day) since the cheapest option of a slot depends on tiers."""
+    shipment), hinted by (carrier, day) since the cheapest option of a slot depends on tiers.
+    With a `window`, only those shipments move and the others stay as in `hint`: the result is
+    then a plan, never a bound."""
     started = time.monotonic()
-    cp = _cp_variables(problem, combo, allow_drops)
+    rows = list(range(problem.n)) if window is None else window
+    cp = _cp_variables(problem, combo, allow_drops, rows, hint if window is not None else None)
     _add_one_option_per_shipment(cp)
     _add_parcel_capacity(problem, cp)
     _add_weight_capacity(problem, cp)
@@ -713,7 +738,8 @@ def _solve_cp(
     _minimise_cost(cp)
     if hint is not None:
         slot_of = problem.slot_of_option
-        for i, (choice, mine) in enumerate(zip(hint, cp.choices, strict=True)):
+        for i, mine in zip(rows, cp.choices, strict=True):
+            choice = hint[i]
             wanted = slot_of[i][choice] if choice >= 0 else choice
             for var, own, _ in mine:
                 cp.model.add_hint(var, (slot_of[i][own] if own >= 0 else own) == wanted)
@@ -723,12 +749,18 @@ def _solve_cp(
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.absolute_gap_limit = max(0.0, absolute_gap)
     status = solver.solve(cp.model)
-    if status == cp_model.INFEASIBLE:
+    if status == cp_model.INFEASIBLE and window is None:
         if allow_drops:
             return _CpResult(None, None, infeasible=True)
         return _CpResult(None, Fraction(problem.big))  # every plan reaching these tiers drops a shipment
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _CpResult(None, None)
+    if window is not None:
+        assert hint is not None
+        plan = list(hint)
+        for i, mine in zip(rows, cp.choices, strict=True):
+            plan[i] = next(choice for var, choice, _ in mine if solver.boolean_value(var))
+        return _CpResult(plan, None)
     plan = [next(choice for var, choice, _ in mine if solver.boolean_value(var)) for mine in cp.choices]
     # The objective is integral: ceil(bound - 0.5) is safe against float noise, at most 1 cent weak.
     return _CpResult(plan, Fraction(math.ceil(solver.best_objective_bound - 0.5)))
@@ -781,7 +813,7 @@ def _master(ascent: _Ascent) -> tuple[list[float], float] | None:
 # The search over tier combinations
 
 
-CP_SAT_MAX_BOOLEANS = 400_000  # beyond this, CP-SAT cannot help within a nightly time limit
+CP_SAT_MAX_BOOLEANS = 400_000  # beyond this, CP-SAT works on windows of shipments
 
 
 class _Search:
@@ -796,7 +828,7 @@ class _Search:
         self.flows = 0
         self.ascent_steps = 0
         self.cp_models = 0
-        self.cp_skipped = False
+        self.lns_rounds = 0
         self._cache: dict[tuple[int, ...], tuple[list[list[Candidate]], _FlowGraph]] = {}
         self._ascents: dict[tuple[int, ...], _Ascent] = {}
 
@@ -935,20 +967,24 @@ class _Search:
         if self.best is None or combo.bound < self.best.value:
             self._offer(combo, result.plan)
 
-    def _exact(self, combo: _Combination) -> None:
-        self._load(combo)
-        if sum(len(row) for row in combo.candidates) > CP_SAT_MAX_BOOLEANS:
-            self.cp_skipped = True
-            return
-        remaining = [c for c in self.combos if self._open(c)]
-        budget = self._time_left() / max(1, len(remaining))
-        best = self.best
-        allow_drops = best is None or best.value >= self.problem.big
-        hint = combo.plan
+    def _hint(self, combo: _Combination, allow_drops: bool) -> list[int] | None:
+        best, hint = self.best, combo.plan
         if best is not None and all(t >= need for t, need in zip(best.tiers, combo.tiers, strict=True)):
             hint = list(best.choice)  # the best plan reaches these tiers: it is a plan of this combination
         if hint is not None and not allow_drops and DROP in hint:
             hint = None
+        return hint
+
+    def _exact(self, combo: _Combination) -> None:
+        self._load(combo)
+        remaining = [c for c in self.combos if self._open(c)]
+        budget = self._time_left() / max(1, len(remaining))
+        best = self.best
+        allow_drops = best is None or best.value >= self.problem.big
+        hint = self._hint(combo, allow_drops)
+        if sum(len(row) for row in combo.candidates) > CP_SAT_MAX_BOOLEANS:
+            self._polish(combo, hint, allow_drops, budget)
+            return
         absolute_gap = float(self.gap_limit) * (best.value % self.problem.big if best is not None else 0)
         result = _solve_cp(
             self.problem, combo, hint, allow_drops, budget, self.deadline, self.workers, absolute_gap
@@ -961,6 +997,30 @@ class _Search:
             combo.bound = max(combo.bound, result.bound)
         if result.plan is not None:
             self._offer(combo, result.plan)
+
+    def _polish(self, combo: _Combination, hint: list[int] | None, allow_drops: bool, budget: float) -> None:
+        """Too large for one CP-SAT model: re-optimise windows of shipments with CP-SAT, the
+        others fixed at the best plan (large-neighbourhood search). Plans only, never bounds:
+        the combination keeps the bound the flows proved."""
+        if hint is None:
+            return
+        stop = time.monotonic() + budget
+        rng = random.Random(len(combo.tiers) * 7919 + sum(combo.tiers))
+        per_shipment = 1 + sum(len(row) for row in combo.candidates) / max(1, self.problem.n)
+        size = int(CP_SAT_MAX_BOOLEANS / per_shipment / 4)
+        while time.monotonic() < stop and self._open(combo):
+            window = sorted(rng.sample(range(self.problem.n), min(size, self.problem.n)))
+            round_budget = min(stop - time.monotonic(), 60.0)
+            result = _solve_cp(
+                self.problem, combo, hint, allow_drops, round_budget, self.deadline, self.workers, 0.0, window
+            )
+            self.lns_rounds += 1
+            if result.plan is None:  # no plan in the time given, or the window cannot keep the tiers
+                return
+            self._offer(combo, result.plan)
+            hint = self._hint(combo, allow_drops)
+            if hint is None:
+                return
 
     def solution(self, started: float) -> Solution:
         problem, best = self.problem, self.best
@@ -982,16 +1042,20 @@ class _Search:
             assignment[shipment.id] = shipment.options[choice] if choice >= 0 else None
             if choice == DROP:
                 unassigned.append(shipment.id)
-        pruned = sum(1 for c in self.combos if not c.infeasible and c.flows == 0)
         unreachable = sum(1 for c in self.combos if c.infeasible)
+        examined = sum(1 for c in self.combos if not c.infeasible and c.flows)
+        unexamined = [c for c in self.combos if not c.infeasible and not c.flows]
+        pruned = sum(1 for c in unexamined if target is not None and c.bound >= target)
         method = (
-            f"tier enumeration ({len(self.combos)} combinations: {pruned} pruned by bound, {unreachable} unreachable)"
-            f" + min-cost flow ({self.flows} solves, {self.ascent_steps} kg-Lagrangian steps)"
+            f"tier enumeration ({len(self.combos)} combinations: {examined} by flow, {pruned} pruned by bound,"
+            f" {unreachable} unreachable"
+            + (f", {len(unexamined) - pruned} not reached in time)" if len(unexamined) > pruned else ")")
+            + f" + min-cost flow ({self.flows} solves, {self.ascent_steps} kg-Lagrangian steps)"
         )
         if self.cp_models:
-            method += f" + CP-SAT ({self.cp_models} models)"
-        if self.cp_skipped:
-            method += " (CP-SAT skipped: model too large)"
+            method += f" + CP-SAT ({self.cp_models} whole models)"
+        if self.lns_rounds:
+            method += f" + CP-SAT neighbourhood search ({self.lns_rounds} windows)"
         return Solution(
             assignment=assignment,
             tiers={c.carrier: t for c, t in zip(problem.instance.carriers, best.tiers, strict=True)},

@@ -337,7 +337,7 @@ def _solve_mip(
     if status == pywraplp.Solver.INFEASIBLE:
         return _MipResult(None, max_bins + 1)
     if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        best_bound = model.best_bound()
+        best_bound = model.best_bound() if status == pywraplp.Solver.NOT_SOLVED else -math.inf  # stopped by the limit
         return _MipResult(None, max(min_bins, math.ceil(best_bound - _EPS) if math.isfinite(best_bound) else 0))
     values = [round(v) for v in model.values()]
     bins = [

@@ -37,7 +37,7 @@ from ortools.sat.python import cp_model
 
 Status = Literal["optimal", "feasible"]
 
-EXACT_UP_TO_ITEMS = 20
+EXACT_UP_TO_ITEMS = 40
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 
@@ -13,7 +14,7 @@ from tms.api.auth import BEARER_SCHEME, KeyCache
 from tms.api.errors import register_error_handlers
 from tms.bootstrap import Container, build_container
 from tms.persistence.db import database_is_reachable
-from tms.settings import load_settings
+from tms.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
 
@@ -32,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
         MAX_CONTENT_LENGTH=settings.uploads_max_mb * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
+    app.secret_key = session_secret(settings)
     container = container or build_container(settings)
     app.extensions["tms"] = container
     app.extensions["tms_key_cache"] = KeyCache()
@@ -45,6 +47,14 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     _register_blueprints(api)
     register_error_handlers(app)
+
+    from tms.web.pages import init_app as init_pages
+
+    init_pages(app)
+
+    @app.get("/")
+    def home() -> ResponseReturnValue:
+        return redirect(url_for("manager.dashboard"))
 
     @app.get("/ping")
     def ping() -> ResponseReturnValue:
@@ -66,3 +76,16 @@ def _register_blueprints(api: Api) -> None:
 
     for module in (rate_cards, quotes, orders, keys):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL_PREFIX)
+
+
+def session_secret(settings: Settings) -> str:
+    """TMS_SECRET_KEY signs the manager pages' session cookie; without it (development), a random
+    key kept in var/ so that every worker, and the next start, share it."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.path("var/session-secret")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -170,6 +170,10 @@ def run_command() -> None:
     import signal
     import subprocess
 
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # a service manager's stop is handled like Ctrl-C
     tms = str(Path(sys.executable).parent / "tms")
     children = [subprocess.Popen([tms, "serve"]), subprocess.Popen([tms, "scheduler"])]
     click.echo("serving on http://" + load_settings().server_bind + " (API docs at /api/v1/docs); Ctrl-C stops")

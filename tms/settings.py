@@ -26,6 +26,7 @@ class Settings:
     demo_rate_cards_dir: str = "config/demo"
     warehouses_file: str = "config/warehouses.toml"
     shopify_app_secret: str = ""
+    secret_key: str = ""
     consolidation_run_at: str = "02:30"
     consolidation_time_limit_s: int = 60
     consolidation_workers: int = 2

@@ -1,0 +1,52 @@
+"""The manager pages: sign in with a manager key, see the cards, upload (refused or stored), activate."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from carriers.readers import read_json
+from carriers.writers import write_xlsx
+
+EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "config" / "examples" / "rate-card.json").read_text())
+
+
+def sign_in(client, headers) -> None:
+    key = headers["Authorization"].split()[1]
+    response = client.post("/manager/sign-in", data={"key": key})
+    assert response.status_code == 302
+
+
+def test_the_pages_need_a_manager_key(client, checkout) -> None:
+    assert client.get("/manager/").status_code == 302
+    response = client.post("/manager/sign-in", data={"key": checkout["Authorization"].split()[1]})
+    assert response.status_code == 200 and b"not a manager" in response.data
+    assert client.get("/manager/").status_code == 302
+
+
+def test_a_manager_uploads_a_workbook_compares_and_activates_it(client, manager) -> None:
+    sign_in(client, manager)
+    assert b"Carriers on" in client.get("/manager/").data
+    workbook = write_xlsx(read_json(EXAMPLE))
+    response = client.post(
+        "/manager/rate-cards", data={"file": (io.BytesIO(workbook), "offer.xlsx")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    assert b"draft" in page.data and b"No other active card" in page.data
+    card_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    activated = client.post(f"/manager/rate-cards/{card_id}/activate", follow_redirects=True)
+    assert b"activated" in activated.data
+    assert client.get(f"/api/v1/rate-cards/{card_id}", headers=manager).get_json()["status"] == "active"
+
+
+def test_a_refused_upload_lists_its_problems_and_stores_nothing(client, manager) -> None:
+    sign_in(client, manager)
+    response = client.post(
+        "/manager/rate-cards",
+        data={"file": (io.BytesIO(b"%PDF-1.7"), "offer.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422 and b"was refused" in response.data
+    assert client.get("/api/v1/rate-cards", headers=manager).get_json() == []
