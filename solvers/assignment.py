@@ -814,6 +814,7 @@ def _master(ascent: _Ascent) -> tuple[list[float], float] | None:
 
 
 CP_SAT_MAX_BOOLEANS = 400_000  # beyond this, CP-SAT works on windows of shipments
+LNS_WINDOW_SHIPMENTS = 1_000  # small windows solve in seconds: many rounds beat few large ones
 
 
 class _Search:
@@ -1006,11 +1007,10 @@ class _Search:
             return
         stop = time.monotonic() + budget
         rng = random.Random(len(combo.tiers) * 7919 + sum(combo.tiers))
-        per_shipment = 1 + sum(len(row) for row in combo.candidates) / max(1, self.problem.n)
-        size = int(CP_SAT_MAX_BOOLEANS / per_shipment / 4)
+        size = LNS_WINDOW_SHIPMENTS
         while time.monotonic() < stop and self._open(combo):
             window = sorted(rng.sample(range(self.problem.n), min(size, self.problem.n)))
-            round_budget = min(stop - time.monotonic(), 60.0)
+            round_budget = min(stop - time.monotonic(), 5.0)
             result = _solve_cp(
                 self.problem, combo, hint, allow_drops, round_budget, self.deadline, self.workers, 0.0, window
             )

@@ -290,9 +290,9 @@ def _arc_flow_search(
     residual = Counter(demand)
     for _ in range(_MAX_ROUNDING_ROUNDS):
         took = False
-        for weight, content in sorted(_paths(lp.arcs, lp.values(), capacity), key=lambda p: -p[0]):
+        for weight, path in sorted(_paths(lp.arcs, lp.values(), capacity), key=lambda p: -p[0]):
             for _ in range(int(weight + _EPS)):
-                content &= residual
+                content = path & residual  # a new Counter each copy
                 if content:
                     fixed.append(content)
                     residual -= content
@@ -339,21 +339,22 @@ def _solve_mip(
     if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
         best_bound = model.best_bound() if status == pywraplp.Solver.NOT_SOLVED else -math.inf  # stopped by the limit
         return _MipResult(None, max(min_bins, math.ceil(best_bound - _EPS) if math.isfinite(best_bound) else 0))
-    values = [round(v) for v in model.values()]
-    bins = [
-        content
-        for weight, content in _paths(model.arcs, [float(v) for v in values], capacity)
-        for _ in range(round(weight))
-    ]
-    # A covering flow may pack more copies of a size than exist: drop the extras, then any empty bin.
-    left = Counter(demand)
-    trimmed = []
-    for content in bins:
-        content &= left
-        left -= content
-        if content:
-            trimmed.append(content)
-    if left:  # not expected from a feasible flow; keep every item rather than lose one
+    trimmed = _bins_from_paths(_paths(model.arcs, [float(round(v)) for v in model.values()], capacity), demand)
+    if trimmed is None:  # not expected from a feasible flow; keep every item rather than lose one
         return _MipResult(None, min_bins)
     proven = len(trimmed) if status == pywraplp.Solver.OPTIMAL else math.ceil(model.best_bound() - _EPS)
     return _MipResult(trimmed, max(min_bins, min(proven, len(trimmed))))
+
+
+def _bins_from_paths(paths: list[tuple[float, Counter[int]]], demand: Counter[int]) -> list[Counter[int]] | None:
+    """round(weight) bins per path of an integer flow. A covering flow may hold more copies of a size than
+    exist: drop the extras and any bin left empty. None if the paths do not cover the demand."""
+    left = Counter(demand)
+    bins = []
+    for weight, path in paths:
+        for _ in range(round(weight)):
+            content = path & left  # a new Counter for each copy of the path
+            left -= content
+            if content:
+                bins.append(content)
+    return None if left else bins

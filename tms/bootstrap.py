@@ -5,10 +5,11 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -40,8 +41,8 @@ class Container:
         self.warehouses = load_warehouses(self.settings.path(self.settings.warehouses_file))
         self.plan_settings = load_plan_settings(self.settings)
         self.quote_book = LiveQuoteBook(
-            load=lambda: load_quote_book(self.uow(), self.warehouses),
-            signature=lambda: quote_inputs_signature(self.uow()),
+            load=lambda: load_quote_book(self.uow(), self.warehouses, self.today()),
+            signature=lambda: quote_inputs_signature(self.uow(), self.today()),
         )
 
     def uow(self) -> SqlUnitOfWork:
@@ -50,9 +51,13 @@ class Container:
     def now(self) -> datetime:
         return self.clock()
 
+    def today(self) -> date:
+        """Today in the business's time zone (settings.timezone)."""
+        return self.now().astimezone(ZoneInfo(self.settings.timezone)).date()
+
     def fresh_book(self) -> QuoteBook:
         """The cards as stored right now (the nightly run does not rely on a watcher's copy)."""
-        return load_quote_book(self.uow(), self.warehouses)
+        return load_quote_book(self.uow(), self.warehouses, self.today())
 
 
 def build_container(settings: Settings) -> Container:

@@ -340,3 +340,26 @@ def test_the_nightly_job_runs_once_per_date_whoever_starts_it(container, stored,
     jobs = scheduler.get_jobs()
     assert [j.id for j in jobs] == ["nightly-consolidation"]
     assert str(jobs[0].trigger) == "cron[hour='2', minute='30']"
+
+
+def test_the_months_shipped_parcels_unlock_a_volume_tier_in_quotes(container, stored, client, checkout) -> None:
+    card = a_card("acme", home=6.0, relay=4.5, tiers=[{"min_parcels": 1, "discount_percent": 10}])
+    stored(card, [api_order("A")])
+    order = {
+        "order_ref": "Q",
+        "ordered_at": "2026-03-03T10:00:00+01:00",
+        "destination": {"country": "FR", "postcode": "69003"},
+        "parcels": [{"weight_kg": 1, "length_cm": 20, "width_cm": 15, "height_cm": 8}],
+        "cart": {"value": 20, "currency": "EUR"},
+        "modes": ["home"],
+    }
+
+    def home_transport() -> float:
+        container.quote_book.refresh()
+        response = client.post("/api/v1/quotes", json=order, headers=checkout)
+        return response.get_json()["cheapest"]["home"]["cost"]["transport"]
+
+    assert home_transport() == 6.0
+    container.clock.now = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
+    assert home_transport() == 5.4  # one parcel shipped this month reaches the tier: 10 % off 6.00

@@ -10,6 +10,7 @@ import random
 import pytest
 from ortools.sat.python import cp_model
 
+from solvers import assignment
 from solvers.assignment import (
     CarrierCapacity,
     Instance,
@@ -492,6 +493,19 @@ def test_a_gap_limit_stops_the_search_once_the_bound_is_close_enough() -> None:
     exact = solved(instance)
     assert exact.lower_bound_cents == exact.cost_cents <= close_enough.cost_cents
     assert close_enough.lower_bound_cents <= exact.cost_cents
+
+
+def test_a_model_too_large_for_cp_sat_is_improved_window_by_window_and_keeps_an_honest_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    instance = medium_instance(random.Random(5), 120, share=0.18)
+    exact = solved(instance)
+    monkeypatch.setattr(assignment, "CP_SAT_MAX_BOOLEANS", 10)
+    monkeypatch.setattr(assignment, "LNS_WINDOW_SHIPMENTS", 30)
+    windowed = solve(instance, time_limit_s=3.0, gap_limit=0.0)
+    assert check(instance, windowed) == []
+    assert "whole models" not in windowed.method
+    assert windowed.lower_bound_cents <= exact.cost_cents <= windowed.cost_cents
 
 
 # --- the checker rejects corrupted solutions -----------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from solvers.binpacking import (
     BinPackingSolution,
+    _bins_from_paths,
     check_1d,
     first_fit_decreasing,
     lower_bound_l1,
@@ -154,6 +156,29 @@ def test_the_packing_is_optimal_where_ffd_is_not() -> None:
         solution = pack_1d(sizes, capacity, time_limit_s=10)
         assert check_1d(sizes, capacity, solution) == []
         assert (solution.count, solution.status) == (optimum, "optimal"), (sizes, capacity)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(min_value=20, max_value=60).flatmap(
+        lambda capacity: st.tuples(
+            st.lists(st.sampled_from([capacity // 2 + 1, capacity // 3, capacity // 4 + 1, 3]), max_size=60),
+            st.just(capacity),
+        )
+    )
+)
+def test_many_items_of_few_sizes_are_each_packed_exactly_once(instance: tuple[list[int], int]) -> None:
+    """Repeated bins and over-covering flows: each copy of a path must become its own bin."""
+    sizes, capacity = instance
+    solution = pack_1d(sizes, capacity, time_limit_s=5)
+    assert check_1d(sizes, capacity, solution) == []
+
+
+def test_each_copy_of_a_repeated_path_becomes_its_own_bin_trimmed_to_the_items_left() -> None:
+    # Two units of flow on the path (5, 3) but one 3 only: bins {5, 3} and {5}, no item lost or doubled.
+    bins = _bins_from_paths([(2.0, Counter({5: 1, 3: 1}))], Counter({5: 2, 3: 1}))
+    assert bins == [Counter({5: 1, 3: 1}), Counter({5: 1})]
+    assert _bins_from_paths([(1.0, Counter({5: 1}))], Counter({5: 2})) is None
 
 
 # --- the checker ------------------------------------------------------------------------------

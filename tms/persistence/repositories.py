@@ -237,7 +237,7 @@ class ShippingPolicyRepository:
 
 
 def quote_inputs_signature(session: Session) -> tuple[object, ...]:
-    """Changes whenever a card is added or changes status, fuel is set, or the policy is set."""
+    """Changes whenever a card is added or changes status, fuel or the policy is set, or a run is written."""
     cards = session.execute(
         select(
             func.count(), func.max(RateCardRow.id), func.max(RateCardRow.activated_at), func.max(RateCardRow.retired_at)
@@ -245,7 +245,8 @@ def quote_inputs_signature(session: Session) -> tuple[object, ...]:
     ).one()
     fuel = session.execute(select(func.count(), func.max(FuelSurchargeRow.set_at))).one()
     policy = session.scalar(select(func.max(ShippingPolicyRow.id)))
-    return (*cards, *fuel, policy)
+    runs = session.scalar(select(func.max(ConsolidationRunRow.id)))
+    return (*cards, *fuel, policy, runs)
 
 
 def _order(row: OrderRow) -> Order:

@@ -14,7 +14,7 @@ import bisect
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from carriers.model import RateCard, Service
 from carriers.pricing import CompiledCard, NotServed, price_shipment
@@ -307,17 +307,21 @@ class LiveQuoteBook:
                 self._stopped.wait(1.0)
 
 
-def load_quote_book(uow: UnitOfWork, warehouses: Sequence[WarehouseSetup]) -> QuoteBook:
-    """Read every active card, fuel update and the policy, and compile them into a book."""
+def load_quote_book(uow: UnitOfWork, warehouses: Sequence[WarehouseSetup], today: date) -> QuoteBook:
+    """Read every active card, fuel update, the policy and this month's volume per carrier
+    (parcels of the succeeded runs, for the volume tiers), and compile them into a book."""
+    month_start = today.replace(day=1)
     with uow:
         records = uow.rate_cards.list(statuses=[CardStatus.ACTIVE])
         fuel = uow.fuel.list()
         stored_policy = uow.policies.current()
+        volumes = uow.runs.month_parcels(month_start, today + timedelta(days=1))
     cards = [(record, load_card(record)) for record in records]
     policy = policy_from_document(stored_policy or {})
-    return QuoteBook(cards, fuel, policy, warehouses)
+    return QuoteBook(cards, fuel, policy, warehouses, volumes)
 
 
-def quote_inputs_signature(uow: UnitOfWork) -> object:
+def quote_inputs_signature(uow: UnitOfWork, today: date) -> object:
+    """Changes when a card, fuel figure, policy or run changes, and when the month turns."""
     with uow:
-        return uow.quote_inputs_signature()
+        return (uow.quote_inputs_signature(), today.year, today.month)
