@@ -71,7 +71,7 @@ def make_instance(n: int, seed: int = 1) -> Instance:
     return Instance(tuple(shipments), carriers, DAYS)
 
 
-def run(sizes: tuple[int, ...] = (1_000, 10_000, 100_000)) -> list[dict[str, Any]]:
+def run(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), gap_limit: float = 0.001) -> list[dict[str, Any]]:
     """Solve one instance per size (time limit 60 s up to 10,000 shipments, 600 s above), check
     each plan independently, print a table and return its rows."""
     rows: list[dict[str, Any]] = []
@@ -84,7 +84,7 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000, 100_000)) -> list[dict[str, Any
     for n in sizes:
         instance = make_instance(n)
         started = time.perf_counter()
-        solution = solve(instance, time_limit_s=60.0 if n <= 10_000 else 600.0, workers=2, gap_limit=0.001)
+        solution = solve(instance, time_limit_s=60.0 if n <= 10_000 else 600.0, workers=2, gap_limit=gap_limit)
         wall = time.perf_counter() - started
         problems = check(instance, solution)
         row = {

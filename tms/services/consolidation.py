@@ -28,7 +28,7 @@ from typing import Any
 
 from carriers.pricing import NotServed, Parcel, price_shipment
 from solvers import assignment as asg
-from solvers.boxing import BoxingSolution, BoxType, pack_items
+from solvers.boxing import BoxingSolution, BoxType, PackedBox, pack_items
 from solvers.boxing import Item as BoxItem
 from tms.domain.delivery import delivery_dates, is_working_day, next_working_day
 from tms.domain.errors import Conflict, NotFound
@@ -175,20 +175,51 @@ class Plan:
 class _Planner:
     """Options of a set of orders shipped together, from the cards of the book."""
 
-    def __init__(self, book: QuoteBook, settings: PlanSettings, days: list[date], month_parcels: Mapping[str, int]):
+    def __init__(
+        self,
+        book: QuoteBook,
+        settings: PlanSettings,
+        days: list[date],
+        month_parcels: Mapping[str, int],
+        packings: dict[tuple[tuple[int, int, int, int], ...], BoxingSolution],
+    ):
         self.book = book
         self.settings = settings
         self.days = days
         self.month_parcels = month_parcels
+        self.packings = packings
+        self.cards_by_day = [book.cards_on(day) for day in days]
+        self.tier_today = {
+            carrier: sum(1 for t in live.card.tiers if month_parcels.get(carrier, 0) >= t.min_parcels)
+            for carrier, live in self.cards_by_day[0]
+        }
 
     def pack(self, orders: Sequence[Order]) -> BoxingSolution:
-        items = [
-            BoxItem(f"{o.order_ref}/{n}/{k}", i.weight_g, i.length_mm, i.width_mm, i.height_mm)
-            for o in orders
-            for n, i in enumerate(o.items)
-            for k in range(i.quantity)
-        ]
-        return pack_items(items, self.settings.box_types, fill_ratio=self.settings.fill_ratio, time_limit_s=2.0)
+        """Boxes for the orders' items. Orders draw on one catalogue, so the same multiset of item
+        shapes comes back again and again: it is solved once per plan and the answer reused."""
+        items = sorted(
+            (
+                BoxItem(f"{o.order_ref}/{n}/{k}", i.weight_g, i.length_mm, i.width_mm, i.height_mm)
+                for o in orders
+                for n, i in enumerate(o.items)
+                for k in range(i.quantity)
+            ),
+            key=_shape,
+        )
+        key = tuple(_shape(i) for i in items)
+        known = self.packings.get(key)
+        if known is None:
+            anonymous = [BoxItem(str(n), *shape) for n, shape in enumerate(key)]
+            known = self.packings[key] = pack_items(
+                anonymous, self.settings.box_types, fill_ratio=self.settings.fill_ratio, time_limit_s=2.0
+            )
+        return BoxingSolution(
+            [PackedBox(b.box_type, tuple(items[int(n)].id for n in b.items)) for b in known.boxes],
+            known.cost_cents,
+            known.lower_bound_cents,
+            known.status,
+            known.seconds,
+        )
 
     def draft(self, orders: list[Order]) -> ShipmentDraft | str:
         """The shipment of these orders with every option keeping all their promises, or why there is none."""
@@ -222,7 +253,7 @@ class _Planner:
         fixed_carrier = first.carrier if first.pickup_point_id else None
         options = []
         for day_index, day in enumerate(self.days):
-            for carrier, live in self.book.cards_on(day):
+            for carrier, live in self.cards_by_day[day_index]:
                 if fixed_carrier and carrier != fixed_carrier:
                     continue
                 zone = live.compiled.zones.zone_for(country, postcode)
@@ -273,16 +304,15 @@ class _Planner:
     def cheapest_tonight(self, draft: ShipmentDraft) -> int | None:
         """Cost of the cheapest day-0 option at the tier the month has reached (no capacities)."""
         costs = [
-            o.transport_cents_by_tier[self._tier(o.carrier)] + draft.fixed_cents for o in draft.options if o.day == 0
+            o.transport_cents_by_tier[self.tier_today.get(o.carrier, 0)] + draft.fixed_cents
+            for o in draft.options
+            if o.day == 0
         ]
         return min(costs, default=None)
 
-    def _tier(self, carrier: str) -> int:
-        live = dict(self.book.cards_on(self.days[0])).get(carrier)
-        if live is None:
-            return 0
-        volume = self.month_parcels.get(carrier, 0)
-        return sum(1 for t in live.card.tiers if volume >= t.min_parcels)
+
+def _shape(item: BoxItem) -> tuple[int, int, int, int]:
+    return (item.weight_g, item.length_mm, item.width_mm, item.height_mm)
 
 
 def _item_weight(orders: Sequence[Order], packed_ref: str) -> int:
@@ -317,10 +347,10 @@ def plan_orders(
             continue
         groups[(order.warehouse, order.mode, order.consignee_key)].append(order)
 
+    packings: dict[tuple[tuple[int, int, int, int], ...], BoxingSolution] = {}
     for (warehouse, _, _), members in sorted(groups.items()):
-        planner = _Planner(
-            book, settings, shipping_days(book, warehouse, shipping_date, settings.holding), month_parcels
-        )
+        days = shipping_days(book, warehouse, shipping_date, settings.holding)
+        planner = _Planner(book, settings, days, month_parcels, packings)
         alone: dict[str, ShipmentDraft] = {}
         for order in members:
             single = planner.draft([order])
