@@ -50,7 +50,7 @@ from tms.domain.errors import InvalidInput, Problem
 
 E = TypeVar("E", bound=StrEnum)
 
-CARRIER_CODE = re.compile(r"[a-z0-9_-]+")
+CARRIER_CODE = re.compile(r"[a-z0-9_-]{1,40}")
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 SERVICE_CODE_MAX = 24  # "Prices <service>" must fit Excel's 31-character sheet names
 RESERVED_ZONE_CODES = {"from_kg", "to_kg"}  # columns of the workbook price sheets
@@ -84,9 +84,7 @@ def build_rate_card(tables: Tables) -> RateCard:
     card = builder.build()
     problems = [*tables.problems, *builder.problems]
     if not tables.problems:  # readers name missing tables their own way (sheet, file, field)
-        problems += [
-            Problem(f"missing table {name}") for name in REQUIRED_TABLES if name not in tables.tables
-        ]
+        problems += [Problem(f"missing table {name}") for name in REQUIRED_TABLES if name not in tables.tables]
     if problems or card is None:
         raise RateCardRejected(problems)
     return card
@@ -160,9 +158,7 @@ class _Builder:
         tiers = self.tiers()
         if self.problems:
             return None
-        services = [
-            replace(s, transit={z: t for (sv, z), t in transit.items() if sv == s.code}) for s in services
-        ]
+        services = [replace(s, transit={z: t for (sv, z), t in transit.items() if sv == s.code}) for s in services]
         code, name, currency, valid_from, fuel_bp, notes = card
         if code is None or name is None or currency is None or valid_from is None or fuel_bp is None:
             return None  # not reached: a problem was reported
@@ -212,13 +208,9 @@ class _Builder:
                     continue
                 key = key.lower()
                 if key not in required + optional:
-                    self.report(
-                        key_cell.where, f"unknown key {key!r}; the keys are: {', '.join(required + optional)}"
-                    )
+                    self.report(key_cell.where, f"unknown key {key!r}; the keys are: {', '.join(required + optional)}")
                 elif key in cells:
-                    self.report(
-                        key_cell.where, f"key {key!r} is given twice (first at {cells[key].where.describe()})"
-                    )
+                    self.report(key_cell.where, f"key {key!r} is given twice (first at {cells[key].where.describe()})")
                 else:
                     cells[key] = table.cell(row, "value")
             for key in required:
@@ -228,7 +220,7 @@ class _Builder:
         code = self.text(cells.get("carrier_code", missing))
         if code is not None and not CARRIER_CODE.fullmatch(code):
             self.report(
-                cells["carrier_code"].where, "a carrier code uses lower-case letters, digits, '_' and '-'"
+                cells["carrier_code"].where, "a carrier code is 1 to 40 lower-case letters, digits, '_' and '-'"
             )
             code = None
         name = self.text(cells.get("carrier_name", missing))
@@ -327,8 +319,7 @@ class _Builder:
                 if entry in entries[code]:
                     self.report(
                         where,
-                        f"zone {code} already has {describe_entry(entry)} "
-                        f"(at {entry_where[(code, entry)].describe()})",
+                        f"zone {code} already has {describe_entry(entry)} (at {entry_where[(code, entry)].describe()})",
                     )
                     continue
                 entries[code].append(entry)
@@ -435,9 +426,7 @@ class _Builder:
             from_cell, to_cell = table.cell(row, "from_kg"), table.cell(row, "to_kg")
             price = self.scaled(table.cell(row, "price"), CENTS, positive=False)
             if extra_seen:
-                self.report(
-                    to_cell.where, "a row after the extra_kg row: the extra_kg row must be the grid's last"
-                )
+                self.report(to_cell.where, "a row after the extra_kg row: the extra_kg row must be the grid's last")
                 continue
             if isinstance(to_cell.value, str) and to_cell.value.strip().lower() == EXTRA_KG:
                 extra_seen, extra = True, price
@@ -540,8 +529,7 @@ class _Builder:
                 if not row.has_values(thresholds):
                     self.report(
                         cell["min_length_cm"].where,
-                        "an oversize surcharge needs at least one of min_length_cm, min_length_girth_cm, "
-                        "min_weight_kg",
+                        "an oversize surcharge needs at least one of min_length_cm, min_length_girth_cm, min_weight_kg",
                     )
                 if name is not None and amount is not None:
                     surcharge = Surcharge(
@@ -624,9 +612,7 @@ class _Builder:
         self.report(cell.where, f"must be text, not {value!r}")
         return None
 
-    def new_code(
-        self, cell: Cell, what: str, seen: dict[str, Location], longest: int | None = None
-    ) -> str | None:
+    def new_code(self, cell: Cell, what: str, seen: dict[str, Location], longest: int | None = None) -> str | None:
         """A code defined here (a service or zone), checked for syntax and uniqueness."""
         code = self.text(cell)
         if code is None:
@@ -689,9 +675,7 @@ class _Builder:
             return None
         return number
 
-    def scaled(
-        self, cell: Cell, unit: tuple[int, str], *, required: bool = True, positive: bool = True
-    ) -> int | None:
+    def scaled(self, cell: Cell, unit: tuple[int, str], *, required: bool = True, positive: bool = True) -> int | None:
         """A number stored exactly as an integer of a smaller unit (kg -> g, cm -> mm, ...)."""
         number = self.number(cell, required=required)
         if number is None:

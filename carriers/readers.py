@@ -48,9 +48,7 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 UPLOAD = Location(field="file")  # the upload field of a workbook: where whole-file problems are
 
 
-def read_upload(
-    filename: str, content_type: str | None, data: bytes, *, max_uncompressed_bytes: int
-) -> RateCard:
+def read_upload(filename: str, content_type: str | None, data: bytes, *, max_uncompressed_bytes: int) -> RateCard:
     """A rate card from one uploaded file, chosen by its extension (or else its content type)."""
     name = filename.lower()
     kind = (content_type or "").split(";")[0].strip().lower()
@@ -64,15 +62,9 @@ def read_upload(
             [UPLOAD.problem(f"a CSV rate card is one file per table; upload them together: {tables}")]
         )
     if name.endswith(".xls"):
-        raise RateCardRejected(
-            [UPLOAD.problem("this is an old Excel .xls file: save it as .xlsx and upload it again")]
-        )
+        raise RateCardRejected([UPLOAD.problem("this is an old Excel .xls file: save it as .xlsx and upload it again")])
     raise RateCardRejected(
-        [
-            UPLOAD.problem(
-                f"{filename!r} is not a rate card file: upload an .xlsx workbook, a .json file, or CSV files"
-            )
-        ]
+        [UPLOAD.problem(f"{filename!r} is not a rate card file: upload an .xlsx workbook, a .json file, or CSV files")]
     )
 
 
@@ -171,9 +163,7 @@ def _workbook_tables(sheets: Sequence[Any]) -> Tables:
             tables.problems.extend(problems)
         else:
             expected = ", ".join([*SHEET_TITLES.values(), f"'{PRICES_SHEET}<service>'"])
-            tables.problems.append(
-                Location(sheet=title).problem(f"unknown sheet; the sheets are: {expected}")
-            )
+            tables.problems.append(Location(sheet=title).problem(f"unknown sheet; the sheets are: {expected}"))
     for name in REQUIRED_TABLES:
         if name == "prices":
             if not price_sheets:
@@ -190,9 +180,7 @@ def _sheet_rows(sheet: Any) -> list[tuple[int, Sequence[object]]]:
     return list(enumerate(sheet.iter_rows(values_only=True), start=1))
 
 
-def _wide_price_rows(
-    title: str, rows: Sequence[tuple[int, Sequence[object]]]
-) -> tuple[list[Row], list[Problem]]:
+def _wide_price_rows(title: str, rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[list[Row], list[Problem]]:
     """Long rows (service, zone, from_kg, to_kg, price) from a sheet with one column per zone.
 
     An empty cell means the zone is not served from that row on, so a price
@@ -433,7 +421,8 @@ class _JsonReader:
             if isinstance(code, str) and code in seen:
                 self.problem(f"{path}.code", f"zone {code} is defined twice (first at {seen[code]})")
                 continue
-            seen[code] = f"{path}.code"
+            if isinstance(code, str):
+                seen[code] = f"{path}.code"
             entries = list(self.objects(zone, "entries", path))
             if not entries and not zone.get("entries"):  # an empty list, or none
                 self.problem(f"{path}.entries", "a zone needs at least one entry: a country, and postcodes")
@@ -485,9 +474,7 @@ class _JsonReader:
         for path, surcharge in self.objects(document, "surcharges", ""):
             self.check_fields(surcharge, self.SURCHARGE, path)
             fields = {key: key for key in ("kind", "name", "amount", *self.SURCHARGE[-3:])}
-            cells = {
-                column: self.cell(surcharge.get(key), _join(path, key)) for key, column in fields.items()
-            }
+            cells = {column: self.cell(surcharge.get(key), _join(path, key)) for key, column in fields.items()}
             cells["services"] = self.service_codes(surcharge.get("services"), f"{path}.services")
             areas = list(self.objects(surcharge, "areas", path))
             no_area = self.cell(None, f"{path}.areas")
@@ -500,9 +487,7 @@ class _JsonReader:
                     cells["country"], cells["postcodes"] = country, postcodes
                     table.rows.append(Row(cells, Location(field=path)))
                 else:
-                    table.rows.append(
-                        Row({"country": country, "postcodes": postcodes}, Location(field=area_path))
-                    )
+                    table.rows.append(Row({"country": country, "postcodes": postcodes}, Location(field=area_path)))
             if not areas:
                 table.rows.append(Row(cells, Location(field=path)))
 
@@ -521,9 +506,7 @@ class _JsonReader:
         table = self.table("tiers")
         for path, tier in self.objects(document, "tiers", ""):
             self.check_fields(tier, ("min_parcels", "discount_percent"), path)
-            self.row(
-                table, tier, path, {"min_parcels": "min_parcels", "discount_percent": "discount_percent"}
-            )
+            self.row(table, tier, path, {"min_parcels": "min_parcels", "discount_percent": "discount_percent"})
 
 
 def _join(path: str, key: str) -> str:

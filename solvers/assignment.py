@@ -26,7 +26,9 @@ Method (tier enumeration, then flow, Lagrangian and CP-SAT only where still need
      (carrier, day), each step a flow with kg-priced arcs, tightens the bound to the LP bound
      and feeds the repair with better-priced plans;
   4. combinations still open after that are solved by CP-SAT (one Boolean per shipment and
-     (carrier, day), hinted with the best plan), whose bound replaces ours when tighter.
+     (carrier, day), hinted with the best plan), whose bound replaces ours when tighter; a model
+     above CP_SAT_MAX_BOOLEANS is instead improved window by window (CP-SAT on 1,000 random
+     shipments, the others fixed: plans only, the bound stays the flows').
   The lower bound is the least over combinations of their best bound (kept exact with
   fractions; a pruned combination keeps the bound that pruned it); gap = (cost - bound) / cost.
   "optimal" means the gap is within `gap_limit` (0 asks for a proof).
@@ -247,6 +249,8 @@ Candidate = tuple[int, int, int]  # (slot, option index, cost in cents at the co
 
 @dataclass
 class _Combination:
+    """One tier per carrier, what reaching them demands, and what is known at these tiers."""
+
     tiers: tuple[int, ...]
     lower: list[int]  # parcels each carrier must carry in the plan to reach its tier
     candidates: list[list[Candidate]] = field(default_factory=list)
@@ -255,7 +259,6 @@ class _Combination:
     infeasible: bool = False
     plan: list[int] | None = None  # best plan found for this combination (option index, HOLD, DROP)
     plan_cost: int = 0  # its cost at this combination's tiers (penalties included)
-    cuts: list[tuple[Fraction, list[float], list[float]]] = field(default_factory=list)
     closed: bool = False  # nothing more to learn (exact, or the Lagrangian converged)
     flows: int = 0
 
@@ -818,6 +821,9 @@ LNS_WINDOW_SHIPMENTS = 1_000  # small windows solve in seconds: many rounds beat
 
 
 class _Search:
+    """Best-first search over tier combinations: flows first, then kg-Lagrangian steps on the
+    combination with the least bound, then CP-SAT; stops at the gap limit or the deadline."""
+
     def __init__(self, problem: _Problem, started: float, time_limit_s: float, workers: int, gap_limit: float) -> None:
         self.problem = problem
         self.time_limit_s = time_limit_s

@@ -288,6 +288,8 @@ def _arc_flow_search(
 
     fixed: list[Counter[int]] = []
     residual = Counter(demand)
+    now = time.perf_counter()
+    rounding_deadline = now + (deadline - now) / 2
     for _ in range(_MAX_ROUNDING_ROUNDS):
         took = False
         for weight, path in sorted(_paths(lp.arcs, lp.values(), capacity), key=lambda p: -p[0]):
@@ -297,14 +299,18 @@ def _arc_flow_search(
                     fixed.append(content)
                     residual -= content
                     took = True
-        if not took or not residual or time.perf_counter() >= deadline:
+        if took:  # the fixed bins, the rest by FFD: a packing at hand if time runs out
+            completed = fixed + _first_fit_decreasing_sizes(residual, capacity)
+            if len(completed) < len(best):
+                best = completed
+                if len(best) <= bound:
+                    return best, bound
+        if not took or not residual or time.perf_counter() >= rounding_deadline:
             break
         lp.set_demand(residual)
-        if lp.solve(deadline) != pywraplp.Solver.OPTIMAL:
+        if lp.solve(rounding_deadline) != pywraplp.Solver.OPTIMAL:
             break
 
-    if not residual:
-        return (fixed, bound) if len(fixed) < len(best) else (best, bound)
     allowed = len(best) - 1 - len(fixed)
     if allowed >= max(1, bound - len(fixed)) and time.perf_counter() < deadline:
         now = time.perf_counter()
@@ -321,6 +327,11 @@ def _arc_flow_search(
         if whole.bins is not None and len(whole.bins) < len(best):
             best = whole.bins
     return best, bound
+
+
+def _first_fit_decreasing_sizes(demand: Counter[int], capacity: int) -> list[Counter[int]]:
+    sizes = sorted(demand.elements(), reverse=True)
+    return [Counter(sizes[i] for i in content) for content in first_fit_decreasing(sizes, capacity)]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         MAX_CONTENT_LENGTH=settings.uploads_max_mb * 1024 * 1024,
     )
+    app.config.update(SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # answers keep their documented order
     app.secret_key = session_secret(settings)
     container = container or build_container(settings)
@@ -86,6 +89,13 @@ def session_secret(settings: Settings) -> str:
     path = settings.path("var/session-secret")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
+        fd, temporary = tempfile.mkstemp(dir=path.parent)  # created 0600
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temporary, path)  # atomic, and refuses to replace a secret another worker wrote first
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()

@@ -36,7 +36,7 @@ def nightly_job(container: Container) -> None:
     today = container.now().astimezone(ZoneInfo(container.settings.timezone)).date()
     try:
         run_id, plan = consolidate(container, today, "schedule")
-    except Conflict as error:
+    except Conflict as error:  # already planned (another scheduler, a restart) or not a shipping day
         log.info("nightly run skipped: %s", error)
         return
     summary = plan.summary()

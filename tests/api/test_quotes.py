@@ -375,3 +375,38 @@ def test_shopify_may_call_with_its_signature_instead_of_a_key(client, app, cards
     )
     assert forged.status_code == 401
     assert client.post(url, data=body, content_type="application/json").status_code == 401
+
+
+ODD_BODIES = {
+    "modes": {"modes": [["home"]]},
+    "cart.value": {"cart": {"value": "1e999999", "currency": "EUR"}},
+    "ordered_at": {"ordered_at": "0001-01-01T00:00:00+14:00"},
+    "promise.deliver_by": {"promise": {"deliver_by": "9999-12-31"}},
+    "destination": {"destination": ["FR", "75001"]},
+    "parcels[0].weight_kg": {"parcels": [{"weight_kg": True, "length_cm": 1, "width_cm": 1, "height_cm": 1}]},
+}
+
+
+@pytest.mark.parametrize("field", sorted(ODD_BODIES))
+def test_odd_json_types_and_extreme_values_are_422_not_500(field, client, checkout, cards) -> None:
+    cards(a_card())
+    response = client.post(QUOTES, json=an_order(**ODD_BODIES[field]), headers=checkout)
+    assert response.status_code == 422, response.get_json()
+    assert field in [e["field"] for e in response.get_json()["errors"]]
+
+
+def test_a_card_in_another_currency_is_excluded_not_mixed_in(client, checkout, cards) -> None:
+    cards(a_card(), a_card("nordic", currency="SEK"))
+    body = quote(client, checkout)
+    assert {o["carrier"] for o in body["options"]} == {"acme"}
+    assert {(e["carrier"], e["reason"]) for e in body["excluded"]} == {("nordic", "currency")}
+
+
+def test_a_shopify_request_with_odd_types_is_422(client, checkout, cards) -> None:
+    cards(a_card())
+    url = "/api/v1/integrations/shopify/rates"
+    assert client.post(url, json=shopify_request(destination="FR"), headers=checkout).status_code == 422
+    huge = shopify_request(items=[{"quantity": 1, "grams": 10**400, "price": 1}])
+    assert client.post(url, json=huge, headers=checkout).status_code == 422
+    bad_sig = client.post(url, json=shopify_request(), headers={"X-Shopify-Hmac-Sha256": "é"})
+    assert bad_sig.status_code == 401

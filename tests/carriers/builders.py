@@ -67,9 +67,7 @@ def refusal(read: Callable[[], object]) -> list[Problem]:
 def find(problems: list[Problem], contains: str, **where: object) -> Problem:
     """The one problem at `where` (sheet/row/column/field) whose message contains `contains`."""
     found = [
-        p
-        for p in problems
-        if contains in p.message and all(getattr(p, key) == value for key, value in where.items())
+        p for p in problems if contains in p.message and all(getattr(p, key) == value for key, value in where.items())
     ]
     assert found, f"no problem {contains!r} at {where} in:\n" + "\n".join(map(str, problems))
     return found[0]

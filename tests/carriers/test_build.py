@@ -447,18 +447,12 @@ def test_an_extra_kg_row_starting_elsewhere_than_the_last_bound_is_refused() -> 
 
 
 def test_a_row_after_the_extra_kg_row_is_refused() -> None:
-    files = add_row(
-        example_csv(), "prices", service="EXPRESS", zone="FR", from_kg="10", to_kg="20", price="40"
-    )
-    find(
-        refused_csv(files), "the extra_kg row must be the grid's last", row=EXPRESS_EXTRA + 1, column="to_kg"
-    )
+    files = add_row(example_csv(), "prices", service="EXPRESS", zone="FR", from_kg="10", to_kg="20", price="40")
+    find(refused_csv(files), "the extra_kg row must be the grid's last", row=EXPRESS_EXTRA + 1, column="to_kg")
 
 
 def test_an_extra_kg_row_without_brackets_is_refused() -> None:
-    files = add_row(
-        example_csv(), "prices", service="EXPRESS", zone="BE", from_kg="0", to_kg="extra_kg", price="2"
-    )
+    files = add_row(example_csv(), "prices", service="EXPRESS", zone="BE", from_kg="0", to_kg="extra_kg", price="2")
     add_row(files, "transit", service="EXPRESS", zone="BE", min_days="1", max_days="2")
     find(refused_csv(files), "needs at least one bracket above it", row=EXPRESS_EXTRA + 1, column="to_kg")
 
@@ -571,9 +565,7 @@ def test_a_fixed_surcharge_refuses_areas_and_thresholds() -> None:
 
 
 def test_a_fixed_surcharge_applies_to_the_services_listed() -> None:
-    files = add_row(
-        example_csv(), "surcharges", kind="fixed", name="Home fee", amount="1.5", services="HOME, EXPRESS"
-    )
+    files = add_row(example_csv(), "surcharges", kind="fixed", name="Home fee", amount="1.5", services="HOME, EXPRESS")
     fee = read_csv_files(files).surcharges[2]
     assert (fee.amount_cents, fee.services) == (150, frozenset({"HOME", "EXPRESS"}))
 

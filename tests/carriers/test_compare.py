@@ -259,9 +259,7 @@ def test_a_slower_transit_is_reported_as_min_and_max_days() -> None:
 
 
 def test_an_entry_added_to_a_zone_is_reported_in_upload_syntax() -> None:
-    bigger = Zone(
-        "FR-COR", "Corsica", (ZoneEntry("FR", prefix="20"), ZoneEntry("FR", low="98000", high="98099"))
-    )
+    bigger = Zone("FR-COR", "Corsica", (ZoneEntry("FR", prefix="20"), ZoneEntry("FR", low="98000", high="98099")))
     new = card(zones=(card().zones[0], bigger))
     change = only(compare_cards(card(), new))
     assert (change.section, change.kind, change.what, change.zone) == ("zone", "added", "entry", "FR-COR")
@@ -357,12 +355,8 @@ def test_changes_and_summary_are_plain_json() -> None:
     )
     changes = compare_cards(card(), new)
     decoded = json.loads(json.dumps([c.to_dict() for c in changes]))
-    assert {"what": "transit_days", "old": [2, 2], "new": [1, 2]}.items() <= decoded_by(
-        decoded, "transit_days"
-    ).items()
-    assert {"what": "areas", "old": ["FR 20"], "new": ["FR 2"]}.items() <= decoded_by(
-        decoded, "areas"
-    ).items()
+    assert {"what": "transit_days", "old": [2, 2], "new": [1, 2]}.items() <= decoded_by(decoded, "transit_days").items()
+    assert {"what": "areas", "old": ["FR 20"], "new": ["FR 2"]}.items() <= decoded_by(decoded, "areas").items()
     assert json.loads(json.dumps(summarize(changes).to_dict()))["total"] == len(changes)
 
 

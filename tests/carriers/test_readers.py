@@ -69,9 +69,7 @@ def zipped(files: dict[str, bytes]) -> bytes:
         (zipped({"xl/workbook.xml": b"<not a workbook", "[Content_Types].xml": b"?"}), "could not be read"),
     ],
 )
-def test_a_file_that_is_not_an_xlsx_workbook_is_refused_with_one_clear_problem(
-    data: bytes, message: str
-) -> None:
+def test_a_file_that_is_not_an_xlsx_workbook_is_refused_with_one_clear_problem(data: bytes, message: str) -> None:
     problems = refused_xlsx(data)
     assert len(problems) == 1
     find(problems, message, field="file")
@@ -503,10 +501,7 @@ def test_an_upload_is_read_by_its_extension_or_content_type() -> None:
     document = json.dumps(example_document()).encode()
     assert read_upload("offer.XLSX", None, workbook, max_uncompressed_bytes=LIMIT) == example_card()
     assert read_upload("offer.json", "text/plain", document, max_uncompressed_bytes=LIMIT) == example_card()
-    assert (
-        read_upload("offer", readers.XLSX_CONTENT_TYPE, workbook, max_uncompressed_bytes=LIMIT)
-        == example_card()
-    )
+    assert read_upload("offer", readers.XLSX_CONTENT_TYPE, workbook, max_uncompressed_bytes=LIMIT) == example_card()
     assert read_upload("", "application/json; charset=utf-8", document, max_uncompressed_bytes=LIMIT) == (
         example_card()
     )

@@ -48,18 +48,14 @@ def test_json_numbers_are_numbers_in_upload_units() -> None:
     document = card_to_json(example_card())
     bracket = document["prices"][0]["brackets"][0]
     assert bracket == {"to_kg": 0.25, "price": 5.85}
-    assert document["services"][0]["max_weight_kg"] == 30 and isinstance(
-        document["services"][0]["max_weight_kg"], int
-    )
+    assert document["services"][0]["max_weight_kg"] == 30 and isinstance(document["services"][0]["max_weight_kg"], int)
     assert document["fuel_percent"] == 12.75 and document["tiers"][1]["discount_percent"] == 8.5
     assert '"price": 5.85' in json.dumps(document)
 
 
 def test_each_surcharge_kind_writes_only_its_own_fields() -> None:
     card = replace(example_card(), surcharges=(Surcharge(SurchargeKind.FIXED, "Home fee", 150),))
-    assert card_to_json(card)["surcharges"] == [
-        {"kind": "fixed", "name": "Home fee", "amount": 1.5, "services": []}
-    ]
+    assert card_to_json(card)["surcharges"] == [{"kind": "fixed", "name": "Home fee", "amount": 1.5, "services": []}]
     remote, oversize = card_to_json(example_card())["surcharges"]
     assert "areas" in remote and "min_length_cm" not in remote
     assert oversize["min_length_cm"] == 60 and "areas" not in oversize
@@ -198,9 +194,7 @@ def test_consecutive_postcode_patterns_of_a_country_share_a_row() -> None:
 
 
 def test_the_committed_template_and_csv_examples_are_what_the_generator_makes() -> None:
-    assert template.TEMPLATE_XLSX.read_bytes() == template.template_workbook(), (
-        "run python -m carriers.template"
-    )
+    assert template.TEMPLATE_XLSX.read_bytes() == template.template_workbook(), "run python -m carriers.template"
     committed = {path.name: path.read_bytes() for path in template.EXAMPLE_CSV_DIR.glob("*.csv")}
     assert committed == write_csv_files(example_card()), "run python -m carriers.template"
 
@@ -221,6 +215,4 @@ def test_the_template_script_writes_the_workbook_and_the_csv_files(
     monkeypatch.setattr(template, "EXAMPLE_CSV_DIR", tmp_path / "csv")
     template.main()
     assert (tmp_path / "rate-card-template.xlsx").read_bytes() == template.template_workbook()
-    assert sorted(path.name for path in (tmp_path / "csv").iterdir()) == sorted(
-        write_csv_files(example_card())
-    )
+    assert sorted(path.name for path in (tmp_path / "csv").iterdir()) == sorted(write_csv_files(example_card()))

@@ -232,9 +232,7 @@ def standing(entry: ZoneEntry) -> tuple[int, int]:
 
 def best_zones(zones: list[Zone], country: str, postcode: str) -> set[str]:
     """Codes of the zones holding the most specific matching entries (brute force)."""
-    matching = [
-        (standing(e), z.code) for z in zones for e in z.entries if entry_matches(e, country, postcode)
-    ]
+    matching = [(standing(e), z.code) for z in zones for e in z.entries if entry_matches(e, country, postcode)]
     if not matching:
         return set()
     top = max(s for s, _ in matching)

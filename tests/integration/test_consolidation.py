@@ -363,3 +363,42 @@ def test_the_months_shipped_parcels_unlock_a_volume_tier_in_quotes(container, st
     container.clock.now = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
     run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
     assert home_transport() == 5.4  # one parcel shipped this month reaches the tier: 10 % off 6.00
+
+
+def test_a_run_for_a_day_the_warehouse_does_not_work_is_refused(container, stored) -> None:
+    from tms.services.consolidation import NotAShippingDay
+
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A")])
+    with pytest.raises(NotAShippingDay):
+        run_consolidation(container.uow(), container.fresh_book(), date(2026, 3, 7), settings(), now=container.now())
+
+
+def test_a_card_with_other_tiers_starting_tomorrow_does_not_break_the_plan() -> None:
+    today_card = a_card("acme", home=6.0, relay=4.5, tiers=[{"min_parcels": 100, "discount_percent": 5}])
+    tomorrow = a_card("acme", home=5.0, relay=4.0, valid_from="2026-03-04")
+    book = a_book(today_card, tomorrow)
+    orders = [an_order("A"), an_order("B", line1="2 rue")]
+    plan = planned(book, orders, settings(holding=True, carrier_limits={"acme": CarrierLimits(parcels_per_day=1)}))
+    assert sorted(s.held for s in plan.shipments) == [False, True]
+    held = next(s for s in plan.shipments if s.held)
+    assert (held.rate_card_id, held.transport_cents) == (2, 500)  # tomorrow's card prices tomorrow's pickup
+
+
+def test_an_order_cancelled_while_the_run_plans_makes_the_write_fail_and_nothing_is_planned(
+    container, stored, client, manager, monkeypatch
+) -> None:
+    import tms.services.consolidation as consolidation
+
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A"), api_order("B", "2 rue")])
+    real_plan_orders = consolidation.plan_orders
+
+    def plan_then_cancel(*args, **kwargs):
+        plan = real_plan_orders(*args, **kwargs)
+        assert client.post("/api/v1/orders/B/cancel", headers=manager).status_code == 200
+        return plan
+
+    monkeypatch.setattr(consolidation, "plan_orders", plan_then_cancel)
+    with pytest.raises(Conflict):
+        run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
+    statuses = {o["order_ref"]: o["status"] for o in client.get("/api/v1/orders", headers=manager).get_json()}
+    assert statuses == {"A": "pending", "B": "cancelled"}

@@ -160,9 +160,7 @@ def test_a_shipment_heavier_than_every_kg_capacity_cannot_be_placed() -> None:
         a_shipment("ok", an_option("a", costs=(500,)), weight_g=2000),
         a_shipment("too_heavy", an_option("a", costs=(500,)), an_option("b", costs=(600,)), weight_g=30_000),
     )
-    instance = Instance(
-        shipments, (a_carrier("a", weight_g_per_day=25_000), a_carrier("b", weight_g_per_day=25_000))
-    )
+    instance = Instance(shipments, (a_carrier("a", weight_g_per_day=25_000), a_carrier("b", weight_g_per_day=25_000)))
     solution = solved(instance)
     assert solution.status == "infeasible"
     assert solution.unassigned == ("too_heavy",)
@@ -216,6 +214,15 @@ def test_the_plan_may_move_a_dearer_shipment_to_reach_a_tier_that_pays() -> None
     solution = solved(instance)
     assert set(carriers_of(solution).values()) == {"a"}  # 700 + 700 + 980 < 3 * 800
     assert solution.cost_cents == 2380
+
+
+def test_of_two_services_on_one_carrier_and_day_the_one_cheapest_at_the_reached_tier_is_chosen() -> None:
+    home, pickup = an_option("a", 0, (1000, 600)), an_option("a", 0, (800, 750))
+    shipments = tuple(a_shipment(f"s{i}", home, pickup, an_option("b", 0, (790,))) for i in range(2))
+    instance = Instance(shipments, (a_carrier("a", tier_thresholds=(2,)), a_carrier("b")))
+    solution = solved(instance)
+    assert solution.assignment == {"s0": home, "s1": home}  # 2 x 600, though pickup is cheaper untiered
+    assert solution.tiers["a"] == 1
 
 
 # --- days ----------------------------------------------------------------------------------
@@ -334,7 +341,8 @@ def random_instance(rng: random.Random) -> Instance:
     tiers = {c.carrier: len(c.tier_thresholds) for c in carriers}
     shipments = []
     for i in range(rng.randint(1, 7)):
-        slots = rng.sample([(c, d) for c in names for d in range(days)], rng.randint(0, min(3, len(names) * days)))
+        # with replacement: two services of one carrier on one day share its capacity
+        slots = rng.choices([(c, d) for c in names for d in range(days)], k=rng.randint(0, 3))
         options = []
         for carrier, day in slots:
             cost = rng.randint(300, 1500)
@@ -463,14 +471,25 @@ def medium_instance(rng: random.Random, n: int, share: float = 0.3) -> Instance:
             options.append(an_option(carrier, day, (cost, cost * 95 // 100, cost * 90 // 100)))
         must = rng.random() < 0.9
         shipments.append(
-            a_shipment(f"s{i}", *options, parcels=parcels, weight_g=rng.randint(300, 6000) * parcels,
-                       must_ship=must, hold_cost_cents=0 if must else rng.randint(100, 600))
+            a_shipment(
+                f"s{i}",
+                *options,
+                parcels=parcels,
+                weight_g=rng.randint(300, 6000) * parcels,
+                must_ship=must,
+                hold_cost_cents=0 if must else rng.randint(100, 600),
+            )
         )
     total_parcels = sum(s.parcels for s in shipments)
     total_g = sum(s.weight_g for s in shipments)
     carriers = tuple(
-        a_carrier(name, parcels_per_day=int(share * total_parcels), weight_g_per_day=int(share * total_g),
-                  month_parcels=10, tier_thresholds=(10 + total_parcels // 4, 10 + total_parcels // 2))
+        a_carrier(
+            name,
+            parcels_per_day=int(share * total_parcels),
+            weight_g_per_day=int(share * total_g),
+            month_parcels=10,
+            tier_thresholds=(10 + total_parcels // 4, 10 + total_parcels // 2),
+        )
         for name in names
     )
     return Instance(tuple(shipments), carriers, days=2)

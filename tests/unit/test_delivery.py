@@ -265,9 +265,7 @@ def test_a_french_holiday_does_not_stop_deliveries_abroad(to: str, expected: tup
         ("FR", (d(10, 1), d(10, 2), d(10, 3))),
     ],
 )
-def test_german_unity_day_stops_saturday_deliveries_in_germany(
-    to: str, expected: tuple[date, date, date]
-) -> None:
+def test_german_unity_day_stops_saturday_deliveries_in_germany(to: str, expected: tuple[date, date, date]) -> None:
     schedule = CarrierSchedule(time(17, 0), MON_FRI, MON_SAT)
     assert window(paris(2026, 10, 1, 10, 0), schedule=schedule, to=to) == expected
 
@@ -417,9 +415,7 @@ def test_windows_are_hashable_values_so_callers_may_memoise_them() -> None:
 
 COUNTRIES = ("FR", "BE", "DE", "ES", "IT", "NL", "LU", "GB", "CH")
 WAREHOUSE_PLACES = (("FR", "Europe/Paris"), ("DE", "Europe/Berlin"), ("BE", "Europe/Brussels"))
-ORDER_ZONES = tuple(
-    ZoneInfo(key) for key in ("UTC", "Europe/Paris", "America/New_York", "Pacific/Kiritimati")
-)
+ORDER_ZONES = tuple(ZoneInfo(key) for key in ("UTC", "Europe/Paris", "America/New_York", "Pacific/Kiritimati"))
 # The `holidays` package's own lazily expanding calendars, independent of the module's cache.
 CALENDARS = {country: holidays.country_holidays(country) for country in COUNTRIES}
 HORIZON_DAYS = 200  # ample: at most 4 handling + 12 transit days, on a single weekday each
@@ -444,14 +440,10 @@ def reference_window(
     ships_on = next(
         day
         for day in working
-        if day >= ready
-        and day.weekday() in schedule.pickup_weekdays
-        and (day > today or now < schedule.pickup_cutoff)
+        if day >= ready and day.weekday() in schedule.pickup_weekdays and (day > today or now < schedule.pickup_cutoff)
     )
     business = [
-        day
-        for day in days
-        if day > ships_on and day.weekday() in schedule.delivery_weekdays and day not in dest
+        day for day in days if day > ships_on and day.weekday() in schedule.delivery_weekdays and day not in dest
     ]
     earliest = business[min_days - 1] if min_days else ships_on
     latest = business[max_days - 1] if max_days else ships_on
@@ -459,9 +451,7 @@ def reference_window(
 
 
 weekday_sets = st.frozensets(st.integers(0, 6), min_size=1)
-cutoffs = st.one_of(
-    st.sampled_from([time(0, 0), time(12, 0), time(15, 0), time(17, 30), time(23, 59)]), st.times()
-)
+cutoffs = st.one_of(st.sampled_from([time(0, 0), time(12, 0), time(15, 0), time(17, 30), time(23, 59)]), st.times())
 any_instant = st.datetimes(
     min_value=datetime(2026, 1, 1),
     max_value=datetime(2027, 12, 31, 23, 59),

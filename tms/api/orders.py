@@ -24,7 +24,7 @@ URL_PREFIX = ""
 
 blp = Blueprint("orders", __name__, description="Orders awaiting shipment, consolidation runs and plans")
 
-Positive = validate.Range(min=0, min_inclusive=False)
+Positive = validate.Range(min=0, min_inclusive=False, max=100_000)
 
 
 def _units(value: float, scale: int) -> int:
@@ -70,7 +70,7 @@ class OrderPromiseSchema(Schema):
 
 
 class OrderCartSchema(Schema):
-    value = fields.Float(required=True, validate=validate.Range(min=0))
+    value = fields.Float(required=True, validate=validate.Range(min=0, max=10_000_000))
     currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
 
 
@@ -80,12 +80,21 @@ class OrderInSchema(Schema):
     origin = fields.String(load_default=None, allow_none=True)
     destination = fields.Nested(AddressSchema, required=True)
     mode = fields.String(required=True, validate=validate.OneOf(["home", "pickup_point", "locker"]))
-    carrier = fields.String(load_default=None, allow_none=True)
-    service = fields.String(load_default=None, allow_none=True)
-    pickup_point_id = fields.String(load_default=None, allow_none=True)
+    carrier = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    service = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    pickup_point_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     promise = fields.Nested(OrderPromiseSchema, load_default=dict)
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=200))
     cart = fields.Nested(OrderCartSchema, required=True)
+
+    @validates_schema
+    def _dates(self, data: dict[str, Any], **_: Any) -> None:
+        ordered = data["ordered_at"]
+        if not 2000 <= ordered.year <= 2100:
+            raise ValidationError("must be between the years 2000 and 2100", field_name="ordered_at")
+        by = data.get("promise", {}).get("deliver_by")
+        if by and by < ordered.date():
+            raise ValidationError("is before the order time", field_name="promise.deliver_by")
 
 
 class ItemOutSchema(Schema):
@@ -118,12 +127,20 @@ class OrderListQuerySchema(Schema):
     status = fields.Enum(OrderStatus, by_value=True)
     consignee_key = fields.String()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
 
 class PlanRequestSchema(Schema):
     shipping_date = fields.Date(required=True)
     orders = fields.List(fields.Nested(OrderInSchema), required=True, validate=validate.Length(min=1, max=5000))
+
+    @validates_schema
+    def _distinct(self, data: dict[str, Any], **_: Any) -> None:
+        if not 2000 <= data["shipping_date"].year <= 2100:
+            raise ValidationError("must be between the years 2000 and 2100", field_name="shipping_date")
+        refs = [o["order_ref"] for o in data["orders"]]
+        if len(refs) != len(set(refs)):
+            raise ValidationError("each order_ref may appear once", field_name="orders")
 
 
 def to_order(data: dict[str, Any], default_warehouse: str) -> Order:

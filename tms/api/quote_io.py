@@ -9,7 +9,7 @@ the OpenAPI document, and a test keeps the two in step.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from typing import Any
 
 import pycountry
@@ -23,6 +23,7 @@ from tms.domain.quotes import Destination, Promise, Quote, QuoteOption, QuoteReq
 
 MODES = frozenset({"home", "pickup_point", "locker"})
 MAX_PARCELS = 50
+MIN_YEAR, MAX_YEAR = 2000, 2100  # calendars (public holidays) and dates stay well inside these
 _known_countries: dict[str, bool] = {}
 _known_currencies: dict[str, bool] = {}
 
@@ -83,13 +84,13 @@ class _Reader:
             return None
         try:
             number = Decimal(str(value))
-        except InvalidOperation:
+            if not number.is_finite() or abs(number) > 10**9:
+                self.fail(path, "must be a finite number below 1e9")
+                return None
+            scaled = number * scale
+        except DecimalException:
             self.fail(path, "must be a number")
             return None
-        if not number.is_finite():
-            self.fail(path, "must be a finite number")
-            return None
-        scaled = number * scale
         if positive and scaled <= 0:
             self.fail(path, "must be greater than 0")
             return None
@@ -106,10 +107,14 @@ class _Reader:
         if value is None:
             return None
         try:
-            return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad_date()
+            day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad_date()
         except ValueError:
             self.fail(path, "must be a date YYYY-MM-DD")
             return None
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            self.fail(path, f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
+            return None
+        return day
 
 
 def _bad_date() -> date:
@@ -134,6 +139,9 @@ def parse_quote_request(body: Any) -> QuoteRequest:
             ordered_at = None
         if ordered_at is None or ordered_at.utcoffset() is None:
             r.fail("ordered_at", "must be an ISO 8601 date-time with its UTC offset, e.g. 2026-03-02T14:05:00+01:00")
+            ordered_at = None
+        elif not MIN_YEAR <= ordered_at.year <= MAX_YEAR:
+            r.fail("ordered_at", f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
             ordered_at = None
     origin = r.text(body, "origin", "origin", required=False)
 
@@ -203,7 +211,12 @@ def parse_quote_request(body: Any) -> QuoteRequest:
     modes = None
     raw_modes = body.get("modes")
     if raw_modes is not None:
-        if not isinstance(raw_modes, list) or not raw_modes or not set(raw_modes) <= MODES:
+        if (
+            not isinstance(raw_modes, list)
+            or not raw_modes
+            or not all(isinstance(m, str) for m in raw_modes)
+            or not set(raw_modes) <= MODES
+        ):
             r.fail("modes", f"must be a non-empty list of {', '.join(sorted(MODES))}")
         else:
             modes = frozenset(raw_modes)

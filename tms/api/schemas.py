@@ -275,12 +275,12 @@ class PolicySchema(Schema):
     free_categories = fields.List(fields.String(), load_default=list)
     flat_price = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
     markup_percent = fields.Float(load_default=0, validate=validate.Range(min=0, max=1000))
-    margin_percent = fields.Float(load_default=30, validate=validate.Range(min=0, max=100, min_inclusive=False))
+    margin_percent = fields.Float(load_default=30, validate=validate.Range(min=0.01, max=100))
 
 
 class BreakEvenQuerySchema(Schema):
-    cost = fields.Float(required=True, validate=validate.Range(min=0))
-    margin_percent = fields.Float(validate=validate.Range(min=0, max=100, min_inclusive=False))
+    cost = fields.Float(required=True, validate=validate.Range(min=0, max=1_000_000))
+    margin_percent = fields.Float(validate=validate.Range(min=0.01, max=100))
 
 
 class BreakEvenSchema(Schema):

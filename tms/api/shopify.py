@@ -27,21 +27,28 @@ MODE_LABELS = {"home": "Home delivery", "pickup_point": "Pickup point", "locker"
 def valid_shopify_signature(body: bytes, signature: str, secret: str) -> bool:
     """Shopify signs the raw body with the app's secret (HMAC-SHA256, base64)."""
     digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip())
+    return hmac.compare_digest(base64.b64encode(digest), signature.strip().encode("utf-8", "replace"))
 
 
 def parse_shopify_request(body: Any, *, now: datetime) -> Any:
     rate = body.get("rate") if isinstance(body, dict) else None
     if not isinstance(rate, dict):
         raise InvalidInput("not a Shopify rate request", [Problem("is required", field="rate")])
-    destination = rate.get("destination") or {}
-    items = [i for i in rate.get("items") or [] if isinstance(i, dict) and i.get("requires_shipping", True)]
+    destination = rate.get("destination")
+    if not isinstance(destination, dict):
+        raise InvalidInput("not a Shopify rate request", [Problem("must be an object", field="rate.destination")])
+    raw_items = rate.get("items")
+    items = [
+        i
+        for i in (raw_items if isinstance(raw_items, list) else [])
+        if isinstance(i, dict) and i.get("requires_shipping", True)
+    ]
     problems = []
     grams = 0
     value_cents = 0
     for i, item in enumerate(items):
         quantity, weight, price = item.get("quantity", 1), item.get("grams", 0), item.get("price", 0)
-        if not all(isinstance(v, int) and v >= 0 for v in (quantity, weight, price)):
+        if not all(isinstance(v, int) and 0 <= v <= 10**9 for v in (quantity, weight, price)):
             problems.append(Problem("quantity, grams and price must be whole numbers >= 0", field=f"rate.items[{i}]"))
             continue
         grams += quantity * weight

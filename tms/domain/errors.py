@@ -67,3 +67,7 @@ class Conflict(DomainError):
     """The request is valid but clashes with the current state (e.g. retiring twice)."""
 
     code = "conflict"
+
+
+class DuplicateKey(Exception):
+    """The store refused a row whose unique key exists already (a concurrent writer won)."""

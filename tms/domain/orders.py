@@ -68,5 +68,6 @@ class Order:
 
 def normalise_text(text: str) -> str:
     """Upper case, no accents, punctuation or repeated spaces: '12, rue de l'Église' -> '12 RUE DE L EGLISE'."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Z0-9]+", " ", plain.upper()).strip()
+    decomposed = unicodedata.normalize("NFKD", text)
+    unaccented = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[\W_]+", " ", unaccented.upper()).strip()  # letters of every script are kept

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
+from tms.domain.errors import DuplicateKey
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.persistence.tables import (
@@ -23,6 +25,8 @@ from tms.persistence.tables import (
     ShipmentRow,
     ShippingPolicyRow,
 )
+
+MAX_ID = 2**31  # integer primary keys: a larger id cannot exist (and would overflow PostgreSQL's int4)
 
 
 def _card(row: RateCardRow) -> RateCardRecord:
@@ -117,6 +121,8 @@ class RateCardRepository:
         return _card(row)
 
     def get(self, card_id: int) -> RateCardRecord | None:
+        if not 0 < card_id < MAX_ID:
+            return None
         row = self.session.get(RateCardRow, card_id)
         return None if row is None else _card(row)
 
@@ -210,6 +216,8 @@ class ApiKeyRepository:
         return None if row is None else _key(row)
 
     def get(self, key_id: int) -> ApiKey | None:
+        if not 0 < key_id < MAX_ID:
+            return None
         row = self.session.get(ApiKeyRow, key_id)
         return None if row is None else _key(row)
 
@@ -301,7 +309,11 @@ class OrderRepository:
             items=[item.__dict__ for item in order.items],
         )
         self.session.add(row)
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError as error:
+            self.session.rollback()
+            raise DuplicateKey(f"order {order.order_ref!r} exists") from error
         return _order(row)
 
     def list(
@@ -319,21 +331,26 @@ class OrderRepository:
         query = select(OrderRow).where(OrderRow.status == OrderStatus.PENDING.value).order_by(OrderRow.id)
         return [_order(row) for row in self.session.scalars(query)]
 
-    def set_status(self, order_ref: str, status: OrderStatus) -> Order:
-        row = self.session.scalars(select(OrderRow).where(OrderRow.order_ref == order_ref)).one()
-        row.status = status.value
+    def set_status(self, order_ref: str, status: OrderStatus, *, only_from: OrderStatus) -> Order | None:
+        """Move the order from `only_from` to `status` in one UPDATE; None if it was no longer `only_from`
+        (a concurrent run or cancel got there first)."""
+        changed = self.session.execute(
+            update(OrderRow)
+            .where(OrderRow.order_ref == order_ref, OrderRow.status == only_from.value)
+            .values(status=status.value)
+        ).rowcount
         self.session.flush()
-        return _order(row)
+        return self.get(order_ref) if changed == 1 else None
 
     def plan(self, order_refs: list[str], run_id: int, shipment_id: int) -> int:
-        """Mark pending orders as planned in a shipment; returns how many were still pending."""
-        rows = self.session.scalars(
-            select(OrderRow).where(OrderRow.order_ref.in_(order_refs), OrderRow.status == OrderStatus.PENDING.value)
-        ).all()
-        for row in rows:
-            row.status, row.run_id, row.shipment_id = OrderStatus.PLANNED.value, run_id, shipment_id
+        """Mark still-pending orders as planned in a shipment, in one UPDATE; returns how many it changed."""
+        changed = self.session.execute(
+            update(OrderRow)
+            .where(OrderRow.order_ref.in_(order_refs), OrderRow.status == OrderStatus.PENDING.value)
+            .values(status=OrderStatus.PLANNED.value, run_id=run_id, shipment_id=shipment_id)
+        ).rowcount
         self.session.flush()
-        return len(rows)
+        return int(changed)
 
 
 class ConsolidationRunRepository:
@@ -402,6 +419,8 @@ class ConsolidationRunRepository:
         )
 
     def get(self, run_id: int) -> dict[str, Any] | None:
+        if not 0 < run_id < MAX_ID:
+            return None
         row = self.session.get(ConsolidationRunRow, run_id)
         if row is None:
             return None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tms.domain.errors import DuplicateKey
 from tms.persistence.repositories import (
     ApiKeyRepository,
     CarrierRepository,
@@ -43,7 +45,11 @@ class SqlUnitOfWork:
         return quote_inputs_signature(self.session)
 
     def commit(self) -> None:
-        self.session.commit()
+        try:
+            self.session.commit()
+        except IntegrityError as error:
+            self.session.rollback()
+            raise DuplicateKey(str(error.orig)) from error
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -37,6 +37,10 @@ from tms.services.quoting import QuoteBook
 from tms.services.unit_of_work import UnitOfWork
 
 
+class NotAShippingDay(Conflict):
+    """Runs happen for the warehouse's working days only, so two runs never fill the same pickup day."""
+
+
 class PlanFailedCheck(RuntimeError):
     """The independent checker refused a plan: a bug, so nothing is written and the run is recorded failed."""
 
@@ -182,6 +186,7 @@ class _Planner:
         days: list[date],
         month_parcels: Mapping[str, int],
         packings: dict[tuple[tuple[int, int, int, int], ...], BoxingSolution],
+        reference_cards: Mapping[str, Any],
     ):
         self.book = book
         self.settings = settings
@@ -189,6 +194,12 @@ class _Planner:
         self.month_parcels = month_parcels
         self.packings = packings
         self.cards_by_day = [book.cards_on(day) for day in days]
+        # Volume tiers are those of the card in force on the reference day, whatever day an option ships:
+        # the solver counts one month's volume per carrier against one list of thresholds.
+        self.tier_discounts = {
+            carrier: (0, *(t.discount_bp for t in sorted(live.card.tiers, key=lambda t: t.min_parcels)))
+            for carrier, live in reference_cards.items()
+        }
         self.tier_today = {
             carrier: sum(1 for t in live.card.tiers if month_parcels.get(carrier, 0) >= t.min_parcels)
             for carrier, live in self.cards_by_day[0]
@@ -260,7 +271,9 @@ class _Planner:
                 if zone is None:
                     continue
                 fuel = self.book.fuel_bp(carrier, live, day)
-                tiers = (0, *(t.discount_bp for t in sorted(live.card.tiers, key=lambda t: t.min_parcels)))
+                tiers = self.tier_discounts.get(carrier)
+                if tiers is None:  # no card in force on the reference day: its tiers are unknown
+                    continue
                 for ls in live.services:
                     transit = ls.service.transit.get(zone)
                     if ls.mode != mode or transit is None or day.weekday() not in ls.service.pickup_weekdays:
@@ -348,9 +361,11 @@ def plan_orders(
         groups[(order.warehouse, order.mode, order.consignee_key)].append(order)
 
     packings: dict[tuple[tuple[int, int, int, int], ...], BoxingSolution] = {}
+    reference_day = shipping_days(book, book.default_warehouse, shipping_date, holding=False)[0]
+    reference_cards = dict(book.cards_on(reference_day))
     for (warehouse, _, _), members in sorted(groups.items()):
         days = shipping_days(book, warehouse, shipping_date, settings.holding)
-        planner = _Planner(book, settings, days, month_parcels, packings)
+        planner = _Planner(book, settings, days, month_parcels, packings, reference_cards)
         alone: dict[str, ShipmentDraft] = {}
         for order in members:
             single = planner.draft([order])
@@ -377,7 +392,7 @@ def plan_orders(
             time.monotonic() - started,
         )
 
-    instance, option_maps = _instance(book, drafts, settings, month_parcels, shipping_date)
+    instance, option_maps = _instance(reference_cards, drafts, settings, month_parcels)
     solution = asg.solve(instance, time_limit_s=settings.time_limit_s, workers=settings.workers)
     shipments = []
     for draft, options in zip(drafts, option_maps, strict=True):
@@ -452,11 +467,10 @@ def _merge(planner: _Planner, members: list[Order], alone: dict[str, ShipmentDra
 
 
 def _instance(
-    book: QuoteBook,
+    reference_cards: Mapping[str, Any],
     drafts: list[ShipmentDraft],
     settings: PlanSettings,
     month_parcels: Mapping[str, int],
-    shipping_date: date,
 ) -> tuple[asg.Instance, list[dict[asg.Option, PlannedOption]]]:
     shipments, maps = [], []
     for draft in drafts:
@@ -473,7 +487,7 @@ def _instance(
         maps.append(mapping)
     carriers = []
     for code in sorted({o.carrier for d in drafts for o in d.options}):
-        live = dict(book.cards_on(shipping_date)).get(code)
+        live = reference_cards.get(code)
         thresholds = tuple(sorted(t.min_parcels for t in live.card.tiers)) if live else ()
         limits = settings.carrier_limits.get(code, CarrierLimits())
         carriers.append(
@@ -502,6 +516,9 @@ def run_consolidation(
     unique index, at the moment of writing, so two schedulers never plan anything twice.
     Orders that changed meanwhile make the write fail: the run can simply be started again.
     """
+    default = book.warehouses[book.default_warehouse].warehouse
+    if not is_working_day(default, shipping_date):
+        raise NotAShippingDay(f"{shipping_date} is not a working day of {default.code}: nothing ships")
     with uow:
         if uow.runs.succeeded_on(shipping_date) is not None:
             raise Conflict(f"shipping date {shipping_date} was already planned")
@@ -509,12 +526,25 @@ def run_consolidation(
         month_start = shipping_date.replace(day=1)
         month_parcels = uow.runs.month_parcels(month_start, shipping_date)
 
-    plan = plan_orders(book, pending, shipping_date, settings, month_parcels)
-    finished = now  # the caller's clock; the run's own duration is in the summary
-
     from tms.services.plan_check import check_plan  # the checker imports this module's types
 
-    problems = check_plan(book, pending, plan, settings, month_parcels)
+    finished = now  # the caller's clock; the run's own duration is in the summary
+    try:
+        plan = plan_orders(book, pending, shipping_date, settings, month_parcels)
+        problems = check_plan(book, pending, plan, settings, month_parcels)
+    except Exception as error:  # a bug: record the failed run (orders stay pending), then re-raise
+        with uow:
+            uow.runs.add(
+                shipping_date=shipping_date,
+                status="failed",
+                trigger=trigger,
+                started_at=now,
+                finished_at=finished,
+                summary={"orders_in": len(pending)},
+                error=f"{type(error).__name__}: {error}",
+            )
+            uow.commit()
+        raise
     if problems:
         with uow:
             uow.runs.add(

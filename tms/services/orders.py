@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from tms.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
 from tms.domain.orders import Order, OrderStatus
 from tms.services.unit_of_work import UnitOfWork
 
@@ -32,15 +32,22 @@ def register_order(uow: UnitOfWork, order: Order, *, known_warehouses: set[str],
             "a pickup point belongs to a carrier's network",
             [Problem("is required with a pickup_point_id", field="carrier")],
         )
-    with uow:
-        existing = uow.orders.get(order.order_ref)
-        if existing is not None:
-            if _same_order(existing, order):
-                return existing, False
-            raise Conflict(f"order {order.order_ref!r} is already registered with other content")
-        stored = uow.orders.add(order, now)
-        uow.commit()
-        return stored, True
+    for attempt in range(2):
+        with uow:
+            existing = uow.orders.get(order.order_ref)
+            if existing is not None:
+                if _same_order(existing, order):
+                    return existing, False
+                raise Conflict(f"order {order.order_ref!r} is already registered with other content")
+            try:
+                stored = uow.orders.add(order, now)
+                uow.commit()
+                return stored, True
+            except DuplicateKey:
+                if attempt:
+                    raise
+                # the same order_ref was registered concurrently: read it back and compare
+    raise AssertionError("unreachable")
 
 
 def get_order(uow: UnitOfWork, order_ref: str) -> Order:
@@ -68,8 +75,8 @@ def cancel_order(uow: UnitOfWork, order_ref: str) -> Order:
         order = uow.orders.get(order_ref)
         if order is None:
             raise NotFound(f"order {order_ref!r} does not exist")
-        if order.status is not OrderStatus.PENDING:
+        cancelled = uow.orders.set_status(order_ref, OrderStatus.CANCELLED, only_from=OrderStatus.PENDING)
+        if cancelled is None:
             raise Conflict(f"order {order_ref!r} is {order.status.value}; only a pending order can be cancelled")
-        order = uow.orders.set_status(order_ref, OrderStatus.CANCELLED)
         uow.commit()
-        return order
+        return cancelled

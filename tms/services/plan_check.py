@@ -20,7 +20,7 @@ from solvers.boxing import BoxingSolution, PackedBox, check_boxing
 from solvers.boxing import Item as BoxItem
 from tms.domain.delivery import delivery_dates
 from tms.domain.orders import Order
-from tms.services.consolidation import Plan, PlanSettings
+from tms.services.consolidation import Plan, PlanSettings, shipping_days
 from tms.services.quoting import QuoteBook
 
 
@@ -48,14 +48,27 @@ def check_plan(
             problems.append(f"the plan ships {ref}, which is not among its orders")
 
     cards = {live.record_id: live.card for versions in book._cards.values() for live in versions}
+    reference_day = shipping_days(book, book.default_warehouse, plan.shipping_date, holding=False)[0]
+    reference_cards = dict(book.cards_on(reference_day))
+    allowed_days = {
+        w: shipping_days(book, w, plan.shipping_date, settings.holding) for w in {o.warehouse for o in orders}
+    }
     boxes = {b.code: b for b in settings.box_types}
     load: dict[tuple[str, object], list[int]] = defaultdict(lambda: [0, 0])
     plan_parcels: Counter[str] = Counter()
     for s in plan.shipments:
-        plan_parcels[s.carrier] += s.parcels
+        # Recomputed from the boxes and the orders' items, not taken from the plan's own totals.
+        parcels = len(s.boxes)
+        weight = sum(by_ref[r].weight_g for r in s.orders if r in by_ref)
+        if (parcels, weight) != (s.parcels, s.weight_g):
+            problems.append(
+                f"shipment {'+'.join(s.orders)} states {s.parcels} parcels / {s.weight_g} g, "
+                f"its boxes and items make {parcels} / {weight}"
+            )
+        plan_parcels[s.carrier] += parcels
         day_load = load[(s.carrier, s.ships_on)]
-        day_load[0] += s.parcels
-        day_load[1] += s.weight_g
+        day_load[0] += parcels
+        day_load[1] += weight
 
     total = 0
     for s in plan.shipments:
@@ -84,6 +97,9 @@ def check_plan(
         if transit is None:
             problems.append(f"shipment {name}: {s.carrier} {s.service} does not serve the destination")
             continue
+        days = allowed_days.get(first.warehouse, [])
+        if s.ships_on not in days or s.held != (s.ships_on != days[0]):
+            problems.append(f"shipment {name} ships on {s.ships_on}, not on a shipping day of this plan")
         if s.ships_on.weekday() not in service.pickup_weekdays:
             problems.append(f"shipment {name}: {s.carrier} does not pick up on {s.ships_on}")
         earliest, latest = delivery_dates(
@@ -122,7 +138,8 @@ def check_plan(
             if box in boxes
         ]
         volume = (month_parcels or {}).get(s.carrier, 0) + plan_parcels[s.carrier]
-        discount = card.tier_discount_bp(volume)
+        tier_card = reference_cards.get(s.carrier)  # tiers are those in force on the reference day
+        discount = tier_card.card.tier_discount_bp(volume) if tier_card else 0
         fuel = book.fuel_bp(
             s.carrier, next(v for v in book._cards[s.carrier] if v.record_id == s.rate_card_id), s.ships_on
         )

@@ -155,6 +155,13 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
 
     for carrier, live in book.cards_on(day):
         card = live.card
+        if card.currency != book.policy.currency:  # never rank prices of different currencies together
+            excluded.extend(
+                Exclusion(carrier, ls.service.code, ls.mode, "currency", f"card in {card.currency}")
+                for ls in live.services
+                if request.modes is None or ls.mode in request.modes
+            )
+            continue
         zone = live.compiled.zones.zone_for(country, postcode)
         fuel_bp = book.fuel_bp(carrier, live, day)
         discount_bp = card.tier_discount_bp(book.monthly_parcels.get(carrier, 0))

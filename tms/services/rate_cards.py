@@ -58,7 +58,7 @@ def store_rate_card(
             status=CardStatus.ACTIVE if activate else CardStatus.DRAFT,
             checksum=digest,
             source_format=source_format,
-            source_name=source_name,
+            source_name=source_name[:255],
             uploaded_at=now,
             uploaded_by=uploaded_by,
             document=document,
