@@ -77,12 +77,17 @@ class QuoteBook:
         self.default_warehouse = warehouses[0].warehouse.code
         self.monthly_parcels = dict(monthly_parcels or {})
         by_carrier: dict[str, list[_LiveCard]] = {}
+        # Equal schedules share one object, so a quote computes each distinct delivery window once.
+        schedules: dict[tuple[object, ...], CarrierSchedule] = {}
         for record, card in cards:
             services = tuple(
                 _LiveService(
                     s,
                     s.mode.value,
-                    CarrierSchedule(s.pickup_cutoff, s.pickup_weekdays, s.delivery_weekdays),
+                    schedules.setdefault(
+                        (s.pickup_cutoff, s.pickup_weekdays, s.delivery_weekdays),
+                        CarrierSchedule(s.pickup_cutoff, s.pickup_weekdays, s.delivery_weekdays),
+                    ),
                 )
                 for s in card.services
             )
