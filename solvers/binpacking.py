@@ -279,9 +279,13 @@ def _arc_flow_search(
 ) -> tuple[list[Counter[int]], int]:
     """Stages 3 and 4 of the module docstring; returns (best bins as size multisets, proven bound)."""
     best = incumbent
+    started = time.perf_counter()
     lp = _build_model(demand, capacity, "GLOP", integer=False, min_bins=0, max_bins=len(best))
     if lp.solve(deadline) != pywraplp.Solver.OPTIMAL:
         return best, bound
+    # A MIP on all items first builds and solves this LP again: with less time than a few of those
+    # it cannot help, and CBC overruns short limits on big models (seconds, measured on t501).
+    whole_mip_needs = 3 * (time.perf_counter() - started)
     bound = max(bound, math.ceil(lp.objective() - _EPS))
     if len(best) <= bound:
         return best, bound
@@ -314,14 +318,15 @@ def _arc_flow_search(
     allowed = len(best) - 1 - len(fixed)
     if allowed >= max(1, bound - len(fixed)) and time.perf_counter() < deadline:
         now = time.perf_counter()
-        half_left = now + (deadline - now) / 2  # keep the other half for the MIP on all items
-        rest = _solve_mip(residual, capacity, bound - len(fixed), allowed, half_left, mip_solver)
+        whole_mip_later = fixed and (deadline - now) / 4 >= whole_mip_needs
+        share = 0.75 if whole_mip_later else 1.0  # a quarter for the MIP on all items, if it can use it
+        rest = _solve_mip(residual, capacity, bound - len(fixed), allowed, now + share * (deadline - now), mip_solver)
         if rest.bins is not None and len(fixed) + len(rest.bins) < len(best):
             best = fixed + rest.bins
             if len(best) <= bound:
                 return best, bound
 
-    if time.perf_counter() < deadline:
+    if fixed and deadline - time.perf_counter() >= whole_mip_needs:
         whole = _solve_mip(demand, capacity, bound, len(best) - 1, deadline, mip_solver)
         bound = max(bound, whole.bound if whole.bins is not None else min(whole.bound, len(best)))
         if whole.bins is not None and len(whole.bins) < len(best):

@@ -402,3 +402,22 @@ def test_an_order_cancelled_while_the_run_plans_makes_the_write_fail_and_nothing
         run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
     statuses = {o["order_ref"]: o["status"] for o in client.get("/api/v1/orders", headers=manager).get_json()}
     assert statuses == {"A": "pending", "B": "cancelled"}
+
+
+def test_a_plan_the_checker_refuses_is_recorded_as_failed_and_a_later_run_may_still_succeed(
+    container, stored, client, manager, monkeypatch
+) -> None:
+    import tms.services.plan_check as plan_check
+    from tms.services.consolidation import PlanFailedCheck
+
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A")])
+    monkeypatch.setattr(plan_check, "check_plan", lambda *args, **kwargs: ["shipment A breaks a rule"])
+    with pytest.raises(PlanFailedCheck):
+        run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
+    runs = client.get("/api/v1/consolidation-runs", headers=manager).get_json()
+    assert [(r["status"], r["error"]) for r in runs] == [("failed", "shipment A breaks a rule")]
+    assert client.get("/api/v1/orders/A", headers=manager).get_json()["status"] == "pending"
+
+    monkeypatch.undo()
+    run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
+    assert client.get("/api/v1/orders/A", headers=manager).get_json()["status"] == "planned"

@@ -529,34 +529,29 @@ def run_consolidation(
     from tms.services.plan_check import check_plan  # the checker imports this module's types
 
     finished = now  # the caller's clock; the run's own duration is in the summary
+
+    def record_failure(summary: dict[str, Any], error: str) -> None:
+        """A failed run is kept for the managers to see; its orders stay pending."""
+        with uow:
+            uow.runs.add(
+                shipping_date=shipping_date,
+                status="failed",
+                trigger=trigger,
+                started_at=now,
+                finished_at=finished,
+                summary=summary,
+                error=error,
+            )
+            uow.commit()
+
     try:
         plan = plan_orders(book, pending, shipping_date, settings, month_parcels)
         problems = check_plan(book, pending, plan, settings, month_parcels)
-    except Exception as error:  # a bug: record the failed run (orders stay pending), then re-raise
-        with uow:
-            uow.runs.add(
-                shipping_date=shipping_date,
-                status="failed",
-                trigger=trigger,
-                started_at=now,
-                finished_at=finished,
-                summary={"orders_in": len(pending)},
-                error=f"{type(error).__name__}: {error}",
-            )
-            uow.commit()
+    except Exception as error:  # a bug: record it, then let it surface
+        record_failure({"orders_in": len(pending)}, f"{type(error).__name__}: {error}")
         raise
     if problems:
-        with uow:
-            uow.runs.add(
-                shipping_date=shipping_date,
-                status="failed",
-                trigger=trigger,
-                started_at=now,
-                finished_at=finished,
-                summary=plan.summary(),
-                error="; ".join(problems),
-            )
-            uow.commit()
+        record_failure(plan.summary(), "; ".join(problems))
         raise PlanFailedCheck(problems)
 
     with uow:
