@@ -238,6 +238,11 @@ def test_the_checker_accepts_a_valid_packing() -> None:
     assert check_boxing(ITEMS, BOXES, GOOD, FILL) == []
 
 
+def test_the_checker_accepts_a_packing_stated_without_a_bound() -> None:
+    """As a plan re-check states it: the boxes and their cost, no bound, status feasible."""
+    assert check_boxing(ITEMS, BOXES, dataclasses.replace(GOOD, lower_bound_cents=0, status="feasible"), FILL) == []
+
+
 @pytest.mark.parametrize(
     ("boxes", "problem"),
     [
