@@ -288,6 +288,10 @@ def test_a_run_writes_its_plan_once_and_a_second_run_for_the_date_plans_nothing(
 
     statuses = {o["order_ref"]: o["status"] for o in client.get("/api/v1/orders", headers=manager).get_json()}
     assert statuses == {"A": "planned", "B": "planned", "C": "planned"}
+    dispatched = client.post("/api/v1/orders/A/dispatch", headers=manager)
+    assert dispatched.status_code == 200 and dispatched.get_json()["status"] == "dispatched"
+    assert client.post("/api/v1/orders/A/dispatch", headers=manager).status_code == 409
+    assert client.post("/api/v1/orders/A/cancel", headers=manager).status_code == 409
     runs = client.get("/api/v1/consolidation-runs", headers=manager).get_json()
     assert [(r["id"], r["status"], r["orders_in"], r["shipments_out"]) for r in runs] == [(run_id, "succeeded", 3, 2)]
     detail = client.get(f"/api/v1/consolidation-runs/{run_id}", headers=manager).get_json()

@@ -221,6 +221,15 @@ def cancel_order(order_ref: str) -> Any:
     return order_json(order_service.cancel_order(services().uow(), order_ref))
 
 
+@blp.route("/orders/<string:order_ref>/dispatch", methods=["POST"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, OrderOutSchema)
+@blp.alt_response(409, schema="Error", description="The order is not planned")
+def dispatch_order(order_ref: str) -> Any:
+    """Record that a planned order's parcels were handed to the carrier."""
+    return order_json(order_service.dispatch_order(services().uow(), order_ref))
+
+
 @blp.route("/consolidation-runs", methods=["GET"])
 @protected(blp, Role.MANAGER)
 @blp.response(200, description="Runs, newest first")

@@ -80,3 +80,16 @@ def cancel_order(uow: UnitOfWork, order_ref: str) -> Order:
             raise Conflict(f"order {order_ref!r} is {order.status.value}; only a pending order can be cancelled")
         uow.commit()
         return cancelled
+
+
+def dispatch_order(uow: UnitOfWork, order_ref: str) -> Order:
+    """The parcels of a planned order were handed to the carrier."""
+    with uow:
+        order = uow.orders.get(order_ref)
+        if order is None:
+            raise NotFound(f"order {order_ref!r} does not exist")
+        dispatched = uow.orders.set_status(order_ref, OrderStatus.DISPATCHED, only_from=OrderStatus.PLANNED)
+        if dispatched is None:
+            raise Conflict(f"order {order_ref!r} is {order.status.value}; only a planned order can be dispatched")
+        uow.commit()
+        return dispatched
