@@ -174,6 +174,7 @@ def run_command() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)  # a service manager's stop is handled like Ctrl-C
+    signal.signal(signal.SIGINT, stop)  # even when started with SIGINT ignored (e.g. in the background)
     tms = str(Path(sys.executable).parent / "tms")
     children = [subprocess.Popen([tms, "serve"]), subprocess.Popen([tms, "scheduler"])]
     click.echo("serving on http://" + load_settings().server_bind + " (API docs at /api/v1/docs); Ctrl-C stops")
