@@ -51,8 +51,3 @@ class FuelSurcharge:
     valid_from: date
     percent_bp: int
     set_at: datetime
-
-
-def fuel_in_force(updates: Iterable[FuelSurcharge], on: date) -> FuelSurcharge | None:
-    candidates = [u for u in updates if u.valid_from <= on]
-    return max(candidates, key=lambda u: (u.valid_from, u.set_at), default=None)

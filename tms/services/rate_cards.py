@@ -15,7 +15,7 @@ from carriers.readers import read_json
 from carriers.writers import card_to_json
 from tms.domain.carriers import Carrier
 from tms.domain.errors import Conflict, InvalidInput, NotFound, Problem
-from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord, card_in_force, fuel_in_force
+from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord, card_in_force
 from tms.services.unit_of_work import UnitOfWork
 
 
@@ -166,16 +166,6 @@ def set_fuel_surcharge(
         fuel = uow.fuel.set(carrier_code, valid_from, percent_bp, now)
         uow.commit()
         return fuel
-
-
-def fuel_surcharge_in_force(uow: UnitOfWork, carrier_code: str, on: date) -> int:
-    """The fuel percentage (bp) on a date: the latest update, else the card's own figure."""
-    with uow:
-        update = fuel_in_force(uow.fuel.list(carrier_code), on)
-        if update is not None:
-            return update.percent_bp
-        record = card_in_force(uow.rate_cards.list(carrier_code=carrier_code), carrier_code, on)
-    return 0 if record is None else load_card(record).fuel_bp
 
 
 def list_carriers(uow: UnitOfWork) -> list[Carrier]:
