@@ -18,7 +18,6 @@ from carriers.readers import read_json
 from tms.bootstrap import load_plan_settings, load_warehouses
 from tms.domain.orders import Address, Item, Order
 from tms.domain.policy import ShippingPolicy
-from tms.domain.rate_cards import CardStatus, RateCardRecord
 from tms.services.consolidation import CarrierLimits, PlanSettings, plan_orders
 from tms.services.plan_check import check_plan
 from tms.services.quoting import QuoteBook
@@ -51,28 +50,11 @@ CITIES = [
 
 def demo_book() -> QuoteBook:
     settings = load_settings()
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    cards = []
-    for i, path in enumerate(sorted(settings.path(settings.demo_rate_cards_dir).glob("*.json"))):
-        card = read_json(json.loads(path.read_text()))
-        record = RateCardRecord(
-            i + 1,
-            card.carrier_code,
-            1,
-            card.valid_from,
-            "EUR",
-            CardStatus.ACTIVE,
-            "",
-            "json",
-            path.name,
-            now,
-            "bench",
-            now,
-            None,
-            {},
-        )
-        cards.append((record, card))
-    return QuoteBook(cards, [], ShippingPolicy(), load_warehouses(settings.path(settings.warehouses_file)))
+    cards = [
+        read_json(json.loads(path.read_text()))
+        for path in sorted(settings.path(settings.demo_rate_cards_dir).glob("*.json"))
+    ]
+    return QuoteBook.of_cards(cards, ShippingPolicy(), load_warehouses(settings.path(settings.warehouses_file)))
 
 
 def random_orders(count: int, rng: random.Random) -> list[Order]:

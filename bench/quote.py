@@ -5,28 +5,18 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from bench.synthetic import random_order, synthetic_cards
 from tms.api.quote_io import parse_quote_request, quote_json
 from tms.domain.delivery import Warehouse
 from tms.domain.policy import ShippingPolicy, WarehouseCosts
-from tms.domain.rate_cards import CardStatus, RateCardRecord
 from tms.services.quoting import QuoteBook, WarehouseSetup, quote_order
 
 
 def build_book() -> QuoteBook:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    cards = synthetic_cards()
-    records = [
-        RateCardRecord(
-            i, c.carrier_code, 1, c.valid_from, "EUR", CardStatus.ACTIVE, "", "json", "", now, "", now, None, {}
-        )
-        for i, c in enumerate(cards)
-    ]
     warehouse = WarehouseSetup(Warehouse("PAR1"), WarehouseCosts(50, 150, 200))
-    return QuoteBook(list(zip(records, cards, strict=True)), [], ShippingPolicy(free_above_cents=4900), [warehouse])
+    return QuoteBook.of_cards(synthetic_cards(), ShippingPolicy(free_above_cents=4900), [warehouse])
 
 
 def _percentile(values: list[float], q: float) -> float:

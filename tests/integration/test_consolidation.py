@@ -15,7 +15,7 @@ from carriers.readers import read_json
 from solvers.boxing import BoxType
 from tms.domain.errors import Conflict
 from tms.domain.orders import Address, Item, Order
-from tms.domain.rate_cards import CardStatus, RateCardRecord
+from tms.domain.policy import ShippingPolicy
 from tms.services.consolidation import CarrierLimits, PlanSettings, plan_orders, run_consolidation
 from tms.services.plan_check import check_plan
 from tms.services.quoting import QuoteBook
@@ -80,32 +80,8 @@ def a_book(*documents: dict[str, Any]) -> QuoteBook:
     from tms.settings import load_settings
 
     settings = load_settings()
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    records = [
-        (
-            RateCardRecord(
-                i + 1,
-                d["carrier"]["code"],
-                1,
-                date(2026, 1, 1),
-                "EUR",
-                CardStatus.ACTIVE,
-                "",
-                "json",
-                "",
-                now,
-                "t",
-                now,
-                None,
-                {},
-            ),
-            read_json(d),
-        )
-        for i, d in enumerate(documents)
-    ]
-    from tms.domain.policy import ShippingPolicy
-
-    return QuoteBook(records, [], ShippingPolicy(), load_warehouses(settings.path(settings.warehouses_file)))
+    warehouses = load_warehouses(settings.path(settings.warehouses_file))
+    return QuoteBook.of_cards([read_json(d) for d in documents], ShippingPolicy(), warehouses)
 
 
 def an_order(

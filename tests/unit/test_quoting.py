@@ -18,19 +18,11 @@ from carriers.readers import read_json
 from tms.domain.delivery import CarrierSchedule, Warehouse, delivery_window
 from tms.domain.policy import Cart, ShippingPolicy, WarehouseCosts
 from tms.domain.quotes import Destination, Promise, QuoteRequest
-from tms.domain.rate_cards import CardStatus, RateCardRecord
 from tms.services.quoting import QuoteBook, WarehouseSetup, quote_order
 
 WAREHOUSE = WarehouseSetup(Warehouse("PAR1"), WarehouseCosts(50, 150, 200))
 POSTCODES = ["75001", "69003", "20000", "20290", "13001", "97110"]
 MODES = ["home", "pickup_point", "locker"]
-
-
-def a_record(card_id: int, carrier: str, version: int) -> RateCardRecord:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    return RateCardRecord(
-        card_id, carrier, version, date(2026, 1, 1), "EUR", CardStatus.ACTIVE, "", "json", "", now, "t", now, None, {}
-    )
 
 
 @st.composite
@@ -167,12 +159,7 @@ def test_the_quotes_choices_equal_a_brute_force_enumeration(data: st.DataObject)
     carriers = ["alpha", "bravo", "charlie"][: data.draw(st.integers(1, 3))]
     documents = [data.draw(cards(code)) for code in carriers]
     request = data.draw(orders())
-    book = QuoteBook(
-        [(a_record(i, d["carrier"]["code"], 1), read_json(d)) for i, d in enumerate(documents)],
-        [],
-        ShippingPolicy(),
-        [WAREHOUSE],
-    )
+    book = QuoteBook.of_cards([read_json(d) for d in documents], ShippingPolicy(), [WAREHOUSE])
 
     quote = quote_order(book, request)
     expected = brute_force(documents, request)
@@ -254,12 +241,7 @@ def test_the_cheapest_choice_solved_as_a_cp_sat_model_is_the_recommended_option(
                 "tiers": [],
             }
         )
-    book = QuoteBook(
-        [(a_record(i, d["carrier"]["code"], 1), read_json(d)) for i, d in enumerate(rng_cards)],
-        [],
-        ShippingPolicy(),
-        [WAREHOUSE],
-    )
+    book = QuoteBook.of_cards([read_json(d) for d in rng_cards], ShippingPolicy(), [WAREHOUSE])
     request = QuoteRequest(
         "R",
         datetime(2026, 3, 2, 9, 0, tzinfo=UTC),

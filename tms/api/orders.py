@@ -17,7 +17,7 @@ from tms.domain.access import Role
 from tms.domain.addresses import postcode_problem
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.services import orders as order_service
-from tms.services.consolidation import Plan, PlannedShipment, get_run, plan_orders
+from tms.services.consolidation import Plan, get_run, plan_orders, shipment_document
 from tms.services.consolidation import list_runs as list_runs_service
 
 URL_PREFIX = ""
@@ -262,29 +262,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     return {
         **_jsonable(plan.summary()),
         "shipping_date": plan.shipping_date.isoformat(),
-        "shipments": [_shipment_json(s) for s in plan.shipments],
-    }
-
-
-def _shipment_json(s: PlannedShipment) -> dict[str, Any]:
-    return {
-        "orders": list(s.orders),
-        "carrier": s.carrier,
-        "service": s.service,
-        "mode": s.mode,
-        "ships_on": s.ships_on.isoformat(),
-        "held": s.held,
-        "delivery": {"earliest": s.earliest.isoformat(), "latest": s.latest.isoformat()},
-        "parcels": s.parcels,
-        "weight_g": s.weight_g,
-        "boxes": [{"box": box, "items": list(items)} for box, items in s.boxes],
-        "cost": {
-            "transport": s.transport_cents / 100,
-            "packaging": s.packaging_cents / 100,
-            "other": s.other_cents / 100,
-            "total": s.cost_cents / 100,
-        },
-        "rate_card": {"id": s.rate_card_id, "version": s.rate_card_version},
+        "shipments": [shipment_document(s) for s in plan.shipments],
     }
 
 

@@ -462,15 +462,5 @@ def _run(row: ConsolidationRunRow) -> dict[str, Any]:
 
 
 def _shipment(row: ShipmentRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "ships_on": row.ships_on,
-        "carrier": row.carrier,
-        "service": row.service,
-        "mode": row.mode,
-        "parcels": row.parcels,
-        "weight_g": row.weight_g,
-        "cost_cents": row.cost_cents,
-        "rate_card_id": row.rate_card_id,
-        **row.detail,
-    }
+    """The shipment's stored document (its columns are copies kept for queries), with its id."""
+    return {"id": row.id, **row.detail}

@@ -577,7 +577,7 @@ def run_consolidation(
                 weight_g=shipment.weight_g,
                 cost_cents=shipment.cost_cents,
                 rate_card_id=shipment.rate_card_id,
-                detail=_shipment_detail(shipment),
+                detail=shipment_document(shipment),
             )
             if uow.orders.plan(list(shipment.orders), run_id, shipment_id) != len(shipment.orders):
                 raise Conflict("orders changed while the run was planning; start the run again")
@@ -585,14 +585,26 @@ def run_consolidation(
     return run_id, plan
 
 
-def _shipment_detail(shipment: PlannedShipment) -> dict[str, Any]:
+def shipment_document(s: PlannedShipment) -> dict[str, Any]:
+    """A planned shipment as JSON: stored with a run's shipments and answered by what-if plans alike."""
     return {
-        "orders": list(shipment.orders),
-        "boxes": [{"box": box, "items": list(items)} for box, items in shipment.boxes],
-        "delivery": {"earliest": shipment.earliest.isoformat(), "latest": shipment.latest.isoformat()},
-        "transport": shipment.transport_cents / 100,
-        "packaging": shipment.packaging_cents / 100,
-        "rate_card_version": shipment.rate_card_version,
+        "orders": list(s.orders),
+        "carrier": s.carrier,
+        "service": s.service,
+        "mode": s.mode,
+        "ships_on": s.ships_on.isoformat(),
+        "held": s.held,
+        "delivery": {"earliest": s.earliest.isoformat(), "latest": s.latest.isoformat()},
+        "parcels": s.parcels,
+        "weight_g": s.weight_g,
+        "boxes": [{"box": box, "items": list(items)} for box, items in s.boxes],
+        "cost": {
+            "transport": s.transport_cents / 100,
+            "packaging": s.packaging_cents / 100,
+            "other": s.other_cents / 100,
+            "total": s.cost_cents / 100,
+        },
+        "rate_card": {"id": s.rate_card_id, "version": s.rate_card_version},
     }
 
 

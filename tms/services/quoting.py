@@ -14,7 +14,7 @@ import bisect
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from carriers.model import RateCard, Service
 from carriers.pricing import CompiledCard, NotServed, price_shipment
@@ -103,6 +103,34 @@ class QuoteBook:
             self._fuel.setdefault(update.carrier_code, []).append(update)
         starts = [versions[0].valid_from for versions in self._cards.values()]
         self.first_day: date | None = min(starts, default=None)
+
+    @classmethod
+    def of_cards(
+        cls, cards: Sequence[RateCard], policy: ShippingPolicy, warehouses: Sequence[WarehouseSetup]
+    ) -> QuoteBook:
+        """A book of cards not taken from the store (what-ifs, benchmarks, tests): each counts as the active
+        version 1 of its carrier, numbered 1, 2, ... in the order given."""
+        stamp = datetime(2000, 1, 1, tzinfo=UTC)
+        records = [
+            RateCardRecord(
+                n,
+                card.carrier_code,
+                1,
+                card.valid_from,
+                card.currency,
+                CardStatus.ACTIVE,
+                "",
+                "memory",
+                "",
+                stamp,
+                "",
+                stamp,
+                None,
+                {},
+            )
+            for n, card in enumerate(cards, 1)
+        ]
+        return cls(list(zip(records, cards, strict=True)), [], policy, warehouses)
 
     @property
     def carriers(self) -> list[str]:
