@@ -207,12 +207,8 @@ def _zone_changes(old: tuple[Zone, ...], new: tuple[Zone, ...]) -> Iterator[Chan
             changes = list(_presence("zone", "zone", _name(a), _name(b)))
         old_entries = a.entries if a is not None else ()
         new_entries = b.entries if b is not None else ()
-        changes += [
-            Change("zone", "removed", "entry", _entry(e)) for e in old_entries if e not in new_entries
-        ]
-        changes += [
-            Change("zone", "added", "entry", None, _entry(e)) for e in new_entries if e not in old_entries
-        ]
+        changes += [Change("zone", "removed", "entry", _entry(e)) for e in old_entries if e not in new_entries]
+        changes += [Change("zone", "added", "entry", None, _entry(e)) for e in new_entries if e not in old_entries]
         for change in changes:
             yield replace(change, zone=code)
 
@@ -221,15 +217,11 @@ def _transit_changes(old: tuple[Service, ...], new: tuple[Service, ...]) -> Iter
     olds = {(s.code, zone): _days(t) for s in old for zone, t in s.transit.items()}
     news = {(s.code, zone): _days(t) for s in new for zone, t in s.transit.items()}
     for service, zone in _keys(olds, news):
-        for change in _presence(
-            "transit", "transit_days", olds.get((service, zone)), news.get((service, zone))
-        ):
+        for change in _presence("transit", "transit_days", olds.get((service, zone)), news.get((service, zone))):
             yield replace(change, service=service, zone=zone)
 
 
-def _price_changes(
-    old: tuple[PriceGrid, ...], new: tuple[PriceGrid, ...], same_currency: bool
-) -> Iterator[Change]:
+def _price_changes(old: tuple[PriceGrid, ...], new: tuple[PriceGrid, ...], same_currency: bool) -> Iterator[Change]:
     olds = {(g.service, g.zone): g for g in old}
     news = {(g.service, g.zone): g for g in new}
     for service, zone in _keys(olds, news):
@@ -256,9 +248,7 @@ def _surcharge_fields(surcharge: Surcharge) -> dict[str, JSONValue]:
     }
 
 
-def _surcharge_changes(
-    old: tuple[Surcharge, ...], new: tuple[Surcharge, ...], same_currency: bool
-) -> Iterator[Change]:
+def _surcharge_changes(old: tuple[Surcharge, ...], new: tuple[Surcharge, ...], same_currency: bool) -> Iterator[Change]:
     olds = _by_label(old)
     news = _by_label(new)
     for label in _keys(olds, news):

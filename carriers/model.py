@@ -170,6 +170,11 @@ class PriceGrid:
         object.__setattr__(self, "_bounds", tuple(b.max_weight_g for b in self.brackets))
 
     @property
+    def bounds(self) -> tuple[int, ...]:
+        """The brackets' inclusive upper bounds in grams, increasing."""
+        return self._bounds
+
+    @property
     def max_bracket_g(self) -> int:
         return self._bounds[-1]
 

@@ -140,7 +140,7 @@ def _breach_detail(service: Service, parcel: Parcel) -> str:
     )
 
 
-def _normalised(postcode: str) -> str:
+def normalised_postcode(postcode: str) -> str:
     # Fast path: a postcode already in normal form (the usual case) is returned as is.
     if postcode.isalnum() and postcode.upper() == postcode:
         return postcode
@@ -296,7 +296,7 @@ def price_shipment(
     due_here: list[SurchargeRule] = []
     if static is None:
         # The surcharges due at this destination; oversize ones still depend on the parcel.
-        country, code = country.upper(), _normalised(postcode)  # as ZoneIndex.zone_for reads them
+        country, code = country.upper(), normalised_postcode(postcode)  # as ZoneIndex.zone_for reads them
         due_here = [rule for rule in cs.surcharges if rule.kind is not _REMOTE_AREA or rule.covers(country, code)]
 
     priced: list[ParcelPrice] = []
@@ -319,13 +319,8 @@ def price_shipment(
                 weight = volumetric
         base = grid.base_price_cents(weight)
         if base is None:
-            return NotServed(
-                WEIGHT_NOT_PRICED,
-                f"parcel {n}: {weight} g is past the last bracket ({grid.max_bracket_g} g)"
-                " and the card gives no extra-kg price",
-            )
-        discount = (base * discount_bp + 5000) // 10000
-        fuel = ((base - discount) * fuel_bp + 5000) // 10000
+            return NotServed(WEIGHT_NOT_PRICED, f"parcel {n}: {weight_not_priced_detail(grid, weight)}")
+        base, discount, fuel, transport = priced_base(base, fuel_bp=fuel_bp, discount_bp=discount_bp)
         if static is None:
             pairs = []
             surcharges_cents = 0
@@ -336,7 +331,7 @@ def price_shipment(
             surcharges = tuple(pairs)
         else:
             surcharges, surcharges_cents = static, cs.static_surcharges_cents
-        total = base - discount + fuel + surcharges_cents
+        total = transport + surcharges_cents
         priced.append(
             _new(
                 ParcelPrice,
@@ -366,6 +361,30 @@ def price_shipment(
             "total_cents": base_sum - discount_sum + fuel_sum + surcharges_sum,
         },
     )
+
+
+def priced_base(base_cents: int, *, fuel_bp: int, discount_bp: int) -> tuple[int, int, int, int]:
+    """(base, discount, fuel, base - discount + fuel) of a base price: a parcel's price before surcharges."""
+    discount = (base_cents * discount_bp + 5000) // 10000
+    fuel = ((base_cents - discount) * fuel_bp + 5000) // 10000
+    return base_cents, discount, fuel, base_cents - discount + fuel
+
+
+def priced_brackets(grid: PriceGrid, *, fuel_bp: int, discount_bp: int) -> tuple[tuple[int, int, int, int], ...]:
+    """`priced_base` of every bracket of the grid, in order: what `price_shipment` computes for a
+    parcel whose billable weight falls in that bracket, before surcharges."""
+    return tuple(priced_base(b.price_cents, fuel_bp=fuel_bp, discount_bp=discount_bp) for b in grid.brackets)
+
+
+def breach(service: Service, parcel: Parcel) -> tuple[str, str] | None:
+    """(reason, detail) when the parcel is past one of the service's limits, else None."""
+    reason = service_limit_breach(service, parcel)
+    return None if reason is None else (reason, _breach_detail(service, parcel))
+
+
+def weight_not_priced_detail(grid: PriceGrid, billable_weight_g: int) -> str:
+    last = grid.max_bracket_g
+    return f"{billable_weight_g} g is past the last bracket ({last} g) and the card gives no extra-kg price"
 
 
 def price_on_card(

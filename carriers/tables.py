@@ -126,9 +126,7 @@ class Tables:
     problems: list[Problem] = field(default_factory=list)
 
 
-def table_from_grid(
-    name: str, sheet: str, rows: Sequence[tuple[int, Sequence[object]]]
-) -> tuple[Table, list[Problem]]:
+def table_from_grid(name: str, sheet: str, rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[Table, list[Problem]]:
     """A table from a sheet or CSV file: the first non-empty row is the header.
 
     `rows` are (row number, values). Text is stripped and blank text becomes
@@ -165,9 +163,7 @@ def table_from_grid(
                 if value is not None:
                     letter = column_letter(index)
                     problems.append(
-                        Location(sheet=sheet, row=number, column=letter).problem(
-                            "a value in a column without a header"
-                        )
+                        Location(sheet=sheet, row=number, column=letter).problem("a value in a column without a header")
                     )
                 continue
             cells[column] = Cell(value, Location(sheet=sheet, row=number, column=table.header[column].column))

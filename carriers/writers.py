@@ -62,10 +62,7 @@ def card_to_json(card: RateCard) -> dict[str, Any]:
         "fuel_percent": _json_number(card.fuel_bp, 100),
         "notes": card.notes,
         "services": [_service_json(service, zone_order) for service in card.services],
-        "zones": [
-            {"code": zone.code, "name": zone.name, "entries": _areas_json(zone.entries)}
-            for zone in card.zones
-        ],
+        "zones": [{"code": zone.code, "name": zone.name, "entries": _areas_json(zone.entries)} for zone in card.zones],
         "prices": [_grid_json(grid) for grid in card.prices],
         "surcharges": [_surcharge_json(surcharge, card) for surcharge in card.surcharges],
         "tiers": [
@@ -248,9 +245,7 @@ def _tables(card: RateCard) -> dict[str, list[list[object]]]:
             ]
         )
         for country, postcodes in areas[1:]:
-            tables["surcharges"].append(
-                [None, None, None, None, country, postcodes or None, None, None, None]
-            )
+            tables["surcharges"].append([None, None, None, None, country, postcodes or None, None, None, None])
     return tables
 
 
@@ -259,9 +254,7 @@ def _long_prices(card: RateCard) -> list[list[object]]:
     for grid in card.prices:
         start = 0
         for bracket in grid.brackets:
-            rows.append(
-                [grid.service, grid.zone, _kg(start), _kg(bracket.max_weight_g), _money(bracket.price_cents)]
-            )
+            rows.append([grid.service, grid.zone, _kg(start), _kg(bracket.max_weight_g), _money(bracket.price_cents)])
             start = bracket.max_weight_g
         if grid.extra_kg_price_cents is not None:
             rows.append([grid.service, grid.zone, _kg(start), EXTRA_KG, _money(grid.extra_kg_price_cents)])
@@ -386,7 +379,5 @@ def _reproducible(data: bytes) -> bytes:
             content = source.read(info.filename)
             if info.filename == "docProps/core.xml":
                 content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, content)
-            target.writestr(
-                zipfile.ZipInfo(info.filename, date_time=FIXED_TIME), content, zipfile.ZIP_DEFLATED
-            )
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=FIXED_TIME), content, zipfile.ZIP_DEFLATED)
     return output.getvalue()

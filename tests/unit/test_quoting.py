@@ -7,6 +7,7 @@ on its own with the unindexed card, dates it, and keeps what fits the promise.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -83,7 +84,16 @@ def cards(draw: st.DrawFn, carrier: str) -> dict:
                 "amount": 3.0,
                 "services": [],
                 "areas": [{"country": "FR", "postcodes": "202"}],
-            }
+            },
+            {
+                "kind": "oversize",
+                "name": "Bulky",
+                "amount": 7.5,
+                "services": draw(st.sampled_from([[], ["S0"]])),
+                "min_length_cm": draw(st.sampled_from([50, 90])),
+                "min_length_girth_cm": None,
+                "min_weight_kg": draw(st.sampled_from([None, 15])),
+            },
         ],
         "tiers": [],
     }
@@ -177,6 +187,20 @@ def test_the_quotes_choices_equal_a_brute_force_enumeration(data: st.DataObject)
     )
     considered = sum(1 for d in documents for s in d["services"] if request.modes is None or s["mode"] in request.modes)
     assert len(quote.options) + len(quote.excluded) == considered
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_the_column_wise_and_the_lane_by_lane_paths_give_the_same_quote(data: st.DataObject) -> None:
+    # A mode filter that keeps every mode sends each lane through the lane-by-lane path; without a filter, a
+    # single parcel within every limit and bracket is priced column-wise. Both must give the same quote.
+    documents = [data.draw(cards(code)) for code in ["alpha", "bravo"]]
+    request = data.draw(orders())
+    book = QuoteBook.of_cards([read_json(d) for d in documents], ShippingPolicy(markup_bp=1500), [WAREHOUSE])
+    every_mode = replace(request, modes=frozenset(MODES))
+    unfiltered = replace(request, modes=None)
+
+    assert quote_order(book, every_mode) == quote_order(book, unfiltered)
 
 
 def test_the_cheapest_choice_solved_as_a_cp_sat_model_is_the_recommended_option() -> None:

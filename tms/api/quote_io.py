@@ -241,33 +241,34 @@ def _money(cents: int | None) -> float | None:
 
 
 def option_json(o: QuoteOption) -> dict[str, Any]:
-    c = o.cost
+    offer, costs = o.offer, o.costs
+    base, discount, fuel, before_surcharges = o.priced
     return {
-        "carrier": o.carrier,
-        "carrier_name": o.carrier_name,
-        "service": o.service,
-        "service_name": o.service_name,
-        "mode": o.mode,
-        "speed": o.speed,
+        "carrier": offer.carrier,
+        "carrier_name": offer.carrier_name,
+        "service": offer.service,
+        "service_name": offer.service_name,
+        "mode": offer.mode,
+        "speed": offer.speed,
         "cost": {
-            "base": _money(c.base_cents),
-            "discount": _money(c.discount_cents),
-            "fuel": _money(c.fuel_cents),
-            "surcharges": _money(c.surcharges_cents),
-            "transport": _money(c.transport_cents),
-            "packaging": _money(c.packaging_cents),
-            "handling": _money(c.handling_cents),
-            "indirect": _money(c.indirect_cents),
-            "total": _money(c.total_cents),
+            "base": base / 100,
+            "discount": discount / 100,
+            "fuel": fuel / 100,
+            "surcharges": o.surcharges_cents / 100,
+            "transport": (before_surcharges + o.surcharges_cents) / 100,
+            "packaging": costs.packaging_cents * o.parcels / 100,
+            "handling": costs.handling_cents / 100,
+            "indirect": costs.indirect_cents / 100,
+            "total": o.total_cents / 100,
         },
-        "customer_price": _money(o.customer_price_cents),
-        "currency": o.currency,
+        "customer_price": o.customer_price_cents / 100,
+        "currency": offer.currency,
         "delivery": {
             "ships_on": o.ships_on.isoformat(),
             "earliest": o.earliest.isoformat(),
             "latest": o.latest.isoformat(),
         },
-        "rate_card": {"id": o.rate_card_id, "version": o.rate_card_version},
+        "rate_card": {"id": offer.rate_card_id, "version": offer.rate_card_version},
     }
 
 

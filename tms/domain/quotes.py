@@ -1,6 +1,6 @@
 """A checkout quote: the order asked about, and every option priced, chosen or excluded.
 
-Options, their costs and exclusions are named tuples rather than frozen dataclasses: a quote
+A quote, its options and exclusions are named tuples rather than frozen dataclasses: a quote
 builds dozens of them per request, and a tuple is built several times faster (both are immutable).
 """
 
@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from tms.domain.parcels import Parcel
-from tms.domain.policy import Cart, FreeShipping
+from tms.domain.policy import Cart, FreeShipping, WarehouseCosts
 
 
 @dataclass(frozen=True)
@@ -51,25 +51,92 @@ class CostBreakdown(NamedTuple):
     total_cents: int
 
 
-class QuoteOption(NamedTuple):
+class Offer(NamedTuple):
+    """One service of a card in force, as a quote names it."""
+
     carrier: str
     carrier_name: str
     service: str
     service_name: str
     mode: str
     speed: str
-    cost: CostBreakdown
-    customer_price_cents: int
     currency: str
-    ships_on: date
-    earliest: date
-    latest: date
     rate_card_id: int
     rate_card_version: int
 
-    def rank(self) -> tuple[int, date, str, str]:
-        """Cheapest first; an earlier latest date, then carrier and service codes break ties."""
-        return (self.cost.total_cents, self.latest, self.carrier, self.service)
+
+class QuoteOption(NamedTuple):
+    """A feasible option, priced and dated.
+
+    The first three fields are the ranking: options compare cheapest first,
+    then by the earlier latest date, then by `order`, the position of
+    (carrier, service) in code order. The cost breakdown is derived from the
+    stored figures when it is read.
+    """
+
+    total_cents: int
+    latest: date
+    order: int
+    earliest: date
+    ships_on: date
+    offer: Offer
+    priced: tuple[int, int, int, int]  # base, discount, fuel, base - discount + fuel: all parcels
+    surcharges_cents: int
+    parcels: int
+    costs: WarehouseCosts
+    customer_price_cents: int
+
+    @property
+    def carrier(self) -> str:
+        return self.offer.carrier
+
+    @property
+    def carrier_name(self) -> str:
+        return self.offer.carrier_name
+
+    @property
+    def service(self) -> str:
+        return self.offer.service
+
+    @property
+    def service_name(self) -> str:
+        return self.offer.service_name
+
+    @property
+    def mode(self) -> str:
+        return self.offer.mode
+
+    @property
+    def speed(self) -> str:
+        return self.offer.speed
+
+    @property
+    def currency(self) -> str:
+        return self.offer.currency
+
+    @property
+    def rate_card_id(self) -> int:
+        return self.offer.rate_card_id
+
+    @property
+    def rate_card_version(self) -> int:
+        return self.offer.rate_card_version
+
+    @property
+    def cost(self) -> CostBreakdown:
+        base, discount, fuel, before_surcharges = self.priced
+        costs = self.costs
+        return CostBreakdown(
+            base_cents=base,
+            discount_cents=discount,
+            fuel_cents=fuel,
+            surcharges_cents=self.surcharges_cents,
+            transport_cents=before_surcharges + self.surcharges_cents,
+            packaging_cents=costs.packaging_cents * self.parcels,
+            handling_cents=costs.handling_cents,
+            indirect_cents=costs.indirect_cents,
+            total_cents=self.total_cents,
+        )
 
 
 class Exclusion(NamedTuple):
@@ -80,8 +147,7 @@ class Exclusion(NamedTuple):
     detail: str
 
 
-@dataclass(frozen=True)
-class Quote:
+class Quote(NamedTuple):
     order_ref: str
     warehouse: str
     options: tuple[QuoteOption, ...]

@@ -15,24 +15,43 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from itertools import repeat
+from operator import getitem, itemgetter
 
-from carriers.model import RateCard, Service
-from carriers.pricing import CompiledCard, NotServed, price_shipment
+from carriers.model import RateCard
+from carriers.pricing import (
+    WEIGHT_NOT_PRICED,
+    CompiledCard,
+    normalised_postcode,
+    priced_base,
+    weight_not_priced_detail,
+)
+from carriers.pricing import breach as breach_of
 from tms.domain.delivery import CarrierSchedule, Warehouse, window_from_local_time
 from tms.domain.errors import InvalidInput, Problem
-from tms.domain.policy import (
-    ShippingPolicy,
-    WarehouseCosts,
-    customer_price_cents,
-    free_shipping,
-)
-from tms.domain.quotes import CostBreakdown, Exclusion, Quote, QuoteOption, QuoteRequest
+from tms.domain.parcels import Parcel
+from tms.domain.policy import FreeShipping, ShippingPolicy, WarehouseCosts, free_shipping
+from tms.domain.quotes import Exclusion, Offer, Quote, QuoteOption, QuoteRequest
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.services.policy import policy_from_document
+from tms.services.quote_index import (
+    DayPlan,
+    Lane,
+    LaneGroup,
+    Lanes,
+    LiveCard,
+    LiveService,
+    Priced,
+    SharedTables,
+    Window,
+)
 from tms.services.rate_cards import load_card
 from tms.services.unit_of_work import UnitOfWork
 
 MODES = ("home", "pickup_point", "locker")
+PLAN_DAYS_LIMIT = 4_096  # days whose plan is kept (plans with equal figures are one object)
+WINDOW_KEYS_LIMIT = 100_000  # (warehouse, country, day, time class) whose delivery windows are kept
 
 
 @dataclass(frozen=True)
@@ -40,23 +59,6 @@ class WarehouseSetup:
     warehouse: Warehouse
     costs: WarehouseCosts
     name: str = ""
-
-
-@dataclass(frozen=True)
-class _LiveService:
-    service: Service
-    mode: str
-    schedule: CarrierSchedule
-
-
-@dataclass(frozen=True)
-class _LiveCard:
-    record_id: int
-    version: int
-    valid_from: date
-    card: RateCard
-    compiled: CompiledCard
-    services: tuple[_LiveService, ...]
 
 
 class QuoteBook:
@@ -76,22 +78,33 @@ class QuoteBook:
         self.warehouses = {w.warehouse.code: w for w in warehouses}
         self.default_warehouse = warehouses[0].warehouse.code
         self.monthly_parcels = dict(monthly_parcels or {})
-        by_carrier: dict[str, list[_LiveCard]] = {}
-        # Equal schedules share one object, so a quote computes each distinct delivery window once.
-        schedules: dict[tuple[object, ...], CarrierSchedule] = {}
+        by_carrier: dict[str, list[LiveCard]] = {}
+        codes = sorted({(record.carrier_code, s.code) for record, card in cards for s in card.services})
+        order = {key: n for n, key in enumerate(codes)}
         for record, card in cards:
+            compiled = CompiledCard(card)
             services = tuple(
-                _LiveService(
+                LiveService(
                     s,
+                    compiled.services[s.code],
                     s.mode.value,
-                    schedules.setdefault(
-                        (s.pickup_cutoff, s.pickup_weekdays, s.delivery_weekdays),
-                        CarrierSchedule(s.pickup_cutoff, s.pickup_weekdays, s.delivery_weekdays),
+                    CarrierSchedule(s.pickup_cutoff, s.pickup_weekdays, s.delivery_weekdays),
+                    Offer(
+                        record.carrier_code,
+                        card.carrier_name,
+                        s.code,
+                        s.name,
+                        s.mode.value,
+                        s.speed.value,
+                        card.currency,
+                        record.id,
+                        record.version,
                     ),
+                    order[(record.carrier_code, s.code)],
                 )
                 for s in card.services
             )
-            live = _LiveCard(record.id, record.version, card.valid_from, card, CompiledCard(card), services)
+            live = LiveCard(record.id, record.version, card.valid_from, card, compiled, services)
             by_carrier.setdefault(record.carrier_code, []).append(live)
         # Per carrier, versions by (valid_from, version): the last one starting on or before a day is in force.
         self._cards = {
@@ -103,6 +116,11 @@ class QuoteBook:
             self._fuel.setdefault(update.carrier_code, []).append(update)
         starts = [versions[0].valid_from for versions in self._cards.values()]
         self.first_day: date | None = min(starts, default=None)
+        cutoffs = [w.warehouse.order_cutoff for w in warehouses]
+        cutoffs += [s.pickup_cutoff for _, card in cards for s in card.services]
+        self.tables = SharedTables(cutoffs)
+        self._plans: dict[date, DayPlan] = {}
+        self._plans_by_figures: dict[tuple[tuple[int, int, int], ...], DayPlan] = {}
 
     @classmethod
     def of_cards(
@@ -136,7 +154,7 @@ class QuoteBook:
     def carriers(self) -> list[str]:
         return sorted(self._cards)
 
-    def cards_on(self, day: date) -> list[tuple[str, _LiveCard]]:
+    def cards_on(self, day: date) -> list[tuple[str, LiveCard]]:
         """Each carrier's card in force on `day` (carriers whose cards all start later are left out)."""
         in_force = []
         for code in sorted(self._cards):
@@ -145,7 +163,7 @@ class QuoteBook:
                 in_force.append((code, self._cards[code][i - 1]))
         return in_force
 
-    def fuel_bp(self, carrier: str, live: _LiveCard, day: date) -> int:
+    def fuel_bp(self, carrier: str, live: LiveCard, day: date) -> int:
         """The latest fuel figure on `day`: a separate update, unless a newer card brought its own."""
         latest = None
         for update in self._fuel.get(carrier, ()):
@@ -156,19 +174,48 @@ class QuoteBook:
             return live.card.fuel_bp
         return latest.percent_bp
 
+    def plan_on(self, day: date) -> DayPlan:
+        """The cards in force on `day` with the day's fuel figures and volume discounts (see quote_index)."""
+        plan = self._plans.get(day)
+        if plan is None:
+            entries = [
+                (
+                    carrier,
+                    live,
+                    self.fuel_bp(carrier, live, day),
+                    live.card.tier_discount_bp(self.monthly_parcels.get(carrier, 0)),
+                )
+                for carrier, live in self.cards_on(day)
+            ]
+            figures = tuple((live.record_id, fuel, discount) for _, live, fuel, discount in entries)
+            plan = self._plans_by_figures.get(figures)
+            if plan is None:
+                plan = self._plans_by_figures[figures] = DayPlan(entries, self.policy.currency, self.tables)
+            if len(self._plans) >= PLAN_DAYS_LIMIT:
+                self._plans.clear()
+            self._plans[day] = plan
+        return plan
+
 
 def _refuse(message: str, field: str) -> InvalidInput:
     return InvalidInput(message, [Problem(message, field=field)])
 
 
 def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
-    """Price and date every service for the order; pick the cheapest per mode and overall."""
+    """Price and date every service for the order; pick the cheapest per mode and overall.
+
+    Reads the day plan's lanes to the destination (`quote_index`): the
+    parcel-dependent classes (limits, billable weight and bracket, oversize
+    surcharges) are evaluated once per parcel, the delivery windows once per
+    schedule and transit, then each lane is a few look-ups.
+    """
     origin = request.origin or book.default_warehouse
     setup = book.warehouses.get(origin)
     if setup is None:
         raise _refuse(f"unknown warehouse {origin!r}; known: {', '.join(sorted(book.warehouses))}", "origin")
-    if request.cart.currency != book.policy.currency:
-        raise _refuse(f"quotes are in {book.policy.currency}, not {request.cart.currency}", "cart.currency")
+    policy = book.policy
+    if request.cart.currency != policy.currency:
+        raise _refuse(f"quotes are in {policy.currency}, not {request.cart.currency}", "cart.currency")
     warehouse = setup.warehouse
     local = request.ordered_at.astimezone(warehouse._zone)
     day, order_time = local.date(), local.time()
@@ -176,115 +223,231 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
         first = "no card is active" if book.first_day is None else f"the first card starts {book.first_day}"
         raise _refuse(f"no rate card is in force on {day} ({first})", "ordered_at")
 
-    destination = request.destination
-    country, postcode = destination.country, destination.postcode
+    country = request.destination.country.upper()
+    plan = book.plan_on(day)
+    lanes = plan.lanes_to(country, normalised_postcode(request.destination.postcode))
     parcels = request.parcels
-    promise = request.promise
-    free = free_shipping(book.policy, request.cart, day)
-    costs = setup.costs
-    options: list[QuoteOption] = []
-    excluded: list[Exclusion] = []
-    windows: dict[tuple[int, int, int], tuple[date, date, date]] = {}
+    classes = [_parcel_classes(lanes, parcel, n) for n, parcel in enumerate(parcels, 1)]
 
-    for carrier, live in book.cards_on(day):
-        card = live.card
-        if card.currency != book.policy.currency:  # never rank prices of different currencies together
-            excluded.extend(
-                Exclusion(carrier, ls.service.code, ls.mode, "currency", f"card in {card.currency}")
-                for ls in live.services
-                if request.modes is None or ls.mode in request.modes
+    tables = book.tables
+    windows_key = (origin, country, day, bisect.bisect_right(tables.cutoffs, order_time))
+    windows = tables.windows.get(windows_key)
+    if windows is None:
+        if len(tables.windows) >= WINDOW_KEYS_LIMIT:
+            tables.windows.clear()
+        windows = tables.windows[windows_key] = {}
+    deliver_by = request.promise.deliver_by or date.max
+    deliver_after = request.promise.deliver_after or date.min
+
+    modes = request.modes
+    free = free_shipping(policy, request.cart, day)
+    costs = setup.costs
+    order_costs = costs.packaging_cents * len(parcels) + costs.handling_cents + costs.indirect_cents
+    fees = _Fees(free, policy, costs, len(parcels), order_costs)
+    options: list[QuoteOption] = []
+    excluded = [(order, e) for order, mode, e in (*plan.other_currency, *lanes.unserved) if not modes or mode in modes]
+
+    # The plain case, a single parcel within every limit and bracket and no mode filter, prices each
+    # group column-wise in C loops (map, zip); any other case takes each lane in turn (`_one_by_one`).
+    plain = len(parcels) == 1 and modes is None and classes[0][4]
+    _, _, brackets, surcharges, _ = classes[0]
+    for group in lanes.groups:
+        dates = windows.get(group.window)
+        if dates is None:
+            schedule, min_days, max_days = tables.window_classes[group.window]
+            dates = windows[group.window] = window_from_local_time(
+                day, order_time, warehouse, schedule, min_days, max_days, country
+            )
+        ships_on, earliest, latest = dates
+        # A window that breaks the promise excludes the whole group; a lane refused on price says why first.
+        late = None
+        if latest > deliver_by:
+            late = ("too_late", f"may arrive {latest}, after {deliver_by}")
+        elif earliest < deliver_after:
+            late = ("too_early", f"may arrive {earliest}, before {deliver_after}")
+        if not plain:
+            _one_by_one(group, classes, modes, late, dates, fees, options, excluded)
+        elif late is not None:
+            reason, detail = late
+            exclusions = map(
+                _exclusion, zip(group.carriers, group.services, group.modes, repeat(reason), repeat(detail))
+            )
+            excluded += zip(group.orders, exclusions, strict=True)
+        else:
+            priced = list(map(getitem, group.tables, map(brackets.__getitem__, group.brackets)))
+            extras = list(map(surcharges.__getitem__, group.surcharges))
+            totals = [p[3] + extra + order_costs for p, extra in zip(priced, extras, strict=True)]
+            options += map(
+                _option,
+                zip(
+                    totals,
+                    repeat(latest),
+                    group.orders,
+                    repeat(earliest),
+                    repeat(ships_on),
+                    group.offers,
+                    priced,
+                    extras,
+                    repeat(1),
+                    repeat(costs),
+                    map(fees.customer_price, totals),
+                ),
+            )
+
+    options.sort()  # (total, latest, order): cheapest, then sooner, then carrier and service codes
+    excluded.sort()  # by order alone: carrier and service codes
+    cheapest: dict[str, QuoteOption | None] = dict.fromkeys(MODES)
+    missing = len(MODES)
+    for option in options:  # sorted, so the first of each mode is its cheapest
+        mode = option.offer.mode
+        if cheapest.get(mode) is None:
+            cheapest[mode] = option
+            missing -= 1
+            if not missing:
+                break
+    return Quote(
+        request.order_ref,
+        origin,
+        tuple(options),
+        cheapest,
+        options[0] if options else None,
+        free,
+        tuple(map(itemgetter(1), excluded)),
+        policy.currency,
+    )
+
+
+# Named tuples from plain ones, without the generated __new__'s Python-level call.
+_option = partial(tuple.__new__, QuoteOption)
+_exclusion = partial(tuple.__new__, Exclusion)
+
+
+class _Fees:
+    """What the order adds to every option's transport price, and what the customer pays."""
+
+    __slots__ = ("free", "flat", "markup_bp", "costs", "parcels", "order_costs")
+
+    def __init__(
+        self, free: FreeShipping, policy: ShippingPolicy, costs: WarehouseCosts, parcels: int, order_costs: int
+    ) -> None:
+        self.free, self.flat, self.markup_bp = free.applies, policy.flat_price_cents, policy.markup_bp
+        self.costs, self.parcels, self.order_costs = costs, parcels, order_costs
+
+    def customer_price(self, total_cents: int) -> int:
+        if self.free:
+            return 0
+        if self.flat is not None:
+            return self.flat
+        return total_cents + (total_cents * self.markup_bp + 5000) // 10000
+
+
+def _one_by_one(
+    group: LaneGroup,
+    classes: Sequence[ParcelClasses],
+    modes: frozenset[str] | None,
+    late: Refusal | None,
+    dates: Window,
+    fees: _Fees,
+    options: list[QuoteOption],
+    excluded: list[tuple[int, Exclusion]],
+) -> None:
+    """Each lane of the group in turn: any mode filter, any number of parcels, any refusal."""
+    ships_on, earliest, latest = dates
+    for lane in group.lanes:
+        if modes is not None and lane.mode not in modes:
+            continue
+        priced, extra, refusal = _price_parcels(lane, classes)
+        if refusal is not None or late is not None:
+            reason, detail = refusal or late  # type: ignore[misc]
+            excluded.append(
+                (lane.order, _exclusion((lane.offer.carrier, lane.offer.service, lane.mode, reason, detail)))
             )
             continue
-        zone = live.compiled.zones.zone_for(country, postcode)
-        fuel_bp = book.fuel_bp(carrier, live, day)
-        discount_bp = card.tier_discount_bp(book.monthly_parcels.get(carrier, 0))
-        for ls in live.services:
-            service = ls.service
-            if request.modes is not None and ls.mode not in request.modes:
-                continue
-            transit = None if zone is None else service.transit.get(zone)
-            if zone is None or transit is None:
-                excluded.append(
-                    Exclusion(carrier, service.code, ls.mode, "zone_not_served", f"{country} {postcode} is not served")
-                )
-                continue
-            price = price_shipment(
-                live.compiled, service.code, zone, country, postcode, parcels, fuel_bp=fuel_bp, discount_bp=discount_bp
-            )
-            if isinstance(price, NotServed):
-                excluded.append(Exclusion(carrier, service.code, ls.mode, price.reason, price.detail))
-                continue
-            key = (id(ls.schedule), transit.min_days, transit.max_days)
-            dates = windows.get(key)
-            if dates is None:
-                dates = windows[key] = window_from_local_time(
-                    day, order_time, warehouse, ls.schedule, transit.min_days, transit.max_days, country
-                )
-            ships_on, earliest, latest = dates
-            if promise.deliver_by is not None and latest > promise.deliver_by:
-                excluded.append(
-                    Exclusion(
-                        carrier, service.code, ls.mode, "too_late", f"may arrive {latest}, after {promise.deliver_by}"
-                    )
-                )
-                continue
-            if promise.deliver_after is not None and earliest < promise.deliver_after:
-                excluded.append(
-                    Exclusion(
-                        carrier,
-                        service.code,
-                        ls.mode,
-                        "too_early",
-                        f"may arrive {earliest}, before {promise.deliver_after}",
-                    )
-                )
-                continue
-            n = len(parcels)
-            total = costs.merchant_cost_cents(price.total_cents, n)
-            options.append(
-                QuoteOption(
-                    carrier=carrier,
-                    carrier_name=card.carrier_name,
-                    service=service.code,
-                    service_name=service.name,
-                    mode=ls.mode,
-                    speed=service.speed.value,
-                    cost=CostBreakdown(
-                        base_cents=price.base_cents,
-                        discount_cents=price.discount_cents,
-                        fuel_cents=price.fuel_cents,
-                        surcharges_cents=price.surcharges_cents,
-                        transport_cents=price.total_cents,
-                        packaging_cents=costs.packaging_cents * n,
-                        handling_cents=costs.handling_cents,
-                        indirect_cents=costs.indirect_cents,
-                        total_cents=total,
-                    ),
-                    customer_price_cents=customer_price_cents(book.policy, free, total),
-                    currency=card.currency,
-                    ships_on=ships_on,
-                    earliest=earliest,
-                    latest=latest,
-                    rate_card_id=live.record_id,
-                    rate_card_version=live.version,
+        total = priced[3] + extra + fees.order_costs
+        options.append(
+            _option(
+                (
+                    total,
+                    latest,
+                    lane.order,
+                    earliest,
+                    ships_on,
+                    lane.offer,
+                    priced,
+                    extra,
+                    fees.parcels,
+                    fees.costs,
+                    fees.customer_price(total),
                 )
             )
+        )
 
-    options.sort(key=QuoteOption.rank)
-    cheapest: dict[str, QuoteOption | None] = {mode: None for mode in MODES}
-    for option in options:  # sorted, so the first of each mode is its cheapest
-        if cheapest.get(option.mode) is None:
-            cheapest[option.mode] = option
-    return Quote(
-        order_ref=request.order_ref,
-        warehouse=origin,
-        options=tuple(options),
-        cheapest=cheapest,
-        recommended=options[0] if options else None,
-        free_shipping=free,
-        excluded=tuple(sorted(excluded, key=lambda e: (e.carrier, e.service))),
-        currency=book.policy.currency,
+
+def _parcel_classes(lanes: Lanes, parcel: Parcel, n: int) -> ParcelClasses:
+    """For one parcel: each limit class's breach (reason, detail) or None, each bracket class's billable
+    weight and bracket index, and each surcharge class's amount (fixed + the oversize ones it reaches)."""
+    weight, longest, total = parcel.weight_g, parcel._longest_mm, parcel._dimensions_sum_mm
+    girth = 2 * total - longest
+    breaches: list[Refusal | None] = []
+    for max_weight, max_length, max_girth, max_total, service in lanes.limits:
+        if weight <= max_weight and longest <= max_length and girth <= max_girth and total <= max_total:
+            breaches.append(None)
+        else:
+            reason, detail = breach_of(service, parcel) or ("", "")
+            breaches.append((reason, f"parcel {n}: {detail}"))
+    billable, brackets = [], []
+    for divisor, bounds in lanes.brackets:
+        billed = weight
+        if divisor:
+            volumetric = -(-parcel._volume_mm3 // divisor)
+            if volumetric > billed:
+                billed = volumetric
+        billable.append(billed)
+        brackets.append(bisect.bisect_left(bounds, billed))
+    plain = breaches.count(None) == len(breaches) and all(
+        i < len(bounds) for i, (_, bounds) in zip(brackets, lanes.brackets, strict=True)
     )
+    surcharges = []
+    for fixed, oversize in lanes.surcharges:
+        for min_longest, min_girth, min_weight, amount in oversize:  # absent thresholds are out of reach
+            if longest >= min_longest or girth >= min_girth or weight >= min_weight:
+                fixed += amount
+        surcharges.append(fixed)
+    return breaches, billable, brackets, surcharges, plain
+
+
+Refusal = tuple[str, str]  # (reason, detail) of an exclusion
+# Of one parcel: breach per limit class, billable weight and bracket per bracket class, amount per
+# surcharge class, and whether it is plain (within every limit and every grid's brackets).
+ParcelClasses = tuple[list[Refusal | None], list[int], list[int], list[int], bool]
+
+
+def _past_last_bracket(lane: Lane, billable_g: int, n: int) -> tuple[Priced, Refusal | None]:
+    """A weight past the grid's last bracket: priced with the extra-kg price, or why not."""
+    base = lane.grid.base_price_cents(billable_g)
+    if base is None:
+        return (0, 0, 0, 0), (WEIGHT_NOT_PRICED, f"parcel {n}: {weight_not_priced_detail(lane.grid, billable_g)}")
+    return priced_base(base, fuel_bp=lane.fuel_bp, discount_bp=lane.discount_bp), None
+
+
+def _price_parcels(lane: Lane, classes: Sequence[ParcelClasses]) -> tuple[Priced, int, Refusal | None]:
+    """The parcels on one lane: the sums of their prices and surcharges, or the first parcel's refusal."""
+    base = discount = fuel = before = extra = 0
+    for n, (breaches, billable, brackets, surcharges, _) in enumerate(classes, 1):
+        refusal = breaches[lane.limits]
+        if refusal is not None:
+            return (0, 0, 0, 0), 0, refusal
+        priced = lane.table[brackets[lane.brackets]]
+        if priced is None:
+            priced, refusal = _past_last_bracket(lane, billable[lane.brackets], n)
+            if refusal is not None:
+                return priced, 0, refusal
+        base += priced[0]
+        discount += priced[1]
+        fuel += priced[2]
+        before += priced[3]
+        extra += surcharges[lane.surcharges]
+    return (base, discount, fuel, before), extra, None
 
 
 class LiveQuoteBook:
