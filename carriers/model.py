@@ -32,6 +32,8 @@ WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def normalise_postcode(postcode: str) -> str:
     """Postcodes compare without spaces or dashes, upper case (``1012 ab`` -> ``1012AB``)."""
+    if postcode.isalnum() and postcode.isupper() or postcode.isdigit():  # already normal: the usual case
+        return postcode
     return "".join(ch for ch in postcode.upper() if ch.isalnum())
 
 

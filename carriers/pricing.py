@@ -140,13 +140,6 @@ def _breach_detail(service: Service, parcel: Parcel) -> str:
     )
 
 
-def normalised_postcode(postcode: str) -> str:
-    # Fast path: a postcode already in normal form (the usual case) is returned as is.
-    if postcode.isalnum() and postcode.upper() == postcode:
-        return postcode
-    return normalise_postcode(postcode)
-
-
 def _new(cls: type[T], fields: dict[str, Any]) -> T:
     """`cls(**fields)` for a frozen dataclass without __post_init__, built directly.
 
@@ -296,7 +289,7 @@ def price_shipment(
     due_here: list[SurchargeRule] = []
     if static is None:
         # The surcharges due at this destination; oversize ones still depend on the parcel.
-        country, code = country.upper(), normalised_postcode(postcode)  # as ZoneIndex.zone_for reads them
+        country, code = country.upper(), normalise_postcode(postcode)  # as ZoneIndex.zone_for reads them
         due_here = [rule for rule in cs.surcharges if rule.kind is not _REMOTE_AREA or rule.covers(country, code)]
 
     priced: list[ParcelPrice] = []

@@ -410,3 +410,14 @@ def test_a_shopify_request_with_odd_types_is_422(client, checkout, cards) -> Non
     assert client.post(url, json=huge, headers=checkout).status_code == 422
     bad_sig = client.post(url, json=shopify_request(), headers={"X-Shopify-Hmac-Sha256": "é"})
     assert bad_sig.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [('{"order_ref": ', "application/json"), ("[1, 2]", "application/json"), ("order_ref=A", "text/plain")],
+)
+def test_a_body_that_is_not_a_json_object_is_422(data, content_type, client, checkout, cards) -> None:
+    cards(a_card())
+    response = client.post(QUOTES, data=data, content_type=content_type, headers=checkout)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["body"]

@@ -7,7 +7,6 @@ on its own with the unindexed card, dates it, and keeps what fits the promise.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -197,8 +196,8 @@ def test_the_column_wise_and_the_lane_by_lane_paths_give_the_same_quote(data: st
     documents = [data.draw(cards(code)) for code in ["alpha", "bravo"]]
     request = data.draw(orders())
     book = QuoteBook.of_cards([read_json(d) for d in documents], ShippingPolicy(markup_bp=1500), [WAREHOUSE])
-    every_mode = replace(request, modes=frozenset(MODES))
-    unfiltered = replace(request, modes=None)
+    every_mode = request._replace(modes=frozenset(MODES))
+    unfiltered = request._replace(modes=None)
 
     assert quote_order(book, every_mode) == quote_order(book, unfiltered)
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, DecimalException
 from typing import Any
 
+import orjson
 import pycountry
 
 from carriers.model import normalise_postcode
@@ -19,7 +20,7 @@ from tms.domain.addresses import postcode_problem
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart
-from tms.domain.quotes import Destination, Promise, Quote, QuoteOption, QuoteRequest
+from tms.domain.quotes import Destination, Offer, Promise, Quote, QuoteOption, QuoteRequest
 
 MODES = frozenset({"home", "pickup_point", "locker"})
 MAX_PARCELS = 50
@@ -82,14 +83,19 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             self.fail(path, "must be a number")
             return None
-        try:
-            number = Decimal(str(value))
-            if not number.is_finite() or abs(number) > 10**9:
-                self.fail(path, "must be a finite number below 1e9")
+        scaled: int | Decimal | None = _scaled_exactly(value, scale)
+        if scaled is None:
+            try:
+                number = Decimal(str(value))
+                if not number.is_finite():
+                    self.fail(path, "must be a finite number below 1e9")
+                    return None
+                scaled = number * scale
+            except DecimalException:
+                self.fail(path, "must be a number")
                 return None
-            scaled = number * scale
-        except DecimalException:
-            self.fail(path, "must be a number")
+        if abs(scaled) > 10**9 * scale:
+            self.fail(path, "must be a finite number below 1e9")
             return None
         if positive and scaled <= 0:
             self.fail(path, "must be greater than 0")
@@ -100,7 +106,7 @@ class _Reader:
         if scaled > 10**12:
             self.fail(path, "is too large")
             return None
-        return int(scaled.to_integral_value(rounding="ROUND_CEILING"))
+        return scaled if type(scaled) is int else int(scaled.to_integral_value(rounding="ROUND_CEILING"))
 
     def day(self, parent: dict[str, Any], key: str, path: str) -> date | None:
         value = parent.get(key)
@@ -115,6 +121,24 @@ class _Reader:
             self.fail(path, f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
             return None
         return day
+
+
+_SCALE_DIGITS = {10: 1, 100: 2, 1000: 3}
+
+
+def _scaled_exactly(value: int | float | str, scale: int) -> int | None:
+    """`value` x `scale` when that is a whole number read straight off an int or a float's shortest
+    decimal form (12.345 kg -> 12345 g); None sends the caller to the general Decimal reading."""
+    if type(value) is int:
+        return value * scale
+    if type(value) is not float:
+        return None
+    text = repr(value)
+    whole, _, fraction = text.partition(".")
+    digits = _SCALE_DIGITS.get(scale, 0)
+    if len(fraction) > digits or "e" in text or not (whole.lstrip("-").isdigit() and fraction.isdigit()):
+        return None
+    return int(whole + fraction.ljust(digits, "0"))
 
 
 def _bad_date() -> date:
@@ -240,40 +264,74 @@ def _money(cents: int | None) -> float | None:
     return None if cents is None else round(cents / 100, 2)
 
 
-def option_json(o: QuoteOption) -> dict[str, Any]:
-    offer, costs = o.offer, o.costs
+_OFFERS_KEPT = 10_000
+_offer_parts: dict[Offer, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+
+def _offer_json(offer: Offer) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The parts of an option's JSON that come from its offer alone, made once per offer."""
+    parts = _offer_parts.get(offer)
+    if parts is None:
+        if len(_offer_parts) >= _OFFERS_KEPT:
+            _offer_parts.clear()
+        head = {
+            "carrier": offer.carrier,
+            "carrier_name": offer.carrier_name,
+            "service": offer.service,
+            "service_name": offer.service_name,
+            "mode": offer.mode,
+            "speed": offer.speed,
+        }
+        parts = _offer_parts[offer] = (head, {"id": offer.rate_card_id, "version": offer.rate_card_version})
+    return parts
+
+
+def option_document(o: QuoteOption, fees: dict[str, float] | None = None) -> dict[str, Any]:
+    """The option as the API shows it, dates as `date` objects (orjson writes them as YYYY-MM-DD).
+
+    `fees` are the packaging, handling and indirect costs in money, the same for every option of a
+    quote, so a whole quote computes them once.
+    """
+    offer = o.offer
+    head, rate_card = _offer_json(offer)
     base, discount, fuel, before_surcharges = o.priced
+    surcharges = o.surcharges_cents
     return {
-        "carrier": offer.carrier,
-        "carrier_name": offer.carrier_name,
-        "service": offer.service,
-        "service_name": offer.service_name,
-        "mode": offer.mode,
-        "speed": offer.speed,
+        **head,
         "cost": {
             "base": base / 100,
             "discount": discount / 100,
             "fuel": fuel / 100,
-            "surcharges": o.surcharges_cents / 100,
-            "transport": (before_surcharges + o.surcharges_cents) / 100,
-            "packaging": costs.packaging_cents * o.parcels / 100,
-            "handling": costs.handling_cents / 100,
-            "indirect": costs.indirect_cents / 100,
+            "surcharges": surcharges / 100,
+            "transport": (before_surcharges + surcharges) / 100,
+            **(fees or _fees(o)),
             "total": o.total_cents / 100,
         },
         "customer_price": o.customer_price_cents / 100,
         "currency": offer.currency,
-        "delivery": {
-            "ships_on": o.ships_on.isoformat(),
-            "earliest": o.earliest.isoformat(),
-            "latest": o.latest.isoformat(),
-        },
-        "rate_card": {"id": offer.rate_card_id, "version": offer.rate_card_version},
+        "delivery": {"ships_on": o.ships_on, "earliest": o.earliest, "latest": o.latest},
+        "rate_card": rate_card,
     }
 
 
-def quote_json(quote: Quote) -> dict[str, Any]:
-    options = [option_json(o) for o in quote.options]
+def _fees(o: QuoteOption) -> dict[str, float]:
+    costs = o.costs
+    return {
+        "packaging": costs.packaging_cents * o.parcels / 100,
+        "handling": costs.handling_cents / 100,
+        "indirect": costs.indirect_cents / 100,
+    }
+
+
+def quote_json(quote: Quote) -> bytes:
+    """The quote as the API answers it, in JSON."""
+    return orjson.dumps(quote_document(quote))
+
+
+def quote_document(quote: Quote) -> dict[str, Any]:
+    """The quote as the API shows it, ready for orjson (dates are `date` objects)."""
+    fees = _fees(quote.options[0]) if quote.options else None
+    options = [option_document(o, fees) for o in quote.options]
     by_identity = {id(o): j for o, j in zip(quote.options, options, strict=True)}
     free = quote.free_shipping
     return {

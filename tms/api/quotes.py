@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import jsonify, request
+import orjson
+from flask import Response, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
@@ -32,10 +33,22 @@ blp = Blueprint("quotes", __name__, description="Checkout quotes and the free-sh
 
 
 def _json_body() -> Any:
-    body = request.get_json(silent=True)
+    """The JSON body, read with orjson: on the checkout's hot path it parses several times faster."""
+    body = None
+    if request.is_json:
+        try:
+            body = orjson.loads(request.get_data(cache=False))
+        except orjson.JSONDecodeError:
+            body = None
     if body is None:
         raise InvalidInput("the request is not valid", [Problem("must be a JSON object", field="body")])
     return body
+
+
+def _json_response(document: dict[str, Any]) -> Response:
+    """The document as JSON, written by orjson: a quote of forty options is ~20 KB, and the standard
+    encoder spends more on it than the quote itself."""
+    return Response(orjson.dumps(document), mimetype="application/json")
 
 
 @blp.route("/quotes", methods=["POST"])
@@ -47,7 +60,7 @@ def quote() -> ResponseReturnValue:
     """Quote an order: cheapest home and pickup-point options that keep the promise, from memory."""
     order = parse_quote_request(_json_body())
     result = quote_order(services().quote_book.current(), order)
-    return jsonify(quote_json(result))
+    return Response(quote_json(result), mimetype="application/json")
 
 
 @blp.route("/integrations/shopify/rates", methods=["POST"])
@@ -59,7 +72,7 @@ def shopify_callback() -> ResponseReturnValue:
     container = services()
     order = parse_shopify_request(_json_body(), now=container.now())
     result = quote_order(container.quote_book.current(), order)
-    return jsonify(shopify_rates(result))
+    return _json_response(shopify_rates(result))
 
 
 @blp.route("/shipping-policy", methods=["GET"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,14 @@ class ShippingPolicy:
     margin_rate_bp: int = 3000  # the merchant's product margin, for the break-even cart value
 
 
-@dataclass(frozen=True)
-class Cart:
+class Cart(NamedTuple):
     value_cents: int
     categories: frozenset[str] = frozenset()
     customer_tier: str | None = None
     currency: str = "EUR"
 
 
-@dataclass(frozen=True)
-class FreeShipping:
+class FreeShipping(NamedTuple):
     applies: bool
     rule: str | None  # "always", "promotion", "loyalty", "categories", "threshold"
     threshold_cents: int | None

@@ -6,7 +6,6 @@ builds dozens of them per request, and a tuple is built several times faster (bo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -14,21 +13,18 @@ from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart, FreeShipping, WarehouseCosts
 
 
-@dataclass(frozen=True)
-class Destination:
+class Destination(NamedTuple):
     country: str
     postcode: str
     city: str = ""
 
 
-@dataclass(frozen=True)
-class Promise:
+class Promise(NamedTuple):
     deliver_by: date | None = None
     deliver_after: date | None = None  # for an appointment: not before this day
 
 
-@dataclass(frozen=True)
-class QuoteRequest:
+class QuoteRequest(NamedTuple):
     order_ref: str
     ordered_at: datetime  # aware
     destination: Destination

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from itertools import repeat
-from operator import getitem, itemgetter
+from operator import add, getitem, itemgetter
 
-from carriers.model import RateCard
+from carriers.model import RateCard, normalise_postcode
 from carriers.pricing import (
     WEIGHT_NOT_PRICED,
     CompiledCard,
-    normalised_postcode,
     priced_base,
     weight_not_priced_detail,
 )
@@ -225,7 +224,7 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
 
     country = request.destination.country.upper()
     plan = book.plan_on(day)
-    lanes = plan.lanes_to(country, normalised_postcode(request.destination.postcode))
+    lanes = plan.lanes_to(country, normalise_postcode(request.destination.postcode))
     parcels = request.parcels
     classes = [_parcel_classes(lanes, parcel, n) for n, parcel in enumerate(parcels, 1)]
 
@@ -251,6 +250,7 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
     # group column-wise in C loops (map, zip); any other case takes each lane in turn (`_one_by_one`).
     plain = len(parcels) == 1 and modes is None and classes[0][4]
     _, _, brackets, surcharges, _ = classes[0]
+    charges = [extra + order_costs for extra in surcharges]  # per surcharge class: what adds to the transport
     for group in lanes.groups:
         dates = windows.get(group.window)
         if dates is None:
@@ -276,7 +276,7 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
         else:
             priced = list(map(getitem, group.tables, map(brackets.__getitem__, group.brackets)))
             extras = list(map(surcharges.__getitem__, group.surcharges))
-            totals = [p[3] + extra + order_costs for p, extra in zip(priced, extras, strict=True)]
+            totals = list(map(add, map(_before_surcharges, priced), map(charges.__getitem__, group.surcharges)))
             options += map(
                 _option,
                 zip(
@@ -290,7 +290,7 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
                     extras,
                     repeat(1),
                     repeat(costs),
-                    map(fees.customer_price, totals),
+                    fees.customer_prices(totals),
                 ),
             )
 
@@ -319,6 +319,7 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
 
 # Named tuples from plain ones, without the generated __new__'s Python-level call.
 _option = partial(tuple.__new__, QuoteOption)
+_before_surcharges = itemgetter(3)  # of a `Priced`
 _exclusion = partial(tuple.__new__, Exclusion)
 
 
@@ -339,6 +340,15 @@ class _Fees:
         if self.flat is not None:
             return self.flat
         return total_cents + (total_cents * self.markup_bp + 5000) // 10000
+
+    def customer_prices(self, totals: list[int]) -> Iterable[int]:
+        """`customer_price` of each total, as an iterable."""
+        if self.free:
+            return repeat(0)
+        if self.flat is not None:
+            return repeat(self.flat)
+        markup = self.markup_bp
+        return [total + (total * markup + 5000) // 10000 for total in totals]
 
 
 def _one_by_one(
