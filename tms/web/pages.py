@@ -12,7 +12,20 @@ from datetime import date
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Request,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 
 from carriers.compare import summarize
@@ -140,8 +153,19 @@ def upload() -> ResponseReturnValue:
     return redirect(url_for("manager.card", card_id=outcome.record.id))
 
 
+class PagesSessionInterface(SecureCookieSessionInterface):
+    """Only the manager pages have a session: other requests (the API, the checkout's quotes) skip
+    reading and signing the cookie, which cost each request about a quarter of a trivial answer."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if not request.path.startswith(bp.url_prefix or "/manager"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.session_interface = PagesSessionInterface()
 
     @app.template_filter("money")
     def money(cents: int | None) -> str:
