@@ -302,3 +302,51 @@ def test_consignee_keys_ignore_case_accents_and_punctuation_but_keep_every_scrip
     assert normalise_text("12, rue de l'Église") == normalise_text("12 RUE DE L EGLISE") == "12 RUE DE L EGLISE"
     assert normalise_text("Οδός Ερμού 10") != normalise_text("Οδός Αθηνάς 10")
     assert normalise_text("ул. Тверская, 7") == "УЛ ТВЕРСКАЯ 7"
+
+
+def test_a_service_never_picked_up_on_a_working_day_is_excluded_not_an_error() -> None:
+    home = {
+        "code": "HOME",
+        "name": "Home",
+        "mode": "home",
+        "speed": "standard",
+        "pickup_cutoff": "17:00",
+        "pickup_days": "Mon-Fri",
+        "delivery_days": "Mon-Sat",
+        "max_weight_kg": 30,
+        "max_length_cm": None,
+        "max_length_girth_cm": None,
+        "max_dimensions_sum_cm": None,
+        "volumetric_divisor": None,
+        "transit": {"FR": [1, 2]},
+    }
+    saturday_lockers = {**home, "code": "SATLOCK", "name": "Saturday lockers", "mode": "locker", "pickup_days": "Sat"}
+    document = {
+        "carrier": {"code": "alpha", "name": "Alpha"},
+        "currency": "EUR",
+        "valid_from": "2026-01-01",
+        "fuel_percent": 0,
+        "notes": "",
+        "services": [home, saturday_lockers],
+        "zones": [{"code": "FR", "name": "France", "entries": [{"country": "FR", "postcodes": ""}]}],
+        "prices": [
+            {"service": code, "zone": "FR", "brackets": [{"to_kg": 30, "price": 6.0}], "extra_kg_price": None}
+            for code in ("HOME", "SATLOCK")
+        ],
+        "surcharges": [],
+        "tiers": [],
+    }
+    book = QuoteBook.of_cards([read_json(document)], ShippingPolicy(), [WAREHOUSE])  # PAR1 works Mon-Fri
+    light, heavy = Parcel(1000, 100, 100, 100), Parcel(31_000, 100, 100, 100)
+    request = QuoteRequest(
+        "R", datetime(2026, 3, 2, 9, tzinfo=UTC), Destination("FR", "75001"), (light,), Cart(1000), Promise()
+    )
+
+    quote = quote_order(book, request)
+    assert [o.service for o in quote.options] == ["HOME"]
+    assert [(e.service, e.reason) for e in quote.excluded] == [("SATLOCK", "no_pickup")]
+    # A refusal on price is the reason given first; a mode filter leaves the other service out entirely.
+    heavy_quote = quote_order(book, request._replace(parcels=(heavy,)))
+    assert [(e.service, e.reason) for e in heavy_quote.excluded] == [("HOME", "overweight"), ("SATLOCK", "overweight")]
+    home_only = quote_order(book, request._replace(modes=frozenset({"home"})))
+    assert ([o.service for o in home_only.options], home_only.excluded) == (["HOME"], ())

@@ -237,7 +237,10 @@ class ExclusionSchema(Schema):
     service = fields.String()
     mode = fields.String()
     reason = fields.String(
-        metadata={"description": "zone_not_served, overweight, oversize, weight_not_priced, too_late, too_early"}
+        metadata={
+            "description": "zone_not_served, overweight, oversize, weight_not_priced, too_late, too_early, "
+            "currency, no_pickup"
+        }
     )
     detail = fields.String()
 

@@ -139,7 +139,7 @@ class Exclusion(NamedTuple):
     carrier: str
     service: str
     mode: str
-    reason: str  # zone_not_served, overweight, oversize, weight_not_priced, too_late, too_early, no_card
+    reason: str  # zone_not_served, overweight, oversize, weight_not_priced, too_late, too_early, currency, no_pickup
     detail: str
 
 

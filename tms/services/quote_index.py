@@ -21,7 +21,9 @@ surcharges; the whole country is the empty prefix). Prefixes of one postcode
 form a chain, so the longest element of U that begins the postcode decides
 every card's zone and every remote-area match; a quote finds it with at most
 one dict probe per character. A country where some card uses postcode
-*ranges* is keyed by the whole postcode instead (a bounded cache).
+*ranges* (a single range is enough) is keyed by the whole postcode instead:
+a bounded cache of references to lanes shared by every postcode that the
+cards zone alike.
 
 Everything here is immutable once built, except the caches, which only grow
 by whole entries (safe under the GIL for the worker's threads) and are
@@ -46,7 +48,7 @@ Window = tuple[date, date, date]  # ships_on, earliest, latest
 
 _REMOTE_AREA = SurchargeKind.REMOTE_AREA
 _FIXED = SurchargeKind.FIXED
-WHOLE_POSTCODES_LIMIT = 100_000  # destinations cached per day plan where a country uses postcode ranges
+WHOLE_POSTCODES_LIMIT = 20_000  # postcodes remembered per day plan where a country uses ranges (~1 KB each)
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ class DayPlan:
         self._tables = tables
         self._countries: dict[str, tuple[int, dict[str, Lanes | None] | None]] = {}
         self._whole_postcodes: dict[tuple[str, str], Lanes] = {}
+        self._by_signature: dict[tuple[str, tuple[object, ...]], Lanes] = {}
 
     def lanes_to(self, country: str, postcode: str) -> Lanes:
         """The lanes to a destination (country upper-case, postcode normalised)."""
@@ -187,7 +190,7 @@ class DayPlan:
             if lanes is None:
                 if len(self._whole_postcodes) >= WHOLE_POSTCODES_LIMIT:
                     self._whole_postcodes.clear()
-                lanes = self._whole_postcodes[(country, postcode)] = self._build(country, postcode)
+                lanes = self._whole_postcodes[(country, postcode)] = self._shared_lanes(country, postcode)
             return lanes
         for n in range(min(len(postcode), longest), -1, -1):
             key = postcode[:n]
@@ -197,6 +200,25 @@ class DayPlan:
                     lanes = by_prefix[key] = self._build(country, key)
                 return lanes
         raise AssertionError("the empty prefix is always indexed")
+
+    def _shared_lanes(self, country: str, postcode: str) -> Lanes:
+        """The lanes of a whole postcode: those of any postcode that every card puts in the same zone and
+        the same remote areas, so the cache holds one reference per postcode, not one set of lanes."""
+        signature = tuple(
+            (
+                live.compiled.zones.zone_for(country, postcode),
+                tuple(
+                    any(area.matches(country, postcode) for area in surcharge.areas)
+                    for surcharge in live.card.surcharges
+                    if surcharge.kind is _REMOTE_AREA
+                ),
+            )
+            for _, live, _, _ in self.entries
+        )
+        lanes = self._by_signature.get((country, signature))
+        if lanes is None:
+            lanes = self._by_signature[(country, signature)] = self._build(country, postcode)
+        return lanes
 
     def _country_index(self, country: str) -> tuple[int, dict[str, Lanes | None] | None]:
         prefixes = {""}

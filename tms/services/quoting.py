@@ -2,10 +2,10 @@
 
 `QuoteBook` is everything a quote reads, compiled once from the store: the
 active cards per carrier (zone index, grids, schedules), fuel updates, the
-free-shipping policy and the warehouses. `quote_order` reads only the book,
-so the checkout's hot path never touches the database; `LiveQuoteBook`
-rebuilds the book in the background when a card, fuel figure or policy
-changes.
+free-shipping policy and the warehouses, and the day plans and lanes built
+from them on demand (`quote_index`). `quote_order` reads only the book, so
+the checkout's hot path never touches the database; `LiveQuoteBook` rebuilds
+the book in the background when a card, fuel figure or policy changes.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import bisect
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from itertools import repeat
 from operator import add, getitem, itemgetter
+from typing import NamedTuple, cast
 
 from carriers.model import RateCard, normalise_postcode
 from carriers.pricing import (
@@ -31,7 +32,7 @@ from tms.domain.delivery import CarrierSchedule, Warehouse, window_from_local_ti
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.parcels import Parcel
 from tms.domain.policy import FreeShipping, ShippingPolicy, WarehouseCosts, free_shipping
-from tms.domain.quotes import Exclusion, Offer, Quote, QuoteOption, QuoteRequest
+from tms.domain.quotes import Exclusion, Offer, Promise, Quote, QuoteOption, QuoteRequest
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.services.policy import policy_from_document
 from tms.services.quote_index import (
@@ -235,8 +236,7 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
         if len(tables.windows) >= WINDOW_KEYS_LIMIT:
             tables.windows.clear()
         windows = tables.windows[windows_key] = {}
-    deliver_by = request.promise.deliver_by or date.max
-    deliver_after = request.promise.deliver_after or date.min
+    dating = _Dating(tables, windows, day, order_time, warehouse, country, request.promise)
 
     modes = request.modes
     free = free_shipping(policy, request.cart, day)
@@ -244,55 +244,17 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
     order_costs = costs.packaging_cents * len(parcels) + costs.handling_cents + costs.indirect_cents
     fees = _Fees(free, policy, costs, len(parcels), order_costs)
     options: list[QuoteOption] = []
-    excluded = [(order, e) for order, mode, e in (*plan.other_currency, *lanes.unserved) if not modes or mode in modes]
+    excluded = [
+        (order, e) for order, mode, e in (*plan.other_currency, *lanes.unserved) if modes is None or mode in modes
+    ]
 
     # The plain case, a single parcel within every limit and bracket and no mode filter, prices each
-    # group column-wise in C loops (map, zip); any other case takes each lane in turn (`_one_by_one`).
-    plain = len(parcels) == 1 and modes is None and classes[0][4]
-    _, _, brackets, surcharges, _ = classes[0]
-    charges = [extra + order_costs for extra in surcharges]  # per surcharge class: what adds to the transport
-    for group in lanes.groups:
-        dates = windows.get(group.window)
-        if dates is None:
-            schedule, min_days, max_days = tables.window_classes[group.window]
-            dates = windows[group.window] = window_from_local_time(
-                day, order_time, warehouse, schedule, min_days, max_days, country
-            )
-        ships_on, earliest, latest = dates
-        # A window that breaks the promise excludes the whole group; a lane refused on price says why first.
-        late = None
-        if latest > deliver_by:
-            late = ("too_late", f"may arrive {latest}, after {deliver_by}")
-        elif earliest < deliver_after:
-            late = ("too_early", f"may arrive {earliest}, before {deliver_after}")
-        if not plain:
-            _one_by_one(group, classes, modes, late, dates, fees, options, excluded)
-        elif late is not None:
-            reason, detail = late
-            exclusions = map(
-                _exclusion, zip(group.carriers, group.services, group.modes, repeat(reason), repeat(detail))
-            )
-            excluded += zip(group.orders, exclusions, strict=True)
-        else:
-            priced = list(map(getitem, group.tables, map(brackets.__getitem__, group.brackets)))
-            extras = list(map(surcharges.__getitem__, group.surcharges))
-            totals = list(map(add, map(_before_surcharges, priced), map(charges.__getitem__, group.surcharges)))
-            options += map(
-                _option,
-                zip(
-                    totals,
-                    repeat(latest),
-                    group.orders,
-                    repeat(earliest),
-                    repeat(ships_on),
-                    group.offers,
-                    priced,
-                    extras,
-                    repeat(1),
-                    repeat(costs),
-                    fees.customer_prices(totals),
-                ),
-            )
+    # group column-wise in C loops (map, zip); any other case takes each lane in turn.
+    if len(parcels) == 1 and modes is None and classes[0].plain:
+        _column_wise(lanes, classes[0], dating, fees, options, excluded)
+    else:
+        for group in lanes.groups:
+            _one_by_one(group, classes, modes, dating, fees, options, excluded)
 
     options.sort()  # (total, latest, order): cheapest, then sooner, then carrier and service codes
     excluded.sort()  # by order alone: carrier and service codes
@@ -351,27 +313,108 @@ class _Fees:
         return [total + (total * markup + 5000) // 10000 for total in totals]
 
 
-def _one_by_one(
-    group: LaneGroup,
-    classes: Sequence[ParcelClasses],
-    modes: frozenset[str] | None,
-    late: Refusal | None,
-    dates: Window,
+def _column_wise(
+    lanes: Lanes,
+    parcel: ParcelClasses,
+    dating: _Dating,
     fees: _Fees,
     options: list[QuoteOption],
     excluded: list[tuple[int, Exclusion]],
 ) -> None:
-    """Each lane of the group in turn: any mode filter, any number of parcels, any refusal."""
-    ships_on, earliest, latest = dates
+    """A plain parcel (one, within every limit and bracket) on every group: each column in one C loop."""
+    brackets, surcharges = parcel.brackets, parcel.surcharges
+    charges = [extra + fees.order_costs for extra in surcharges]  # per surcharge class: added to the transport
+    for group in lanes.groups:
+        dates, late = dating.window(group.window)
+        if late is not None:  # the whole group breaks the promise (or cannot be picked up)
+            reason, detail = late
+            exclusions = map(
+                _exclusion, zip(group.carriers, group.services, group.modes, repeat(reason), repeat(detail))
+            )
+            excluded += zip(group.orders, exclusions, strict=True)
+            continue
+        ships_on, earliest, latest = dates
+        # A plain parcel is within every grid's brackets: no None comes out of the tables.
+        priced = cast("list[Priced]", list(map(getitem, group.tables, map(brackets.__getitem__, group.brackets))))
+        extras = list(map(surcharges.__getitem__, group.surcharges))
+        totals = list(map(add, map(_before_surcharges, priced), map(charges.__getitem__, group.surcharges)))
+        options += map(
+            _option,
+            zip(
+                totals,
+                repeat(latest),
+                group.orders,
+                repeat(earliest),
+                repeat(ships_on),
+                group.offers,
+                priced,
+                extras,
+                repeat(1),
+                repeat(fees.costs),
+                fees.customer_prices(totals),
+            ),
+        )
+
+
+class _Dating:
+    """The delivery windows of one quote, each window class worked out once, and what they break."""
+
+    __slots__ = ("tables", "windows", "day", "order_time", "warehouse", "country", "deliver_by", "deliver_after")
+
+    def __init__(
+        self,
+        tables: SharedTables,
+        windows: dict[int, Window],
+        day: date,
+        order_time: time,
+        warehouse: Warehouse,
+        country: str,
+        promise: Promise,
+    ) -> None:
+        self.tables, self.windows, self.day, self.order_time = tables, windows, day, order_time
+        self.warehouse, self.country = warehouse, country
+        self.deliver_by = promise.deliver_by or date.max
+        self.deliver_after = promise.deliver_after or date.min
+
+    def window(self, window_class: int) -> tuple[Window, Refusal | None]:
+        """The window and, when it breaks the promise or the carrier never comes, the refusal."""
+        dates = self.windows.get(window_class)
+        if dates is None:
+            schedule, min_days, max_days = self.tables.window_classes[window_class]
+            try:
+                dates = window_from_local_time(
+                    self.day, self.order_time, self.warehouse, schedule, min_days, max_days, self.country
+                )
+            except ValueError as error:  # the carrier never picks up on one of the warehouse's working days
+                return (self.day, self.day, self.day), ("no_pickup", str(error))
+            self.windows[window_class] = dates
+        _, earliest, latest = dates
+        if latest > self.deliver_by:
+            return dates, ("too_late", f"may arrive {latest}, after {self.deliver_by}")
+        if earliest < self.deliver_after:
+            return dates, ("too_early", f"may arrive {earliest}, before {self.deliver_after}")
+        return dates, None
+
+
+def _one_by_one(
+    group: LaneGroup,
+    classes: Sequence[ParcelClasses],
+    modes: frozenset[str] | None,
+    dating: _Dating,
+    fees: _Fees,
+    options: list[QuoteOption],
+    excluded: list[tuple[int, Exclusion]],
+) -> None:
+    """Each lane of the group in turn: any mode filter, any number of parcels, any refusal. A lane is dated
+    only once priced, so a refusal on price is the reason given, as for a service priced on its own."""
     for lane in group.lanes:
         if modes is not None and lane.mode not in modes:
             continue
         priced, extra, refusal = _price_parcels(lane, classes)
-        if refusal is not None or late is not None:
-            reason, detail = refusal or late  # type: ignore[misc]
-            excluded.append(
-                (lane.order, _exclusion((lane.offer.carrier, lane.offer.service, lane.mode, reason, detail)))
-            )
+        if refusal is None:
+            (ships_on, earliest, latest), refusal = dating.window(group.window)
+        if refusal is not None:
+            excluded.append((lane.order, _exclusion((lane.offer.carrier, lane.offer.service, lane.mode, *refusal))))
             continue
         total = priced[3] + extra + fees.order_costs
         options.append(
@@ -414,7 +457,7 @@ def _parcel_classes(lanes: Lanes, parcel: Parcel, n: int) -> ParcelClasses:
                 billed = volumetric
         billable.append(billed)
         brackets.append(bisect.bisect_left(bounds, billed))
-    plain = breaches.count(None) == len(breaches) and all(
+    plain = all(breach is None for breach in breaches) and all(
         i < len(bounds) for i, (_, bounds) in zip(brackets, lanes.brackets, strict=True)
     )
     surcharges = []
@@ -423,13 +466,20 @@ def _parcel_classes(lanes: Lanes, parcel: Parcel, n: int) -> ParcelClasses:
             if longest >= min_longest or girth >= min_girth or weight >= min_weight:
                 fixed += amount
         surcharges.append(fixed)
-    return breaches, billable, brackets, surcharges, plain
+    return ParcelClasses(breaches, billable, brackets, surcharges, plain)
 
 
 Refusal = tuple[str, str]  # (reason, detail) of an exclusion
-# Of one parcel: breach per limit class, billable weight and bracket per bracket class, amount per
-# surcharge class, and whether it is plain (within every limit and every grid's brackets).
-ParcelClasses = tuple[list[Refusal | None], list[int], list[int], list[int], bool]
+
+
+class ParcelClasses(NamedTuple):
+    """One parcel on the classes of a destination's lanes (see `Lanes`)."""
+
+    breaches: list[Refusal | None]  # per limit class
+    billable: list[int]  # billable weight per bracket class
+    brackets: list[int]  # bracket index per bracket class (the grid's length: past the last)
+    surcharges: list[int]  # amount per surcharge class
+    plain: bool  # within every limit and every grid's brackets
 
 
 def _past_last_bracket(lane: Lane, billable_g: int, n: int) -> tuple[Priced, Refusal | None]:
