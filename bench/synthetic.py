@@ -133,3 +133,21 @@ def random_order(rng: random.Random, ref: int) -> dict[str, Any]:
 
 
 FIRST_DAY = date(2026, 1, 1)
+
+
+def random_shopify_rate(rng: random.Random) -> dict[str, Any]:
+    """A Shopify CarrierService rate request (grams, prices in cents), as the checkout callback receives it."""
+    order = random_order(rng, 0)
+    destination = order["destination"]
+    items = [
+        {"grams": rng.randint(100, 4000), "quantity": rng.randint(1, 3), "price": rng.randint(500, 9000)}
+        for _ in range(rng.randint(1, 3))
+    ]
+    return {
+        "rate": {
+            "origin": {"country": "FR", "postal_code": "75011"},
+            "destination": {"country": destination["country"], "postal_code": destination["postcode"], "city": "X"},
+            "items": [{**item, "requires_shipping": True} for item in items],
+            "currency": "EUR",
+        }
+    }

@@ -51,7 +51,7 @@ from tms.services.unit_of_work import UnitOfWork
 
 MODES = ("home", "pickup_point", "locker")
 PLAN_DAYS_LIMIT = 4_096  # days whose plan is kept (plans with equal figures are one object)
-WINDOW_KEYS_LIMIT = 100_000  # (warehouse, country, day, time class) whose delivery windows are kept
+WINDOW_KEYS_LIMIT = 20_000  # (warehouse, country, day, time class) whose delivery windows are kept
 
 
 @dataclass(frozen=True)
