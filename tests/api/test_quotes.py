@@ -14,27 +14,15 @@ from typing import Any
 
 import pytest
 
+from tests.documents import a_service_document
+
 QUOTES = "/api/v1/quotes"
 
 
 def a_service(code: str, mode: str, **changes: Any) -> dict[str, Any]:
-    service = {
-        "code": code,
-        "name": code.title(),
-        "mode": mode,
-        "speed": "standard",
-        "pickup_cutoff": "17:00",
-        "pickup_days": "Mon-Fri",
-        "delivery_days": "Mon-Sat",
-        "max_weight_kg": 30,
-        "max_length_cm": 100,
-        "max_length_girth_cm": None,
-        "max_dimensions_sum_cm": None,
-        "volumetric_divisor": None,
-        "transit": {"FR": [2, 2], "FR-COR": [3, 4]},
-    }
-    service.update(changes)
-    return service
+    return a_service_document(
+        code, mode, **{"max_length_cm": 100, "transit": {"FR": [2, 2], "FR-COR": [3, 4]}, **changes}
+    )
 
 
 def a_grid(service: str, zone: str, prices: list[tuple[float, float]]) -> dict[str, Any]:

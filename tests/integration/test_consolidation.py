@@ -13,6 +13,7 @@ import pytest
 
 from carriers.readers import read_json
 from solvers.boxing import BoxType
+from tests.documents import a_service_document
 from tms.domain.errors import Conflict
 from tms.domain.orders import Address, Item, Order
 from tms.domain.policy import ShippingPolicy
@@ -30,21 +31,7 @@ BOXES = (
 
 def a_card(code: str, home: float, relay: float, **changes: Any) -> dict[str, Any]:
     def service(code: str, mode: str, transit: list[int]) -> dict[str, Any]:
-        return {
-            "code": code,
-            "name": code,
-            "mode": mode,
-            "speed": "standard",
-            "pickup_cutoff": "17:00",
-            "pickup_days": "Mon-Fri",
-            "delivery_days": "Mon-Sat",
-            "max_weight_kg": 30,
-            "max_length_cm": None,
-            "max_length_girth_cm": None,
-            "max_dimensions_sum_cm": None,
-            "volumetric_divisor": None,
-            "transit": {"FR": transit},
-        }
+        return a_service_document(code, mode, name=code, transit={"FR": transit})
 
     card = {
         "carrier": {"code": code, "name": code},

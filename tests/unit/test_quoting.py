@@ -15,6 +15,7 @@ from ortools.sat.python import cp_model
 
 from carriers.pricing import NotServed, Parcel, price_on_card
 from carriers.readers import read_json
+from tests.documents import a_service_document
 from tms.domain.delivery import CarrierSchedule, Warehouse, delivery_window
 from tms.domain.policy import Cart, ShippingPolicy, WarehouseCosts
 from tms.domain.quotes import Destination, Promise, QuoteRequest
@@ -202,67 +203,34 @@ def test_the_column_wise_and_the_lane_by_lane_paths_give_the_same_quote(data: st
     assert quote_order(book, every_mode) == quote_order(book, unfiltered)
 
 
+def a_france_card(carrier: str, services: list[tuple[dict, int, float]], fuel_percent: float = 10) -> dict:
+    """A card of one zone, the whole of France; each service with one bracket (up to kg, price)."""
+    return {
+        "carrier": {"code": carrier, "name": carrier},
+        "currency": "EUR",
+        "valid_from": "2026-01-01",
+        "fuel_percent": fuel_percent,
+        "notes": "",
+        "services": [service for service, _, _ in services],
+        "zones": [{"code": "FR", "name": "France", "entries": [{"country": "FR", "postcodes": ""}]}],
+        "prices": [
+            {"service": s["code"], "zone": "FR", "brackets": [{"to_kg": kg, "price": price}], "extra_kg_price": None}
+            for s, kg, price in services
+        ],
+        "surcharges": [],
+        "tiers": [],
+    }
+
+
 def test_the_cheapest_choice_solved_as_a_cp_sat_model_is_the_recommended_option() -> None:
     # A fixed, readable instance: three carriers with overlapping services.
     rng_cards = []
     for carrier, home, relay in [("alpha", 6.10, 4.80), ("bravo", 5.95, 4.95), ("charlie", 7.00, 4.20)]:
+        relay_service = a_service_document(
+            "RELAY", "pickup_point", speed="economy", delivery_days="Tue-Sat", max_weight_kg=20, transit={"FR": [2, 4]}
+        )
         rng_cards.append(
-            {
-                "carrier": {"code": carrier, "name": carrier},
-                "currency": "EUR",
-                "valid_from": "2026-01-01",
-                "fuel_percent": 10,
-                "notes": "",
-                "services": [
-                    {
-                        "code": "HOME",
-                        "name": "Home",
-                        "mode": "home",
-                        "speed": "standard",
-                        "pickup_cutoff": "17:00",
-                        "pickup_days": "Mon-Fri",
-                        "delivery_days": "Mon-Sat",
-                        "max_weight_kg": 30,
-                        "max_length_cm": None,
-                        "max_length_girth_cm": None,
-                        "max_dimensions_sum_cm": None,
-                        "volumetric_divisor": None,
-                        "transit": {"FR": [1, 2]},
-                    },
-                    {
-                        "code": "RELAY",
-                        "name": "Relay",
-                        "mode": "pickup_point",
-                        "speed": "economy",
-                        "pickup_cutoff": "17:00",
-                        "pickup_days": "Mon-Fri",
-                        "delivery_days": "Tue-Sat",
-                        "max_weight_kg": 20,
-                        "max_length_cm": None,
-                        "max_length_girth_cm": None,
-                        "max_dimensions_sum_cm": None,
-                        "volumetric_divisor": None,
-                        "transit": {"FR": [2, 4]},
-                    },
-                ],
-                "zones": [{"code": "FR", "name": "France", "entries": [{"country": "FR", "postcodes": ""}]}],
-                "prices": [
-                    {
-                        "service": "HOME",
-                        "zone": "FR",
-                        "brackets": [{"to_kg": 30, "price": home}],
-                        "extra_kg_price": None,
-                    },
-                    {
-                        "service": "RELAY",
-                        "zone": "FR",
-                        "brackets": [{"to_kg": 20, "price": relay}],
-                        "extra_kg_price": None,
-                    },
-                ],
-                "surcharges": [],
-                "tiers": [],
-            }
+            a_france_card(carrier, [(a_service_document("HOME", "home"), 30, home), (relay_service, 20, relay)])
         )
     book = QuoteBook.of_cards([read_json(d) for d in rng_cards], ShippingPolicy(), [WAREHOUSE])
     request = QuoteRequest(
@@ -305,37 +273,8 @@ def test_consignee_keys_ignore_case_accents_and_punctuation_but_keep_every_scrip
 
 
 def test_a_service_never_picked_up_on_a_working_day_is_excluded_not_an_error() -> None:
-    home = {
-        "code": "HOME",
-        "name": "Home",
-        "mode": "home",
-        "speed": "standard",
-        "pickup_cutoff": "17:00",
-        "pickup_days": "Mon-Fri",
-        "delivery_days": "Mon-Sat",
-        "max_weight_kg": 30,
-        "max_length_cm": None,
-        "max_length_girth_cm": None,
-        "max_dimensions_sum_cm": None,
-        "volumetric_divisor": None,
-        "transit": {"FR": [1, 2]},
-    }
-    saturday_lockers = {**home, "code": "SATLOCK", "name": "Saturday lockers", "mode": "locker", "pickup_days": "Sat"}
-    document = {
-        "carrier": {"code": "alpha", "name": "Alpha"},
-        "currency": "EUR",
-        "valid_from": "2026-01-01",
-        "fuel_percent": 0,
-        "notes": "",
-        "services": [home, saturday_lockers],
-        "zones": [{"code": "FR", "name": "France", "entries": [{"country": "FR", "postcodes": ""}]}],
-        "prices": [
-            {"service": code, "zone": "FR", "brackets": [{"to_kg": 30, "price": 6.0}], "extra_kg_price": None}
-            for code in ("HOME", "SATLOCK")
-        ],
-        "surcharges": [],
-        "tiers": [],
-    }
+    saturday_lockers = a_service_document("SATLOCK", "locker", pickup_days="Sat")
+    document = a_france_card("alpha", [(a_service_document("HOME", "home"), 30, 6.0), (saturday_lockers, 30, 6.0)], 0)
     book = QuoteBook.of_cards([read_json(document)], ShippingPolicy(), [WAREHOUSE])  # PAR1 works Mon-Fri
     light, heavy = Parcel(1000, 100, 100, 100), Parcel(31_000, 100, 100, 100)
     request = QuoteRequest(
