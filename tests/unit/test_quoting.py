@@ -7,7 +7,9 @@ on its own with the unindexed card, dates it, and keeps what fits the promise.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -169,12 +171,17 @@ def test_the_quotes_choices_equal_a_brute_force_enumeration(data: st.DataObject)
     carriers = ["alpha", "bravo", "charlie"][: data.draw(st.integers(1, 3))]
     documents = [data.draw(cards(code)) for code in carriers]
     request = data.draw(orders())
-    book = QuoteBook.of_cards([read_json(d) for d in documents], ShippingPolicy(), [WAREHOUSE])
+    markup_percent = data.draw(st.sampled_from([0, 15, 33]))
+    policy = ShippingPolicy(markup_bp=markup_percent * 100)  # no free shipping: the cost plus a markup
+    book = QuoteBook.of_cards([read_json(d) for d in documents], policy, [WAREHOUSE])
 
     quote = quote_order(book, request)
     expected = brute_force(documents, request)
 
     assert [(o.cost.total_cents, o.latest, o.carrier, o.service, o.mode) for o in quote.options] == expected
+    for option in quote.options:  # the markup rounded half up to the cent
+        exact = Fraction(option.cost.total_cents * (100 + markup_percent), 100)
+        assert option.customer_price_cents == math.floor(exact + Fraction(1, 2))
     for mode in MODES:
         best = next((e for e in expected if e[4] == mode), None)
         chosen = quote.cheapest[mode]

@@ -31,7 +31,7 @@ from carriers.pricing import breach as breach_of
 from tms.domain.delivery import CarrierSchedule, Warehouse, window_from_local_time
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.parcels import Parcel
-from tms.domain.policy import FreeShipping, ShippingPolicy, WarehouseCosts, free_shipping
+from tms.domain.policy import FreeShipping, ShippingPolicy, WarehouseCosts, customer_price_cents, free_shipping
 from tms.domain.quotes import Exclusion, Offer, Promise, Quote, QuoteOption, QuoteRequest
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.services.policy import policy_from_document
@@ -286,31 +286,24 @@ _exclusion = partial(tuple.__new__, Exclusion)
 
 
 class _Fees:
-    """What the order adds to every option's transport price, and what the customer pays."""
+    """What the order adds to every option's transport price, and what the customer pays for an option."""
 
-    __slots__ = ("free", "flat", "markup_bp", "costs", "parcels", "order_costs")
+    __slots__ = ("free", "policy", "costs", "parcels", "order_costs")
 
     def __init__(
         self, free: FreeShipping, policy: ShippingPolicy, costs: WarehouseCosts, parcels: int, order_costs: int
     ) -> None:
-        self.free, self.flat, self.markup_bp = free.applies, policy.flat_price_cents, policy.markup_bp
+        self.free, self.policy = free, policy
         self.costs, self.parcels, self.order_costs = costs, parcels, order_costs
 
     def customer_price(self, total_cents: int) -> int:
-        if self.free:
-            return 0
-        if self.flat is not None:
-            return self.flat
-        return total_cents + (total_cents * self.markup_bp + 5000) // 10000
+        return customer_price_cents(self.policy, self.free, total_cents)
 
     def customer_prices(self, totals: list[int]) -> Iterable[int]:
-        """`customer_price` of each total, as an iterable."""
-        if self.free:
-            return repeat(0)
-        if self.flat is not None:
-            return repeat(self.flat)
-        markup = self.markup_bp
-        return [total + (total * markup + 5000) // 10000 for total in totals]
+        """`customer_price` of each total, as an iterable (free or flat: the same for all)."""
+        if self.free.applies or self.policy.flat_price_cents is not None:
+            return repeat(self.customer_price(0))
+        return map(self.customer_price, totals)
 
 
 def _column_wise(
