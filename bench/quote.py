@@ -24,7 +24,7 @@ def build_book() -> QuoteBook:
 
 def reference_loop_us() -> float:
     """This machine's speed at plain Python: `python -m timeit "sum(range(1000))"` (best of 5), in us.
-    A desktop of 2025 takes 7-10 us; figures from machines that differ here do not compare directly."""
+    Figures from machines that differ here do not compare directly."""
     return round(min(timeit.repeat("sum(range(1000))", number=2_000, repeat=5)) / 2_000 * 1e6, 1)
 
 
