@@ -9,6 +9,8 @@ cut-off 15:00 Europe/Paris, Monday to Friday.
 from __future__ import annotations
 
 import copy
+import io
+import json
 import time
 from typing import Any
 
@@ -324,6 +326,15 @@ def test_the_openapi_document_describes_the_quote(client) -> None:
     body = spec["paths"]["/api/v1/quotes"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("QuoteRequest")
     assert "cheapest" in spec["components"]["schemas"]["Quote"]["properties"]
+    # The documentation decorators add no wrapper at run time, yet every answer and the key are documented.
+    for path in ("/api/v1/quotes", "/api/v1/integrations/shopify/rates"):
+        operation = spec["paths"][path]["post"]
+        assert operation["security"] == [{"bearerAuth": []}]
+        assert {"200", "401", "403"} <= set(operation["responses"])
+    assert spec["paths"]["/api/v1/quotes"]["post"]["responses"]["200"]["content"]["application/json"]["schema"][
+        "$ref"
+    ].endswith("Quote")
+    assert "422" in spec["paths"]["/api/v1/quotes"]["post"]["responses"]
 
 
 def test_an_example_order_of_the_documentation_is_accepted_by_both_readers() -> None:
@@ -409,3 +420,26 @@ def test_a_body_that_is_not_a_json_object_is_422(data, content_type, client, che
     response = client.post(QUOTES, data=data, content_type=content_type, headers=checkout)
     assert response.status_code == 422
     assert [e["field"] for e in response.get_json()["errors"]] == ["body"]
+
+
+def test_a_body_past_the_size_limit_is_422_on_body_and_a_chunked_body_is_read(client, app, checkout, cards) -> None:
+    cards(a_card())
+    body = json.dumps(an_order()).encode()
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = len(body) - 1
+    try:
+        too_large = client.post(QUOTES, data=body, content_type="application/json", headers=checkout)
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = limit
+    assert too_large.status_code == 422
+    assert [e["field"] for e in too_large.get_json()["errors"]] == ["body"]
+    # No Content-Length: the server ends the stream (as gunicorn does for a chunked body).
+    chunked = client.post(
+        QUOTES,
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={**checkout, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert chunked.status_code == 200, chunked.get_json()
+    assert chunked.get_json() == quote(client, checkout)

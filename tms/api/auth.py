@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
+from tms.api.context import request_body
 from tms.api.errors import ApiError
 from tms.domain.access import ApiKey, Role, hash_secret
 from tms.services.access import authenticate
@@ -62,12 +63,13 @@ def current_key() -> ApiKey:
 
 
 def _authenticated_key() -> ApiKey:
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")  # as werkzeug's headers would, in a third of the time
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise ApiError(401, "unauthenticated", "send an API key as 'Authorization: Bearer <key>'")
-    container = current_app.extensions["tms"]
-    cache: KeyCache = current_app.extensions["tms_key_cache"]
+    extensions = current_app.extensions
+    container = extensions["tms"]
+    cache: KeyCache = extensions["tms_key_cache"]
     key = cache.lookup(secret.strip(), lambda s: authenticate(container.uow(), s))
     if key is None:
         raise ApiError(401, "unauthenticated", "the API key is unknown or revoked")
@@ -82,7 +84,7 @@ def _shopify_signed() -> ApiKey | None:
         return None
     from tms.api.shopify import valid_shopify_signature
 
-    if not valid_shopify_signature(request.get_data(cache=True), signature, secret):
+    if not valid_shopify_signature(request_body(), signature, secret):
         raise ApiError(401, "unauthenticated", "the Shopify signature does not match the request")
     return SHOPIFY_KEY
 
@@ -109,15 +111,35 @@ def requires(role: Role, *, shopify: bool = False) -> Callable[[F], F]:
     return decorate
 
 
+def documented(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """flask-smorest's documentation decorators (`blp.doc`, `blp.alt_response`) for the OpenAPI
+    document alone: the view keeps their documentation and runs without their wrappers.
+
+    Each of those wrappers only calls the next one, through `current_app.ensure_sync`, on every
+    request: about 5 us apiece here, and the checkout's quote went through six. Decorators that
+    work at run time (`blp.arguments`, `blp.response`) must not be passed here.
+    """
+
+    def decorate(view: F) -> F:
+        with_docs: Any = view
+        for decorator in reversed(decorators):
+            with_docs = decorator(with_docs)
+        view._apidoc = with_docs._apidoc  # type: ignore[attr-defined]  # what flask-smorest reads
+        return view
+
+    return decorate
+
+
 def protected(blp: Any, role: Role, *, shopify: bool = False) -> Callable[[F], F]:
     """`requires(role)` plus its OpenAPI documentation (bearer security, 401 and 403 answers)."""
 
     def decorate(view: F) -> F:
-        documented = blp.doc(security=[{"bearerAuth": []}])(view)
-        documented = blp.alt_response(401, schema="Error", description="No valid API key")(documented)
-        documented = blp.alt_response(403, schema="Error", description=f"The key's role is not {role.value}")(
-            documented
+        return requires(role, shopify=shopify)(
+            documented(
+                blp.doc(security=[{"bearerAuth": []}]),
+                blp.alt_response(401, schema="Error", description="No valid API key"),
+                blp.alt_response(403, schema="Error", description=f"The key's role is not {role.value}"),
+            )(view)
         )
-        return requires(role, shopify=shopify)(documented)
 
     return decorate

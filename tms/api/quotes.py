@@ -10,8 +10,8 @@ from flask import Response, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
 
-from tms.api.auth import current_key, protected
-from tms.api.context import services
+from tms.api.auth import current_key, documented, protected
+from tms.api.context import request_body, services
 from tms.api.quote_io import parse_quote_request, quote_json
 from tms.api.schemas import (
     BreakEvenQuerySchema,
@@ -39,7 +39,7 @@ def _json_body() -> Any:
             "the request is not valid", [Problem("must be JSON (Content-Type: application/json)", field="body")]
         )
     try:
-        body = orjson.loads(request.get_data(cache=False))
+        body = orjson.loads(request_body())
     except orjson.JSONDecodeError as error:
         raise InvalidInput("the request is not valid", [Problem(f"is not valid JSON: {error}", field="body")]) from None
     if body is None:
@@ -55,9 +55,11 @@ def _json_response(document: dict[str, Any]) -> Response:
 
 @blp.route("/quotes", methods=["POST"])
 @protected(blp, Role.CHECKOUT)
-@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": QuoteRequestSchema}}})
-@blp.alt_response(200, schema=QuoteSchema, description="Every feasible option, the cheapest per mode")
-@blp.alt_response(422, schema="Error", description="A field is not valid; it is named")
+@documented(
+    blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": QuoteRequestSchema}}}),
+    blp.alt_response(200, schema=QuoteSchema, description="Every feasible option, the cheapest per mode"),
+    blp.alt_response(422, schema="Error", description="A field is not valid; it is named"),
+)
 def quote() -> ResponseReturnValue:
     """Quote an order: cheapest home and pickup-point options that keep the promise, from memory."""
     order = parse_quote_request(_json_body())
@@ -67,8 +69,10 @@ def quote() -> ResponseReturnValue:
 
 @blp.route("/integrations/shopify/rates", methods=["POST"])
 @protected(blp, Role.CHECKOUT, shopify=True)
-@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}})
-@blp.alt_response(200, description="Shopify CarrierService rates: {'rates': [...]}")
+@documented(
+    blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}),
+    blp.alt_response(200, description="Shopify CarrierService rates: {'rates': [...]}"),
+)
 def shopify_callback() -> ResponseReturnValue:
     """Shopify's CarrierService callback: items in grams, prices in cents; no rates when none can serve."""
     container = services()
