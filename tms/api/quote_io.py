@@ -20,7 +20,7 @@ from tms.domain.addresses import postcode_problem
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart
-from tms.domain.quotes import Destination, Offer, Promise, Quote, QuoteOption, QuoteRequest
+from tms.domain.quotes import Destination, Exclusion, Offer, Promise, Quote, QuoteOption, QuoteRequest
 
 MODES = frozenset({"home", "pickup_point", "locker"})
 MAX_PARCELS = 50
@@ -324,8 +324,86 @@ def _fees(o: QuoteOption) -> dict[str, float]:
 
 
 def quote_json(quote: Quote) -> bytes:
-    """The quote as the API answers it, in JSON."""
-    return orjson.dumps(quote_document(quote))
+    """The quote as the API answers it, in JSON: the bytes of `quote_document`, written faster.
+
+    An option's JSON up to its customer price depends only on the service, its priced bracket,
+    surcharges and the warehouse's fees, which recur from quote to quote: those bytes are made
+    once (cut from `option_document`'s, so the two cannot differ) and kept. A quote then adds only
+    the customer price and the delivery window, each also kept. ~2 us an option here,
+    against ~6 us for the documents and orjson.
+    """
+    options = quote.options
+    fees = _fees(options[0]) if options else {}
+    heads = _option_heads.get(tuple(fees.values()))
+    if heads is None:
+        heads = _kept(_option_heads, tuple(fees.values()), {})
+    parts = []
+    for o in options:
+        _, latest, _, earliest, ships_on, offer, priced, surcharges, _, _, customer_price = o
+        key = (offer, priced, surcharges)  # with the fees, these make the total
+        head = heads.get(key)
+        if head is None:
+            head = _kept(heads, key, _option_head(o, fees))
+        window = (ships_on, earliest, latest)
+        delivery = _deliveries.get(window)
+        if delivery is None:
+            delivery = _kept(
+                _deliveries, window, orjson.dumps({"ships_on": ships_on, "earliest": earliest, "latest": latest})
+            )
+        price = _money_texts.get(customer_price)
+        if price is None:
+            price = _kept(_money_texts, customer_price, orjson.dumps(customer_price / 100))
+        parts.append(b"".join((head[0], price, head[1], delivery, head[2])))
+    by_identity = {id(o): orjson.Fragment(part) for o, part in zip(options, parts, strict=True)}
+    return orjson.dumps(
+        _document(
+            quote,
+            orjson.Fragment(b"[" + b",".join(parts) + b"]"),
+            {mode: None if o is None else by_identity[id(o)] for mode, o in quote.cheapest.items()},
+            None if quote.recommended is None else by_identity[id(quote.recommended)],
+            orjson.Fragment(b"[" + b",".join(map(_exclusion_json, quote.excluded)) + b"]"),
+        )
+    )
+
+
+_FRAGMENTS_KEPT = 20_000  # per table below (~0.5 KB an option head); a table past it starts again
+# Per fees (packaging, handling, indirect): (offer, priced, surcharges) -> the option's JSON around its price
+# and delivery.
+_option_heads: dict[tuple[float, ...], dict[tuple[Offer, tuple[int, int, int, int], int], OptionJson]] = {}
+_deliveries: dict[tuple[date, date, date], bytes] = {}
+_exclusions: dict[Exclusion, bytes] = {}
+_money_texts: dict[int, bytes] = {}
+
+
+def _kept(table: dict[Any, Any], key: Any, value: Any) -> Any:
+    if len(table) >= _FRAGMENTS_KEPT:
+        table.clear()
+    table[key] = value
+    return value
+
+
+def _exclusion_json(exclusion: Exclusion) -> bytes:
+    text = _exclusions.get(exclusion)
+    if text is None:
+        text = _kept(_exclusions, exclusion, orjson.dumps(_exclusion_document(exclusion)))
+    return text
+
+
+OptionJson = tuple[bytes, bytes, bytes]  # up to `"customer_price":`, then to `"delivery":`, then after it
+
+
+def _option_head(o: QuoteOption, fees: dict[str, float]) -> OptionJson:
+    """The option's JSON without its customer price and delivery, cut from `option_document`'s."""
+    document = option_document(o, fees)
+    rate_card = document.pop("rate_card")
+    del document["delivery"]
+    currency = document.pop("currency")
+    del document["customer_price"]
+    return (
+        orjson.dumps(document)[:-1] + b',"customer_price":',
+        b',"currency":' + orjson.dumps(currency) + b',"delivery":',
+        b',"rate_card":' + orjson.dumps(rate_card) + b"}",
+    )
 
 
 def quote_document(quote: Quote) -> dict[str, Any]:
@@ -333,22 +411,33 @@ def quote_document(quote: Quote) -> dict[str, Any]:
     fees = _fees(quote.options[0]) if quote.options else None
     options = [option_document(o, fees) for o in quote.options]
     by_identity = {id(o): j for o, j in zip(quote.options, options, strict=True)}
+    return _document(
+        quote,
+        options,
+        {mode: None if o is None else by_identity[id(o)] for mode, o in quote.cheapest.items()},
+        None if quote.recommended is None else by_identity[id(quote.recommended)],
+        list(map(_exclusion_document, quote.excluded)),
+    )
+
+
+def _exclusion_document(e: Exclusion) -> dict[str, str]:
+    return {"carrier": e.carrier, "service": e.service, "mode": e.mode, "reason": e.reason, "detail": e.detail}
+
+
+def _document(quote: Quote, options: Any, cheapest: dict[str, Any], recommended: Any, excluded: Any) -> dict[str, Any]:
     free = quote.free_shipping
     return {
         "order_ref": quote.order_ref,
         "warehouse": quote.warehouse,
         "currency": quote.currency,
         "options": options,
-        "cheapest": {mode: None if o is None else by_identity[id(o)] for mode, o in quote.cheapest.items()},
-        "recommended": None if quote.recommended is None else by_identity[id(quote.recommended)],
+        "cheapest": cheapest,
+        "recommended": recommended,
         "free_shipping": {
             "applies": free.applies,
             "rule": free.rule,
             "threshold": _money(free.threshold_cents),
             "missing": _money(free.missing_cents),
         },
-        "excluded": [
-            {"carrier": e.carrier, "service": e.service, "mode": e.mode, "reason": e.reason, "detail": e.detail}
-            for e in quote.excluded
-        ],
+        "excluded": excluded,
     }
