@@ -434,6 +434,7 @@ def _parcel_classes(lanes: Lanes, parcel: Parcel, n: int) -> ParcelClasses:
     weight and bracket index, and each surcharge class's amount (fixed + the oversize ones it reaches)."""
     weight, longest, total = parcel.weight_g, parcel._longest_mm, parcel._dimensions_sum_mm
     girth = 2 * total - longest
+    plain = True  # within every limit and every grid's brackets
     breaches: list[Refusal | None] = []
     for max_weight, max_length, max_girth, max_total, service in lanes.limits:
         if weight <= max_weight and longest <= max_length and girth <= max_girth and total <= max_total:
@@ -441,6 +442,7 @@ def _parcel_classes(lanes: Lanes, parcel: Parcel, n: int) -> ParcelClasses:
         else:
             reason, detail = breach_of(service, parcel) or ("", "")
             breaches.append((reason, f"parcel {n}: {detail}"))
+            plain = False
     billable, brackets = [], []
     for divisor, bounds in lanes.brackets:
         billed = weight
@@ -449,10 +451,10 @@ def _parcel_classes(lanes: Lanes, parcel: Parcel, n: int) -> ParcelClasses:
             if volumetric > billed:
                 billed = volumetric
         billable.append(billed)
-        brackets.append(bisect.bisect_left(bounds, billed))
-    plain = all(breach is None for breach in breaches) and all(
-        i < len(bounds) for i, (_, bounds) in zip(brackets, lanes.brackets, strict=True)
-    )
+        bracket = bisect.bisect_left(bounds, billed)
+        brackets.append(bracket)
+        if bracket == len(bounds):
+            plain = False
     surcharges = []
     for fixed, oversize in lanes.surcharges:
         for min_longest, min_girth, min_weight, amount in oversize:  # absent thresholds are out of reach
