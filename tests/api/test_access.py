@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 
 from tms.bootstrap import Container
@@ -93,3 +94,27 @@ def test_the_openapi_document_is_served_and_declares_bearer_security(client: Fla
     assert "/api/v1/rate-cards" in spec["paths"]
     upload = spec["paths"]["/api/v1/rate-cards"]["post"]
     assert {"401", "403", "422"} <= set(upload["responses"])
+
+
+def test_documented_keeps_only_documentation_and_refuses_what_works_at_run_time() -> None:
+    import marshmallow
+    from flask_smorest import Blueprint
+
+    from tms.api.auth import documented
+
+    blp = Blueprint("probe", __name__)
+
+    def view() -> None: ...
+
+    assert documented(blp.doc(summary="probe"), blp.alt_response(404, description="gone"))(view) is view
+    assert view._apidoc["manual_doc"]["summary"] == "probe"  # type: ignore[attr-defined]
+    assert "404" in str(view._apidoc["response"]["responses"])  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        documented(blp.arguments(marshmallow.Schema))
+    with pytest.raises(TypeError):
+        documented(blp.response(200))
+
+    async def coroutine() -> None: ...
+
+    with pytest.raises(TypeError):
+        documented(blp.doc(summary="probe"))(coroutine)

@@ -443,3 +443,35 @@ def test_a_body_past_the_size_limit_is_422_on_body_and_a_chunked_body_is_read(cl
     )
     assert chunked.status_code == 200, chunked.get_json()
     assert chunked.get_json() == quote(client, checkout)
+
+
+def test_a_body_shorter_than_its_length_or_with_an_odd_length_is_refused_and_werkzeug_reads_it_after(
+    client, app, checkout, cards
+) -> None:
+    from flask import request
+
+    from tms.api.context import request_body
+
+    cards(a_card())
+    body = json.dumps(an_order()).encode()
+    short = client.post(
+        QUOTES,
+        data=body,
+        headers=checkout,
+        content_type="application/json",
+        environ_overrides={"CONTENT_LENGTH": str(len(body) + 5)},
+    )
+    assert short.status_code == 400
+    odd = client.post(
+        QUOTES,
+        data=body,
+        content_type="application/json",
+        headers=checkout,
+        environ_overrides={"CONTENT_LENGTH": "\u00b2"},  # a superscript two: a digit to str.isdigit, not a length
+    )
+    assert odd.status_code == 422
+    assert [e["field"] for e in odd.get_json()["errors"]] == ["body"]
+    with app.test_request_context(QUOTES, method="POST", data=body, content_type="application/json"):
+        assert request_body() == body
+        assert request_body() == body
+        assert request.get_data() == body

@@ -3,6 +3,7 @@ the checkout's quote path does not read the database on every call."""
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from collections.abc import Callable
@@ -111,16 +112,26 @@ def requires(role: Role, *, shopify: bool = False) -> Callable[[F], F]:
     return decorate
 
 
+_DOCUMENTATION_ONLY = ("Blueprint.doc.", "ResponseMixin.alt_response.")  # qualified names of their decorators
+
+
 def documented(*decorators: Callable[[F], F]) -> Callable[[F], F]:
-    """flask-smorest's documentation decorators (`blp.doc`, `blp.alt_response`) for the OpenAPI
-    document alone: the view keeps their documentation and runs without their wrappers.
+    """flask-smorest's documentation decorators (`blp.doc`, `blp.alt_response`), listed top to
+    bottom as they would be stacked, for the OpenAPI document alone: the view keeps their
+    documentation and runs without their wrappers.
 
     Each of those wrappers only calls the next one, through `current_app.ensure_sync`, on every
     request: about 5 us apiece here, and the checkout's quote went through six. Decorators that
-    work at run time (`blp.arguments`, `blp.response`) must not be passed here.
+    work at run time (`blp.arguments`, `blp.response`) are refused, and so are coroutine views
+    (ensure_sync was what ran them).
     """
+    for decorator in decorators:
+        if not getattr(decorator, "__qualname__", "").startswith(_DOCUMENTATION_ONLY):
+            raise TypeError(f"{decorator!r} is not one of flask-smorest's documentation decorators")
 
     def decorate(view: F) -> F:
+        if inspect.iscoroutinefunction(view):
+            raise TypeError(f"{view.__name__} is a coroutine: give it flask-smorest's own decorators")
         with_docs: Any = view
         for decorator in reversed(decorators):
             with_docs = decorator(with_docs)
@@ -136,9 +147,9 @@ def protected(blp: Any, role: Role, *, shopify: bool = False) -> Callable[[F], F
     def decorate(view: F) -> F:
         return requires(role, shopify=shopify)(
             documented(
-                blp.doc(security=[{"bearerAuth": []}]),
-                blp.alt_response(401, schema="Error", description="No valid API key"),
                 blp.alt_response(403, schema="Error", description=f"The key's role is not {role.value}"),
+                blp.alt_response(401, schema="Error", description="No valid API key"),
+                blp.doc(security=[{"bearerAuth": []}]),
             )(view)
         )
 

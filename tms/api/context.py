@@ -3,8 +3,11 @@ and the request body as the checkout's endpoints read it."""
 
 from __future__ import annotations
 
+import io
+
 from flask import current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length
 
 from tms.services.context import ServiceContext
 
@@ -17,23 +20,28 @@ def services() -> ServiceContext:
 
 
 def request_body() -> bytes:
-    """The request's body, read once (a second call returns the same bytes).
+    """The request's body, read once (a second call returns the same bytes). It must be the
+    request's first reader of the body; werkzeug's readers (`get_data`, `get_json`) still work after it.
 
     With a Content-Length, exactly that many bytes are read from the server's input stream, as WSGI
-    allows: ~10 us here, where werkzeug's parsed headers and wrapped stream took ~35 us, ten times
-    the JSON parse. Without one (a chunked body), werkzeug's own reading applies. Past the app's MAX_CONTENT_LENGTH:
-    413, answered as 422 on `body` like any upload that is too large.
+    allows: ~10 us here, where werkzeug's parsed headers and wrapped stream took ~35 us, ten times the
+    JSON parse. A streamed body (chunked, no length) goes through werkzeug's reading. A body past the
+    request's size limit is refused (413, answered as 422 on `body`); one shorter than its length is
+    refused like werkzeug does (400).
     """
     environ = request.environ
     body: bytes | None = environ.get(_BODY)
     if body is None:
-        length = environ.get("CONTENT_LENGTH", "")
-        if not length.isdigit() or "HTTP_TRANSFER_ENCODING" in environ:
-            body = request.get_data(cache=False)  # no usable length: werkzeug knows the other cases
+        length = get_content_length(environ)  # None when streamed; 0 when not a plain number
+        if length is None:
+            body = request.get_data(cache=True)
         else:
-            limit = current_app.config["MAX_CONTENT_LENGTH"]
-            if limit is not None and int(length) > limit:
+            limit = request.max_content_length
+            if limit is not None and length > limit:
                 raise RequestEntityTooLarge()
-            body = environ["wsgi.input"].read(int(length)) if int(length) else b""
+            body = environ["wsgi.input"].read(length) if length else b""
+            if len(body) < length:
+                raise ClientDisconnected()
+            environ["wsgi.input"] = io.BytesIO(body)  # for any later reader
         environ[_BODY] = body
     return body

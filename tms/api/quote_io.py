@@ -326,24 +326,23 @@ def _fees(o: QuoteOption) -> dict[str, float]:
 def quote_json(quote: Quote) -> bytes:
     """The quote as the API answers it, in JSON: the bytes of `quote_document`, written faster.
 
-    An option's JSON up to its customer price depends only on the service, its priced bracket,
-    surcharges and the warehouse's fees, which recur from quote to quote: those bytes are made
-    once (cut from `option_document`'s, so the two cannot differ) and kept. A quote then adds only
-    the customer price and the delivery window, each also kept. ~2 us an option here,
-    against ~6 us for the documents and orjson.
+    An option's JSON apart from its customer price and delivery window depends only on its offer
+    (carrier, service, card), its priced brackets and surcharges (summed over the parcels) and the
+    fees (packaging per parcel, handling, indirect), which recur from quote to quote: those bytes
+    are cut once from `option_document`'s and kept. A quote then adds the customer price and the
+    window, themselves kept. ~2 us an option here, against ~6 us for the documents and orjson; a
+    test holds the two writers to the same bytes.
     """
     options = quote.options
     fees = _fees(options[0]) if options else {}
-    heads = _option_heads.get(tuple(fees.values()))
-    if heads is None:
-        heads = _kept(_option_heads, tuple(fees.values()), {})
+    fees_key = tuple(fees.values())
     parts = []
     for o in options:
         _, latest, _, earliest, ships_on, offer, priced, surcharges, _, _, customer_price = o
-        key = (offer, priced, surcharges)  # with the fees, these make the total
-        head = heads.get(key)
+        key = (fees_key, offer, priced, surcharges)  # these make the total too
+        head = _option_heads.get(key)
         if head is None:
-            head = _kept(heads, key, _option_head(o, fees))
+            head = _kept(_option_heads, key, _option_head(o, fees))
         window = (ships_on, earliest, latest)
         delivery = _deliveries.get(window)
         if delivery is None:
@@ -366,10 +365,8 @@ def quote_json(quote: Quote) -> bytes:
     )
 
 
-_FRAGMENTS_KEPT = 20_000  # per table below (~0.5 KB an option head); a table past it starts again
-# Per fees (packaging, handling, indirect): (offer, priced, surcharges) -> the option's JSON around its price
-# and delivery.
-_option_heads: dict[tuple[float, ...], dict[tuple[Offer, tuple[int, int, int, int], int], OptionJson]] = {}
+_FRAGMENTS_KEPT = 20_000  # per table below; a table past it starts again (option heads: ~15 MB at most)
+_option_heads: dict[tuple[tuple[float, ...], Offer, tuple[int, int, int, int], int], OptionJson] = {}
 _deliveries: dict[tuple[date, date, date], bytes] = {}
 _exclusions: dict[Exclusion, bytes] = {}
 _money_texts: dict[int, bytes] = {}
@@ -395,6 +392,8 @@ OptionJson = tuple[bytes, bytes, bytes]  # up to `"customer_price":`, then to `"
 def _option_head(o: QuoteOption, fees: dict[str, float]) -> OptionJson:
     """The option's JSON without its customer price and delivery, cut from `option_document`'s."""
     document = option_document(o, fees)
+    if list(document)[-4:] != ["customer_price", "currency", "delivery", "rate_card"]:
+        raise AssertionError("option_document's last keys are not where the cut expects them")
     rate_card = document.pop("rate_card")
     del document["delivery"]
     currency = document.pop("currency")
