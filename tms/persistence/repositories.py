@@ -65,18 +65,35 @@ class CarrierRepository:
         row = self.session.scalar(select(CarrierRow).where(CarrierRow.code == code))
         if row is None:
             self.session.add(CarrierRow(code=code, name=name, created_at=now))
-            self.session.flush()
+            _flush_unique(self.session, f"carrier {code!r} exists")
         elif row.name != name:
             row.name = name
 
     def id_of(self, code: str, *, lock: bool = False) -> int:
-        query = select(CarrierRow.id).where(CarrierRow.code == code)
+        """The carrier's id; with `lock`, the carrier's writers queue behind this transaction until it ends.
+
+        The lock is a no-op update: a row lock on PostgreSQL, the database's write lock on SQLite
+        (which has no SELECT ... FOR UPDATE), so what the transaction reads next is read after any
+        concurrent writer of the carrier has committed.
+        """
         if lock:
-            query = query.with_for_update()
-        carrier_id = self.session.scalar(query)
+            carrier_id = self.session.scalar(
+                update(CarrierRow).where(CarrierRow.code == code).values(code=CarrierRow.code).returning(CarrierRow.id)
+            )
+        else:
+            carrier_id = self.session.scalar(select(CarrierRow.id).where(CarrierRow.code == code))
         if carrier_id is None:
             raise LookupError(code)
         return carrier_id
+
+
+def _flush_unique(session: Session, what: str) -> None:
+    """Flush; a row that a concurrent transaction stored first is a DuplicateKey (the transaction is over)."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        session.rollback()
+        raise DuplicateKey(what) from error
 
 
 class RateCardRepository:
@@ -117,7 +134,7 @@ class RateCardRepository:
             document=document,
         )
         self.session.add(row)
-        self.session.flush()
+        _flush_unique(self.session, f"{carrier_code!r} version {row.version} exists")
         return _card(row)
 
     def get(self, card_id: int) -> RateCardRecord | None:
@@ -163,7 +180,7 @@ class FuelSurchargeRepository:
 
     def set(self, carrier_code: str, valid_from: date, percent_bp: int, at: datetime) -> FuelSurcharge:
         """Set the percentage from a date; setting the same date again replaces it."""
-        carrier_id = self.carriers.id_of(carrier_code)
+        carrier_id = self.carriers.id_of(carrier_code, lock=True)  # concurrent setters of a date queue here
         row = self.session.scalar(
             select(FuelSurchargeRow).where(
                 FuelSurchargeRow.carrier_id == carrier_id, FuelSurchargeRow.valid_from == valid_from

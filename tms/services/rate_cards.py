@@ -14,7 +14,7 @@ from carriers.model import RateCard
 from carriers.readers import read_json
 from carriers.writers import card_to_json
 from tms.domain.carriers import Carrier
-from tms.domain.errors import Conflict, InvalidInput, NotFound, Problem
+from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord, card_in_force
 from tms.services.unit_of_work import UnitOfWork
 
@@ -40,31 +40,40 @@ def store_rate_card(
     activate: bool,
     now: datetime,
 ) -> UploadOutcome:
-    """Store a checked card as the carrier's next version; the same card twice is stored once."""
+    """Store a checked card as the carrier's next version; the same card twice is stored once, also
+    when both arrive at the same moment (the carrier's row is locked before the card is looked for,
+    and a version stored concurrently first sends this one back to look again)."""
     document = card_to_json(card)
     digest = checksum(document)
-    with uow:
-        uow.carriers.ensure(card.carrier_code, card.carrier_name, now)
-        existing = uow.rate_cards.find_by_checksum(card.carrier_code, digest)
-        if existing is not None and existing.status is not CardStatus.RETIRED:
-            if activate and existing.status is CardStatus.DRAFT:
-                existing = uow.rate_cards.set_status(existing.id, CardStatus.ACTIVE, now)
+    for attempt in range(3):
+        with uow:
+            try:
+                uow.carriers.ensure(card.carrier_code, card.carrier_name, now)
+                uow.carriers.id_of(card.carrier_code, lock=True)
+                existing = uow.rate_cards.find_by_checksum(card.carrier_code, digest)
+                if existing is not None and existing.status is not CardStatus.RETIRED:
+                    if activate and existing.status is CardStatus.DRAFT:
+                        existing = uow.rate_cards.set_status(existing.id, CardStatus.ACTIVE, now)
+                        uow.commit()
+                    return UploadOutcome(existing, created=False)
+                record = uow.rate_cards.add(
+                    carrier_code=card.carrier_code,
+                    valid_from=card.valid_from,
+                    currency=card.currency,
+                    status=CardStatus.ACTIVE if activate else CardStatus.DRAFT,
+                    checksum=digest,
+                    source_format=source_format,
+                    source_name=source_name[:255],
+                    uploaded_at=now,
+                    uploaded_by=uploaded_by,
+                    document=document,
+                )
                 uow.commit()
-            return UploadOutcome(existing, created=False)
-        record = uow.rate_cards.add(
-            carrier_code=card.carrier_code,
-            valid_from=card.valid_from,
-            currency=card.currency,
-            status=CardStatus.ACTIVE if activate else CardStatus.DRAFT,
-            checksum=digest,
-            source_format=source_format,
-            source_name=source_name[:255],
-            uploaded_at=now,
-            uploaded_by=uploaded_by,
-            document=document,
-        )
-        uow.commit()
-        return UploadOutcome(record, created=True)
+                return UploadOutcome(record, created=True)
+            except DuplicateKey:
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
 
 
 def get_rate_card(uow: UnitOfWork, card_id: int) -> RateCardRecord:
