@@ -155,6 +155,18 @@ def test_an_order_on_the_evening_before_a_public_holiday_ships_after_it(client, 
     assert home["delivery"] == {"ships_on": "2026-05-15", "earliest": "2026-05-18", "latest": "2026-05-18"}
 
 
+def test_good_friday_is_a_holiday_in_strasbourg_not_in_lyon(client, checkout, cards) -> None:
+    cards(a_card())
+    # Wednesday 1 April 2026, picked up the same day; home J+2 on Mon-Sat. Good Friday (3 April) is a
+    # public holiday in Alsace and Moselle only: Lyon gets Friday 3, Strasbourg Saturday 4.
+    arrivals = {}
+    for postcode in ("69003", "67000"):
+        destination = {"country": "FR", "postcode": postcode, "city": "X"}
+        body = quote(client, checkout, ordered_at="2026-04-01T10:00:00+02:00", destination=destination, promise={})
+        arrivals[postcode] = next(o for o in body["options"] if o["service"] == "HOME")["delivery"]["latest"]
+    assert arrivals == {"69003": "2026-04-03", "67000": "2026-04-04"}
+
+
 def test_a_corsican_postcode_is_priced_in_the_corsica_zone(client, checkout, cards) -> None:
     cards(a_card())
     body = quote(client, checkout, destination={"country": "FR", "postcode": "20000", "city": "Ajaccio"}, promise={})

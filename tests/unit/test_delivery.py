@@ -22,6 +22,7 @@ from tms.domain.delivery import (
     DeliveryWindow,
     Warehouse,
     delivery_window,
+    holiday_region,
     is_feasible,
     public_holidays,
 )
@@ -402,6 +403,26 @@ def test_public_holidays_are_the_countrys_calendar_for_the_year_and_are_cached()
     assert d(10, 3) in public_holidays("DE", 2026)
     assert all(day.year == 2026 for day in french)
     assert public_holidays("FR", 2026) is french
+
+
+def test_alsace_moselle_and_the_overseas_departments_keep_their_own_holidays() -> None:
+    assert holiday_region("FR", "67000") == holiday_region("FR", "68100") == "6AE"
+    assert holiday_region("FR", "57000") == "57" and holiday_region("FR", "97400") == "974"
+    assert holiday_region("FR", "75001") is None and holiday_region("FR", "97000") is None
+    assert holiday_region("DE", "67000") is None
+    # Good Friday 2026 (3 April) is a public holiday in Alsace and Moselle only: a parcel picked up on
+    # Thursday for one business day arrives on Friday in Paris, on Monday in Strasbourg.
+    thursday = paris(2026, 4, 2, 10)
+    assert delivery_window(thursday, WAREHOUSE, CARRIER, 1, 1, "FR").latest == d(4, 3)
+    strasbourg = delivery_window(thursday, WAREHOUSE, CARRIER, 1, 1, "FR", holiday_region("FR", "67000"))
+    assert strasbourg.latest == d(4, 7)  # Easter Monday is a holiday everywhere in France
+    # 20 December is the abolition of slavery in Reunion, a Sunday in 2026; 21 December is a business day.
+    assert d(12, 20) in public_holidays("FR", 2026, "974") and d(12, 20) not in public_holidays("FR", 2026)
+    # St Stephen's Day, 26 December, a Friday in 2025: picked up on Wednesday 24, one business day later
+    # (Christmas in between) is Friday 26 in Paris and Monday 29 in Metz.
+    wednesday = datetime(2025, 12, 24, 10, tzinfo=PARIS)
+    assert delivery_window(wednesday, WAREHOUSE, CARRIER, 1, 1, "FR").latest == date(2025, 12, 26)
+    assert delivery_window(wednesday, WAREHOUSE, CARRIER, 1, 1, "FR", "57").latest == date(2025, 12, 29)
 
 
 def test_windows_are_hashable_values_so_callers_may_memoise_them() -> None:

@@ -18,13 +18,13 @@ from ortools.sat.python import cp_model
 from carriers.pricing import NotServed, Parcel, price_on_card
 from carriers.readers import read_json
 from tests.documents import a_service_document
-from tms.domain.delivery import CarrierSchedule, Warehouse, delivery_window
+from tms.domain.delivery import CarrierSchedule, Warehouse, delivery_window, holiday_region
 from tms.domain.policy import Cart, ShippingPolicy, WarehouseCosts
 from tms.domain.quotes import Destination, Promise, QuoteRequest
 from tms.services.quoting import QuoteBook, WarehouseSetup, quote_order
 
 WAREHOUSE = WarehouseSetup(Warehouse("PAR1"), WarehouseCosts(50, 150, 200))
-POSTCODES = ["75001", "69003", "20000", "20290", "13001", "97110"]
+POSTCODES = ["75001", "69003", "20000", "20290", "13001", "97110", "67000", "57000", "97400"]
 MODES = ["home", "pickup_point", "locker"]
 
 
@@ -150,8 +150,15 @@ def brute_force(documents: list[dict], request: QuoteRequest) -> list[tuple[int,
                 continue
             transit = service.transit[zone]
             schedule = CarrierSchedule(service.pickup_cutoff, service.pickup_weekdays, service.delivery_weekdays)
+            postcode = request.destination.postcode
             window = delivery_window(
-                request.ordered_at, WAREHOUSE.warehouse, schedule, transit.min_days, transit.max_days, "FR"
+                request.ordered_at,
+                WAREHOUSE.warehouse,
+                schedule,
+                transit.min_days,
+                transit.max_days,
+                "FR",
+                holiday_region("FR", postcode),
             )
             if window.latest > request.promise.deliver_by:
                 continue

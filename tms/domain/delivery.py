@@ -2,7 +2,8 @@
 
 Rules (a *working day* is a warehouse working weekday that is not a public
 holiday of the warehouse's country; a *business day* is a carrier delivery
-weekday that is not a public holiday of the destination country):
+weekday that is not a public holiday at the destination: its country's, or
+its region's where they differ, see `holiday_region`):
 
 1. Release: an order placed, in the warehouse's local time, strictly before
    its order cut-off on a working day is released that day, otherwise on the
@@ -76,26 +77,45 @@ class DeliveryWindow:
     latest: date
 
 
+# Where a region's public holidays differ from its country's: the `holidays` package's subdivision, by
+# postcode prefix. Alsace (67, 68) and Moselle (57) keep Good Friday and 26 December; the overseas
+# departments (971-976) have their own days (abolition of slavery, Victor Schoelcher Day, ...).
+_HOLIDAY_REGIONS = {
+    "FR": {"57": "57", "67": "6AE", "68": "6AE", "971": "971", "972": "972", "973": "973", "974": "974", "976": "976"},
+}
+
+
+def holiday_region(country: str, postcode: str) -> str | None:
+    """The region whose public holidays apply at a destination (country upper-case, postcode
+    normalised), when they differ from the country's; None elsewhere."""
+    prefixes = _HOLIDAY_REGIONS.get(country)
+    if prefixes is None:
+        return None
+    return prefixes.get(postcode[:3]) or prefixes.get(postcode[:2])
+
+
 @lru_cache(maxsize=1024)
-def public_holidays(country: str, year: int) -> frozenset[date]:
-    """The public holidays of `country` (ISO 3166-1 alpha-2) in `year`, per the `holidays` package."""
+def public_holidays(country: str, year: int, region: str | None = None) -> frozenset[date]:
+    """The public holidays of `country` (ISO 3166-1 alpha-2) in `year`, per the `holidays` package;
+    with a `region` (see `holiday_region`), that region's."""
     try:
-        return frozenset(holidays.country_holidays(country, years=year))
+        return frozenset(holidays.country_holidays(country, subdiv=region, years=year))
     except NotImplementedError:
         raise ValueError(f"no public holiday calendar for country {country!r}") from None
 
 
-def _advance(day: date, count: int, weekdays: frozenset[int], country: str) -> date:
-    """The `count`-th day after `day` that is in `weekdays` and not a holiday of `country` (`day` if 0)."""
+def _advance(day: date, count: int, weekdays: frozenset[int], country: str, region: str | None = None) -> date:
+    """The `count`-th day after `day` that is in `weekdays` and not a holiday of `country` (of its
+    `region`, if given); `day` itself if `count` is 0."""
     if not count:
         return day
     year = day.year
-    days_off = public_holidays(country, year)
+    days_off = public_holidays(country, year, region)
     while count:
         day += _ONE_DAY
         if day.year != year:
             year = day.year
-            days_off = public_holidays(country, year)
+            days_off = public_holidays(country, year, region)
         if day.weekday() in weekdays and day not in days_off:
             count -= 1
     return day
@@ -108,13 +128,14 @@ def delivery_window(
     min_days: int,
     max_days: int,
     destination_country: str,
+    destination_region: str | None = None,
 ) -> DeliveryWindow:
     """The pickup day and delivery window of an order placed at `ordered_at` (timezone-aware)."""
     if ordered_at.tzinfo is None or ordered_at.utcoffset() is None:
         raise ValueError("ordered_at must be timezone-aware")
     local = ordered_at.astimezone(warehouse._zone)
     ships_on, earliest, latest = window_from_local_time(
-        local.date(), local.time(), warehouse, schedule, min_days, max_days, destination_country
+        local.date(), local.time(), warehouse, schedule, min_days, max_days, destination_country, destination_region
     )
     return DeliveryWindow(ships_on=ships_on, earliest=earliest, latest=latest)
 
@@ -127,6 +148,7 @@ def window_from_local_time(
     min_days: int,
     max_days: int,
     destination_country: str,
+    destination_region: str | None = None,
 ) -> tuple[date, date, date]:
     """(ships_on, earliest, latest) for an order at a wall-clock time of the warehouse.
 
@@ -138,7 +160,9 @@ def window_from_local_time(
     pickup = _pickup_day(
         order_day, order_time < warehouse.order_cutoff, order_time < schedule.pickup_cutoff, warehouse, schedule
     )
-    earliest, latest = _delivery_days(pickup, min_days, max_days, schedule.delivery_weekdays, destination_country)
+    earliest, latest = _delivery_days(
+        pickup, min_days, max_days, schedule.delivery_weekdays, destination_country, destination_region
+    )
     return pickup, earliest, latest
 
 
@@ -172,10 +196,10 @@ def _pickup_day(
 
 @lru_cache(maxsize=16_384)
 def _delivery_days(
-    pickup: date, min_days: int, max_days: int, weekdays: frozenset[int], country: str
+    pickup: date, min_days: int, max_days: int, weekdays: frozenset[int], country: str, region: str | None
 ) -> tuple[date, date]:
-    earliest = _advance(pickup, min_days, weekdays, country)
-    return earliest, _advance(earliest, max_days - min_days, weekdays, country)
+    earliest = _advance(pickup, min_days, weekdays, country, region)
+    return earliest, _advance(earliest, max_days - min_days, weekdays, country, region)
 
 
 def is_feasible(window: DeliveryWindow, deliver_by: date | None, deliver_after: date | None = None) -> bool:
@@ -195,7 +219,12 @@ def is_working_day(warehouse: Warehouse, day: date) -> bool:
 
 
 def delivery_dates(
-    pickup: date, min_days: int, max_days: int, delivery_weekdays: frozenset[int], destination_country: str
+    pickup: date,
+    min_days: int,
+    max_days: int,
+    delivery_weekdays: frozenset[int],
+    destination_country: str,
+    destination_region: str | None = None,
 ) -> tuple[date, date]:
     """(earliest, latest) for a parcel the carrier picks up on `pickup`."""
-    return _delivery_days(pickup, min_days, max_days, delivery_weekdays, destination_country)
+    return _delivery_days(pickup, min_days, max_days, delivery_weekdays, destination_country, destination_region)

@@ -30,7 +30,7 @@ from carriers.pricing import NotServed, Parcel, price_shipment
 from solvers import assignment as asg
 from solvers.boxing import BoxingSolution, BoxType, PackedBox, pack_items
 from solvers.boxing import Item as BoxItem
-from tms.domain.delivery import delivery_dates, is_working_day, next_working_day
+from tms.domain.delivery import delivery_dates, holiday_region, is_working_day, next_working_day
 from tms.domain.errors import Conflict, NotFound
 from tms.domain.orders import Order
 from tms.services.quoting import QuoteBook
@@ -259,6 +259,7 @@ class _Planner:
     def _options(self, orders: list[Order], parcels: tuple[Parcel, ...]) -> list[PlannedOption]:
         first = orders[0]
         country, postcode, mode = first.address.country, first.address.postcode, first.mode
+        region = holiday_region(country, postcode)
         deliver_by = min((o.deliver_by for o in orders if o.deliver_by), default=None)
         deliver_after = max((o.deliver_after for o in orders if o.deliver_after), default=None)
         fixed_carrier = first.carrier if first.pickup_point_id else None
@@ -279,7 +280,7 @@ class _Planner:
                     if ls.mode != mode or transit is None or day.weekday() not in ls.service.pickup_weekdays:
                         continue
                     earliest, latest = delivery_dates(
-                        day, transit.min_days, transit.max_days, ls.service.delivery_weekdays, country
+                        day, transit.min_days, transit.max_days, ls.service.delivery_weekdays, country, region
                     )
                     if (deliver_by and latest > deliver_by) or (deliver_after and earliest < deliver_after):
                         continue

@@ -18,7 +18,7 @@ from carriers.model import RateCard
 from carriers.pricing import NotServed, Parcel, price_shipment
 from solvers.boxing import BoxingSolution, PackedBox, check_boxing
 from solvers.boxing import Item as BoxItem
-from tms.domain.delivery import delivery_dates
+from tms.domain.delivery import delivery_dates, holiday_region
 from tms.domain.orders import Order
 from tms.services.consolidation import Plan, PlanSettings, shipping_days
 from tms.services.quoting import QuoteBook
@@ -102,8 +102,14 @@ def check_plan(
             problems.append(f"shipment {name} ships on {s.ships_on}, not on a shipping day of this plan")
         if s.ships_on.weekday() not in service.pickup_weekdays:
             problems.append(f"shipment {name}: {s.carrier} does not pick up on {s.ships_on}")
+        address = first.address
         earliest, latest = delivery_dates(
-            s.ships_on, transit.min_days, transit.max_days, service.delivery_weekdays, first.address.country
+            s.ships_on,
+            transit.min_days,
+            transit.max_days,
+            service.delivery_weekdays,
+            address.country,
+            holiday_region(address.country, address.postcode),
         )
         for o in members:
             if o.deliver_by and latest > o.deliver_by:

@@ -28,7 +28,7 @@ from carriers.pricing import (
     weight_not_priced_detail,
 )
 from carriers.pricing import breach as breach_of
-from tms.domain.delivery import CarrierSchedule, Warehouse, window_from_local_time
+from tms.domain.delivery import CarrierSchedule, Warehouse, holiday_region, window_from_local_time
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.parcels import Parcel
 from tms.domain.policy import FreeShipping, ShippingPolicy, WarehouseCosts, customer_price_cents, free_shipping
@@ -51,7 +51,7 @@ from tms.services.unit_of_work import UnitOfWork
 
 MODES = ("home", "pickup_point", "locker")
 PLAN_DAYS_LIMIT = 4_096  # days whose plan is kept (plans with equal figures are one object)
-WINDOW_KEYS_LIMIT = 20_000  # (warehouse, country, day, time class) whose delivery windows are kept
+WINDOW_KEYS_LIMIT = 20_000  # (warehouse, country, region, day, time class) whose delivery windows are kept
 
 
 @dataclass(frozen=True)
@@ -224,19 +224,21 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
         raise _refuse(f"no rate card is in force on {day} ({first})", "ordered_at")
 
     country = request.destination.country.upper()
+    postcode = normalise_postcode(request.destination.postcode)
     plan = book.plan_on(day)
-    lanes = plan.lanes_to(country, normalise_postcode(request.destination.postcode))
+    lanes = plan.lanes_to(country, postcode)
     parcels = request.parcels
     classes = [_parcel_classes(lanes, parcel, n) for n, parcel in enumerate(parcels, 1)]
 
     tables = book.tables
-    windows_key = (origin, country, day, bisect.bisect_right(tables.cutoffs, order_time))
+    region = holiday_region(country, postcode)  # where the destination's holidays differ from its country's
+    windows_key = (origin, country, region, day, bisect.bisect_right(tables.cutoffs, order_time))
     windows = tables.windows.get(windows_key)
     if windows is None:
         if len(tables.windows) >= WINDOW_KEYS_LIMIT:
             tables.windows.clear()
         windows = tables.windows[windows_key] = {}
-    dating = _Dating(tables, windows, day, order_time, warehouse, country, request.promise)
+    dating = _Dating(tables, windows, day, order_time, warehouse, country, region, request.promise)
 
     modes = request.modes
     free = free_shipping(policy, request.cart, day)
@@ -352,7 +354,17 @@ def _column_wise(
 class _Dating:
     """The delivery windows of one quote, each window class worked out once, and what they break."""
 
-    __slots__ = ("tables", "windows", "day", "order_time", "warehouse", "country", "deliver_by", "deliver_after")
+    __slots__ = (
+        "tables",
+        "windows",
+        "day",
+        "order_time",
+        "warehouse",
+        "country",
+        "region",
+        "deliver_by",
+        "deliver_after",
+    )
 
     def __init__(
         self,
@@ -362,10 +374,11 @@ class _Dating:
         order_time: time,
         warehouse: Warehouse,
         country: str,
+        region: str | None,
         promise: Promise,
     ) -> None:
         self.tables, self.windows, self.day, self.order_time = tables, windows, day, order_time
-        self.warehouse, self.country = warehouse, country
+        self.warehouse, self.country, self.region = warehouse, country, region
         self.deliver_by = promise.deliver_by or date.max
         self.deliver_after = promise.deliver_after or date.min
 
@@ -376,7 +389,7 @@ class _Dating:
             schedule, min_days, max_days = self.tables.window_classes[window_class]
             try:
                 dates = window_from_local_time(
-                    self.day, self.order_time, self.warehouse, schedule, min_days, max_days, self.country
+                    self.day, self.order_time, self.warehouse, schedule, min_days, max_days, self.country, self.region
                 )
             except ValueError as error:  # the carrier never picks up on one of the warehouse's working days
                 return (self.day, self.day, self.day), ("no_pickup", str(error))
