@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tms.domain.delivery import (
+    HOLIDAY_REGIONS,
     CarrierSchedule,
     DeliveryWindow,
     Warehouse,
@@ -513,3 +514,13 @@ def test_the_window_matches_a_day_by_day_walk_through_the_calendar(
     case: tuple[datetime, Warehouse, CarrierSchedule, int, int, str],
 ) -> None:
     assert delivery_window(*case) == reference_window(*case)
+
+
+def test_every_holiday_region_is_a_calendar_of_the_holidays_package() -> None:
+    for country, regions in HOLIDAY_REGIONS.items():
+        for region in set(regions.values()):
+            assert public_holidays(country, 2026, region) > public_holidays(country, 2026), region
+    # Saint-Barthelemy and Saint-Martin share Guadeloupe's prefix, not its calendar.
+    assert holiday_region("FR", "97133") == "BL" and holiday_region("FR", "97150") == "MF"
+    assert holiday_region("FR", "97100") == "971"
+    assert d(10, 9) in public_holidays("FR", 2026, "BL") and d(3, 12) not in public_holidays("FR", 2026, "BL")

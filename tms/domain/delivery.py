@@ -78,20 +78,32 @@ class DeliveryWindow:
 
 
 # Where a region's public holidays differ from its country's: the `holidays` package's subdivision, by
-# postcode prefix. Alsace (67, 68) and Moselle (57) keep Good Friday and 26 December; the overseas
-# departments (971-976) have their own days (abolition of slavery, Victor Schoelcher Day, ...).
-_HOLIDAY_REGIONS = {
-    "FR": {"57": "57", "67": "6AE", "68": "6AE", "971": "971", "972": "972", "973": "973", "974": "974", "976": "976"},
+# whole postcode or prefix (the longest first). Alsace (67, 68) and Moselle (57) keep Good Friday and
+# 26 December; the overseas departments (971-976) have their own days (abolition of slavery, ...), and
+# so do Saint-Barthelemy and Saint-Martin, which share Guadeloupe's 971 prefix.
+HOLIDAY_REGIONS = {
+    "FR": {
+        "57": "57",
+        "67": "6AE",
+        "68": "6AE",
+        "971": "971",
+        "97133": "BL",
+        "97150": "MF",
+        "972": "972",
+        "973": "973",
+        "974": "974",
+        "976": "976",
+    },
 }
 
 
 def holiday_region(country: str, postcode: str) -> str | None:
     """The region whose public holidays apply at a destination (country upper-case, postcode
     normalised), when they differ from the country's; None elsewhere."""
-    prefixes = _HOLIDAY_REGIONS.get(country)
-    if prefixes is None:
+    regions = HOLIDAY_REGIONS.get(country)
+    if regions is None:
         return None
-    return prefixes.get(postcode[:3]) or prefixes.get(postcode[:2])
+    return regions.get(postcode) or regions.get(postcode[:3]) or regions.get(postcode[:2])
 
 
 @lru_cache(maxsize=1024)

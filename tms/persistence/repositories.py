@@ -76,24 +76,29 @@ class CarrierRepository:
         (which has no SELECT ... FOR UPDATE), so what the transaction reads next is read after any
         concurrent writer of the carrier has committed.
         """
-        if lock:
-            carrier_id = self.session.scalar(
-                update(CarrierRow).where(CarrierRow.code == code).values(code=CarrierRow.code).returning(CarrierRow.id)
-            )
-        else:
-            carrier_id = self.session.scalar(select(CarrierRow.id).where(CarrierRow.code == code))
+        if lock:  # taken again in the same transaction, it is already held: no wait
+            self.session.execute(update(CarrierRow).where(CarrierRow.code == code).values(code=CarrierRow.code))
+        carrier_id = self.session.scalar(select(CarrierRow.id).where(CarrierRow.code == code))
         if carrier_id is None:
             raise LookupError(code)
         return carrier_id
 
 
 def _flush_unique(session: Session, what: str) -> None:
-    """Flush; a row that a concurrent transaction stored first is a DuplicateKey (the transaction is over)."""
+    """Flush; a row that a concurrent transaction stored first is a DuplicateKey (the transaction is
+    over). Other integrity errors are bugs and stay what they are."""
     try:
         session.flush()
     except IntegrityError as error:
         session.rollback()
-        raise DuplicateKey(what) from error
+        if _unique_violation(error):
+            raise DuplicateKey(what) from error
+        raise
+
+
+def _unique_violation(error: IntegrityError) -> bool:
+    """PostgreSQL's SQLSTATE 23505, or SQLite's UNIQUE constraint failure."""
+    return getattr(error.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(error.orig)
 
 
 class RateCardRepository:
@@ -137,10 +142,11 @@ class RateCardRepository:
         _flush_unique(self.session, f"{carrier_code!r} version {row.version} exists")
         return _card(row)
 
-    def get(self, card_id: int) -> RateCardRecord | None:
+    def get(self, card_id: int, *, fresh: bool = False) -> RateCardRecord | None:
+        """The card; `fresh` reads it again from the database even if this session has it already."""
         if not 0 < card_id < MAX_ID:
             return None
-        row = self.session.get(RateCardRow, card_id)
+        row = self.session.get(RateCardRow, card_id, populate_existing=fresh)
         return None if row is None else _card(row)
 
     def list(self, *, carrier_code: str | None = None, statuses: Sequence[CardStatus] = ()) -> list[RateCardRecord]:

@@ -140,8 +140,8 @@ class SharedTables:
         self._window_ids: dict[tuple[CarrierSchedule, int, int], int] = {}
         self._priced: dict[tuple[int, int, int], tuple[PriceGrid, tuple[Priced | None, ...]]] = {}
         self._lock = threading.Lock()
-        # (warehouse, destination country, order day, cut-off position) -> {window class: window}
-        self.windows: dict[tuple[str, str, date, int], dict[int, Window]] = {}
+        # (warehouse, destination country, holiday region, order day, cut-off position) -> {window class: window}
+        self.windows: dict[tuple[str, str, str | None, date, int], dict[int, Window]] = {}
 
     def window_class(self, schedule: CarrierSchedule, min_days: int, max_days: int) -> int:
         key = (schedule, min_days, max_days)

@@ -91,12 +91,21 @@ def list_rate_cards(
         return uow.rate_cards.list(carrier_code=carrier_code, statuses=[status] if status else [])
 
 
+def _locked_card(uow: UnitOfWork, card_id: int) -> RateCardRecord:
+    """The card, read again once its carrier is locked, so that concurrent status changes queue."""
+    record = uow.rate_cards.get(card_id)
+    if record is None:
+        raise NotFound(f"rate card {card_id} does not exist")
+    uow.carriers.id_of(record.carrier_code, lock=True)
+    locked: RateCardRecord | None = uow.rate_cards.get(card_id, fresh=True)
+    assert locked is not None  # cards are never deleted
+    return locked
+
+
 def activate_rate_card(uow: UnitOfWork, card_id: int, now: datetime) -> RateCardRecord:
     """A draft becomes active: it prices from its valid_from date on."""
     with uow:
-        record = uow.rate_cards.get(card_id)
-        if record is None:
-            raise NotFound(f"rate card {card_id} does not exist")
+        record = _locked_card(uow, card_id)
         if record.status is not CardStatus.DRAFT:
             raise Conflict(f"rate card {card_id} is {record.status.value}; only a draft can be activated")
         record = uow.rate_cards.set_status(card_id, CardStatus.ACTIVE, now)
@@ -107,9 +116,7 @@ def activate_rate_card(uow: UnitOfWork, card_id: int, now: datetime) -> RateCard
 def retire_rate_card(uow: UnitOfWork, card_id: int, now: datetime) -> RateCardRecord:
     """A retired card is kept for history but never prices again."""
     with uow:
-        record = uow.rate_cards.get(card_id)
-        if record is None:
-            raise NotFound(f"rate card {card_id} does not exist")
+        record = _locked_card(uow, card_id)
         if record.status is CardStatus.RETIRED:
             raise Conflict(f"rate card {card_id} is already retired")
         record = uow.rate_cards.set_status(card_id, CardStatus.RETIRED, now)
