@@ -85,6 +85,7 @@ def load_warehouses(path: Path) -> list[WarehouseSetup]:
             order_cutoff=time(hours, minutes),
             handling_days=int(entry.get("handling_days", 0)),
             working_weekdays=_weekdays(entry.get("working_days", ["Mon", "Tue", "Wed", "Thu", "Fri"])),
+            postcode=str(entry.get("postcode", "")),
         )
         costs = WarehouseCosts(
             packaging_cents=_cents(entry.get("packaging", 0)),

@@ -25,6 +25,8 @@ from tms.domain.delivery import (
     delivery_window,
     holiday_region,
     is_feasible,
+    is_working_day,
+    next_working_day,
     public_holidays,
 )
 
@@ -516,6 +518,17 @@ def test_the_window_matches_a_day_by_day_walk_through_the_calendar(
     assert delivery_window(*case) == reference_window(*case)
 
 
+def test_a_warehouse_in_alsace_does_not_work_on_good_friday() -> None:
+    strasbourg = Warehouse("STR", postcode="67 100")
+    assert not is_working_day(strasbourg, d(4, 3)) and is_working_day(WAREHOUSE, d(4, 3))
+    # Ordered on Thursday 2 April 2026 after the cut-off: Paris prepares it on Friday, Strasbourg on
+    # Tuesday (Good Friday, the weekend and Easter Monday in between).
+    thursday_evening = paris(2026, 4, 2, 18)
+    assert delivery_window(thursday_evening, WAREHOUSE, CARRIER, 1, 1, "FR").ships_on == d(4, 3)
+    assert delivery_window(thursday_evening, strasbourg, CARRIER, 1, 1, "FR").ships_on == d(4, 7)
+    assert next_working_day(strasbourg, d(4, 2)) == d(4, 7)
+
+
 def test_every_holiday_region_is_a_calendar_of_the_holidays_package() -> None:
     for country, regions in HOLIDAY_REGIONS.items():
         for region in set(regions.values()):
@@ -524,3 +537,13 @@ def test_every_holiday_region_is_a_calendar_of_the_holidays_package() -> None:
     assert holiday_region("FR", "97133") == "BL" and holiday_region("FR", "97150") == "MF"
     assert holiday_region("FR", "97100") == "971"
     assert d(10, 9) in public_holidays("FR", 2026, "BL") and d(3, 12) not in public_holidays("FR", 2026, "BL")
+
+
+def test_the_warehouses_file_gives_each_warehouse_its_postcode(tmp_path) -> None:
+    from tms.bootstrap import load_warehouses
+
+    path = tmp_path / "warehouses.toml"
+    path.write_text('[[warehouses]]\ncode = "STR1"\npostcode = "67100"\n\n[[warehouses]]\ncode = "PAR1"\n')
+    strasbourg, paris_ = (setup.warehouse for setup in load_warehouses(path))
+    assert strasbourg.postcode == "67100" and not is_working_day(strasbourg, d(4, 3))
+    assert paris_.postcode == "" and is_working_day(paris_, d(4, 3))

@@ -1,7 +1,7 @@
 """The delivery-date calendar: from an order's time to an estimated delivery window.
 
 Rules (a *working day* is a warehouse working weekday that is not a public
-holiday of the warehouse's country; a *business day* is a carrier delivery
+holiday where the warehouse is; a *business day* is a carrier delivery
 weekday that is not a public holiday at the destination: its country's, or
 its region's where they differ, see `holiday_region`):
 
@@ -46,7 +46,9 @@ class Warehouse:
     order_cutoff: time = time(15, 0)
     handling_days: int = 0
     working_weekdays: frozenset[int] = MON_FRI
+    postcode: str = ""  # where the warehouse is: its region's public holidays are days off too
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    _region: str | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _check_weekdays("working_weekdays", self.working_weekdays)
@@ -55,6 +57,7 @@ class Warehouse:
         if self.order_cutoff.tzinfo is not None:
             raise ValueError("order_cutoff is a local wall-clock time: give it without tzinfo")
         object.__setattr__(self, "_zone", ZoneInfo(self.timezone))
+        object.__setattr__(self, "_region", holiday_region(self.country, self.postcode.replace(" ", "").upper()))
 
 
 @dataclass(frozen=True)
@@ -189,21 +192,21 @@ def _pickup_day(
     working = warehouse.working_weekdays
     if working.isdisjoint(schedule.pickup_weekdays):
         raise ValueError("the carrier never picks up on a warehouse working weekday")
-    origin = warehouse.country
+    origin, region = warehouse.country, warehouse._region
     if (
         before_order_cutoff
         and order_day.weekday() in working
-        and order_day not in public_holidays(origin, order_day.year)
+        and order_day not in public_holidays(origin, order_day.year, region)
     ):
         release = order_day
     else:
-        release = _advance(order_day, 1, working, origin)
-    ready = _advance(release, warehouse.handling_days, working, origin)
+        release = _advance(order_day, 1, working, origin, region)
+    ready = _advance(release, warehouse.handling_days, working, origin, region)
 
     # `ready` is a working day; it is also the pickup day if the carrier comes that day in time.
     if ready.weekday() in schedule.pickup_weekdays and (ready != order_day or before_pickup_cutoff):
         return ready
-    return _advance(ready, 1, working & schedule.pickup_weekdays, origin)
+    return _advance(ready, 1, working & schedule.pickup_weekdays, origin, region)
 
 
 @lru_cache(maxsize=16_384)
@@ -223,11 +226,13 @@ def is_feasible(window: DeliveryWindow, deliver_by: date | None, deliver_after: 
 
 def next_working_day(warehouse: Warehouse, day: date) -> date:
     """The warehouse's first working day after `day`."""
-    return _advance(day, 1, warehouse.working_weekdays, warehouse.country)
+    return _advance(day, 1, warehouse.working_weekdays, warehouse.country, warehouse._region)
 
 
 def is_working_day(warehouse: Warehouse, day: date) -> bool:
-    return day.weekday() in warehouse.working_weekdays and day not in public_holidays(warehouse.country, day.year)
+    return day.weekday() in warehouse.working_weekdays and day not in public_holidays(
+        warehouse.country, day.year, warehouse._region
+    )
 
 
 def delivery_dates(
