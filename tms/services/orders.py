@@ -71,25 +71,26 @@ def list_orders(
 
 
 def cancel_order(uow: UnitOfWork, order_ref: str) -> Order:
-    with uow:
-        order = uow.orders.get(order_ref)
-        if order is None:
-            raise NotFound(f"order {order_ref!r} does not exist")
-        cancelled = uow.orders.set_status(order_ref, OrderStatus.CANCELLED, only_from=OrderStatus.PENDING)
-        if cancelled is None:
-            raise Conflict(f"order {order_ref!r} is {order.status.value}; only a pending order can be cancelled")
-        uow.commit()
-        return cancelled
+    return _move_order(
+        uow, order_ref, OrderStatus.CANCELLED, OrderStatus.PENDING, "only a pending order can be cancelled"
+    )
 
 
 def dispatch_order(uow: UnitOfWork, order_ref: str) -> Order:
     """The parcels of a planned order were handed to the carrier."""
+    return _move_order(
+        uow, order_ref, OrderStatus.DISPATCHED, OrderStatus.PLANNED, "only a planned order can be dispatched"
+    )
+
+
+def _move_order(uow: UnitOfWork, order_ref: str, status: OrderStatus, only_from: OrderStatus, rule: str) -> Order:
+    """Move the order from `only_from` to `status`, or say (409) which status it is in and the `rule`."""
     with uow:
         order = uow.orders.get(order_ref)
         if order is None:
             raise NotFound(f"order {order_ref!r} does not exist")
-        dispatched = uow.orders.set_status(order_ref, OrderStatus.DISPATCHED, only_from=OrderStatus.PLANNED)
-        if dispatched is None:
-            raise Conflict(f"order {order_ref!r} is {order.status.value}; only a planned order can be dispatched")
+        moved = uow.orders.set_status(order_ref, status, only_from=only_from)
+        if moved is None:
+            raise Conflict(f"order {order_ref!r} is {order.status.value}; {rule}")
         uow.commit()
-        return dispatched
+        return moved
