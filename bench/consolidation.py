@@ -17,9 +17,10 @@ from typing import Any
 from carriers.readers import read_json
 from tms.bootstrap import load_plan_settings, load_warehouses
 from tms.domain.orders import Address, Item, Order
+from tms.domain.plans import CarrierLimits
 from tms.domain.policy import ShippingPolicy
-from tms.services.consolidation import CarrierLimits, PlanSettings, plan_orders
 from tms.services.plan_check import check_plan
+from tms.services.planning import PlanSettings, plan_orders
 from tms.services.quoting import QuoteBook
 from tms.settings import load_settings
 

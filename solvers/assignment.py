@@ -572,8 +572,11 @@ class _Repair:
                 slot = self._slot(i)
                 best_cost, best_choice = here, self.plan[i]
                 for other, option, cost in row:
-                    if cost < best_cost and other != slot and self._fits(i, other) and self._may_leave(
-                        i, slot, other, True
+                    if (
+                        cost < best_cost
+                        and other != slot
+                        and self._fits(i, other)
+                        and self._may_leave(i, slot, other, True)
                     ):
                         best_cost, best_choice = cost, option
                 hold = problem.hold[i]
@@ -997,9 +1000,7 @@ class _Search:
             self._polish(combo, hint, allow_drops, budget)
             return
         absolute_gap = float(self.gap_limit) * (best.value % self.problem.big if best is not None else 0)
-        result = _solve_cp(
-            self.problem, combo, hint, allow_drops, budget, self.deadline, self.workers, absolute_gap
-        )
+        result = _solve_cp(self.problem, combo, hint, allow_drops, budget, self.deadline, self.workers, absolute_gap)
         self.cp_models += 1
         if result.infeasible:
             combo.infeasible = True
@@ -1079,9 +1080,7 @@ class _Search:
         )
 
 
-def solve(
-    instance: Instance, *, time_limit_s: float = 30.0, workers: int = 2, gap_limit: float = 0.001
-) -> Solution:
+def solve(instance: Instance, *, time_limit_s: float = 30.0, workers: int = 2, gap_limit: float = 0.001) -> Solution:
     """Plan every shipment at least total cost within `time_limit_s`; see the module docstring.
 
     Raises InvalidInstance when the instance breaks the contract."""

@@ -15,11 +15,12 @@ from sqlalchemy import Engine
 
 from carriers.model import WEEKDAY_NAMES
 from solvers.boxing import BoxType
-from tms.domain.delivery import Warehouse
+from tms.domain.delivery import NIGHT_RUN, Warehouse
+from tms.domain.plans import CarrierLimits
 from tms.domain.policy import WarehouseCosts
 from tms.persistence.db import make_engine, make_session_factory
 from tms.persistence.unit_of_work import SqlUnitOfWork
-from tms.services.consolidation import CarrierLimits, PlanSettings
+from tms.services.planning import PlanSettings
 from tms.services.quoting import LiveQuoteBook, QuoteBook, WarehouseSetup, load_quote_book, quote_inputs_signature
 from tms.settings import Settings
 
@@ -38,7 +39,9 @@ class Container:
 
     def __post_init__(self) -> None:
         self._session_factory = make_session_factory(self.engine)
-        self.warehouses = load_warehouses(self.settings.path(self.settings.warehouses_file))
+        self.warehouses = load_warehouses(
+            self.settings.path(self.settings.warehouses_file), night_run=_clock(self.settings.consolidation_run_at)
+        )
         self.plan_settings = load_plan_settings(self.settings)
         self.quote_book = LiveQuoteBook(
             load=lambda: load_quote_book(self.uow(), self.warehouses, self.today()),
@@ -72,20 +75,28 @@ def _cents(value: Any) -> int:
     return int(Decimal(str(value)) * 100)
 
 
-def load_warehouses(path: Path) -> list[WarehouseSetup]:
-    """Warehouses from TOML (see config/warehouses.toml); the first is the default origin."""
+def _clock(text: str) -> time:
+    hours, minutes = (int(part) for part in text.split(":"))
+    return time(hours, minutes)
+
+
+def load_warehouses(path: Path, night_run: time = NIGHT_RUN) -> list[WarehouseSetup]:
+    """Warehouses from TOML (see config/warehouses.toml); the first is the default origin. Without
+    `planning_runs`, a warehouse plans at `night_run` and at its order cut-off."""
     entries = tomllib.loads(path.read_text())["warehouses"]
     setups = []
     for entry in entries:
-        hours, minutes = (int(part) for part in entry.get("order_cutoff", "15:00").split(":"))
+        cutoff = _clock(entry.get("order_cutoff", "15:00"))
+        runs = tuple(_clock(t) for t in entry.get("planning_runs", [])) or (night_run, cutoff)
         warehouse = Warehouse(
             code=entry["code"],
             country=entry.get("country", "FR"),
             timezone=entry.get("timezone", "Europe/Paris"),
-            order_cutoff=time(hours, minutes),
+            order_cutoff=cutoff,
             handling_days=int(entry.get("handling_days", 0)),
             working_weekdays=_weekdays(entry.get("working_days", ["Mon", "Tue", "Wed", "Thu", "Fri"])),
             postcode=str(entry.get("postcode", "")),
+            planning_runs=runs,
         )
         costs = WarehouseCosts(
             packaging_cents=_cents(entry.get("packaging", 0)),

@@ -115,14 +115,19 @@ def demo_load(keys_file: str) -> None:
 
 @main.command("consolidate")
 @click.option("--date", "shipping_date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
-def consolidate_command(shipping_date: datetime) -> None:
-    """Run the nightly consolidation for one shipping date by hand (the same as the scheduled run)."""
-    from tms.domain.errors import Conflict
+@click.option("--warehouse", default=None, help="Warehouse code (default: the first of the warehouses file).")
+@click.option("--at", "run_at", default=None, type=click.DateTime(formats=["%H:%M"]), help="Run time (HH:MM).")
+def consolidate_command(shipping_date: datetime, warehouse: str | None, run_at: datetime | None) -> None:
+    """Run one planning run by hand (the same as the scheduled one): by default the warehouse's first
+    run of the day."""
+    from tms.domain.errors import Conflict, NotFound
     from tms.scheduler import consolidate
 
     try:
-        run_id, plan = consolidate(_container(), shipping_date.date(), "manual")
-    except Conflict as error:
+        run_id, plan = consolidate(
+            _container(), shipping_date.date(), "manual", warehouse, run_at.time() if run_at else None
+        )
+    except (Conflict, NotFound) as error:
         raise click.ClickException(str(error)) from None
     summary = plan.summary()
     click.echo(f"run {run_id} for {shipping_date.date()}:")
@@ -130,6 +135,7 @@ def consolidate_command(shipping_date: datetime) -> None:
         "orders_in",
         "orders_shipped",
         "orders_held",
+        "orders_waiting",
         "orders_unplannable",
         "shipments_out",
         "boxes",
@@ -151,15 +157,12 @@ def scheduler_command() -> None:
     """Run the scheduler (the nightly consolidation) in this process; run exactly one of these."""
     import logging
 
-    from tms.scheduler import build_scheduler
+    from tms.scheduler import build_scheduler, schedule_lines
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     container = _container()
     scheduler = build_scheduler(container)
-    click.echo(
-        f"scheduler: nightly consolidation at {container.settings.consolidation_run_at} "
-        f"({container.settings.timezone}); Ctrl-C stops"
-    )
+    click.echo("scheduler: planning runs " + "; ".join(schedule_lines(container)) + "; Ctrl-C stops")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
 

@@ -1,4 +1,4 @@
-"""The nightly consolidation, scheduled in ONE process (`tms scheduler`), never in web workers.
+"""The planning runs, scheduled in ONE process (`tms scheduler`), never in web workers.
 
 Each forked gunicorn worker would otherwise run the job again; even so, a second scheduler
 cannot plan a date twice: the run is refused by the store's unique succeeded run per date.
@@ -7,20 +7,22 @@ cannot plan a date twice: the run is refused by the store's unique succeeded run
 from __future__ import annotations
 
 import logging
-from datetime import date
-from zoneinfo import ZoneInfo
+from datetime import date, time
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from tms.bootstrap import Container
-from tms.domain.errors import Conflict
-from tms.services.consolidation import Plan, run_consolidation
+from tms.domain.errors import DuplicateRun
+from tms.domain.plans import Plan
+from tms.services.consolidation import NotAShippingDay, run_consolidation
 
 log = logging.getLogger("tms.scheduler")
 
 
-def consolidate(container: Container, shipping_date: date, trigger: str) -> tuple[int, Plan]:
+def consolidate(
+    container: Container, shipping_date: date, trigger: str, warehouse: str | None = None, run_at: time | None = None
+) -> tuple[int, Plan]:
     return run_consolidation(
         container.uow(),
         container.fresh_book(),
@@ -28,22 +30,31 @@ def consolidate(container: Container, shipping_date: date, trigger: str) -> tupl
         container.plan_settings,
         now=container.now(),
         trigger=trigger,
+        warehouse=warehouse,
+        run_at=run_at,
     )
 
 
-def nightly_job(container: Container) -> None:
-    """Plan the orders of today's shipping date (the run happens in the night before pickups)."""
-    today = container.now().astimezone(ZoneInfo(container.settings.timezone)).date()
+def planning_job(container: Container, warehouse: str, run_at: time) -> None:
+    """Plan the warehouse's orders for today's pickups (a run in the night plans the backlog, one at the
+    order cut-off the orders released today)."""
+    site = next(w.warehouse for w in container.warehouses if w.warehouse.code == warehouse)
+    today = container.now().astimezone(site.zone).date()
     try:
-        run_id, plan = consolidate(container, today, "schedule")
-    except Conflict as error:  # already planned (another scheduler, a restart) or not a shipping day
-        log.info("nightly run skipped: %s", error)
+        run_id, plan = consolidate(container, today, "schedule", warehouse, run_at)
+    except (DuplicateRun, NotAShippingDay) as error:  # another scheduler, a restart, or a day off
+        log.info("run of %s at %s skipped: %s", warehouse, f"{run_at:%H:%M}", error)
+        return
+    except Exception:  # recorded as a failed run, reason logged at ERROR; the scheduler goes on
+        log.exception("run of %s for %s at %s failed", warehouse, today, f"{run_at:%H:%M}")
         return
     summary = plan.summary()
     log.info(
-        "run %s for %s: %s orders in, %s shipments, cost %.2f, savings %.2f, gap %.4f (%s)",
+        "run %s of %s for %s at %s: %s orders in, %s shipments, cost %.2f, savings %.2f, gap %.4f (%s)",
         run_id,
+        warehouse,
         today,
+        f"{run_at:%H:%M}",
         summary["orders_in"],
         summary["shipments_out"],
         summary["cost"],
@@ -54,15 +65,27 @@ def nightly_job(container: Container) -> None:
 
 
 def build_scheduler(container: Container) -> BlockingScheduler:
-    hour, minute = (int(part) for part in container.settings.consolidation_run_at.split(":"))
+    """One job per warehouse and planning run, in the warehouse's time zone."""
     scheduler = BlockingScheduler(timezone=container.settings.timezone)
-    scheduler.add_job(
-        nightly_job,
-        CronTrigger(hour=hour, minute=minute, timezone=container.settings.timezone),
-        args=[container],
-        id="nightly-consolidation",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=3600,
-    )
+    for setup in container.warehouses:
+        site = setup.warehouse
+        for run_at in site.planning_runs:
+            scheduler.add_job(
+                planning_job,
+                CronTrigger(hour=run_at.hour, minute=run_at.minute, timezone=site.timezone),
+                args=[container, site.code, run_at],
+                id=f"planning-{site.code}-{run_at:%H%M}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
     return scheduler
+
+
+def schedule_lines(container: Container) -> list[str]:
+    """The planning runs, one line per warehouse, for the scheduler's banner."""
+    lines = []
+    for setup in container.warehouses:
+        site = setup.warehouse
+        lines.append(f"{site.code}: " + ", ".join(f"{t:%H:%M}" for t in site.planning_runs) + f" ({site.timezone})")
+    return lines

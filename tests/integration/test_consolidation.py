@@ -6,7 +6,7 @@ the box types below, handling 1.50 and indirect 2.00 per order; shipping date Tu
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
@@ -16,9 +16,11 @@ from solvers.boxing import BoxType
 from tests.documents import a_service_document
 from tms.domain.errors import Conflict
 from tms.domain.orders import Address, Item, Order
+from tms.domain.plans import CarrierLimits
 from tms.domain.policy import ShippingPolicy
-from tms.services.consolidation import CarrierLimits, PlanSettings, plan_orders, run_consolidation
+from tms.services.consolidation import run_consolidation
 from tms.services.plan_check import check_plan
+from tms.services.planning import PlanSettings, plan_orders
 from tms.services.quoting import QuoteBook
 
 TUESDAY = date(2026, 3, 3)
@@ -262,7 +264,9 @@ def test_a_run_writes_its_plan_once_and_a_second_run_for_the_date_plans_nothing(
     assert detail["savings"] == round((plan.baseline_cents - plan.cost_cents) / 100, 2)
 
 
-def test_a_run_that_fails_while_writing_leaves_every_order_pending(container, stored, client, manager, monkeypatch):
+def test_a_run_that_fails_while_writing_leaves_every_order_pending_and_is_recorded_failed(
+    container, stored, client, manager, monkeypatch, caplog
+) -> None:
     from tms.persistence.repositories import OrderRepository
 
     stored(a_card("acme", home=6.0, relay=4.5), [api_order("A"), api_order("C", "2 rue")])
@@ -276,7 +280,9 @@ def test_a_run_that_fails_while_writing_leaves_every_order_pending(container, st
 
     statuses = {o["order_ref"]: o["status"] for o in client.get("/api/v1/orders", headers=manager).get_json()}
     assert statuses == {"A": "pending", "C": "pending"}
-    assert client.get("/api/v1/consolidation-runs", headers=manager).get_json() == []
+    runs = client.get("/api/v1/consolidation-runs", headers=manager).get_json()
+    assert [(r["status"], r["error"]) for r in runs] == [("failed", "RuntimeError: disk full")]
+    assert [r.levelname for r in caplog.records if "disk full" in r.getMessage()] == ["ERROR"]
     monkeypatch.undo()
     run_id, _ = run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
     assert run_id > 0
@@ -293,20 +299,34 @@ def test_a_what_if_plan_writes_nothing(container, stored, client, manager) -> No
     assert client.get("/api/v1/consolidation-runs", headers=manager).get_json() == []
 
 
-def test_the_nightly_job_runs_once_per_date_whoever_starts_it(container, stored, client, manager) -> None:
-    from tms.scheduler import build_scheduler, nightly_job
+def test_each_planning_run_runs_once_per_date_whoever_starts_it(container, stored, client, manager) -> None:
+    from tms.scheduler import build_scheduler, planning_job
 
     stored(a_card("acme", home=6.0, relay=4.5), [api_order("A")])
     container.clock.now = datetime(2026, 3, 3, 1, 30, tzinfo=UTC)  # 02:30 in Paris, Tuesday
-    nightly_job(container)
-    nightly_job(container)  # a second scheduler, or a restart: skipped
+    planning_job(container, "PAR1", time(2, 30))
+    planning_job(container, "PAR1", time(2, 30))  # a second scheduler, or a restart: skipped
     runs = client.get("/api/v1/consolidation-runs", headers=manager).get_json()
-    assert [(r["shipping_date"], r["status"]) for r in runs] == [("2026-03-03", "succeeded")]
+    assert [(r["shipping_date"], r["warehouse"], r["run_at"], r["status"]) for r in runs] == [
+        ("2026-03-03", "PAR1", "02:30", "succeeded")
+    ]
+    # The run at the cut-off the same day is another run: it plans what came in since (nothing here).
+    container.clock.now = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
+    planning_job(container, "PAR1", time(15, 0))
+    runs = client.get("/api/v1/consolidation-runs", headers=manager).get_json()
+    assert [(r["run_at"], r["status"], r["orders_in"]) for r in runs] == [
+        ("15:00", "succeeded", 0),
+        ("02:30", "succeeded", 1),
+    ]
 
-    scheduler = build_scheduler(container)
-    jobs = scheduler.get_jobs()
-    assert [j.id for j in jobs] == ["nightly-consolidation"]
-    assert str(jobs[0].trigger) == "cron[hour='2', minute='30']"
+    # One job per warehouse and planning run, in the warehouse's time zone (config/warehouses.toml).
+    jobs = {j.id: str(j.trigger) for j in build_scheduler(container).get_jobs()}
+    assert jobs == {
+        "planning-PAR1-0230": "cron[hour='2', minute='30']",
+        "planning-PAR1-1500": "cron[hour='15', minute='0']",
+        "planning-LYS1-0230": "cron[hour='2', minute='30']",
+        "planning-LYS1-1300": "cron[hour='13', minute='0']",
+    }
 
 
 def test_the_months_shipped_parcels_unlock_a_volume_tier_in_quotes(container, stored, client, checkout) -> None:
@@ -374,11 +394,11 @@ def test_an_order_cancelled_while_the_run_plans_makes_the_write_fail_and_nothing
 def test_a_plan_the_checker_refuses_is_recorded_as_failed_and_a_later_run_may_still_succeed(
     container, stored, client, manager, monkeypatch
 ) -> None:
-    import tms.services.plan_check as plan_check
+    import tms.services.consolidation as consolidation
     from tms.services.consolidation import PlanFailedCheck
 
     stored(a_card("acme", home=6.0, relay=4.5), [api_order("A")])
-    monkeypatch.setattr(plan_check, "check_plan", lambda *args, **kwargs: ["shipment A breaks a rule"])
+    monkeypatch.setattr(consolidation, "check_plan", lambda *args, **kwargs: ["shipment A breaks a rule"])
     with pytest.raises(PlanFailedCheck):
         run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
     runs = client.get("/api/v1/consolidation-runs", headers=manager).get_json()

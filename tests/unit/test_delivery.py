@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tms.domain.delivery import (
@@ -89,7 +89,7 @@ def test_an_order_ships_the_same_day_only_if_placed_strictly_before_the_warehous
 def test_a_parcel_ready_on_the_order_day_is_picked_up_that_day_only_before_the_carrier_cutoff(
     hour: int, minute: int, expected: tuple[date, date, date]
 ) -> None:
-    late_warehouse = Warehouse("LATE", order_cutoff=time(18, 0))
+    late_warehouse = Warehouse("LATE", order_cutoff=time(18, 0), planning_runs=(time(2, 30), time(15, 59, 30)))
     schedule = CarrierSchedule(time(16, 0), MON_FRI, MON_FRI)
     assert window(paris(2026, 3, 4, hour, minute), warehouse=late_warehouse, schedule=schedule) == expected
 
@@ -317,7 +317,7 @@ def test_the_cutoff_follows_the_paris_offset_on_each_side_of_a_dst_change(
 def test_the_carrier_cutoff_follows_the_paris_offset_after_clocks_go_back() -> None:
     # Mon 26 Oct 2026 15:30 UTC = 16:30 CET, before the 17:00 pickup (it would be 17:30 in CEST):
     # released and picked up Mon 26.
-    late_warehouse = Warehouse("LATE", order_cutoff=time(18, 0))
+    late_warehouse = Warehouse("LATE", order_cutoff=time(18, 0), planning_runs=(time(16, 45),))
     assert window(datetime(2026, 10, 26, 15, 30, tzinfo=UTC), warehouse=late_warehouse) == (
         d(10, 26),
         d(10, 27),
@@ -461,10 +461,15 @@ def reference_window(
     working = [day for day in days if day.weekday() in warehouse.working_weekdays and day not in origin]
     release = next(day for day in working if day > today or now < warehouse.order_cutoff)
     ready = working[working.index(release) + warehouse.handling_days]
+    # A planning run at time T on day D puts orders placed before (D, T) on D's pickup, if T is
+    # before the carrier's cut-off.
+    in_time = [run for run in warehouse.planning_runs if run < schedule.pickup_cutoff]
     ships_on = next(
         day
         for day in working
-        if day >= ready and day.weekday() in schedule.pickup_weekdays and (day > today or now < schedule.pickup_cutoff)
+        if day >= ready
+        and day.weekday() in schedule.pickup_weekdays
+        and any(day > today or run > now for run in in_time)
     )
     business = [
         day for day in days if day > ships_on and day.weekday() in schedule.delivery_weekdays and day not in dest
@@ -495,14 +500,16 @@ def cases(draw: st.DrawFn) -> tuple[datetime, Warehouse, CarrierSchedule, int, i
         order_cutoff=draw(cutoffs),
         handling_days=draw(st.integers(0, 4)),
         working_weekdays=working,
+        planning_runs=tuple(draw(st.lists(cutoffs, max_size=3))),
     )
     pickup = draw(weekday_sets) | {draw(st.sampled_from(sorted(working)))}
     schedule = CarrierSchedule(draw(cutoffs), frozenset(pickup), draw(weekday_sets))
+    assume(any(run < schedule.pickup_cutoff for run in warehouse.planning_runs))  # else no ship day: tested apart
     # Either any instant in 2026-2027, or one on (or a microsecond off) a cut-off in the warehouse's zone.
     if draw(st.booleans()):
         ordered_at = draw(any_instant)
     else:
-        cutoff = draw(st.sampled_from([warehouse.order_cutoff, schedule.pickup_cutoff]))
+        cutoff = draw(st.sampled_from([warehouse.order_cutoff, schedule.pickup_cutoff, *warehouse.planning_runs]))
         on_cutoff = datetime.combine(draw(order_days), cutoff, tzinfo=ZoneInfo(zone))
         ordered_at = on_cutoff + timedelta(microseconds=draw(st.integers(-1, 1)))
     min_days = draw(st.integers(0, 6))
@@ -547,3 +554,44 @@ def test_the_warehouses_file_gives_each_warehouse_its_postcode(tmp_path) -> None
     strasbourg, paris_ = (setup.warehouse for setup in load_warehouses(path))
     assert strasbourg.postcode == "67100" and not is_working_day(strasbourg, d(4, 3))
     assert paris_.postcode == "" and is_working_day(paris_, d(4, 3))
+
+
+# --- planning runs: the shipping-day rule ------------------------------------------------------------
+
+
+def test_a_warehouse_plans_by_default_in_the_night_and_at_its_order_cutoff() -> None:
+    assert Warehouse("PAR").planning_runs == (time(2, 30), time(15, 0))
+    assert Warehouse("LYS", order_cutoff=time(13, 0), planning_runs=(time(13, 0), time(2, 30))).planning_runs == (
+        time(2, 30),
+        time(13, 0),
+    )
+
+
+def test_with_only_a_night_run_an_order_of_the_morning_ships_the_next_day() -> None:
+    # Tue 3 March 2026 10:05, before the 15:00 cut-off: the warehouse could prepare it today, but the
+    # night run of Tuesday (02:30) has passed; the next run is Wednesday's: ships Wed, delivered Thu-Fri.
+    night_only = Warehouse("NIGHT", planning_runs=(time(2, 30),))
+    assert window(paris(2026, 3, 3, 10, 5), warehouse=night_only) == (d(3, 4), d(3, 5), d(3, 6))
+    # With a run at the cut-off, the same order is planned at 15:00 for the 17:00 pickup: ships Tue.
+    assert window(paris(2026, 3, 3, 10, 5)) == (d(3, 3), d(3, 4), d(3, 5))
+
+
+def test_a_run_at_or_after_the_carrier_cutoff_does_not_plan_that_carriers_pickup() -> None:
+    # The 15:00 run is too late for a carrier that leaves at 14:00: ordered Tue 10:05, ships Wed.
+    early_truck = CarrierSchedule(time(14, 0), MON_FRI, MON_FRI)
+    assert window(paris(2026, 3, 3, 10, 5), schedule=early_truck) == (d(3, 4), d(3, 5), d(3, 6))
+    # Before the night run of the same day, the night run plans it for that day.
+    assert window(paris(2026, 3, 3, 2, 29), schedule=early_truck)[0] == d(3, 3)
+    assert window(paris(2026, 3, 3, 2, 30), schedule=early_truck)[0] == d(3, 4)
+
+
+def test_a_carrier_that_leaves_before_every_planning_run_can_never_take_the_warehouses_orders() -> None:
+    dawn_truck = CarrierSchedule(time(2, 0), MON_FRI, MON_FRI)
+    with pytest.raises(ValueError, match="before the carrier's pickup cut-off"):
+        window(paris(2026, 3, 3, 10, 5), schedule=dawn_truck)
+
+
+def test_an_order_not_ready_before_tuesday_never_ships_on_monday() -> None:
+    # Sun 1 March 2026 20:40 at a warehouse with one handling day: released Mon, ready Tue.
+    slow = Warehouse("SLOW", handling_days=1)
+    assert window(paris(2026, 3, 1, 20, 40), warehouse=slow)[0] == d(3, 3)

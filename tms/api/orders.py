@@ -16,9 +16,11 @@ from tms.api.quote_io import is_country
 from tms.domain.access import Role
 from tms.domain.addresses import postcode_problem
 from tms.domain.orders import Address, Item, Order, OrderStatus
+from tms.domain.plans import Plan, shipment_document
 from tms.services import orders as order_service
-from tms.services.consolidation import Plan, get_run, plan_orders, shipment_document
+from tms.services.consolidation import get_run
 from tms.services.consolidation import list_runs as list_runs_service
+from tms.services.planning import what_if_plan as what_if_plan_service
 
 URL_PREFIX = ""
 
@@ -254,7 +256,9 @@ def what_if_plan(body: dict[str, Any]) -> Any:
     context = services()
     default = context.warehouses[0].warehouse.code
     orders = [to_order(o, default) for o in body["orders"]]
-    plan = plan_orders(context.fresh_book(), orders, body["shipping_date"], context.plan_settings)
+    plan = what_if_plan_service(
+        context.uow(), context.fresh_book(), orders, body["shipping_date"], context.plan_settings
+    )
     return plan_json(plan)
 
 

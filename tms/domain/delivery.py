@@ -9,10 +9,14 @@ its region's where they differ, see `holiday_region`):
    its order cut-off on a working day is released that day, otherwise on the
    next working day.
 2. Ready: `handling_days` working days after release (0 = the release day).
-3. Pickup: the first carrier pickup weekday that is a working day, on or after
-   the ready day. When the parcel is ready on the order's own local day, the
-   carrier takes it that day only if the order was placed strictly before the
-   carrier's pickup cut-off.
+3. Ship day (`ship_day`): the first working day, on or after the ready day,
+   on which the carrier picks up and a *planning run* of the warehouse can
+   still put the order on that pickup. Orders are assigned to carriers by the
+   warehouse's planning runs (`Warehouse.planning_runs`, local wall-clock
+   times; by default one in the night and one at the order cut-off): a run at
+   time T on day D plans that day's pickups, so it serves a carrier only when
+   T is strictly before the carrier's pickup cut-off, and it sees only orders
+   placed strictly before T on D (any time before D).
 4. Delivery: `earliest` is the `min_days`-th business day after pickup and
    `latest` the `max_days`-th (0 days = delivered on the pickup day).
 
@@ -22,6 +26,7 @@ may memoise it; every argument is hashable.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -30,6 +35,8 @@ from zoneinfo import ZoneInfo
 import holidays
 
 MON_FRI: frozenset[int] = frozenset(range(5))
+NIGHT_RUN = time(2, 30)  # the default night planning run, local time
+SHIP_DAY_SEARCH_DAYS = 400  # a ship day is found within days: a bound for calendars gone wrong
 _ONE_DAY = timedelta(days=1)
 
 
@@ -47,8 +54,11 @@ class Warehouse:
     handling_days: int = 0
     working_weekdays: frozenset[int] = MON_FRI
     postcode: str = ""  # where the warehouse is: its region's public holidays are days off too
-    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
-    _region: str | None = field(init=False, repr=False, compare=False)
+    # Local times of the planning runs, each planning that day's pickups; () means the night run
+    # and a run at the order cut-off, so that orders released today can still leave today.
+    planning_runs: tuple[time, ...] = ()
+    zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    region: str | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _check_weekdays("working_weekdays", self.working_weekdays)
@@ -56,8 +66,18 @@ class Warehouse:
             raise ValueError(f"handling_days must be >= 0: {self.handling_days}")
         if self.order_cutoff.tzinfo is not None:
             raise ValueError("order_cutoff is a local wall-clock time: give it without tzinfo")
-        object.__setattr__(self, "_zone", ZoneInfo(self.timezone))
-        object.__setattr__(self, "_region", holiday_region(self.country, self.postcode.replace(" ", "").upper()))
+        if any(run.tzinfo is not None for run in self.planning_runs):
+            raise ValueError("planning_runs are local wall-clock times: give them without tzinfo")
+        runs = tuple(sorted(set(self.planning_runs or (NIGHT_RUN, self.order_cutoff))))
+        object.__setattr__(self, "planning_runs", runs)
+        object.__setattr__(self, "zone", ZoneInfo(self.timezone))
+        object.__setattr__(self, "region", holiday_region(self.country, self.postcode.replace(" ", "").upper()))
+
+    def local(self, moment: datetime) -> datetime:
+        """A timezone-aware moment as the warehouse's wall clock reads it."""
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("the moment must be timezone-aware")
+        return moment.astimezone(self.zone)
 
 
 @dataclass(frozen=True)
@@ -148,7 +168,7 @@ def delivery_window(
     """The pickup day and delivery window of an order placed at `ordered_at` (timezone-aware)."""
     if ordered_at.tzinfo is None or ordered_at.utcoffset() is None:
         raise ValueError("ordered_at must be timezone-aware")
-    local = ordered_at.astimezone(warehouse._zone)
+    local = warehouse.local(ordered_at)
     ships_on, earliest, latest = window_from_local_time(
         local.date(), local.time(), warehouse, schedule, min_days, max_days, destination_country, destination_region
     )
@@ -172,41 +192,67 @@ def window_from_local_time(
     """
     if not 0 <= min_days <= max_days:
         raise ValueError(f"transit days must satisfy 0 <= min_days <= max_days: {min_days}, {max_days}")
-    pickup = _pickup_day(
-        order_day, order_time < warehouse.order_cutoff, order_time < schedule.pickup_cutoff, warehouse, schedule
-    )
+    pickup = ship_day(order_day, order_time, warehouse, schedule)
     earliest, latest = _delivery_days(
         pickup, min_days, max_days, schedule.delivery_weekdays, destination_country, destination_region
     )
     return pickup, earliest, latest
 
 
+def ship_day(order_day: date, order_time: time, warehouse: Warehouse, schedule: CarrierSchedule) -> date:
+    """The shipping-day rule: the earliest day an order placed at this local time can leave with the
+    carrier (rules 1-3 of the module docstring). Quote, plan and checker all date from it.
+
+    Raises ValueError when the carrier can never take the warehouse's orders (no common weekday, or
+    every planning run is at or after its pickup cut-off).
+    """
+    first_run_after = bisect.bisect_right(warehouse.planning_runs, order_time)
+    return _ship_day(order_day, order_time < warehouse.order_cutoff, first_run_after, warehouse, schedule)
+
+
+def can_plan(warehouse: Warehouse, schedule: CarrierSchedule, run_at: time) -> bool:
+    """True if a planning run at `run_at` comes in time for the carrier's pickup that day."""
+    return run_at < schedule.pickup_cutoff
+
+
 @lru_cache(maxsize=16_384)
-def _pickup_day(
+def _ship_day(
     order_day: date,
     before_order_cutoff: bool,
-    before_pickup_cutoff: bool,
+    first_run_after: int,
     warehouse: Warehouse,
     schedule: CarrierSchedule,
 ) -> date:
     working = warehouse.working_weekdays
     if working.isdisjoint(schedule.pickup_weekdays):
         raise ValueError("the carrier never picks up on a warehouse working weekday")
-    origin, region = warehouse.country, warehouse._region
-    if (
-        before_order_cutoff
-        and order_day.weekday() in working
-        and order_day not in public_holidays(origin, order_day.year, region)
-    ):
+    runs = warehouse.planning_runs
+    if not any(can_plan(warehouse, schedule, run) for run in runs):
+        raise ValueError(
+            f"no planning run of {warehouse.code} comes before the carrier's pickup cut-off "
+            f"{schedule.pickup_cutoff:%H:%M}"
+        )
+    if before_order_cutoff and is_working_day(warehouse, order_day):
         release = order_day
     else:
-        release = _advance(order_day, 1, working, origin, region)
-    ready = _advance(release, warehouse.handling_days, working, origin, region)
+        release = next_working_day(warehouse, order_day)
+    day = _advance(release, warehouse.handling_days, working, warehouse.country, warehouse.region)
+    # `day` is a working day from here on. On the order's own day only the runs after the order count.
+    later_runs_today = runs[first_run_after:]
+    for _ in range(SHIP_DAY_SEARCH_DAYS):
+        if day.weekday() in schedule.pickup_weekdays and (
+            day > order_day or any(can_plan(warehouse, schedule, run) for run in later_runs_today)
+        ):
+            return day
+        day = next_working_day(warehouse, day)
+    raise ValueError(f"no ship day within {SHIP_DAY_SEARCH_DAYS} days of {order_day}")
 
-    # `ready` is a working day; it is also the pickup day if the carrier comes that day in time.
-    if ready.weekday() in schedule.pickup_weekdays and (ready != order_day or before_pickup_cutoff):
-        return ready
-    return _advance(ready, 1, working & schedule.pickup_weekdays, origin, region)
+
+def plan_days(warehouse: Warehouse, shipping_date: date, holding: bool) -> list[date]:
+    """The days a plan for `shipping_date` may ship on: the date (or, if the warehouse does not work
+    then, its next working day), and with holding the next working day after it."""
+    day = shipping_date if is_working_day(warehouse, shipping_date) else next_working_day(warehouse, shipping_date)
+    return [day, next_working_day(warehouse, day)] if holding else [day]
 
 
 @lru_cache(maxsize=16_384)
@@ -226,12 +272,12 @@ def is_feasible(window: DeliveryWindow, deliver_by: date | None, deliver_after: 
 
 def next_working_day(warehouse: Warehouse, day: date) -> date:
     """The warehouse's first working day after `day`."""
-    return _advance(day, 1, warehouse.working_weekdays, warehouse.country, warehouse._region)
+    return _advance(day, 1, warehouse.working_weekdays, warehouse.country, warehouse.region)
 
 
 def is_working_day(warehouse: Warehouse, day: date) -> bool:
     return day.weekday() in warehouse.working_weekdays and day not in public_holidays(
-        warehouse.country, day.year, warehouse._region
+        warehouse.country, day.year, warehouse.region
     )
 
 

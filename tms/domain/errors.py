@@ -71,3 +71,7 @@ class Conflict(DomainError):
 
 class DuplicateKey(Exception):
     """The store refused a row whose unique key exists already (a concurrent writer won)."""
+
+
+class DuplicateRun(Conflict):
+    """A succeeded run already planned this shipping date, warehouse and run time (another scheduler won)."""

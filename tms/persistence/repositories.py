@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
-from tms.domain.errors import DuplicateKey
+from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.persistence.tables import (
@@ -384,6 +384,8 @@ class ConsolidationRunRepository:
         self,
         *,
         shipping_date: date,
+        warehouse: str,
+        run_at: str,
         status: str,
         trigger: str,
         started_at: datetime,
@@ -393,6 +395,8 @@ class ConsolidationRunRepository:
     ) -> int:
         row = ConsolidationRunRow(
             shipping_date=shipping_date,
+            warehouse=warehouse,
+            run_at=run_at,
             status=status,
             trigger=trigger,
             started_at=started_at,
@@ -401,7 +405,10 @@ class ConsolidationRunRepository:
             error=error[:2000],
         )
         self.session.add(row)
-        self.session.flush()  # the partial unique index refuses a second succeeded run for the date here
+        try:
+            _flush_unique(self.session, f"run of {warehouse} for {shipping_date} at {run_at}")
+        except DuplicateKey as error:  # the partial unique index: a second succeeded run of the slot
+            raise DuplicateRun(f"{warehouse} was already planned for {shipping_date} at {run_at}") from error
         return row.id
 
     def add_shipment(
@@ -434,12 +441,26 @@ class ConsolidationRunRepository:
         self.session.flush()
         return row.id
 
-    def succeeded_on(self, shipping_date: date) -> int | None:
+    def succeeded_on(self, *, shipping_date: date, warehouse: str, run_at: str) -> int | None:
+        """The succeeded run of this (shipping date, warehouse, run time), if any."""
         return self.session.scalar(
             select(ConsolidationRunRow.id).where(
-                ConsolidationRunRow.shipping_date == shipping_date, ConsolidationRunRow.status == "succeeded"
+                ConsolidationRunRow.shipping_date == shipping_date,
+                ConsolidationRunRow.warehouse == warehouse,
+                ConsolidationRunRow.run_at == run_at,
+                ConsolidationRunRow.status == "succeeded",
             )
         )
+
+    def day_load(self, ships_on: date) -> dict[str, tuple[int, int]]:
+        """(parcels, g) per carrier that succeeded runs put on the pickups of `ships_on`."""
+        query = (
+            select(ShipmentRow.carrier, func.sum(ShipmentRow.parcels), func.sum(ShipmentRow.weight_g))
+            .join(ConsolidationRunRow, ConsolidationRunRow.id == ShipmentRow.run_id)
+            .where(ConsolidationRunRow.status == "succeeded", ShipmentRow.ships_on == ships_on)
+            .group_by(ShipmentRow.carrier)
+        )
+        return {carrier: (int(p or 0), int(g or 0)) for carrier, p, g in self.session.execute(query)}
 
     def get(self, run_id: int) -> dict[str, Any] | None:
         if not 0 < run_id < MAX_ID:
@@ -475,6 +496,8 @@ def _run(row: ConsolidationRunRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "shipping_date": row.shipping_date,
+        "warehouse": row.warehouse,
+        "run_at": row.run_at,
         "status": row.status,
         "trigger": row.trigger,
         "started_at": row.started_at,

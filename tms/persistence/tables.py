@@ -141,13 +141,16 @@ class OrderRow(Base):
 
 
 class ConsolidationRunRow(Base):
-    """One nightly plan. At most one succeeded run per shipping date (a partial unique index)."""
+    """One planning run of a warehouse. At most one succeeded run per (shipping date, warehouse, run time),
+    a partial unique index; runs before per-warehouse planning have warehouse and run_at ''."""
 
     __tablename__ = "consolidation_runs"
     __table_args__ = (
         Index(
-            "uq_consolidation_runs_date_succeeded",
+            "uq_consolidation_runs_slot_succeeded",
             "shipping_date",
+            "warehouse",
+            "run_at",
             unique=True,
             sqlite_where=text("status = 'succeeded'"),
             postgresql_where=text("status = 'succeeded'"),
@@ -156,6 +159,8 @@ class ConsolidationRunRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shipping_date: Mapped[date] = mapped_column(Date)
+    warehouse: Mapped[str] = mapped_column(String(40), server_default="")
+    run_at: Mapped[str] = mapped_column(String(5), server_default="")  # HH:MM, the warehouse's local time
     status: Mapped[str] = mapped_column(String(16))
     trigger: Mapped[str] = mapped_column(String(40))
     started_at: Mapped[datetime] = mapped_column()

@@ -1,26 +1,36 @@
 """An independent check of a consolidation plan, run on every plan before it is written.
 
-It re-derives everything from the orders, the stored cards and the settings,
-not from the planner's intermediate results: each order is shipped exactly
-once, held, or reported unplannable; a shipment's orders share consignee,
-warehouse and mode; every promise is kept by dates recomputed from the card;
-carrier capacities per day and box limits hold; and each shipment's cost,
-recomputed from the card at the volume tier the plan reaches, is the
-reported one.
+It re-derives everything from the orders, the book's card timeline and the settings, with the
+product's rules (the pricing engine, the shipping-day rule, the card timeline), never from the
+planner's intermediate results:
+
+- each order is shipped exactly once, held, waiting (not ready for this plan) or unplannable;
+- a shipment's orders share consignee, warehouse and mode; the mode is the shopper's;
+- the card named is the carrier's card in force on the ship day;
+- no order ships before the shipping-day rule allows, nor before the ship day its checkout
+  showed; a shipment that is not held ships on the plan's day, from a run before its pickup cut-off;
+- every promise is kept by dates recomputed from the card: deliver_by, deliver_after and the
+  latest date the checkout showed for the chosen service;
+- carrier capacities per day (with what earlier runs booked) and box limits hold;
+- each shipment's cost, recomputed from the card at the volume tier the plan reaches (parcels
+  shipped this month + this plan's shipped parcels; held ones at the month's tier), is the one
+  reported, and the plan's cost is their sum.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from carriers.model import RateCard
 from carriers.pricing import NotServed, Parcel, price_shipment
 from solvers.boxing import BoxingSolution, PackedBox, check_boxing
 from solvers.boxing import Item as BoxItem
-from tms.domain.delivery import delivery_dates, holiday_region
+from tms.domain.delivery import CarrierSchedule, can_plan, delivery_dates, holiday_region, plan_days, ship_day
 from tms.domain.orders import Order
-from tms.services.consolidation import Plan, PlanSettings, shipping_days
+from tms.domain.plans import Plan
+from tms.services.planning import PlanSettings
 from tms.services.quoting import QuoteBook
 
 
@@ -30,16 +40,24 @@ def _zone(card: RateCard, country: str, postcode: str) -> str | None:
     return max(matches)[1] if matches else None
 
 
+def _same_month(a: date, b: date) -> bool:
+    return (a.year, a.month) == (b.year, b.month)
+
+
 def check_plan(
     book: QuoteBook,
     orders: Sequence[Order],
     plan: Plan,
     settings: PlanSettings,
     month_parcels: Mapping[str, int] | None = None,
+    *,
+    booked: Mapping[str, tuple[int, int]] | None = None,
 ) -> list[str]:
     problems: list[str] = []
+    month_parcels = month_parcels or {}
+    booked = booked or {}
     by_ref = {o.order_ref: o for o in orders}
-    seen = Counter([ref for s in plan.shipments for ref in s.orders] + list(plan.unplannable))
+    seen = Counter([ref for s in plan.shipments for ref in s.orders] + list(plan.unplannable) + list(plan.waiting))
     for ref in by_ref:
         if seen[ref] != 1:
             problems.append(f"order {ref} appears {seen[ref]} times in the plan (must be exactly once)")
@@ -47,15 +65,15 @@ def check_plan(
         if ref not in by_ref:
             problems.append(f"the plan ships {ref}, which is not among its orders")
 
-    cards = {live.record_id: live.card for versions in book._cards.values() for live in versions}
-    reference_day = shipping_days(book, book.default_warehouse, plan.shipping_date, holding=False)[0]
-    reference_cards = dict(book.cards_on(reference_day))
+    timeline = book.timeline
     allowed_days = {
-        w: shipping_days(book, w, plan.shipping_date, settings.holding) for w in {o.warehouse for o in orders}
+        w: plan_days(book.warehouses[w].warehouse, plan.shipping_date, settings.holding)
+        for w in {o.warehouse for o in orders}
+        if w in book.warehouses
     }
     boxes = {b.code: b for b in settings.box_types}
-    load: dict[tuple[str, object], list[int]] = defaultdict(lambda: [0, 0])
-    plan_parcels: Counter[str] = Counter()
+    load: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
+    shipped_parcels: Counter[str] = Counter()
     for s in plan.shipments:
         # Recomputed from the boxes and the orders' items, not taken from the plan's own totals.
         parcels = len(s.boxes)
@@ -65,7 +83,8 @@ def check_plan(
                 f"shipment {'+'.join(s.orders)} states {s.parcels} parcels / {s.weight_g} g, "
                 f"its boxes and items make {parcels} / {weight}"
             )
-        plan_parcels[s.carrier] += parcels
+        if not s.held:
+            shipped_parcels[s.carrier] += parcels
         day_load = load[(s.carrier, s.ships_on)]
         day_load[0] += parcels
         day_load[1] += weight
@@ -79,10 +98,14 @@ def check_plan(
         if len({(o.consignee_key, o.warehouse, o.mode) for o in members}) != 1:
             problems.append(f"shipment {name} mixes consignees, warehouses or modes")
         first = members[0]
-        card = cards.get(s.rate_card_id)
-        if card is None or card.carrier_code != s.carrier:
+        version = timeline.by_id(s.rate_card_id)
+        if version is None or version.carrier_code != s.carrier:
             problems.append(f"shipment {name} names rate card {s.rate_card_id}, not an active {s.carrier} card")
             continue
+        in_force = timeline.in_force(s.carrier, s.ships_on)
+        if in_force is None or in_force.record_id != s.rate_card_id:
+            problems.append(f"shipment {name}: rate card {s.rate_card_id} is not {s.carrier}'s card on {s.ships_on}")
+        card = version.card.card
         try:
             service = card.service(s.service)
         except KeyError:
@@ -97,11 +120,21 @@ def check_plan(
         if transit is None:
             problems.append(f"shipment {name}: {s.carrier} {s.service} does not serve the destination")
             continue
-        days = allowed_days.get(first.warehouse, [])
+
+        setup = book.warehouses.get(first.warehouse)
+        if setup is None:
+            problems.append(f"shipment {name} ships from unknown warehouse {first.warehouse!r}")
+            continue
+        warehouse = setup.warehouse
+        schedule = CarrierSchedule(service.pickup_cutoff, service.pickup_weekdays, service.delivery_weekdays)
+        days = allowed_days[first.warehouse]
         if s.ships_on not in days or s.held != (s.ships_on != days[0]):
             problems.append(f"shipment {name} ships on {s.ships_on}, not on a shipping day of this plan")
         if s.ships_on.weekday() not in service.pickup_weekdays:
             problems.append(f"shipment {name}: {s.carrier} does not pick up on {s.ships_on}")
+        run_at = plan.run_at or warehouse.planning_runs[0]
+        if not s.held and not can_plan(warehouse, schedule, run_at):
+            problems.append(f"shipment {name}: the {run_at:%H:%M} run comes after {s.carrier}'s pickup cut-off")
         address = first.address
         earliest, latest = delivery_dates(
             s.ships_on,
@@ -112,6 +145,19 @@ def check_plan(
             holiday_region(address.country, address.postcode),
         )
         for o in members:
+            local = warehouse.local(o.ordered_at)
+            try:
+                ready = ship_day(local.date(), local.time(), warehouse, schedule)
+            except ValueError as error:
+                problems.append(f"order {o.order_ref}: {s.carrier} {s.service} can never take it ({error})")
+                continue
+            if s.ships_on < ready:
+                problems.append(f"order {o.order_ref} ships on {s.ships_on}, before it can ({ready})")
+            shown = book.shown_window(o)
+            if shown is not None and s.ships_on < shown[0]:
+                problems.append(f"order {o.order_ref} ships on {s.ships_on}, before the {shown[0]} its checkout showed")
+            if shown is not None and latest > shown[2]:
+                problems.append(f"order {o.order_ref} may arrive {latest}, after the {shown[2]} its checkout showed")
             if o.deliver_by and latest > o.deliver_by:
                 problems.append(f"order {o.order_ref} may arrive {latest}, after its promise {o.deliver_by}")
             if o.deliver_after and earliest < o.deliver_after:
@@ -143,12 +189,13 @@ def check_plan(
             for box, contents in s.boxes
             if box in boxes
         ]
-        volume = (month_parcels or {}).get(s.carrier, 0) + plan_parcels[s.carrier]
-        tier_card = reference_cards.get(s.carrier)  # tiers are those in force on the reference day
-        discount = tier_card.card.tier_discount_bp(volume) if tier_card else 0
-        fuel = book.fuel_bp(
-            s.carrier, next(v for v in book._cards[s.carrier] if v.record_id == s.rate_card_id), s.ships_on
-        )
+        # Tiers: this month's shipped parcels, plus this plan's shipped ones unless the shipment is held.
+        month = month_parcels.get(s.carrier, 0) if _same_month(s.ships_on, days[0]) else 0
+        if s.held:
+            discount = version.discount_bp(month)
+        else:
+            tier_card = timeline.in_force(s.carrier, days[0])
+            discount = tier_card.discount_bp(month + shipped_parcels[s.carrier]) if tier_card else 0
         price = price_shipment(
             card,
             s.service,
@@ -156,17 +203,17 @@ def check_plan(
             first.address.country,
             first.address.postcode,
             parcels,
-            fuel_bp=fuel,
+            fuel_bp=timeline.fuel_bp(version, s.ships_on),
             discount_bp=discount,
         )
         if isinstance(price, NotServed):
             problems.append(f"shipment {name}: the card does not serve it ({price.reason})")
             continue
-        warehouse = book.warehouses[first.warehouse].costs
+        costs = setup.costs
         expected = (
             price.total_cents
             + packed.cost_cents
-            + (warehouse.handling_cents + warehouse.indirect_cents) * len(members)
+            + (costs.handling_cents + costs.indirect_cents) * len(members)
             + (settings.hold_cost_cents if s.held else 0)
         )
         if expected != s.cost_cents:
@@ -177,6 +224,9 @@ def check_plan(
         problems.append(f"the plan's cost is {plan.cost_cents} cents; its shipments add up to {total}")
     for (carrier, day), (parcels_used, weight_used) in load.items():
         limits = settings.carrier_limits.get(carrier)
+        if day == plan.shipping_date:
+            before = booked.get(carrier, (0, 0))
+            parcels_used, weight_used = parcels_used + before[0], weight_used + before[1]
         if limits and limits.parcels_per_day is not None and parcels_used > limits.parcels_per_day:
             problems.append(f"{carrier} takes {parcels_used} parcels on {day}, over its {limits.parcels_per_day}")
         if limits and limits.weight_g_per_day is not None and weight_used > limits.weight_g_per_day:

@@ -30,10 +30,11 @@ from carriers.pricing import (
 from carriers.pricing import breach as breach_of
 from tms.domain.delivery import CarrierSchedule, Warehouse, holiday_region, window_from_local_time
 from tms.domain.errors import InvalidInput, Problem
+from tms.domain.orders import Order
 from tms.domain.parcels import Parcel
 from tms.domain.policy import FreeShipping, ShippingPolicy, WarehouseCosts, customer_price_cents, free_shipping
 from tms.domain.quotes import Exclusion, Offer, Promise, Quote, QuoteOption, QuoteRequest
-from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.domain.rate_cards import CardStatus, CardTimeline, CardVersion, FuelSurcharge, RateCardRecord
 from tms.services.policy import policy_from_document
 from tms.services.quote_index import (
     DayPlan,
@@ -106,17 +107,25 @@ class QuoteBook:
             )
             live = LiveCard(record.id, record.version, card.valid_from, card, compiled, services)
             by_carrier.setdefault(record.carrier_code, []).append(live)
-        # Per carrier, versions by (valid_from, version): the last one starting on or before a day is in force.
-        self._cards = {
-            code: sorted(versions, key=lambda c: (c.valid_from, c.version)) for code, versions in by_carrier.items()
-        }
-        self._starts = {code: [c.valid_from for c in versions] for code, versions in self._cards.items()}
-        self._fuel: dict[str, list[FuelSurcharge]] = {}
-        for update in sorted(fuel, key=lambda u: (u.valid_from, u.set_at)):
-            self._fuel.setdefault(update.carrier_code, []).append(update)
-        starts = [versions[0].valid_from for versions in self._cards.values()]
-        self.first_day: date | None = min(starts, default=None)
+        self.timeline: CardTimeline[LiveCard] = CardTimeline(
+            (
+                CardVersion(
+                    live.record_id,
+                    carrier,
+                    live.version,
+                    live.valid_from,
+                    live.card.fuel_bp,
+                    tuple((t.min_parcels, t.discount_bp) for t in live.card.tiers),
+                    live,
+                )
+                for carrier, versions in by_carrier.items()
+                for live in versions
+            ),
+            fuel,
+        )
+        self.first_day: date | None = self.timeline.first_day
         cutoffs = [w.warehouse.order_cutoff for w in warehouses]
+        cutoffs += [run for w in warehouses for run in w.warehouse.planning_runs]
         cutoffs += [s.pickup_cutoff for _, card in cards for s in card.services]
         self.tables = SharedTables(cutoffs)
         self._plans: dict[date, DayPlan] = {}
@@ -152,27 +161,50 @@ class QuoteBook:
 
     @property
     def carriers(self) -> list[str]:
-        return sorted(self._cards)
+        return self.timeline.carriers
 
     def cards_on(self, day: date) -> list[tuple[str, LiveCard]]:
         """Each carrier's card in force on `day` (carriers whose cards all start later are left out)."""
-        in_force = []
-        for code in sorted(self._cards):
-            i = bisect.bisect_right(self._starts[code], day)
-            if i:
-                in_force.append((code, self._cards[code][i - 1]))
-        return in_force
+        return [(code, version.card) for code, version in self.timeline.all_in_force(day)]
 
-    def fuel_bp(self, carrier: str, live: LiveCard, day: date) -> int:
-        """The latest fuel figure on `day`: a separate update, unless a newer card brought its own."""
-        latest = None
-        for update in self._fuel.get(carrier, ()):
-            if update.valid_from > day:
-                break
-            latest = update
-        if latest is None or latest.valid_from < live.valid_from:
-            return live.card.fuel_bp
-        return latest.percent_bp
+    def fuel_bp(self, live: LiveCard, day: date) -> int:
+        """The fuel figure on `day` for a card of the book (the timeline's rule)."""
+        version = self.timeline.by_id(live.record_id)
+        assert version is not None, "a card of the book is on its timeline"
+        return self.timeline.fuel_bp(version, day)
+
+    def shown_window(self, order: Order) -> Window | None:
+        """(ships_on, earliest, latest) that a quote at the order's time showed for the service the order
+        names, by the card in force that day; None when it names none, or one that cannot carry it."""
+        setup = self.warehouses.get(order.warehouse)
+        if setup is None or not (order.carrier and order.service):
+            return None
+        warehouse = setup.warehouse
+        local = warehouse.local(order.ordered_at)
+        version = self.timeline.in_force(order.carrier, local.date())
+        if version is None:
+            return None
+        chosen = next((ls for ls in version.card.services if ls.service.code == order.service), None)
+        if chosen is None:
+            return None
+        country, postcode = order.address.country.upper(), normalise_postcode(order.address.postcode)
+        zone = version.card.compiled.zones.zone_for(country, postcode)
+        transit = chosen.service.transit.get(zone) if zone else None
+        if transit is None:
+            return None
+        try:
+            return window_from_local_time(
+                local.date(),
+                local.time(),
+                warehouse,
+                chosen.schedule,
+                transit.min_days,
+                transit.max_days,
+                country,
+                holiday_region(country, postcode),
+            )
+        except ValueError:  # this carrier never takes the warehouse's orders
+            return None
 
     def plan_on(self, day: date) -> DayPlan:
         """The cards in force on `day` with the day's fuel figures and volume discounts (see quote_index)."""
@@ -182,10 +214,11 @@ class QuoteBook:
                 (
                     carrier,
                     live,
-                    self.fuel_bp(carrier, live, day),
-                    live.card.tier_discount_bp(self.monthly_parcels.get(carrier, 0)),
+                    self.timeline.fuel_bp(version, day),
+                    version.discount_bp(self.monthly_parcels.get(carrier, 0)),
                 )
-                for carrier, live in self.cards_on(day)
+                for carrier, version in self.timeline.all_in_force(day)
+                for live in (version.card,)
             ]
             figures = tuple((live.record_id, fuel, discount) for _, live, fuel, discount in entries)
             plan = self._plans_by_figures.get(figures)
@@ -217,7 +250,7 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
     if request.cart.currency != policy.currency:
         raise _refuse(f"quotes are in {policy.currency}, not {request.cart.currency}", "cart.currency")
     warehouse = setup.warehouse
-    local = request.ordered_at.astimezone(warehouse._zone)
+    local = request.ordered_at.astimezone(warehouse.zone)
     day, order_time = local.date(), local.time()
     if book.first_day is None or day < book.first_day:
         first = "no card is active" if book.first_day is None else f"the first card starts {book.first_day}"

@@ -1,0 +1,549 @@
+"""Planning: merge, pack, assign and hold a warehouse's waiting orders for one planning run.
+
+1. Orders to the same consignee (same address, or same pickup point), with the
+   same warehouse and mode, are merged greedily (earliest deadline first) while
+   a service still keeps every merged promise and the merge is not dearer than
+   shipping them apart.
+2. Each shipment's items are packed into the configured box types
+   (`solvers.boxing`, least box cost); the boxes are its parcels.
+3. Options: every (service, day) that may carry the shipment by the shipping-day
+   rule (`tms.domain.delivery.ship_day`: never before an order is ready, only
+   on the run's day when the run comes before the carrier's cut-off, never
+   before the ship day the checkout showed for the shopper's service) and keeps
+   every promise, priced by the pricing engine with the card timeline's card,
+   fuel and discount. Day 1 (the next shipping day) exists only when holding
+   is enabled and costs `hold_cost` more, so the plan waits only when that pays.
+4. Volume tiers: the parcels already shipped this month plus those this plan
+   ships today. A held shipment counts in the run that ships it, so it is priced
+   at the tier the month has reached and adds nothing to today's volume.
+5. `solvers.assignment` picks one option per shipment within each carrier's
+   daily parcels and kg (less what earlier runs booked that day), with the tier
+   discounts the plan's volume reaches, and proves a lower bound.
+6. The baseline ships each order alone today with its cheapest feasible service
+   (no capacities, the month's tier): the savings are measured against it.
+
+A promise is the order's `deliver_by`/`deliver_after` and, when the order names
+the service the shopper chose, the latest date the checkout showed for it.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+
+from carriers.pricing import NotServed, Parcel, price_shipment
+from solvers import assignment as asg
+from solvers.boxing import BoxingSolution, BoxType, PackedBox, pack_items
+from solvers.boxing import Item as BoxItem
+from tms.domain.delivery import (
+    CarrierSchedule,
+    Warehouse,
+    can_plan,
+    delivery_dates,
+    holiday_region,
+    plan_days,
+    ship_day,
+)
+from tms.domain.orders import Order
+from tms.domain.plans import CarrierLimits, Plan, PlannedShipment
+from tms.domain.rate_cards import CardVersion
+from tms.services.quote_index import LiveCard
+from tms.services.quoting import QuoteBook
+from tms.services.unit_of_work import UnitOfWork
+
+HELD = "held:"  # the solver sees a held option's carrier as its own: it has day-1 capacity, no tiers
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    box_types: tuple[BoxType, ...]
+    carrier_limits: Mapping[str, CarrierLimits] = field(default_factory=dict)
+    holding: bool = True
+    hold_cost_cents: int = 10
+    fill_ratio: float = 0.85
+    time_limit_s: float = 60.0
+    workers: int = 2
+
+
+@dataclass(frozen=True)
+class PlannedOption:
+    """One way to ship a shipment: a service on a day, priced at each of its carrier's tiers (day 0), or
+    at the tier the month has reached (a held option, day 1)."""
+
+    carrier: str
+    service: str
+    mode: str
+    day: int
+    ships_on: date
+    earliest: date
+    latest: date
+    transport_cents_by_tier: tuple[int, ...]
+    rate_card_id: int
+    rate_card_version: int
+
+
+@dataclass
+class ShipmentDraft:
+    orders: list[Order]
+    packing: BoxingSolution
+    options: list[PlannedOption]
+    fixed_cents: int  # packaging + handling + indirect: the same whatever the service
+
+    @property
+    def id(self) -> str:
+        return "+".join(o.order_ref for o in self.orders)
+
+    @property
+    def parcels(self) -> int:
+        return len(self.packing.boxes)
+
+    @property
+    def weight_g(self) -> int:
+        return sum(o.weight_g for o in self.orders)
+
+
+@dataclass(frozen=True)
+class OrderDates:
+    """What the shipping-day rule says of one order: when it may leave with each schedule, and the
+    dates the checkout showed for the service the shopper chose (None when it named none)."""
+
+    order: Order
+    local_day: date
+    local_time: time
+    shown_ships_on: date | None
+    shown_latest: date | None
+
+    @property
+    def deliver_by(self) -> date | None:
+        bounds = [d for d in (self.order.deliver_by, self.shown_latest) if d is not None]
+        return min(bounds, default=None)
+
+
+def order_dates(book: QuoteBook, warehouse: Warehouse, order: Order) -> OrderDates:
+    """The order's local time and the window the checkout showed for its chosen service."""
+    local = warehouse.local(order.ordered_at)
+    shown = book.shown_window(order)
+    return OrderDates(
+        order,
+        local.date(),
+        local.time(),
+        shown[0] if shown else None,
+        shown[2] if shown else None,
+    )
+
+
+def may_ship_on(dates: OrderDates, warehouse: Warehouse, schedule: CarrierSchedule, day: date) -> bool:
+    """The shipping-day rule for one order on one schedule: not before its ship day, nor before the ship
+    day the checkout showed."""
+    try:
+        first = ship_day(dates.local_day, dates.local_time, warehouse, schedule)
+    except ValueError:  # this carrier can never take the warehouse's orders
+        return False
+    return first <= day and (dates.shown_ships_on is None or dates.shown_ships_on <= day)
+
+
+class _Planner:
+    """Options of a set of orders shipped together, from the book's timeline and the pricing engine."""
+
+    def __init__(
+        self,
+        book: QuoteBook,
+        settings: PlanSettings,
+        warehouse: Warehouse,
+        days: list[date],
+        run_at: time,
+        month_parcels: Mapping[str, int],
+        packings: dict[tuple[tuple[int, int, int, int], ...], BoxingSolution],
+    ):
+        self.book = book
+        self.settings = settings
+        self.warehouse = warehouse
+        self.days = days
+        self.run_at = run_at
+        self.month_parcels = month_parcels
+        self.packings = packings
+        self.versions_by_day = [book.timeline.all_in_force(day) for day in days]
+        self.dates: dict[str, OrderDates] = {}
+
+    def dates_of(self, order: Order) -> OrderDates:
+        found = self.dates.get(order.order_ref)
+        if found is None:
+            found = self.dates[order.order_ref] = order_dates(self.book, self.warehouse, order)
+        return found
+
+    def month_volume(self, carrier: str, day: date) -> int:
+        """Parcels the carrier has shipped this month as of `day` (a day of another month starts at 0)."""
+        first = self.days[0]
+        return self.month_parcels.get(carrier, 0) if (day.year, day.month) == (first.year, first.month) else 0
+
+    def tier_today(self, carrier: str) -> int:
+        for code, version in self.versions_by_day[0]:
+            if code == carrier:
+                return version.tier_reached(self.month_volume(carrier, self.days[0]))
+        return 0
+
+    def waiting_until(self, order: Order) -> date | None:
+        """The order's first ship day when no service of its mode may take it on any day of this plan."""
+        dates = self.dates_of(order)
+        firsts = []
+        for _, version in self.versions_by_day[-1]:
+            for ls in version.card.services:
+                if ls.mode != order.mode:
+                    continue
+                try:
+                    firsts.append(ship_day(dates.local_day, dates.local_time, self.warehouse, ls.schedule))
+                except ValueError:
+                    continue
+        if dates.shown_ships_on is not None:
+            firsts = [max(first, dates.shown_ships_on) for first in firsts]
+        first = min(firsts, default=None)
+        return first if first is not None and first > self.days[-1] else None
+
+    def pack(self, orders: Sequence[Order]) -> BoxingSolution:
+        """Boxes for the orders' items. Orders draw on one catalogue, so the same multiset of item
+        shapes comes back again and again: it is solved once per plan and the answer reused."""
+        items = sorted(
+            (
+                BoxItem(f"{o.order_ref}/{n}/{k}", i.weight_g, i.length_mm, i.width_mm, i.height_mm)
+                for o in orders
+                for n, i in enumerate(o.items)
+                for k in range(i.quantity)
+            ),
+            key=_shape,
+        )
+        key = tuple(_shape(i) for i in items)
+        known = self.packings.get(key)
+        if known is None:
+            anonymous = [BoxItem(str(n), *shape) for n, shape in enumerate(key)]
+            known = self.packings[key] = pack_items(
+                anonymous, self.settings.box_types, fill_ratio=self.settings.fill_ratio, time_limit_s=2.0
+            )
+        return BoxingSolution(
+            [PackedBox(b.box_type, tuple(items[int(n)].id for n in b.items)) for b in known.boxes],
+            known.cost_cents,
+            known.lower_bound_cents,
+            known.status,
+            known.seconds,
+        )
+
+    def draft(self, orders: list[Order]) -> ShipmentDraft | str:
+        """The shipment of these orders with every option keeping all their promises, or why there is none."""
+        try:
+            packing = self.pack(orders)
+        except ValueError as error:
+            return f"no box fits: {error}"
+        boxes = {b.code: b for b in self.settings.box_types}
+        parcels = tuple(
+            Parcel(
+                sum(_item_weight(orders, ref) for ref in packed.items),
+                boxes[packed.box_type].inner_length_mm,
+                boxes[packed.box_type].inner_width_mm,
+                boxes[packed.box_type].inner_height_mm,
+            )
+            for packed in packing.boxes
+        )
+        costs = self.book.warehouses[orders[0].warehouse].costs
+        fixed = packing.cost_cents + (costs.handling_cents + costs.indirect_cents) * len(orders)
+        options = self._options(orders, parcels)
+        if not options:
+            return "no service keeps the promise" + ("" if len(orders) == 1 else "s of the merged orders")
+        return ShipmentDraft(list(orders), packing, options, fixed)
+
+    def _options(self, orders: list[Order], parcels: tuple[Parcel, ...]) -> list[PlannedOption]:
+        first = orders[0]
+        country, postcode, mode = first.address.country, first.address.postcode, first.mode
+        region = holiday_region(country, postcode)
+        dates = [self.dates_of(o) for o in orders]
+        deliver_by = min((d.deliver_by for d in dates if d.deliver_by), default=None)
+        deliver_after = max((o.deliver_after for o in orders if o.deliver_after), default=None)
+        fixed_carrier = first.carrier if first.pickup_point_id else None
+        # Orders placed after the run's moment are not in it (what-if plans may name any order).
+        in_run_today = all((d.local_day, d.local_time) < (self.days[0], self.run_at) for d in dates)
+        options = []
+        for day_index, day in enumerate(self.days):
+            if day_index == 0 and not in_run_today:
+                continue
+            for carrier, version in self.versions_by_day[day_index]:
+                if fixed_carrier and carrier != fixed_carrier:
+                    continue
+                live: LiveCard = version.card
+                zone = live.compiled.zones.zone_for(country, postcode)
+                if zone is None:
+                    continue
+                fuel = self.book.timeline.fuel_bp(version, day)
+                discounts = self._discounts(carrier, version, day_index, day)
+                for ls in live.services:
+                    transit = ls.service.transit.get(zone)
+                    if ls.mode != mode or transit is None or day.weekday() not in ls.schedule.pickup_weekdays:
+                        continue
+                    if day_index == 0 and not can_plan(self.warehouse, ls.schedule, self.run_at):
+                        continue
+                    if not all(may_ship_on(d, self.warehouse, ls.schedule, day) for d in dates):
+                        continue
+                    earliest, latest = delivery_dates(
+                        day, transit.min_days, transit.max_days, ls.schedule.delivery_weekdays, country, region
+                    )
+                    if (deliver_by and latest > deliver_by) or (deliver_after and earliest < deliver_after):
+                        continue
+                    prices = [
+                        price_shipment(
+                            live.compiled,
+                            ls.service.code,
+                            zone,
+                            country,
+                            postcode,
+                            parcels,
+                            fuel_bp=fuel,
+                            discount_bp=bp,
+                        )
+                        for bp in discounts
+                    ]
+                    totals = tuple(p.total_cents for p in prices if not isinstance(p, NotServed))
+                    if len(totals) != len(prices):
+                        continue
+                    options.append(
+                        PlannedOption(
+                            carrier,
+                            ls.service.code,
+                            ls.mode,
+                            day_index,
+                            day,
+                            earliest,
+                            latest,
+                            totals,
+                            live.record_id,
+                            live.version,
+                        )
+                    )
+        return options
+
+    def _discounts(self, carrier: str, version: CardVersion[LiveCard], day_index: int, day: date) -> tuple[int, ...]:
+        """Today: the discount at each tier of the card in force. Held: the tier the month has reached."""
+        if day_index == 0:
+            return version.discounts_by_tier
+        return (version.discount_bp(self.month_volume(carrier, day)),)
+
+    def cheapest_today(self, draft: ShipmentDraft) -> int | None:
+        """Cost of the cheapest day-0 option at the tier the month has reached (no capacities)."""
+        costs = [
+            o.transport_cents_by_tier[self.tier_today(o.carrier)] + draft.fixed_cents
+            for o in draft.options
+            if o.day == 0
+        ]
+        return min(costs, default=None)
+
+
+def _shape(item: BoxItem) -> tuple[int, int, int, int]:
+    return (item.weight_g, item.length_mm, item.width_mm, item.height_mm)
+
+
+def _item_weight(orders: Sequence[Order], packed_ref: str) -> int:
+    ref, index, _ = packed_ref.rsplit("/", 2)
+    order = next(o for o in orders if o.order_ref == ref)
+    return order.items[int(index)].weight_g
+
+
+def plan_orders(
+    book: QuoteBook,
+    orders: Sequence[Order],
+    shipping_date: date,
+    settings: PlanSettings,
+    month_parcels: Mapping[str, int] | None = None,
+    *,
+    run_at: time | None = None,
+    booked: Mapping[str, tuple[int, int]] | None = None,
+) -> Plan:
+    """The cheapest plan for these orders that keeps every promise, capacity and box limit.
+
+    `month_parcels`: parcels per carrier already shipped this month; `run_at`: the planning run's
+    local time (None: each warehouse's first run of the day); `booked`: (parcels, g) per carrier
+    that earlier runs put on today's pickups.
+    """
+    started = clock.monotonic()
+    month_parcels = month_parcels or {}
+    unplannable: dict[str, str] = {}
+    waiting: dict[str, date] = {}
+    drafts: list[ShipmentDraft] = []
+    baseline = 0
+    groups: dict[tuple[str, str, str], list[Order]] = defaultdict(list)
+    for order in orders:
+        if order.warehouse not in book.warehouses:
+            unplannable[order.order_ref] = f"unknown warehouse {order.warehouse!r}"
+            continue
+        groups[(order.warehouse, order.mode, order.consignee_key)].append(order)
+
+    packings: dict[tuple[tuple[int, int, int, int], ...], BoxingSolution] = {}
+    planners: dict[str, _Planner] = {}
+    for (code, _, _), members in sorted(groups.items()):
+        planner = planners.get(code)
+        if planner is None:
+            warehouse = book.warehouses[code].warehouse
+            days = plan_days(warehouse, shipping_date, settings.holding)
+            at = warehouse.planning_runs[0] if run_at is None else run_at
+            planner = planners[code] = _Planner(book, settings, warehouse, days, at, month_parcels, packings)
+        alone: dict[str, ShipmentDraft] = {}
+        for order in members:
+            later = planner.waiting_until(order)
+            if later is not None:
+                waiting[order.order_ref] = later
+                continue
+            single = planner.draft([order])
+            if isinstance(single, str):
+                unplannable[order.order_ref] = single
+            else:
+                alone[order.order_ref] = single
+                baseline += planner.cheapest_today(single) or 0
+        drafts.extend(_merge(planner, [o for o in members if o.order_ref in alone], alone))
+
+    if not drafts:
+        return Plan(
+            shipping_date,
+            len(orders),
+            (),
+            unplannable,
+            0,
+            baseline,
+            0,
+            0.0,
+            "optimal",
+            "none",
+            0.0,
+            clock.monotonic() - started,
+            waiting,
+            run_at,
+        )
+
+    tiers_day = next(iter(planners.values())).days[0]
+    instance, option_maps = _instance(book, tiers_day, drafts, settings, month_parcels, booked or {})
+    solution = asg.solve(instance, time_limit_s=settings.time_limit_s, workers=settings.workers)
+    shipments = []
+    fixed_of_assigned = 0
+    for draft, options in zip(drafts, option_maps, strict=True):
+        chosen = solution.assignment.get(draft.id)
+        if chosen is None:
+            for order in draft.orders:
+                unplannable[order.order_ref] = "no carrier capacity left within the promise"
+            continue
+        fixed_of_assigned += draft.fixed_cents
+        planned = options[chosen]
+        tier = solution.tiers.get(planned.carrier, 0) if planned.day == 0 else 0
+        transport = planned.transport_cents_by_tier[tier]
+        hold = settings.hold_cost_cents if planned.day else 0
+        shipments.append(
+            PlannedShipment(
+                orders=tuple(o.order_ref for o in draft.orders),
+                carrier=planned.carrier,
+                service=planned.service,
+                mode=planned.mode,
+                ships_on=planned.ships_on,
+                earliest=planned.earliest,
+                latest=planned.latest,
+                parcels=draft.parcels,
+                weight_g=draft.weight_g,
+                boxes=tuple((b.box_type, b.items) for b in draft.packing.boxes),
+                transport_cents=transport,
+                packaging_cents=draft.packing.cost_cents,
+                other_cents=draft.fixed_cents - draft.packing.cost_cents,
+                cost_cents=transport + draft.fixed_cents + hold,
+                rate_card_id=planned.rate_card_id,
+                rate_card_version=planned.rate_card_version,
+                held=planned.day > 0,
+            )
+        )
+    return Plan(
+        shipping_date=shipping_date,
+        orders_in=len(orders),
+        shipments=tuple(shipments),
+        unplannable=unplannable,
+        cost_cents=solution.cost_cents + fixed_of_assigned,
+        baseline_cents=baseline,
+        lower_bound_cents=solution.lower_bound_cents + fixed_of_assigned,
+        gap=solution.gap,
+        solver_status=solution.status,
+        solver_method=solution.method,
+        solver_seconds=solution.solve_seconds,
+        seconds=clock.monotonic() - started,
+        waiting=waiting,
+        run_at=run_at,
+    )
+
+
+def _merge(planner: _Planner, members: list[Order], alone: dict[str, ShipmentDraft]) -> list[ShipmentDraft]:
+    """Earliest deadline first, add each order to the open shipment while that keeps a promise-keeping
+    option and costs no more than shipping it apart."""
+    members = sorted(members, key=lambda o: (planner.dates_of(o).deliver_by or date.max, o.order_ref))
+    drafts: list[ShipmentDraft] = []
+    current: ShipmentDraft | None = None
+    for order in members:
+        single = alone[order.order_ref]
+        if current is not None:
+            merged = planner.draft([*current.orders, order])
+            if not isinstance(merged, str):
+                together = planner.cheapest_today(merged)
+                apart = planner.cheapest_today(current), planner.cheapest_today(single)
+                one, other = apart
+                if together is not None and one is not None and other is not None and together <= one + other:
+                    current = merged
+                    continue
+            drafts.append(current)
+        current = single
+    if current is not None:
+        drafts.append(current)
+    return drafts
+
+
+def _instance(
+    book: QuoteBook,
+    day: date,
+    drafts: list[ShipmentDraft],
+    settings: PlanSettings,
+    month_parcels: Mapping[str, int],
+    booked: Mapping[str, tuple[int, int]],
+) -> tuple[asg.Instance, list[dict[asg.Option, PlannedOption]]]:
+    """The solver's instance: today's options count towards their carrier's tiers; a held option is on
+    its own 'held:' carrier, with the real carrier's capacity for day 1 and no tiers."""
+    shipments, maps = [], []
+    for draft in drafts:
+        mapping: dict[asg.Option, PlannedOption] = {}
+        for option in draft.options:
+            hold = settings.hold_cost_cents if option.day else 0
+            carrier = option.carrier if option.day == 0 else HELD + option.carrier
+            solver_option = asg.Option(carrier, option.day, tuple(c + hold for c in option.transport_cents_by_tier))
+            if solver_option not in mapping:  # identical (carrier, day, costs): keep the earlier delivery
+                mapping[solver_option] = option
+        shipments.append(asg.Shipment(draft.id, draft.parcels, draft.weight_g, tuple(mapping)))
+        maps.append(mapping)
+    in_force = dict(book.timeline.all_in_force(day))
+    carriers = []
+    for code in sorted({o.carrier for shipment in shipments for o in shipment.options}):
+        real = code.removeprefix(HELD)
+        limits = settings.carrier_limits.get(real, CarrierLimits())
+        if code.startswith(HELD):
+            carriers.append(asg.CarrierCapacity(code, limits.parcels_per_day, limits.weight_g_per_day, 0, ()))
+            continue
+        version = in_force.get(code)
+        used_parcels, used_g = booked.get(code, (0, 0))
+        carriers.append(
+            asg.CarrierCapacity(
+                code,
+                None if limits.parcels_per_day is None else max(0, limits.parcels_per_day - used_parcels),
+                None if limits.weight_g_per_day is None else max(0, limits.weight_g_per_day - used_g),
+                month_parcels.get(code, 0),
+                version.thresholds if version else (),
+            )
+        )
+    return asg.Instance(tuple(shipments), tuple(carriers), days=2 if settings.holding else 1), maps
+
+
+def what_if_plan(
+    uow: UnitOfWork, book: QuoteBook, orders: Sequence[Order], shipping_date: date, settings: PlanSettings
+) -> Plan:
+    """The plan these orders would get on `shipping_date`, from the month's real volume and what runs
+    already booked that day; nothing is written."""
+    with uow:
+        month_parcels = uow.runs.month_parcels(shipping_date.replace(day=1), shipping_date + timedelta(days=1))
+        booked = uow.runs.day_load(shipping_date)
+    return plan_orders(book, orders, shipping_date, settings, month_parcels, booked=booked)
