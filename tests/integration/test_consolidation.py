@@ -16,7 +16,7 @@ from solvers.boxing import BoxType
 from tests.documents import a_service_document
 from tms.domain.errors import Conflict
 from tms.domain.orders import Address, Item, Order
-from tms.domain.plans import CarrierLimits
+from tms.domain.plans import CarrierLimits, Plan, PlannedShipment
 from tms.domain.policy import ShippingPolicy
 from tms.services.consolidation import run_consolidation
 from tms.services.plan_check import check_plan
@@ -408,3 +408,85 @@ def test_a_plan_the_checker_refuses_is_recorded_as_failed_and_a_later_run_may_st
     monkeypatch.undo()
     run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
     assert client.get("/api/v1/orders/A", headers=manager).get_json()["status"] == "planned"
+
+
+# --- one set of rules: ship day, readiness, tiers ------------------------------------------------
+
+
+def test_the_run_at_the_cutoff_plans_only_carriers_that_still_come_that_day() -> None:
+    early = a_card("early", home=4.0, relay=3.0)
+    early["services"][0]["pickup_cutoff"] = "12:00"
+    book = a_book(early, a_card("late", home=6.0, relay=4.5))
+    # Ordered Tue 3 March 10:00 Paris; the 15:00 run of PAR1 plans Tuesday's pickups.
+    order = an_order("A", ordered_at=datetime(2026, 3, 3, 9, 0, tzinfo=UTC))
+    plan = plan_orders(book, [order], TUESDAY, settings(), run_at=time(15, 0))
+    assert check_plan(book, [order], plan, settings()) == []
+    assert [(s.carrier, s.ships_on) for s in plan.shipments] == [("late", TUESDAY)]  # early's truck left at 12:00
+
+
+def test_an_order_not_ready_for_the_plan_waits_with_its_first_ship_day() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    # LYS1 prepares an order in one working day: ordered Sun 1 March 20:40, released Mon, ready Tue.
+    order = an_order("A", warehouse="LYS1", ordered_at=datetime(2026, 3, 1, 19, 40, tzinfo=UTC))
+    plan = plan_orders(book, [order], date(2026, 3, 2), settings())
+    assert check_plan(book, [order], plan, settings()) == []
+    assert (plan.shipments, plan.waiting, plan.unplannable) == ((), {"A": TUESDAY}, {})
+    assert plan.summary()["orders_waiting"] == 1
+    tuesday = plan_orders(book, [order], TUESDAY, settings())
+    assert [s.ships_on for s in tuesday.shipped] == [TUESDAY]
+
+
+def test_the_checker_refuses_a_shipment_before_its_order_is_ready() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    order = an_order("A", warehouse="LYS1", ordered_at=datetime(2026, 3, 1, 19, 40, tzinfo=UTC))
+    plan = plan_orders(book, [order], TUESDAY, settings())
+    early = Plan(**{**plan.__dict__, "shipping_date": date(2026, 3, 2)})
+    shipment = plan.shipments[0]
+    moved = PlannedShipment(**{**shipment.__dict__, "ships_on": date(2026, 3, 2)})
+    early = Plan(**{**early.__dict__, "shipments": (moved,)})
+    assert any("before it can (2026-03-03)" in p for p in check_plan(book, [order], early, settings()))
+
+
+def test_held_parcels_do_not_count_towards_a_volume_tier() -> None:
+    # 10 % off from 3 parcels this month. 1 shipped already; the plan ships one and must hold the other
+    # (1 parcel a day): 1 + 1 = 2 shipped, the tier is not reached, whatever is held.
+    card = a_card("acme", home=6.0, relay=4.5, tiers=[{"min_parcels": 3, "discount_percent": 10}])
+    book = a_book(card)
+    orders = [an_order("A"), an_order("B", line1="2 rue")]
+    limits = {"acme": CarrierLimits(parcels_per_day=1)}
+    plan = planned(book, orders, settings(holding=True, carrier_limits=limits), {"acme": 1})
+    assert sorted((s.held, s.transport_cents) for s in plan.shipments) == [(False, 600), (True, 600)]
+    # With 2 shipped already, the shipped parcel reaches 3: 10 % off today; the held one waits at 0 %.
+    plan = planned(book, orders, settings(holding=True, carrier_limits=limits), {"acme": 2})
+    assert sorted((s.held, s.transport_cents) for s in plan.shipments) == [(False, 540), (True, 600)]
+
+
+def test_a_what_if_plan_starts_from_the_months_real_volume(container, stored, client, manager) -> None:
+    card = a_card("acme", home=6.0, relay=4.5, tiers=[{"min_parcels": 2, "discount_percent": 10}])
+    stored(card, [api_order("A")])
+    run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
+    body = {"shipping_date": "2026-03-04", "orders": [api_order("B")]}
+    response = client.post("/api/v1/plans", json=body, headers=manager)
+    assert response.status_code == 200, response.get_json()
+    # A shipped on Tuesday + B in this plan = 2 parcels this month: 10 % off 6.00.
+    assert [s["cost"]["transport"] for s in response.get_json()["shipments"]] == [5.4]
+
+
+def test_a_second_run_the_same_day_shares_the_carriers_capacity_with_the_first(container, stored) -> None:
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A")])
+    limits = settings(carrier_limits={"acme": CarrierLimits(parcels_per_day=1)})
+    run_consolidation(container.uow(), container.fresh_book(), TUESDAY, limits, now=container.now())
+    later = {**api_order("B", "2 rue"), "ordered_at": "2026-03-03T10:00:00+01:00"}
+    stored_order(container, later)
+    _, plan = run_consolidation(
+        container.uow(), container.fresh_book(), TUESDAY, limits, now=container.now(), run_at=time(15, 0)
+    )
+    assert plan.unplannable == {"B": "no carrier capacity left within the promise"}
+
+
+def stored_order(container, body: dict[str, Any]) -> None:
+    from tms.api.orders import OrderInSchema, to_order
+    from tms.services.orders import register_order
+
+    order = to_order(OrderInSchema().load(body), "PAR1")
+    register_order(container.uow(), order, known_warehouses={"PAR1", "LYS1"}, now=container.now())

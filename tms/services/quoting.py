@@ -133,7 +133,11 @@ class QuoteBook:
 
     @classmethod
     def of_cards(
-        cls, cards: Sequence[RateCard], policy: ShippingPolicy, warehouses: Sequence[WarehouseSetup]
+        cls,
+        cards: Sequence[RateCard],
+        policy: ShippingPolicy,
+        warehouses: Sequence[WarehouseSetup],
+        monthly_parcels: Mapping[str, int] | None = None,
     ) -> QuoteBook:
         """A book of cards not taken from the store (what-ifs, benchmarks, tests): each counts as the active
         version 1 of its carrier, numbered 1, 2, ... in the order given."""
@@ -157,7 +161,7 @@ class QuoteBook:
             )
             for n, card in enumerate(cards, 1)
         ]
-        return cls(list(zip(records, cards, strict=True)), [], policy, warehouses)
+        return cls(list(zip(records, cards, strict=True)), [], policy, warehouses, monthly_parcels)
 
     @property
     def carriers(self) -> list[str]:
