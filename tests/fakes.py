@@ -375,8 +375,8 @@ class FakeConsolidationRuns(_Repository, ConsolidationRuns):
         rate_card_id: int,
         detail: dict[str, Any],
     ) -> int:
-        if run_id not in self._tx.table("runs"):
-            raise LookupError(run_id)  # the store's foreign key
+        if run_id not in self._tx.table("runs") or rate_card_id not in self._tx.table("cards"):
+            raise LookupError(run_id, rate_card_id)  # the store's foreign keys
         shipment_id = self._uow.store.next_id("shipments")
         shipment = {"run_id": run_id, "ships_on": ships_on, "carrier": carrier, "parcels": parcels}
         self._tx.put("shipments", shipment_id, {**shipment, "detail": _json(detail)})
