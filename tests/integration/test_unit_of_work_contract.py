@@ -95,8 +95,9 @@ def test_a_taken_order_ref_is_a_duplicate_key_that_ends_the_transaction(new_uow:
         uow.commit()
     with new_uow() as uow:
         assert [o.order_ref for o in uow.orders.list()] == ["A-1"]
-        assert uow.orders.get("A-1") == an_order("A-1", created_at=NOW)
-        assert uow.orders.get("A-1").ordered_at.utcoffset() == timedelta(0)  # type: ignore[union-attr]
+        stored = uow.orders.get("A-1")
+        assert stored == an_order("A-1", created_at=NOW)
+        assert stored is not None and stored.ordered_at.utcoffset() == timedelta(0)
 
 
 def test_orders_move_status_only_from_the_status_named(new_uow: Callable[[], UnitOfWork]) -> None:
@@ -172,7 +173,7 @@ def test_cards_are_versioned_per_carrier_listed_newest_first_and_change_status(
         assert uow.rate_cards.find_by_checksum("colissimo", "c1") == third
         assert uow.rate_cards.find_by_checksum("colissimo", "zz") is None
         assert uow.rate_cards.get(second.id) == second
-        assert uow.rate_cards.get(second.id).document == {"carrier": "colissimo", "fuel_percent": 12.75}  # type: ignore[union-attr]
+        assert second.document == {"carrier": "colissimo", "fuel_percent": 12.75}
         assert [uow.rate_cards.get(i) for i in (0, -1, 2**31, 2**40)] == [None] * 4
         signature = uow.quote_inputs_signature()
         later = NOW + timedelta(days=1)
@@ -210,6 +211,8 @@ def test_api_keys_are_found_by_hash_and_revoked(new_uow: Callable[[], UnitOfWork
         key = uow.api_keys.add(name="ops", role=Role.ADMIN, key_hash="h1", display_prefix="tms_abc", created_at=NOW)
         other = uow.api_keys.add(name="shop", role=Role.CHECKOUT, key_hash="h2", display_prefix="tms_d", created_at=NOW)
         uow.commit()
+    with new_uow() as uow, pytest.raises(DuplicateKey):
+        uow.api_keys.add(name="twin", role=Role.ADMIN, key_hash="h1", display_prefix="tms_x", created_at=NOW)
     with new_uow() as uow:
         assert uow.api_keys.by_hash("h1") == key and uow.api_keys.by_hash("nope") is None
         assert uow.api_keys.get(other.id) == other and uow.api_keys.get(2**40) is None
@@ -290,7 +293,7 @@ def test_one_succeeded_run_per_shipping_date_with_its_shipments(new_uow: Callabl
             "orders_in": 3,
             "shipments": [{"id": shipment_id, "orders": ["A-1"], "parcels": 2}],
         }
-        assert len(uow.runs.get(failed)["error"]) == 2000  # type: ignore[index]
+        assert [len(r["error"]) for r in uow.runs.list() if r["id"] == failed] == [2000]
         assert uow.runs.month_parcels(date(2026, 3, 1), date(2026, 3, 4)) == {"colissimo": 2}
         assert uow.runs.month_parcels(date(2026, 3, 1), date(2026, 4, 1)) == {"colissimo": 7}
         assert uow.runs.month_parcels(date(2026, 5, 1), date(2026, 6, 1)) == {}

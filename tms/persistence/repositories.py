@@ -237,7 +237,7 @@ class ApiKeyRepository:
             name=name, role=role.value, key_hash=key_hash, display_prefix=display_prefix, created_at=created_at
         )
         self.session.add(row)
-        self.session.flush()
+        _flush_unique(self.session, "an API key with this hash exists")
         return _key(row)
 
     def by_hash(self, key_hash: str) -> ApiKey | None:
