@@ -31,7 +31,7 @@ test: install lint
 lint: install
 	$(VENV)/bin/ruff check tms carriers solvers tests bench
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy carriers solvers tms/domain
+	$(VENV)/bin/mypy carriers solvers tms tests/fakes.py
 
 ## Benchmarks: print tables and write bench/results.json.
 bench: install

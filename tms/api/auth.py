@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
+from tms.api.blueprint import ApiBlueprint
 from tms.api.context import request_body
 from tms.api.errors import ApiError
 from tms.domain.access import ApiKey, Role, hash_secret
@@ -141,7 +142,7 @@ def documented(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return decorate
 
 
-def protected(blp: Any, role: Role, *, shopify: bool = False) -> Callable[[F], F]:
+def protected(blp: ApiBlueprint, role: Role, *, shopify: bool = False) -> Callable[[F], F]:
     """`requires(role)` plus its OpenAPI documentation (bearer security, 401 and 403 answers)."""
 
     def decorate(view: F) -> F:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from tms.api.auth import protected
+from tms.api.blueprint import api_blueprint
 from tms.api.context import services
 from tms.api.schemas import ApiKeyCreatedSchema, ApiKeyCreateSchema, ApiKeySchema
 from tms.domain.access import Role
@@ -15,7 +15,7 @@ from tms.services import access
 
 URL_PREFIX = "/keys"
 
-blp = Blueprint("keys", __name__, description="API keys and their roles")
+blp = api_blueprint("keys", __name__, description="API keys and their roles")
 
 
 @blp.route("", methods=["POST"])

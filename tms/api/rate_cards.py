@@ -9,12 +9,12 @@ from typing import Any
 
 from flask import jsonify, request, send_file
 from flask.typing import ResponseReturnValue
-from flask_smorest import Blueprint
 
 from carriers.compare import summarize
 from carriers.template import template_workbook
 from carriers.writers import write_xlsx
 from tms.api.auth import current_key, protected
+from tms.api.blueprint import api_blueprint
 from tms.api.context import services
 from tms.api.schemas import (
     CarrierSchema,
@@ -38,7 +38,7 @@ from tms.services.uploads import ParsedUpload, UploadedFile, parse_files, parse_
 URL_PREFIX = ""
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-blp = Blueprint("rate_cards", __name__, description="Carriers and their rate cards")
+blp = api_blueprint("rate_cards", __name__, description="Carriers and their rate cards")
 
 
 UPLOAD_BODY = {

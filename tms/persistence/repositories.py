@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, Result, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,6 +94,12 @@ def _flush_unique(session: Session, what: str) -> None:
         if _unique_violation(error):
             raise DuplicateKey(what) from error
         raise
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE changed (the session answers it with a cursor result)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def _unique_violation(error: IntegrityError) -> bool:
@@ -231,7 +237,7 @@ class ApiKeyRepository:
             name=name, role=role.value, key_hash=key_hash, display_prefix=display_prefix, created_at=created_at
         )
         self.session.add(row)
-        self.session.flush()
+        _flush_unique(self.session, "an API key with this hash exists")
         return _key(row)
 
     def by_hash(self, key_hash: str) -> ApiKey | None:
@@ -339,6 +345,10 @@ class OrderRepository:
             raise DuplicateKey(f"order {order.order_ref!r} exists") from error
         return _order(row)
 
+    def pending(self) -> list[Order]:
+        query = select(OrderRow).where(OrderRow.status == OrderStatus.PENDING.value).order_by(OrderRow.id)
+        return [_order(row) for row in self.session.scalars(query)]
+
     def list(
         self, *, status: OrderStatus | None = None, consignee_key: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[Order]:
@@ -350,30 +360,30 @@ class OrderRepository:
         query = query.order_by(OrderRow.id).limit(limit).offset(offset)
         return [_order(row) for row in self.session.scalars(query)]
 
-    def pending(self) -> list[Order]:
-        query = select(OrderRow).where(OrderRow.status == OrderStatus.PENDING.value).order_by(OrderRow.id)
-        return [_order(row) for row in self.session.scalars(query)]
-
     def set_status(self, order_ref: str, status: OrderStatus, *, only_from: OrderStatus) -> Order | None:
         """Move the order from `only_from` to `status` in one UPDATE; None if it was no longer `only_from`
         (a concurrent run or cancel got there first)."""
-        changed = self.session.execute(
-            update(OrderRow)
-            .where(OrderRow.order_ref == order_ref, OrderRow.status == only_from.value)
-            .values(status=status.value)
-        ).rowcount
+        changed = _rowcount(
+            self.session.execute(
+                update(OrderRow)
+                .where(OrderRow.order_ref == order_ref, OrderRow.status == only_from.value)
+                .values(status=status.value)
+            )
+        )
         self.session.flush()
         return self.get(order_ref) if changed == 1 else None
 
-    def plan(self, order_refs: list[str], run_id: int, shipment_id: int) -> int:
+    def plan(self, order_refs: Sequence[str], run_id: int, shipment_id: int) -> int:
         """Mark still-pending orders as planned in a shipment, in one UPDATE; returns how many it changed."""
-        changed = self.session.execute(
-            update(OrderRow)
-            .where(OrderRow.order_ref.in_(order_refs), OrderRow.status == OrderStatus.PENDING.value)
-            .values(status=OrderStatus.PLANNED.value, run_id=run_id, shipment_id=shipment_id)
-        ).rowcount
+        changed = _rowcount(
+            self.session.execute(
+                update(OrderRow)
+                .where(OrderRow.order_ref.in_(order_refs), OrderRow.status == OrderStatus.PENDING.value)
+                .values(status=OrderStatus.PLANNED.value, run_id=run_id, shipment_id=shipment_id)
+            )
+        )
         self.session.flush()
-        return int(changed)
+        return changed
 
 
 class ConsolidationRunRepository:

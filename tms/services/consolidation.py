@@ -61,10 +61,10 @@ def run_consolidation(
     slot = site.planning_runs[0] if run_at is None else run_at
     if not is_working_day(site, shipping_date):
         raise NotAShippingDay(f"{shipping_date} is not a working day of {code}: nothing ships")
-    key = {"shipping_date": shipping_date, "warehouse": code, "run_at": slot.strftime("%H:%M")}
+    at = slot.strftime("%H:%M")
     with uow:
-        if uow.runs.succeeded_on(**key) is not None:
-            raise DuplicateRun(f"{code} was already planned for {shipping_date} at {key['run_at']}")
+        if uow.runs.succeeded_on(shipping_date=shipping_date, warehouse=code, run_at=at) is not None:
+            raise DuplicateRun(f"{code} was already planned for {shipping_date} at {at}")
         pending = [o for o in uow.orders.pending() if o.warehouse == code]
         month_start = shipping_date.replace(day=1)
         # Shipped this month so far, today's earlier runs included: they count towards the tiers.
@@ -75,10 +75,18 @@ def run_consolidation(
 
     def record_failure(summary: dict[str, Any], error: str) -> None:
         """A failed run is kept for the managers to see, its reason logged; its orders stay pending."""
-        log.error("run of %s for %s at %s failed: %s", code, shipping_date, key["run_at"], error)
+        log.error("run of %s for %s at %s failed: %s", code, shipping_date, at, error)
         with uow:
             uow.runs.add(
-                status="failed", trigger=trigger, started_at=now, finished_at=now, summary=summary, error=error, **key
+                shipping_date=shipping_date,
+                warehouse=code,
+                run_at=at,
+                status="failed",
+                trigger=trigger,
+                started_at=now,
+                finished_at=finished,
+                summary=summary,
+                error=error,
             )
             uow.commit()
 
@@ -100,7 +108,9 @@ def run_consolidation(
                 started_at=now,
                 finished_at=finished,
                 summary=plan.summary(),
-                **key,
+                shipping_date=shipping_date,
+                warehouse=code,
+                run_at=at,
             )
             for shipment in plan.shipped:
                 shipment_id = uow.runs.add_shipment(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from tms.services.consolidation import PlanSettings
+from tms.services.planning import PlanSettings
 from tms.services.quoting import LiveQuoteBook, QuoteBook, WarehouseSetup
 from tms.services.unit_of_work import UnitOfWork
 

@@ -12,8 +12,11 @@ from tms.services.unit_of_work import UnitOfWork
 
 def _same_order(a: Order, b: Order) -> bool:
     """Equal as registered (status, run and timestamps aside)."""
-    blank = {"status": OrderStatus.PENDING, "created_at": None, "run_id": None}
-    return replace(a, **blank) == replace(b, **blank)
+
+    def as_registered(order: Order) -> Order:
+        return replace(order, status=OrderStatus.PENDING, created_at=None, run_id=None)
+
+    return as_registered(a) == as_registered(b)
 
 
 def register_order(uow: UnitOfWork, order: Order, *, known_warehouses: set[str], now: datetime) -> tuple[Order, bool]:

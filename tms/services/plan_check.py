@@ -24,11 +24,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from carriers.model import RateCard
-from carriers.pricing import NotServed, Parcel, price_shipment
+from carriers.pricing import NotServed, price_shipment
 from solvers.boxing import BoxingSolution, PackedBox, check_boxing
 from solvers.boxing import Item as BoxItem
 from tms.domain.delivery import CarrierSchedule, can_plan, delivery_dates, holiday_region, plan_days, ship_day
 from tms.domain.orders import Order
+from tms.domain.parcels import Parcel
 from tms.domain.plans import Plan
 from tms.services.planning import PlanSettings
 from tms.services.quoting import QuoteBook
@@ -117,7 +118,7 @@ def check_plan(
             problems.append(f"shipment {name} moves a pickup-point order off its carrier's network")
         zone = _zone(card, first.address.country, first.address.postcode)
         transit = service.transit.get(zone) if zone else None
-        if transit is None:
+        if zone is None or transit is None:
             problems.append(f"shipment {name}: {s.carrier} {s.service} does not serve the destination")
             continue
 
@@ -179,7 +180,7 @@ def check_plan(
         for problem in check_boxing(items, list(settings.box_types), packed, settings.fill_ratio):
             problems.append(f"shipment {name}: {problem}")
         weights = {item.id: item.weight_g for item in items}
-        parcels = [
+        box_parcels = [
             Parcel(
                 sum(weights.get(ref, 0) for ref in contents),
                 boxes[box].inner_length_mm,
@@ -202,7 +203,7 @@ def check_plan(
             zone,
             first.address.country,
             first.address.postcode,
-            parcels,
+            box_parcels,
             fuel_bp=timeline.fuel_bp(version, s.ships_on),
             discount_bp=discount,
         )

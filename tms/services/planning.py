@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
-from carriers.pricing import NotServed, Parcel, price_shipment
+from carriers.pricing import NotServed, price_shipment
 from solvers import assignment as asg
 from solvers.boxing import BoxingSolution, BoxType, PackedBox, pack_items
 from solvers.boxing import Item as BoxItem
@@ -48,6 +48,7 @@ from tms.domain.delivery import (
     ship_day,
 )
 from tms.domain.orders import Order
+from tms.domain.parcels import Parcel
 from tms.domain.plans import CarrierLimits, Plan, PlannedShipment
 from tms.domain.rate_cards import CardVersion
 from tms.services.quote_index import LiveCard

@@ -1,21 +1,183 @@
-"""What a use case needs from the store: repositories and one transaction."""
+"""What a use case needs from the store: repositories and one transaction.
+
+Each repository is a Protocol: the SQL repositories (tms/persistence) and the in-memory fakes of
+the unit tests both satisfy it. A store refuses a row whose unique key exists with `DuplicateKey`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
+
+from tms.domain.access import ApiKey, Role
+from tms.domain.carriers import Carrier
+from tms.domain.orders import Order, OrderStatus
+from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+
+
+class Carriers(Protocol):
+    def get(self, code: str) -> Carrier | None: ...
+
+    def list(self) -> list[Carrier]: ...
+
+    def ensure(self, code: str, name: str, now: datetime) -> None:
+        """Create the carrier if new; a different name renames it."""
+
+    def id_of(self, code: str, *, lock: bool = False) -> int:
+        """The carrier's id (LookupError if unknown); `lock` queues the carrier's other writers behind
+        this transaction."""
+
+
+class RateCards(Protocol):
+    def add(
+        self,
+        *,
+        carrier_code: str,
+        valid_from: date,
+        currency: str,
+        status: CardStatus,
+        checksum: str,
+        source_format: str,
+        source_name: str,
+        uploaded_at: datetime,
+        uploaded_by: str,
+        document: dict[str, Any],
+    ) -> RateCardRecord:
+        """Store the carrier's next version (its highest + 1); an active one is activated at upload."""
+
+    def get(self, card_id: int, *, fresh: bool = False) -> RateCardRecord | None: ...
+
+    def list(self, *, carrier_code: str | None = None, statuses: Sequence[CardStatus] = ()) -> list[RateCardRecord]:
+        """By carrier code, then newest version first."""
+
+    def find_by_checksum(self, carrier_code: str, checksum: str) -> RateCardRecord | None:
+        """The newest version of the carrier with this checksum."""
+
+    def set_status(self, card_id: int, status: CardStatus, at: datetime) -> RateCardRecord: ...
+
+
+class FuelSurcharges(Protocol):
+    def set(self, carrier_code: str, valid_from: date, percent_bp: int, at: datetime) -> FuelSurcharge:
+        """Set the percentage from a date; the same date again replaces it."""
+
+    def list(self, carrier_code: str | None = None) -> list[FuelSurcharge]:
+        """By carrier code, then valid_from."""
+
+
+class ApiKeys(Protocol):
+    def add(self, *, name: str, role: Role, key_hash: str, display_prefix: str, created_at: datetime) -> ApiKey: ...
+
+    def by_hash(self, key_hash: str) -> ApiKey | None: ...
+
+    def get(self, key_id: int) -> ApiKey | None: ...
+
+    def list(self) -> list[ApiKey]:
+        """In the order they were created."""
+
+    def revoke(self, key_id: int, at: datetime) -> ApiKey: ...
+
+
+class ShippingPolicies(Protocol):
+    def current(self) -> dict[str, Any] | None:
+        """The document set last, None if none was ever set."""
+
+    def set(self, document: dict[str, Any], at: datetime, by: str) -> None: ...
+
+
+class Orders(Protocol):
+    def get(self, order_ref: str) -> Order | None: ...
+
+    def add(self, order: Order, created_at: datetime) -> Order:
+        """Store the order; DuplicateKey if its order_ref is taken."""
+
+    def pending(self) -> list[Order]:
+        """Every pending order, in the order they were registered."""
+
+    def list(
+        self, *, status: OrderStatus | None = None, consignee_key: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Order]:
+        """In the order they were registered."""
+
+    def set_status(self, order_ref: str, status: OrderStatus, *, only_from: OrderStatus) -> Order | None:
+        """Move the order from `only_from` to `status`; None if it was not `only_from`."""
+
+    def plan(self, order_refs: Sequence[str], run_id: int, shipment_id: int) -> int:
+        """Mark the still-pending ones planned in the shipment; returns how many it changed."""
+
+
+class ConsolidationRuns(Protocol):
+    def add(
+        self,
+        *,
+        shipping_date: date,
+        warehouse: str,
+        run_at: str,
+        status: str,
+        trigger: str,
+        started_at: datetime,
+        finished_at: datetime,
+        summary: dict[str, Any],
+        error: str = "",
+    ) -> int:
+        """Record a run, returns its id; DuplicateRun for a second succeeded run of the (shipping date,
+        warehouse, run time)."""
+
+    def add_shipment(
+        self,
+        *,
+        run_id: int,
+        ships_on: date,
+        carrier: str,
+        service: str,
+        mode: str,
+        parcels: int,
+        weight_g: int,
+        cost_cents: int,
+        rate_card_id: int,
+        detail: dict[str, Any],
+    ) -> int: ...
+
+    def succeeded_on(self, *, shipping_date: date, warehouse: str, run_at: str) -> int | None:
+        """The id of the succeeded run of this (shipping date, warehouse, run time), if any."""
+
+    def get(self, run_id: int) -> dict[str, Any] | None:
+        """The run's record and summary, with its shipments (each its detail and id)."""
+
+    def list(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first, without shipments."""
+
+    def month_parcels(self, month_start: date, before: date) -> dict[str, int]:
+        """Parcels per carrier shipped by succeeded runs from `month_start` up to (excluding) `before`."""
+
+    def day_load(self, ships_on: date) -> dict[str, tuple[int, int]]:
+        """(parcels, g) per carrier that succeeded runs put on the pickups of `ships_on`."""
 
 
 class UnitOfWork(Protocol):
     """Used as `with uow: ...; uow.commit()`; leaving the block without commit rolls back."""
 
-    carriers: Any
-    rate_cards: Any
-    fuel: Any
-    api_keys: Any
-    policies: Any
-    orders: Any
-    runs: Any
+    @property
+    def carriers(self) -> Carriers: ...
+
+    @property
+    def rate_cards(self) -> RateCards: ...
+
+    @property
+    def fuel(self) -> FuelSurcharges: ...
+
+    @property
+    def api_keys(self) -> ApiKeys: ...
+
+    @property
+    def policies(self) -> ShippingPolicies: ...
+
+    @property
+    def orders(self) -> Orders: ...
+
+    @property
+    def runs(self) -> ConsolidationRuns: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

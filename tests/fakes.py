@@ -1,0 +1,496 @@
+"""An in-memory unit of work, so the services' rules are tested without a database.
+
+It keeps the contracts of tms/persistence: one transaction per `with` block (leaving it without
+commit discards every change), documents stored as JSON (a copy, not the caller's dict), aware
+datetimes kept in UTC (a naive one is refused), ids from sequences that a rollback does not give
+back, and the store's unique rules raising `DuplicateKey` and ending the transaction: a carrier
+code, a carrier's card version, a carrier's fuel date, an API key's hash, an order_ref, one
+succeeded run per shipping date. A unique rule also sees rows other units of work committed after
+this transaction began, as the database's unique indexes do; locking a carrier (`id_of(lock=True)`)
+makes its cards read as committed now. tests/integration/test_unit_of_work_contract.py runs the
+same scenario here and on the SQL unit of work.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from types import TracebackType
+from typing import Any
+
+from tms.domain.access import ApiKey, Role
+from tms.domain.carriers import Carrier
+from tms.domain.errors import DuplicateKey, DuplicateRun
+from tms.domain.orders import Order, OrderStatus
+from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.services.unit_of_work import (
+    ApiKeys,
+    Carriers,
+    ConsolidationRuns,
+    FuelSurcharges,
+    Orders,
+    RateCards,
+    ShippingPolicies,
+    UnitOfWork,
+)
+
+MAX_ID = 2**31  # as the SQL store: no id reaches PostgreSQL's int4 limit
+TABLES = ("carriers", "cards", "fuel", "keys", "policies", "orders", "runs", "shipments")
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return moment.astimezone(UTC)
+
+
+def _json(document: Any) -> Any:
+    """The document as a JSON column gives it back (and a value JSON cannot hold is refused)."""
+    return json.loads(json.dumps(document))
+
+
+class FakeStore:
+    """The committed rows the fake units of work share, and the id sequences."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[Any, Any]] = {name: {} for name in TABLES}
+        self._sequences = {name: itertools.count(1) for name in TABLES}
+        self.commits = 0
+
+    def next_id(self, table: str) -> int:
+        return next(self._sequences[table])
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+
+class _Transaction:
+    """This transaction's view of the rows: the store's when it began, plus its own writes."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.rows = {name: dict(rows) for name, rows in store.tables.items()}
+        self.dirty: dict[str, set[Any]] = {name: set() for name in TABLES}
+
+    def table(self, name: str) -> dict[Any, Any]:
+        return self.rows[name]
+
+    def put(self, name: str, key: Any, value: Any) -> None:
+        self.rows[name][key] = value
+        self.dirty[name].add(key)
+
+    def refresh(self, name: str, key: Any) -> None:
+        """Read the row again as committed now (this transaction's own write stays)."""
+        if key not in self.dirty[name] and key in self.store.tables[name]:
+            self.rows[name][key] = self.store.tables[name][key]
+
+    def seen_anywhere(self, name: str) -> Iterator[tuple[Any, Any]]:
+        """Rows of this transaction and rows committed by others since: what a unique index sees."""
+        yield from self.rows[name].items()
+        yield from self.store.tables[name].items()
+
+
+class _Repository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _tx(self) -> _Transaction:
+        return self._uow.transaction()
+
+    def _refuse(self, what: str) -> DuplicateKey:
+        """As the SQL store: the transaction is over (rolled back), the caller gets DuplicateKey."""
+        self._uow.rollback()
+        return DuplicateKey(what)
+
+
+class FakeCarriers(_Repository, Carriers):
+    def _entry(self, code: str) -> tuple[int, Carrier] | None:
+        entry: tuple[int, Carrier] | None = self._tx.table("carriers").get(code)
+        return entry
+
+    def get(self, code: str) -> Carrier | None:
+        entry = self._entry(code)
+        return None if entry is None else entry[1]
+
+    def list(self) -> list[Carrier]:
+        return [carrier for _, carrier in sorted(self._tx.table("carriers").values(), key=lambda e: e[1].code)]
+
+    def ensure(self, code: str, name: str, now: datetime) -> None:
+        entry = self._entry(code)
+        if entry is None:
+            if any(key == code for key, _ in self._tx.seen_anywhere("carriers")):
+                raise self._refuse(f"carrier {code!r} exists")
+            self._tx.put("carriers", code, (self._uow.store.next_id("carriers"), Carrier(code, name, _utc(now))))
+        elif entry[1].name != name:
+            self._tx.put("carriers", code, (entry[0], replace(entry[1], name=name)))
+
+    def id_of(self, code: str, *, lock: bool = False) -> int:
+        tx = self._tx
+        if lock:  # what this transaction reads of the carrier next is as committed now
+            tx.refresh("carriers", code)
+            for card_id, card in tx.store.tables["cards"].items():
+                if card.carrier_code == code:
+                    tx.refresh("cards", card_id)
+            for key in tx.store.tables["fuel"]:
+                if key[0] == code:
+                    tx.refresh("fuel", key)
+        entry = self._entry(code)
+        if entry is None:
+            raise LookupError(code)
+        return entry[0]
+
+
+class FakeRateCards(_Repository, RateCards):
+    def __init__(self, uow: FakeUnitOfWork, carriers: FakeCarriers) -> None:
+        super().__init__(uow)
+        self._carriers = carriers
+
+    def add(
+        self,
+        *,
+        carrier_code: str,
+        valid_from: date,
+        currency: str,
+        status: CardStatus,
+        checksum: str,
+        source_format: str,
+        source_name: str,
+        uploaded_at: datetime,
+        uploaded_by: str,
+        document: dict[str, Any],
+    ) -> RateCardRecord:
+        self._carriers.id_of(carrier_code, lock=True)
+        versions = [card.version for card in self._tx.table("cards").values() if card.carrier_code == carrier_code]
+        version = max(versions, default=0) + 1
+        if any(c.carrier_code == carrier_code and c.version == version for _, c in self._tx.seen_anywhere("cards")):
+            raise self._refuse(f"{carrier_code!r} version {version} exists")
+        uploaded_at = _utc(uploaded_at)
+        record = RateCardRecord(
+            id=self._uow.store.next_id("cards"),
+            carrier_code=carrier_code,
+            version=version,
+            valid_from=valid_from,
+            currency=currency,
+            status=status,
+            checksum=checksum,
+            source_format=source_format,
+            source_name=source_name,
+            uploaded_at=uploaded_at,
+            uploaded_by=uploaded_by,
+            activated_at=uploaded_at if status is CardStatus.ACTIVE else None,
+            retired_at=None,
+            document=_json(document),
+        )
+        self._tx.put("cards", record.id, record)
+        return record
+
+    def get(self, card_id: int, *, fresh: bool = False) -> RateCardRecord | None:
+        if not 0 < card_id < MAX_ID:
+            return None
+        if fresh:
+            self._tx.refresh("cards", card_id)
+        record: RateCardRecord | None = self._tx.table("cards").get(card_id)
+        return record
+
+    def list(self, *, carrier_code: str | None = None, statuses: Sequence[CardStatus] = ()) -> list[RateCardRecord]:
+        records = [
+            r
+            for r in self._tx.table("cards").values()
+            if (carrier_code is None or r.carrier_code == carrier_code) and (not statuses or r.status in statuses)
+        ]
+        return sorted(records, key=lambda r: (r.carrier_code, -r.version))
+
+    def find_by_checksum(self, carrier_code: str, checksum: str) -> RateCardRecord | None:
+        matches = [r for r in self.list(carrier_code=carrier_code) if r.checksum == checksum]
+        return matches[0] if matches else None
+
+    def set_status(self, card_id: int, status: CardStatus, at: datetime) -> RateCardRecord:
+        record = self.get(card_id)
+        if record is None:
+            raise LookupError(card_id)
+        record = replace(record, status=status)
+        if status is CardStatus.ACTIVE:
+            record = replace(record, activated_at=_utc(at))
+        elif status is CardStatus.RETIRED:
+            record = replace(record, retired_at=_utc(at))
+        self._tx.put("cards", card_id, record)
+        return record
+
+
+class FakeFuelSurcharges(_Repository, FuelSurcharges):
+    def __init__(self, uow: FakeUnitOfWork, carriers: FakeCarriers) -> None:
+        super().__init__(uow)
+        self._carriers = carriers
+
+    def set(self, carrier_code: str, valid_from: date, percent_bp: int, at: datetime) -> FuelSurcharge:
+        self._carriers.id_of(carrier_code, lock=True)
+        fuel = FuelSurcharge(carrier_code, valid_from, percent_bp, _utc(at))
+        self._tx.put("fuel", (carrier_code, valid_from), fuel)
+        return fuel
+
+    def list(self, carrier_code: str | None = None) -> list[FuelSurcharge]:
+        rows = [f for f in self._tx.table("fuel").values() if carrier_code is None or f.carrier_code == carrier_code]
+        return sorted(rows, key=lambda f: (f.carrier_code, f.valid_from))
+
+
+class FakeApiKeys(_Repository, ApiKeys):
+    def add(self, *, name: str, role: Role, key_hash: str, display_prefix: str, created_at: datetime) -> ApiKey:
+        if any(key.key_hash == key_hash for _, key in self._tx.seen_anywhere("keys")):
+            raise self._refuse("an API key with this hash exists")
+        key = ApiKey(self._uow.store.next_id("keys"), name, role, key_hash, display_prefix, _utc(created_at))
+        self._tx.put("keys", key.id, key)
+        return key
+
+    def by_hash(self, key_hash: str) -> ApiKey | None:
+        return next((key for key in self._tx.table("keys").values() if key.key_hash == key_hash), None)
+
+    def get(self, key_id: int) -> ApiKey | None:
+        key: ApiKey | None = self._tx.table("keys").get(key_id) if 0 < key_id < MAX_ID else None
+        return key
+
+    def list(self) -> list[ApiKey]:
+        return sorted(self._tx.table("keys").values(), key=lambda key: key.id)
+
+    def revoke(self, key_id: int, at: datetime) -> ApiKey:
+        key = self.get(key_id)
+        if key is None:
+            raise LookupError(key_id)
+        key = replace(key, revoked_at=_utc(at))
+        self._tx.put("keys", key_id, key)
+        return key
+
+
+class FakeShippingPolicies(_Repository, ShippingPolicies):
+    def current(self) -> dict[str, Any] | None:
+        policies = self._tx.table("policies")
+        if not policies:
+            return None
+        document: dict[str, Any] = _json(policies[max(policies)]["document"])
+        return document
+
+    def set(self, document: dict[str, Any], at: datetime, by: str) -> None:
+        policy_id = self._uow.store.next_id("policies")
+        self._tx.put("policies", policy_id, {"document": _json(document), "set_at": _utc(at), "set_by": by})
+
+
+class FakeOrders(_Repository, Orders):
+    """Rows are (id, order, shipment id), keyed by order_ref."""
+
+    def _rows(self) -> list[tuple[int, Order, int | None]]:
+        return sorted(self._tx.table("orders").values(), key=lambda row: row[0])
+
+    def get(self, order_ref: str) -> Order | None:
+        row: tuple[int, Order, int | None] | None = self._tx.table("orders").get(order_ref)
+        return None if row is None else row[1]
+
+    def add(self, order: Order, created_at: datetime) -> Order:
+        order_id = self._uow.store.next_id("orders")
+        if any(ref == order.order_ref for ref, _ in self._tx.seen_anywhere("orders")):
+            raise self._refuse(f"order {order.order_ref!r} exists")
+        stored = replace(order, ordered_at=_utc(order.ordered_at), created_at=_utc(created_at), run_id=None)
+        self._tx.put("orders", order.order_ref, (order_id, stored, None))
+        return stored
+
+    def pending(self) -> list[Order]:
+        return [order for _, order, _ in self._rows() if order.status is OrderStatus.PENDING]
+
+    def list(
+        self, *, status: OrderStatus | None = None, consignee_key: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Order]:
+        orders = [
+            order
+            for _, order, _ in self._rows()
+            if (status is None or order.status is status)
+            and (consignee_key is None or order.consignee_key == consignee_key)
+        ]
+        return orders[offset : offset + limit]
+
+    def set_status(self, order_ref: str, status: OrderStatus, *, only_from: OrderStatus) -> Order | None:
+        row: tuple[int, Order, int | None] | None = self._tx.table("orders").get(order_ref)
+        if row is None or row[1].status is not only_from:
+            return None
+        moved = replace(row[1], status=status)
+        self._tx.put("orders", order_ref, (row[0], moved, row[2]))
+        return moved
+
+    def plan(self, order_refs: Sequence[str], run_id: int, shipment_id: int) -> int:
+        changed = 0
+        for order_ref in set(order_refs):
+            row: tuple[int, Order, int | None] | None = self._tx.table("orders").get(order_ref)
+            if row is not None and row[1].status is OrderStatus.PENDING:
+                planned = replace(row[1], status=OrderStatus.PLANNED, run_id=run_id)
+                self._tx.put("orders", order_ref, (row[0], planned, shipment_id))
+                changed += 1
+        return changed
+
+
+class FakeConsolidationRuns(_Repository, ConsolidationRuns):
+    """Runs are their record (as `list` answers it); shipments are kept with their run's id."""
+
+    def add(
+        self,
+        *,
+        shipping_date: date,
+        warehouse: str,
+        run_at: str,
+        status: str,
+        trigger: str,
+        started_at: datetime,
+        finished_at: datetime,
+        summary: dict[str, Any],
+        error: str = "",
+    ) -> int:
+        run_id = self._uow.store.next_id("runs")
+        slot = (shipping_date, warehouse, run_at)
+        if status == "succeeded" and any(
+            run["status"] == "succeeded" and _slot(run) == slot for _, run in self._tx.seen_anywhere("runs")
+        ):
+            self._refuse("")  # the transaction is over, as on the SQL store
+            raise DuplicateRun(f"{warehouse} was already planned for {shipping_date} at {run_at}")
+        record = {
+            "id": run_id,
+            "shipping_date": shipping_date,
+            "warehouse": warehouse,
+            "run_at": run_at,
+            "status": status,
+            "trigger": trigger,
+            "started_at": _utc(started_at),
+            "finished_at": _utc(finished_at),
+            "error": error[:2000],
+            **_json(summary),
+        }
+        self._tx.put("runs", run_id, record)
+        return run_id
+
+    def add_shipment(
+        self,
+        *,
+        run_id: int,
+        ships_on: date,
+        carrier: str,
+        service: str,
+        mode: str,
+        parcels: int,
+        weight_g: int,
+        cost_cents: int,
+        rate_card_id: int,
+        detail: dict[str, Any],
+    ) -> int:
+        if run_id not in self._tx.table("runs") or rate_card_id not in self._tx.table("cards"):
+            raise LookupError(run_id, rate_card_id)  # the store's foreign keys
+        shipment_id = self._uow.store.next_id("shipments")
+        shipment = {
+            "run_id": run_id,
+            "ships_on": ships_on,
+            "carrier": carrier,
+            "parcels": parcels,
+            "weight_g": weight_g,
+        }
+        self._tx.put("shipments", shipment_id, {**shipment, "detail": _json(detail)})
+        return shipment_id
+
+    def succeeded_on(self, *, shipping_date: date, warehouse: str, run_at: str) -> int | None:
+        slot = (shipping_date, warehouse, run_at)
+        return next(
+            (
+                run_id
+                for run_id, run in self._tx.table("runs").items()
+                if run["status"] == "succeeded" and _slot(run) == slot
+            ),
+            None,
+        )
+
+    def day_load(self, ships_on: date) -> dict[str, tuple[int, int]]:
+        runs = self._tx.table("runs")
+        totals: dict[str, tuple[int, int]] = {}
+        for shipment in self._tx.table("shipments").values():
+            if runs[shipment["run_id"]]["status"] == "succeeded" and shipment["ships_on"] == ships_on:
+                parcels, grams = totals.get(shipment["carrier"], (0, 0))
+                totals[shipment["carrier"]] = (parcels + shipment["parcels"], grams + shipment["weight_g"])
+        return totals
+
+    def get(self, run_id: int) -> dict[str, Any] | None:
+        run = self._tx.table("runs").get(run_id) if 0 < run_id < MAX_ID else None
+        if run is None:
+            return None
+        shipments = sorted((i, s) for i, s in self._tx.table("shipments").items() if s["run_id"] == run_id)
+        return {**run, "shipments": [{"id": i, **s["detail"]} for i, s in shipments]}
+
+    def list(self, limit: int = 100) -> list[dict[str, Any]]:
+        runs = sorted(self._tx.table("runs").values(), key=lambda run: -run["id"])
+        return [dict(run) for run in runs[:limit]]
+
+    def month_parcels(self, month_start: date, before: date) -> dict[str, int]:
+        runs = self._tx.table("runs")
+        totals: dict[str, int] = {}
+        for shipment in self._tx.table("shipments").values():
+            if runs[shipment["run_id"]]["status"] == "succeeded" and month_start <= shipment["ships_on"] < before:
+                totals[shipment["carrier"]] = totals.get(shipment["carrier"], 0) + shipment["parcels"]
+        return totals
+
+
+def _slot(run: dict[str, Any]) -> tuple[date, str, str]:
+    return (run["shipping_date"], run["warehouse"], run["run_at"])
+
+
+class FakeUnitOfWork:
+    """`with uow:` begins a transaction on the store; `commit()` writes it; leaving the block discards the rest."""
+
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self.store = store or FakeStore()
+        self._transaction: _Transaction | None = None
+        self.carriers = FakeCarriers(self)
+        self.rate_cards = FakeRateCards(self, self.carriers)
+        self.fuel = FakeFuelSurcharges(self, self.carriers)
+        self.api_keys = FakeApiKeys(self)
+        self.policies = FakeShippingPolicies(self)
+        self.orders = FakeOrders(self)
+        self.runs = FakeConsolidationRuns(self)
+
+    def transaction(self) -> _Transaction:
+        if self._transaction is None:
+            raise RuntimeError("the unit of work is used outside its `with` block")
+        return self._transaction
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self._transaction = _Transaction(self.store)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._transaction = None
+
+    def quote_inputs_signature(self) -> tuple[object, ...]:
+        tx = self.transaction()
+        cards: list[RateCardRecord] = list(tx.table("cards").values())
+        fuel: list[FuelSurcharge] = list(tx.table("fuel").values())
+        return (
+            len(cards),
+            max((c.id for c in cards), default=None),
+            max((c.activated_at for c in cards if c.activated_at), default=None),
+            max((c.retired_at for c in cards if c.retired_at), default=None),
+            len(fuel),
+            max((f.set_at for f in fuel), default=None),
+            max((k for k in tx.table("policies")), default=None),
+            max((k for k in tx.table("runs")), default=None),
+        )
+
+    def commit(self) -> None:
+        tx = self.transaction()
+        for name, keys in tx.dirty.items():
+            for key in keys:
+                self.store.tables[name][key] = tx.rows[name][key]
+        self.store.commits += 1
+        self._transaction = _Transaction(self.store)  # the next statements begin a new transaction
+
+    def rollback(self) -> None:
+        self.transaction()
+        self._transaction = _Transaction(self.store)
+
+
+_satisfies_the_protocol: Callable[[FakeStore], UnitOfWork] = FakeUnitOfWork  # checked by mypy

@@ -1,0 +1,314 @@
+"""The same scenarios on the in-memory unit of work of the unit tests and on the SQL one (SQLite, or
+PostgreSQL from TMS_TEST_DATABASE_URL), so that the fake cannot drift from the store it stands for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.fakes import FakeStore
+from tms.domain.access import Role
+from tms.domain.errors import DuplicateKey, DuplicateRun
+from tms.domain.orders import Address, Item, Order, OrderStatus
+from tms.domain.rate_cards import CardStatus
+from tms.services.unit_of_work import UnitOfWork
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture(params=["fake", "sql"])
+def new_uow(request: pytest.FixtureRequest) -> Callable[[], UnitOfWork]:
+    if request.param == "fake":
+        return FakeStore().uow
+    container = request.getfixturevalue("container")
+    uow: Callable[[], UnitOfWork] = container.uow
+    return uow
+
+
+def an_order(order_ref: str, **changes: Any) -> Order:
+    order = Order(
+        order_ref=order_ref,
+        warehouse="PAR1",
+        ordered_at=datetime(2026, 3, 2, 10, 0, tzinfo=PARIS),
+        address=Address("Léa Martin", "12 rue Neuve", "69003", "Lyon", "FR"),
+        mode="home",
+        items=(Item("SHOE-42", 1200, 330, 220, 120, quantity=2),),
+        cart_value_cents=8990,
+        deliver_by=date(2026, 3, 10),
+        carrier="colissimo",
+        service="HOME",
+    )
+    return replace(order, **changes)
+
+
+def add_card(uow: UnitOfWork, status: CardStatus = CardStatus.DRAFT, checksum: str = "c1") -> Any:
+    return uow.rate_cards.add(
+        carrier_code="colissimo",
+        valid_from=date(2026, 1, 1),
+        currency="EUR",
+        status=status,
+        checksum=checksum,
+        source_format="json",
+        source_name="card.json",
+        uploaded_at=NOW,
+        uploaded_by="manager",
+        document={"carrier": "colissimo", "fuel_percent": 12.75},
+    )
+
+
+def test_leaving_the_block_without_commit_discards_every_change(new_uow: Callable[[], UnitOfWork]) -> None:
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        uow.orders.add(an_order("A-1"), NOW)
+        uow.policies.set({"free_above": 49}, NOW, "manager")
+        assert uow.carriers.get("colissimo") is not None  # seen inside its own transaction
+    with new_uow() as uow:
+        assert (uow.carriers.list(), uow.orders.get("A-1"), uow.policies.current()) == ([], None, None)
+
+
+def test_a_rollback_discards_what_came_before_it_and_a_commit_keeps_it(new_uow: Callable[[], UnitOfWork]) -> None:
+    with new_uow() as uow:
+        uow.orders.add(an_order("A-1"), NOW)
+        uow.rollback()
+        uow.orders.add(an_order("A-2"), NOW)
+        uow.commit()
+        uow.orders.add(an_order("A-3"), NOW)
+    with new_uow() as uow:
+        assert [o.order_ref for o in uow.orders.list()] == ["A-2"]
+
+
+def test_a_taken_order_ref_is_a_duplicate_key_that_ends_the_transaction(new_uow: Callable[[], UnitOfWork]) -> None:
+    with new_uow() as uow:
+        stored = uow.orders.add(an_order("A-1"), NOW)
+        uow.commit()
+    assert stored.created_at == NOW and stored.status is OrderStatus.PENDING
+    with new_uow() as uow:
+        uow.orders.add(an_order("A-2"), NOW)
+        with pytest.raises(DuplicateKey):
+            uow.orders.add(an_order("A-1", cart_value_cents=1), NOW)
+        uow.commit()
+    with new_uow() as uow:
+        assert [o.order_ref for o in uow.orders.list()] == ["A-1"]
+        stored = uow.orders.get("A-1")
+        assert stored == an_order("A-1", created_at=NOW)
+        assert stored is not None and stored.ordered_at.utcoffset() == timedelta(0)
+
+
+def test_orders_move_status_only_from_the_status_named(new_uow: Callable[[], UnitOfWork]) -> None:
+    with new_uow() as uow:
+        for ref in ("A-1", "A-2", "A-3"):
+            uow.orders.add(an_order(ref, pickup_point_id="PP-1" if ref == "A-3" else None), NOW)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.orders.set_status("A-1", OrderStatus.CANCELLED, only_from=OrderStatus.PENDING) is not None
+        assert uow.orders.set_status("A-1", OrderStatus.CANCELLED, only_from=OrderStatus.PENDING) is None
+        assert uow.orders.set_status("NOPE", OrderStatus.CANCELLED, only_from=OrderStatus.PENDING) is None
+        uow.commit()
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        card = add_card(uow)
+        run_id = uow.runs.add(
+            shipping_date=date(2026, 3, 3),
+            warehouse="PAR1",
+            run_at="02:30",
+            status="succeeded",
+            trigger="manual",
+            started_at=NOW,
+            finished_at=NOW,
+            summary={},
+        )
+        shipment_id = uow.runs.add_shipment(
+            run_id=run_id,
+            ships_on=date(2026, 3, 3),
+            carrier="colissimo",
+            service="HOME",
+            mode="home",
+            parcels=1,
+            weight_g=2400,
+            cost_cents=700,
+            rate_card_id=card.id,
+            detail={},
+        )
+        assert uow.orders.plan(["A-1", "A-2", "NOPE"], run_id, shipment_id) == 1  # A-1 is cancelled
+        uow.commit()
+    with new_uow() as uow:
+        statuses = [(o.order_ref, o.status, o.run_id) for o in uow.orders.list()]
+        assert statuses == [
+            ("A-1", OrderStatus.CANCELLED, None),
+            ("A-2", OrderStatus.PLANNED, run_id),
+            ("A-3", OrderStatus.PENDING, None),
+        ]
+        assert [o.order_ref for o in uow.orders.pending()] == ["A-3"]
+        assert [o.order_ref for o in uow.orders.list(status=OrderStatus.PLANNED)] == ["A-2"]
+        point = an_order("A-3", pickup_point_id="PP-1").consignee_key
+        assert [o.order_ref for o in uow.orders.list(consignee_key=point)] == ["A-3"]
+        assert [o.order_ref for o in uow.orders.list(limit=2, offset=1)] == ["A-2", "A-3"]
+
+
+def test_cards_are_versioned_per_carrier_listed_newest_first_and_change_status(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        uow.carriers.ensure("colissimo", "La Poste Colissimo", NOW)
+        with pytest.raises(LookupError):
+            uow.carriers.id_of("nope")
+        first = add_card(uow, CardStatus.ACTIVE)
+        second = add_card(uow, checksum="c2")
+        third = add_card(uow)  # the same checksum as the first: the store does not refuse it
+        uow.commit()
+    assert (first.version, second.version, third.version) == (1, 2, 3)
+    assert first.activated_at == NOW and second.activated_at is None
+    signature = None
+    with new_uow() as uow:
+        assert [c.name for c in uow.carriers.list()] == ["La Poste Colissimo"]
+        assert uow.carriers.id_of("colissimo", lock=True) == uow.carriers.id_of("colissimo")
+        assert [r.version for r in uow.rate_cards.list()] == [3, 2, 1]
+        assert [r.version for r in uow.rate_cards.list(statuses=[CardStatus.ACTIVE])] == [1]
+        assert uow.rate_cards.list(carrier_code="other") == []
+        assert uow.rate_cards.find_by_checksum("colissimo", "c1") == third
+        assert uow.rate_cards.find_by_checksum("colissimo", "zz") is None
+        assert uow.rate_cards.get(second.id) == second
+        assert second.document == {"carrier": "colissimo", "fuel_percent": 12.75}
+        assert [uow.rate_cards.get(i) for i in (0, -1, 2**31, 2**40)] == [None] * 4
+        signature = uow.quote_inputs_signature()
+        later = NOW + timedelta(days=1)
+        retired = uow.rate_cards.set_status(second.id, CardStatus.RETIRED, later)
+        assert retired == replace(second, status=CardStatus.RETIRED, retired_at=later)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.rate_cards.get(second.id, fresh=True) == retired
+        assert uow.quote_inputs_signature() != signature
+
+
+def test_fuel_is_set_per_carrier_and_date(new_uow: Callable[[], UnitOfWork]) -> None:
+    with new_uow() as uow:
+        uow.carriers.ensure("dpd", "DPD", NOW)
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        uow.fuel.set("dpd", date(2026, 4, 1), 900, NOW)
+        uow.fuel.set("colissimo", date(2026, 4, 1), 1200, NOW)
+        uow.fuel.set("colissimo", date(2026, 3, 1), 1100, NOW)
+        replaced = uow.fuel.set("colissimo", date(2026, 4, 1), 1275, NOW.astimezone(PARIS))
+        with pytest.raises(LookupError):
+            uow.fuel.set("nope", date(2026, 4, 1), 1000, NOW)
+        uow.commit()
+    assert replaced.percent_bp == 1275 and replaced.set_at == NOW
+    with new_uow() as uow:
+        assert [(f.carrier_code, f.valid_from.month, f.percent_bp) for f in uow.fuel.list()] == [
+            ("colissimo", 3, 1100),
+            ("colissimo", 4, 1275),
+            ("dpd", 4, 900),
+        ]
+        assert [f.percent_bp for f in uow.fuel.list("dpd")] == [900]
+
+
+def test_api_keys_are_found_by_hash_and_revoked(new_uow: Callable[[], UnitOfWork]) -> None:
+    with new_uow() as uow:
+        key = uow.api_keys.add(name="ops", role=Role.ADMIN, key_hash="h1", display_prefix="tms_abc", created_at=NOW)
+        other = uow.api_keys.add(name="shop", role=Role.CHECKOUT, key_hash="h2", display_prefix="tms_d", created_at=NOW)
+        uow.commit()
+    with new_uow() as uow, pytest.raises(DuplicateKey):
+        uow.api_keys.add(name="twin", role=Role.ADMIN, key_hash="h1", display_prefix="tms_x", created_at=NOW)
+    with new_uow() as uow:
+        assert uow.api_keys.by_hash("h1") == key and uow.api_keys.by_hash("nope") is None
+        assert uow.api_keys.get(other.id) == other and uow.api_keys.get(2**40) is None
+        revoked = uow.api_keys.revoke(key.id, NOW + timedelta(hours=1))
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.api_keys.list() == [revoked, other] and revoked.revoked_at == NOW + timedelta(hours=1)
+
+
+def test_the_newest_policy_is_current(new_uow: Callable[[], UnitOfWork]) -> None:
+    with new_uow() as uow:
+        assert uow.policies.current() is None
+        document: dict[str, Any] = {"free_above": 49, "free_tiers": ["gold"]}
+        uow.policies.set(document, NOW, "manager")
+        document["free_tiers"].append("silver")  # the store keeps what was set, not the caller's dict
+        uow.policies.set({"flat_price": 4.9}, NOW, "manager")
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.policies.current() == {"flat_price": 4.9}
+
+
+def add_run(
+    uow: UnitOfWork, on: date, card_id: int, status: str = "succeeded", parcels: int = 2, run_at: str = "02:30"
+) -> int:
+    run_id = uow.runs.add(
+        shipping_date=on,
+        warehouse="PAR1",
+        run_at=run_at,
+        status=status,
+        trigger="scheduler",
+        started_at=NOW,
+        finished_at=NOW + timedelta(minutes=1),
+        summary={"orders_in": 3},
+        error="" if status == "succeeded" else "x" * 3000,
+    )
+    if status == "succeeded":
+        uow.runs.add_shipment(
+            run_id=run_id,
+            ships_on=on,
+            carrier="colissimo",
+            service="HOME",
+            mode="home",
+            parcels=parcels,
+            weight_g=2400,
+            cost_cents=700,
+            rate_card_id=card_id,
+            detail={"orders": ["A-1"], "parcels": parcels},
+        )
+    return run_id
+
+
+def test_one_succeeded_run_per_date_warehouse_and_run_time_with_its_shipments(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        card_id = add_card(uow).id
+        failed = add_run(uow, date(2026, 3, 3), card_id, status="failed")
+        first = add_run(uow, date(2026, 3, 3), card_id)
+        march_4 = add_run(uow, date(2026, 3, 4), card_id, parcels=5)
+        afternoon = add_run(uow, date(2026, 3, 4), card_id, parcels=1, run_at="15:00")
+        april = add_run(uow, date(2026, 4, 1), card_id, parcels=7)
+        uow.commit()
+    with new_uow() as uow:
+        add_run(uow, date(2026, 3, 5), card_id, status="failed")
+        with pytest.raises(DuplicateRun):
+            add_run(uow, date(2026, 3, 3), card_id)
+        uow.commit()  # the refusal ended the transaction: the failed run of the 5th is gone too
+    with new_uow() as uow:
+        assert uow.runs.succeeded_on(shipping_date=date(2026, 3, 3), warehouse="PAR1", run_at="02:30") == first
+        assert uow.runs.succeeded_on(shipping_date=date(2026, 3, 3), warehouse="LYS1", run_at="02:30") is None
+        assert uow.runs.succeeded_on(shipping_date=date(2026, 3, 4), warehouse="PAR1", run_at="15:00") == afternoon
+        assert uow.runs.succeeded_on(shipping_date=date(2026, 3, 5), warehouse="PAR1", run_at="02:30") is None
+        assert [r["id"] for r in uow.runs.list()] == [april, afternoon, march_4, first, failed]
+        assert [r["id"] for r in uow.runs.list(limit=1)] == [april]
+        run = uow.runs.get(first)
+        assert run is not None and uow.runs.get(2**40) is None
+        shipment_id = run["shipments"][0]["id"]
+        assert run == {
+            "id": first,
+            "shipping_date": date(2026, 3, 3),
+            "warehouse": "PAR1",
+            "run_at": "02:30",
+            "status": "succeeded",
+            "trigger": "scheduler",
+            "started_at": NOW,
+            "finished_at": NOW + timedelta(minutes=1),
+            "error": "",
+            "orders_in": 3,
+            "shipments": [{"id": shipment_id, "orders": ["A-1"], "parcels": 2}],
+        }
+        assert [len(r["error"]) for r in uow.runs.list() if r["id"] == failed] == [2000]
+        assert uow.runs.month_parcels(date(2026, 3, 1), date(2026, 3, 4)) == {"colissimo": 2}
+        assert uow.runs.month_parcels(date(2026, 3, 1), date(2026, 4, 1)) == {"colissimo": 8}
+        assert uow.runs.day_load(date(2026, 3, 4)) == {"colissimo": (6, 4800)}
+        assert uow.runs.day_load(date(2026, 3, 6)) == {}
+        assert uow.runs.month_parcels(date(2026, 5, 1), date(2026, 6, 1)) == {}

@@ -1,0 +1,187 @@
+"""Order rules on the in-memory unit of work: registration (idempotent), refusals, status moves."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.fakes import FakeStore
+from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound
+from tms.domain.orders import Address, Item, Order, OrderStatus
+from tms.services.orders import (
+    cancel_order,
+    dispatch_order,
+    get_order,
+    list_orders,
+    register_order,
+)
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+WAREHOUSES = {"PAR1", "LYS1"}
+
+
+def an_order(**changes: Any) -> Order:
+    order = Order(
+        order_ref="A-2001",
+        warehouse="PAR1",
+        ordered_at=datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+        address=Address("Léa Martin", "12 rue Neuve", "69003", "Lyon", "FR"),
+        mode="home",
+        items=(Item("SHOE-42", 1200, 330, 220, 120),),
+        cart_value_cents=8990,
+        deliver_by=date(2026, 3, 10),
+        carrier="colissimo",
+        service="HOME",
+    )
+    return replace(order, **changes)
+
+
+@pytest.fixture()
+def store() -> FakeStore:
+    return FakeStore()
+
+
+def register(store: FakeStore, order: Order, now: datetime = NOW) -> tuple[Order, bool]:
+    return register_order(store.uow(), order, known_warehouses=WAREHOUSES, now=now)
+
+
+def test_a_registered_order_is_stored_pending_and_committed(store: FakeStore) -> None:
+    stored, created = register(store, an_order())
+    assert created and stored.status is OrderStatus.PENDING and stored.created_at == NOW
+    assert get_order(store.uow(), "A-2001") == stored
+    assert store.commits == 1
+
+
+def test_registering_the_same_order_again_returns_the_stored_one_and_writes_nothing(store: FakeStore) -> None:
+    first, _ = register(store, an_order())
+    again, created = register(store, an_order(), now=NOW + timedelta(hours=1))
+    assert not created and again == first and again.created_at == NOW
+    assert store.commits == 1
+
+
+def test_the_same_order_in_another_time_zone_is_still_the_same_order(store: FakeStore) -> None:
+    register(store, an_order())
+    paris = an_order().ordered_at.astimezone(ZoneInfo("Europe/Paris"))
+    _, created = register(store, an_order(ordered_at=paris))
+    assert not created
+
+
+def test_another_order_with_a_taken_ref_is_a_conflict_and_the_first_stays(store: FakeStore) -> None:
+    first, _ = register(store, an_order())
+    with pytest.raises(Conflict, match="A-2001"):
+        register(store, an_order(cart_value_cents=100))
+    assert list_orders(store.uow()) == [first]
+
+
+def test_an_unknown_warehouse_is_refused_naming_the_origin_and_nothing_is_stored(store: FakeStore) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        register(store, an_order(warehouse="NOPE"))
+    assert [p.field for p in refused.value.problems] == ["origin"]
+    assert "LYS1, PAR1" in refused.value.problems[0].message
+    assert list_orders(store.uow()) == []
+
+
+def test_a_pickup_point_on_a_home_delivery_is_refused(store: FakeStore) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        register(store, an_order(mode="home", pickup_point_id="PP-1"))
+    assert [p.field for p in refused.value.problems] == ["pickup_point_id"]
+
+
+def test_a_pickup_point_without_its_carrier_is_refused(store: FakeStore) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        register(store, an_order(mode="pickup_point", pickup_point_id="PP-1", carrier=None))
+    assert [p.field for p in refused.value.problems] == ["carrier"]
+
+
+def test_a_pickup_point_order_with_its_carrier_is_registered(store: FakeStore) -> None:
+    stored, created = register(store, an_order(mode="locker", pickup_point_id="PP-1", carrier="mondial_relay"))
+    assert created and stored.pickup_point_id == "PP-1"
+
+
+class _RacingStore(FakeStore):
+    """Another checkout registers `order` between the service's look-up and its insert."""
+
+    def __init__(self, order: Order) -> None:
+        super().__init__()
+        self.racing: Order | None = order
+
+    def next_id(self, table: str) -> int:
+        racing, self.racing = self.racing, None
+        if racing is not None:
+            with self.uow() as other:
+                other.orders.add(racing, NOW)
+                other.commit()
+        return super().next_id(table)
+
+
+def test_the_same_order_registered_concurrently_is_read_back_not_refused() -> None:
+    store = _RacingStore(an_order())
+    stored, created = register(store, an_order())
+    assert not created and stored == an_order(created_at=NOW)
+
+
+def test_another_order_registered_concurrently_with_the_ref_is_a_conflict() -> None:
+    store = _RacingStore(an_order(cart_value_cents=1))
+    with pytest.raises(Conflict):
+        register(store, an_order())
+    assert [o.cart_value_cents for o in list_orders(store.uow())] == [1]
+
+
+def test_the_store_refuses_an_order_ref_twice_as_a_duplicate_key(store: FakeStore) -> None:
+    register(store, an_order())
+    with store.uow() as uow, pytest.raises(DuplicateKey):
+        uow.orders.add(an_order(), NOW)
+
+
+def test_a_pending_order_is_cancelled_once(store: FakeStore) -> None:
+    register(store, an_order())
+    assert cancel_order(store.uow(), "A-2001").status is OrderStatus.CANCELLED
+    assert get_order(store.uow(), "A-2001").status is OrderStatus.CANCELLED
+    with pytest.raises(Conflict, match="is cancelled; only a pending order can be cancelled"):
+        cancel_order(store.uow(), "A-2001")
+
+
+def _plan(store: FakeStore, order_ref: str) -> None:
+    with store.uow() as uow:
+        assert uow.orders.plan([order_ref], run_id=7, shipment_id=3) == 1
+        uow.commit()
+
+
+def test_a_planned_order_cannot_be_cancelled_but_is_dispatched_once(store: FakeStore) -> None:
+    register(store, an_order())
+    _plan(store, "A-2001")
+    with pytest.raises(Conflict, match="is planned"):
+        cancel_order(store.uow(), "A-2001")
+    dispatched = dispatch_order(store.uow(), "A-2001")
+    assert dispatched.status is OrderStatus.DISPATCHED and dispatched.run_id == 7
+    with pytest.raises(Conflict, match="is dispatched; only a planned order can be dispatched"):
+        dispatch_order(store.uow(), "A-2001")
+
+
+def test_a_pending_order_cannot_be_dispatched(store: FakeStore) -> None:
+    register(store, an_order())
+    with pytest.raises(Conflict, match="is pending"):
+        dispatch_order(store.uow(), "A-2001")
+    assert get_order(store.uow(), "A-2001").status is OrderStatus.PENDING
+
+
+@pytest.mark.parametrize("move", [cancel_order, dispatch_order, get_order])
+def test_an_unknown_order_is_not_found(store: FakeStore, move: Any) -> None:
+    with pytest.raises(NotFound):
+        move(store.uow(), "NOPE")
+
+
+def test_orders_are_listed_in_registration_order_filtered_and_paged(store: FakeStore) -> None:
+    for ref, city in [("A-1", "Lyon"), ("A-2", "Paris"), ("A-3", "Lyon")]:
+        register(store, an_order(order_ref=ref, address=replace(an_order().address, city=city)))
+    cancel_order(store.uow(), "A-2")
+    refs = [o.order_ref for o in list_orders(store.uow())]
+    assert refs == ["A-1", "A-2", "A-3"]
+    assert [o.order_ref for o in list_orders(store.uow(), status=OrderStatus.PENDING)] == ["A-1", "A-3"]
+    lyon = an_order(order_ref="A-1").consignee_key
+    assert [o.order_ref for o in list_orders(store.uow(), consignee_key=lyon)] == ["A-1", "A-3"]
+    assert [o.order_ref for o in list_orders(store.uow(), limit=1, offset=1)] == ["A-2"]
