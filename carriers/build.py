@@ -47,6 +47,7 @@ from carriers.tables import (
     all_columns,
 )
 from tms.domain.errors import InvalidInput, Problem
+from tms.domain.units import kg_decimal, scaled_exactly
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -128,7 +129,7 @@ def describe_entry(entry: ZoneEntry) -> str:
 
 def kg_text(grams: int) -> str:
     """Grams as the kilograms an upload shows: 250 -> "0.25"."""
-    return decimal_text(Decimal(grams) / 1000)
+    return decimal_text(kg_decimal(grams))
 
 
 def decimal_text(value: Decimal) -> str:
@@ -684,7 +685,7 @@ class _Builder:
         if number.adjusted() > 18:  # before any arithmetic: 1e999999999 must not become an int
             self.report(cell.where, f"{number} is too large")
             return None
-        value = _shift_exactly(number, decimals)
+        value = scaled_exactly(number, decimals)
         if value is None:
             self.report(cell.where, f"{number} has too many decimals: {rule}")
             return None
@@ -786,24 +787,6 @@ def merge_equal_brackets(brackets: list[Bracket]) -> tuple[Bracket, ...]:
         else:
             merged.append(bracket)
     return tuple(merged)
-
-
-def _shift_exactly(number: Decimal, decimals: int) -> int | None:
-    """`number` x 10**decimals as an exact integer, or None if it has more decimals.
-
-    Works on the digits, not with Decimal arithmetic, which rounds to 28
-    significant digits and would accept 1.000000000000000000000000000001 kg.
-    """
-    sign, digits, exponent = number.as_tuple()
-    assert isinstance(exponent, int)  # a finite number
-    while digits and digits[-1] == 0 and exponent < -decimals:
-        digits, exponent = digits[:-1], exponent + 1
-    if not any(digits):
-        return 0
-    if exponent < -decimals:
-        return None
-    value = int("".join(map(str, digits)) + "0" * (exponent + decimals))
-    return -value if sign else value
 
 
 def _decimal_from_text(text: str) -> Decimal | None:

@@ -30,6 +30,7 @@ from carriers.model import (
     Zone,
     ZoneEntry,
 )
+from tms.domain.units import amount_from_cents, cm_from_mm, kg_from_grams, percent_from_bp
 
 JSONValue = str | int | float | bool | None | tuple["JSONValue", ...]
 
@@ -349,19 +350,19 @@ def _days(transit: Transit) -> JSONValue:
 
 
 def _kg(grams: int | None) -> float | None:
-    return None if grams is None else grams / 1000
+    return None if grams is None else kg_from_grams(grams)
 
 
 def _cm(millimetres: int | None) -> float | None:
-    return None if millimetres is None else millimetres / 10
+    return None if millimetres is None else cm_from_mm(millimetres)
 
 
 def _money(cents: int | None) -> float | None:
-    return None if cents is None else cents / 100
+    return None if cents is None else amount_from_cents(cents)
 
 
 def _percent(basis_points: int | None) -> float | None:
-    return None if basis_points is None else basis_points / 100
+    return None if basis_points is None else percent_from_bp(basis_points)
 
 
 def _jsonable(value: JSONValue) -> object:

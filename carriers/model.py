@@ -14,11 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
 
-
-class DeliveryMode(StrEnum):
-    HOME = "home"
-    PICKUP_POINT = "pickup_point"
-    LOCKER = "locker"
+from tms.domain.modes import DeliveryMode as DeliveryMode  # the domain's: a service offers the mode a shopper picks
+from tms.domain.units import GRAMS_PER_KG
 
 
 class SpeedClass(StrEnum):
@@ -193,7 +190,7 @@ class PriceGrid:
         if self.extra_kg_price_cents is None:
             return None
         extra_g = billable_weight_g - self._bounds[-1]
-        started_kg = -(-extra_g // 1000)
+        started_kg = -(-extra_g // GRAMS_PER_KG)
         return self.brackets[-1].price_cents + started_kg * self.extra_kg_price_cents
 
 

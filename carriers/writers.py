@@ -22,6 +22,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 from carriers.model import WEEKDAY_NAMES, PriceGrid, RateCard, Service, Surcharge, SurchargeKind, ZoneEntry
 from carriers.readers import PRICES_SHEET, SHEET_TITLES
 from carriers.tables import EXTRA_KG, all_columns
+from tms.domain.units import (
+    BP_PER_PERCENT,
+    CENTS_PER_UNIT,
+    GRAMS_PER_KG,
+    MM_PER_CM,
+    amount_decimal,
+    cm_decimal,
+    kg_decimal,
+    percent_decimal,
+)
 
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)  # stamped on workbooks so the same card gives the same bytes
 
@@ -59,14 +69,14 @@ def card_to_json(card: RateCard) -> dict[str, Any]:
         "carrier": {"code": card.carrier_code, "name": card.carrier_name},
         "currency": card.currency,
         "valid_from": card.valid_from.isoformat(),
-        "fuel_percent": _json_number(card.fuel_bp, 100),
+        "fuel_percent": _json_number(card.fuel_bp, BP_PER_PERCENT),
         "notes": card.notes,
         "services": [_service_json(service, zone_order) for service in card.services],
         "zones": [{"code": zone.code, "name": zone.name, "entries": _areas_json(zone.entries)} for zone in card.zones],
         "prices": [_grid_json(grid) for grid in card.prices],
         "surcharges": [_surcharge_json(surcharge, card) for surcharge in card.surcharges],
         "tiers": [
-            {"min_parcels": tier.min_parcels, "discount_percent": _json_number(tier.discount_bp, 100)}
+            {"min_parcels": tier.min_parcels, "discount_percent": _json_number(tier.discount_bp, BP_PER_PERCENT)}
             for tier in card.tiers
         ],
     }
@@ -81,10 +91,10 @@ def _service_json(service: Service, zone_order: list[str]) -> dict[str, Any]:
         "pickup_cutoff": service.pickup_cutoff.strftime("%H:%M"),
         "pickup_days": weekdays_text(service.pickup_weekdays),
         "delivery_days": weekdays_text(service.delivery_weekdays),
-        "max_weight_kg": _json_number(service.max_weight_g, 1000),
-        "max_length_cm": _json_number(service.max_length_mm, 10),
-        "max_length_girth_cm": _json_number(service.max_length_girth_mm, 10),
-        "max_dimensions_sum_cm": _json_number(service.max_dimensions_sum_mm, 10),
+        "max_weight_kg": _json_number(service.max_weight_g, GRAMS_PER_KG),
+        "max_length_cm": _json_number(service.max_length_mm, MM_PER_CM),
+        "max_length_girth_cm": _json_number(service.max_length_girth_mm, MM_PER_CM),
+        "max_dimensions_sum_cm": _json_number(service.max_dimensions_sum_mm, MM_PER_CM),
         "volumetric_divisor": service.volumetric_divisor,
         "transit": {
             zone: [service.transit[zone].min_days, service.transit[zone].max_days]
@@ -98,10 +108,10 @@ def _grid_json(grid: PriceGrid) -> dict[str, Any]:
         "service": grid.service,
         "zone": grid.zone,
         "brackets": [
-            {"to_kg": _json_number(b.max_weight_g, 1000), "price": _json_number(b.price_cents, 100)}
+            {"to_kg": _json_number(b.max_weight_g, GRAMS_PER_KG), "price": _json_number(b.price_cents, CENTS_PER_UNIT)}
             for b in grid.brackets
         ],
-        "extra_kg_price": _json_number(grid.extra_kg_price_cents, 100),
+        "extra_kg_price": _json_number(grid.extra_kg_price_cents, CENTS_PER_UNIT),
     }
 
 
@@ -109,15 +119,15 @@ def _surcharge_json(surcharge: Surcharge, card: RateCard) -> dict[str, Any]:
     found: dict[str, Any] = {
         "kind": surcharge.kind.value,
         "name": surcharge.name,
-        "amount": _json_number(surcharge.amount_cents, 100),
+        "amount": _json_number(surcharge.amount_cents, CENTS_PER_UNIT),
         "services": _ordered(surcharge.services, [service.code for service in card.services]),
     }
     if surcharge.kind is SurchargeKind.REMOTE_AREA:
         found["areas"] = _areas_json(surcharge.areas)
     elif surcharge.kind is SurchargeKind.OVERSIZE:
-        found["min_length_cm"] = _json_number(surcharge.min_length_mm, 10)
-        found["min_length_girth_cm"] = _json_number(surcharge.min_length_girth_mm, 10)
-        found["min_weight_kg"] = _json_number(surcharge.min_weight_g, 1000)
+        found["min_length_cm"] = _json_number(surcharge.min_length_mm, MM_PER_CM)
+        found["min_length_girth_cm"] = _json_number(surcharge.min_length_girth_mm, MM_PER_CM)
+        found["min_weight_kg"] = _json_number(surcharge.min_weight_g, GRAMS_PER_KG)
     return found
 
 
@@ -174,16 +184,16 @@ def _ordered(codes: Iterable[str], order: list[str]) -> list[str]:
 
 
 def _kg(grams: int | None) -> Decimal | None:
-    return None if grams is None else (Decimal(grams) / 1000).normalize()
+    return None if grams is None else kg_decimal(grams)
 
 
 def _cm(mm: int | None) -> Decimal | None:
-    return None if mm is None else (Decimal(mm) / 10).normalize()
+    return None if mm is None else cm_decimal(mm)
 
 
 def _money(cents: int | None) -> Decimal | None:
     """Cents as an amount with two decimals, as prices are printed: 790 -> 7.90."""
-    return None if cents is None else Decimal(cents).scaleb(-2)
+    return None if cents is None else amount_decimal(cents)
 
 
 def _tables(card: RateCard) -> dict[str, list[list[object]]]:
@@ -196,7 +206,7 @@ def _tables(card: RateCard) -> dict[str, list[list[object]]]:
             ["carrier_name", card.carrier_name],
             ["currency", card.currency],
             ["valid_from", card.valid_from.isoformat()],
-            ["fuel_percent", (Decimal(card.fuel_bp) / 100).normalize()],
+            ["fuel_percent", percent_decimal(card.fuel_bp)],
             ["notes", card.notes or None],
         ],
         "services": [
@@ -223,7 +233,7 @@ def _tables(card: RateCard) -> dict[str, list[list[object]]]:
             for zone in _ordered(s.transit, zone_order)
         ],
         "surcharges": [],
-        "tiers": [[tier.min_parcels, (Decimal(tier.discount_bp) / 100).normalize()] for tier in card.tiers],
+        "tiers": [[tier.min_parcels, percent_decimal(tier.discount_bp)] for tier in card.tiers],
     }
     for zone in card.zones:
         for index, (country, postcodes) in enumerate(entry_rows(zone.entries)):

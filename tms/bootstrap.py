@@ -6,9 +6,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -18,6 +16,7 @@ from solvers.boxing import BoxType
 from tms.domain.delivery import NIGHT_RUN, Warehouse
 from tms.domain.plans import CarrierLimits
 from tms.domain.policy import WarehouseCosts
+from tms.domain.units import cents_from_amount, grams_from_kg, mm_from_cm
 from tms.persistence.db import make_engine, make_session_factory
 from tms.persistence.unit_of_work import SqlUnitOfWork
 from tms.services.planning import PlanSettings
@@ -71,10 +70,6 @@ def _weekdays(names: list[str]) -> frozenset[int]:
     return frozenset(WEEKDAY_NAMES.index(name[:3].title()) for name in names)
 
 
-def _cents(value: Any) -> int:
-    return int(Decimal(str(value)) * 100)
-
-
 def _clock(text: str) -> time:
     hours, minutes = (int(part) for part in text.split(":"))
     return time(hours, minutes)
@@ -99,9 +94,9 @@ def load_warehouses(path: Path, night_run: time = NIGHT_RUN) -> list[WarehouseSe
             planning_runs=runs,
         )
         costs = WarehouseCosts(
-            packaging_cents=_cents(entry.get("packaging", 0)),
-            handling_cents=_cents(entry.get("handling", 0)),
-            indirect_cents=_cents(entry.get("indirect", 0)),
+            packaging_cents=cents_from_amount(entry.get("packaging", 0)),
+            handling_cents=cents_from_amount(entry.get("handling", 0)),
+            indirect_cents=cents_from_amount(entry.get("indirect", 0)),
         )
         setups.append(WarehouseSetup(warehouse, costs, entry.get("name", "")))
     return setups
@@ -112,18 +107,18 @@ def load_plan_settings(settings: Settings) -> PlanSettings:
     boxes = [
         BoxType(
             code=entry["code"],
-            inner_length_mm=round(entry["inner_cm"][0] * 10),
-            inner_width_mm=round(entry["inner_cm"][1] * 10),
-            inner_height_mm=round(entry["inner_cm"][2] * 10),
-            max_weight_g=round(entry["max_kg"] * 1000),
-            cost_cents=_cents(entry["cost"]),
+            inner_length_mm=mm_from_cm(entry["inner_cm"][0]),
+            inner_width_mm=mm_from_cm(entry["inner_cm"][1]),
+            inner_height_mm=mm_from_cm(entry["inner_cm"][2]),
+            max_weight_g=grams_from_kg(entry["max_kg"]),
+            cost_cents=cents_from_amount(entry["cost"]),
         )
         for entry in tomllib.loads(settings.path(settings.consolidation_boxes_file).read_text())["boxes"]
     ]
     limits = {
         code: CarrierLimits(
             parcels_per_day=entry.get("parcels_per_day"),
-            weight_g_per_day=None if entry.get("kg_per_day") is None else round(entry["kg_per_day"] * 1000),
+            weight_g_per_day=None if entry.get("kg_per_day") is None else grams_from_kg(entry["kg_per_day"]),
         )
         for code, entry in tomllib.loads(settings.path(settings.consolidation_carriers_file).read_text()).items()
     }
@@ -131,7 +126,7 @@ def load_plan_settings(settings: Settings) -> PlanSettings:
         box_types=tuple(boxes),
         carrier_limits=limits,
         holding=settings.consolidation_holding,
-        hold_cost_cents=_cents(settings.consolidation_hold_cost),
+        hold_cost_cents=cents_from_amount(settings.consolidation_hold_cost),
         fill_ratio=settings.consolidation_fill_ratio,
         time_limit_s=settings.consolidation_time_limit_s,
         workers=settings.consolidation_workers,

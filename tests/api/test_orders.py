@@ -117,3 +117,20 @@ def test_a_pickup_point_order_needs_its_carrier(client, checkout) -> None:
     response = client.post(ORDERS, json=order, headers=checkout)
     assert response.status_code == 422
     assert [e["field"] for e in response.get_json()["errors"]] == ["carrier"]
+
+
+def test_an_order_refuses_what_the_quote_refuses_with_the_same_words(client, checkout) -> None:
+    order = an_order(items=[{"sku": "X", "weight_kg": "NaN", "length_cm": 1, "width_cm": 1, "height_cm": 1}])
+    order["destination"] = {**order["destination"], "street": "rue"}
+    response = client.post(ORDERS, json=order, headers=checkout)
+    assert response.status_code == 422
+    assert sorted((e["field"], e["message"]) for e in response.get_json()["errors"]) == [
+        ("destination.street", "unknown field"),
+        ("items[0].weight_kg", "must be a finite number"),
+    ]
+
+
+def test_an_order_body_that_is_not_an_object_is_422_on_body(client, checkout) -> None:
+    response = client.post(ORDERS, json=[1, 2], headers=checkout)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["body"]

@@ -487,3 +487,18 @@ def test_a_body_shorter_than_its_length_or_with_an_odd_length_is_refused_and_wer
         assert request_body() == body
         assert request_body() == body
         assert request.get_data() == body
+
+
+def test_a_misspelt_field_is_refused_naming_it_rather_than_ignored(client, checkout, cards) -> None:
+    cards(a_card())
+    response = client.post(QUOTES, json=an_order(promis={"deliver_by": "2026-03-03"}), headers=checkout)
+    assert response.status_code == 422
+    assert [(e["field"], e["message"]) for e in response.get_json()["errors"]] == [("promis", "unknown field")]
+
+
+def test_a_cart_currency_in_lower_case_or_absent_is_euros(client, checkout, cards) -> None:
+    cards(a_card())
+    lower = quote(client, checkout, cart={"value": 30.0, "currency": "eur"})
+    absent = quote(client, checkout, cart={"value": 30.0})
+    assert lower == absent == quote(client, checkout)
+    assert {o["carrier"] for o in lower["options"]} == {"acme"}

@@ -50,7 +50,12 @@ def flatten_messages(messages: Any, path: str = "") -> list[Problem]:
         problems = []
         for key, value in messages.items():
             if path == "" and key in {"json", "query", "form", "files", "headers", "path", "view_args"}:
+                if key == "json" and isinstance(value, Mapping) and "_schema" in value:  # about the body itself
+                    value = {("body" if k == "_schema" else k): v for k, v in value.items()}
                 problems += flatten_messages(value, "")
+                continue
+            if key == "_schema":  # about the object itself (not an object, or a rule across its fields)
+                problems += flatten_messages(value, path)
                 continue
             name = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
             problems += flatten_messages(value, name)

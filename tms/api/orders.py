@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, date
-from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from carriers.model import normalise_postcode
 from tms.api.auth import protected
 from tms.api.context import services
-from tms.api.quote_io import is_country
+from tms.api.reading import (
+    ORDER_REF_MAX,
+    BodySchema,
+    Centimetres,
+    Kilograms,
+    Mode,
+    Objects,
+    OrderTime,
+    Part,
+    PlaceSchema,
+    PromisedOrderSchema,
+    PromiseSchema,
+    Text,
+)
+from tms.api.schemas import CartValueSchema
 from tms.domain.access import Role
-from tms.domain.addresses import postcode_problem
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.plans import Plan, shipment_document
 from tms.services import orders as order_service
@@ -26,77 +37,41 @@ URL_PREFIX = ""
 
 blp = Blueprint("orders", __name__, description="Orders awaiting shipment, consolidation runs and plans")
 
-Positive = validate.Range(min=0, min_inclusive=False, max=100_000)
 
-
-def _units(value: float, scale: int) -> int:
-    """kg -> g or cm -> mm, rounded up (a carrier never rounds weights down)."""
-    return int((Decimal(str(value)) * scale).to_integral_value(rounding=ROUND_CEILING))
-
-
-class ItemSchema(Schema):
-    sku = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    weight_kg = fields.Float(required=True, validate=Positive)
-    length_cm = fields.Float(required=True, validate=Positive)
-    width_cm = fields.Float(required=True, validate=Positive)
-    height_cm = fields.Float(required=True, validate=Positive)
+class ItemSchema(BodySchema):
+    sku = Text(required=True, max_length=100)
+    weight_g = Kilograms(required=True, data_key="weight_kg")
+    length_mm = Centimetres(required=True, data_key="length_cm")
+    width_mm = Centimetres(required=True, data_key="width_cm")
+    height_mm = Centimetres(required=True, data_key="height_cm")
     quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1000))
 
 
-class AddressSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    line1 = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    postcode = fields.String(required=True)
-    city = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    country = fields.String(required=True)
-
-    @validates_schema
-    def _place(self, data: dict[str, Any], **_: Any) -> None:
-        country = data["country"].upper()
-        if not is_country(country):
-            raise ValidationError(f"{country!r} is not an ISO 3166 country code", field_name="country")
-        problem = postcode_problem(country, normalise_postcode(data["postcode"]))
-        if problem:
-            raise ValidationError(problem, field_name="postcode")
+class AddressSchema(PlaceSchema):
+    name = Text(required=True, max_length=200)
+    line1 = Text(required=True, max_length=300)
+    city = Text(required=True, max_length=200)
 
 
-class OrderPromiseSchema(Schema):
-    deliver_by = fields.Date(allow_none=True, load_default=None)
-    deliver_after = fields.Date(allow_none=True, load_default=None)
-
-    @validates_schema
-    def _window(self, data: dict[str, Any], **_: Any) -> None:
-        by, after = data.get("deliver_by"), data.get("deliver_after")
-        if by and after and after > by:
-            raise ValidationError("the window ends before it starts", field_name="deliver_after")
+class OrderCartSchema(CartValueSchema):
+    @validates_schema(skip_on_field_errors=False)
+    def _in_euros(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("currency") not in (None, "EUR"):
+            raise ValidationError("must be EUR: an order's value is kept in euros", field_name="currency")
 
 
-class OrderCartSchema(Schema):
-    value = fields.Float(required=True, validate=validate.Range(min=0, max=10_000_000))
-    currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
-
-
-class OrderInSchema(Schema):
-    order_ref = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    ordered_at = fields.AwareDateTime(required=True)
-    origin = fields.String(load_default=None, allow_none=True)
-    destination = fields.Nested(AddressSchema, required=True)
-    mode = fields.String(required=True, validate=validate.OneOf(["home", "pickup_point", "locker"]))
-    carrier = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    service = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    pickup_point_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    promise = fields.Nested(OrderPromiseSchema, load_default=dict)
-    items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=200))
-    cart = fields.Nested(OrderCartSchema, required=True)
-
-    @validates_schema
-    def _dates(self, data: dict[str, Any], **_: Any) -> None:
-        ordered = data["ordered_at"]
-        if not 2000 <= ordered.year <= 2100:
-            raise ValidationError("must be between the years 2000 and 2100", field_name="ordered_at")
-        by = data.get("promise", {}).get("deliver_by")
-        if by and by < ordered.date():
-            raise ValidationError("is before the order time", field_name="promise.deliver_by")
+class OrderInSchema(PromisedOrderSchema):
+    order_ref = Text(required=True, max_length=ORDER_REF_MAX)
+    ordered_at = OrderTime(required=True)
+    origin = Text()
+    destination = Part(AddressSchema, required=True)
+    mode = Mode(required=True)
+    carrier = Text(max_length=40)
+    service = Text(max_length=40)
+    pickup_point_id = Text(max_length=100)
+    promise = Part(PromiseSchema)
+    items = Objects(ItemSchema, "items", 200)
+    cart = Part(OrderCartSchema, required=True)
 
 
 class ItemOutSchema(Schema):
@@ -146,27 +121,22 @@ class PlanRequestSchema(Schema):
 
 
 def to_order(data: dict[str, Any], default_warehouse: str) -> Order:
+    """The order as `OrderInSchema` loaded it: exact units already, the postcode normalised."""
     d = data["destination"]
+    promise = data["promise"] or {}
     return Order(
         order_ref=data["order_ref"],
         warehouse=data["origin"] or default_warehouse,
         ordered_at=data["ordered_at"],
-        address=Address(d["name"], d["line1"], normalise_postcode(d["postcode"]), d["city"], d["country"].upper()),
+        address=Address(d["name"], d["line1"], d["postcode"], d["city"], d["country"]),
         mode=data["mode"],
         items=tuple(
-            Item(
-                i["sku"],
-                _units(i["weight_kg"], 1000),
-                _units(i["length_cm"], 10),
-                _units(i["width_cm"], 10),
-                _units(i["height_cm"], 10),
-                i["quantity"],
-            )
+            Item(i["sku"], i["weight_g"], i["length_mm"], i["width_mm"], i["height_mm"], i["quantity"])
             for i in data["items"]
         ),
-        cart_value_cents=round(Decimal(str(data["cart"]["value"])) * 100),
-        deliver_by=data["promise"].get("deliver_by"),
-        deliver_after=data["promise"].get("deliver_after"),
+        cart_value_cents=data["cart"]["value_cents"],
+        deliver_by=promise.get("deliver_by"),
+        deliver_after=promise.get("deliver_after"),
         carrier=data["carrier"],
         service=data["service"],
         pickup_point_id=data["pickup_point_id"],

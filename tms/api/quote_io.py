@@ -2,49 +2,53 @@
 
 The quote is the checkout's hot path: a marshmallow load and dump would cost
 more than the quote itself, so the JSON is read and written here directly.
-The marshmallow schemas in `tms.api.schemas` describe the same shapes for
-the OpenAPI document, and a test keeps the two in step.
+`QuoteRequestSchema` (tms.api.schemas) loads the same request to the same
+QuoteRequest with the same readers (tms.api.reading), and documents it; a
+property test holds the two to the same answers and errors for any body.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal, DecimalException
-from typing import Any
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
 
 import orjson
-import pycountry
 
-from carriers.model import normalise_postcode
-from tms.domain.addresses import postcode_problem
+from tms.api.reading import (
+    LENGTH_CM,
+    MAX_PARCELS,
+    MONEY,
+    NOT_AN_OBJECT,
+    ORDER_REF_MAX,
+    REQUIRED,
+    UNKNOWN,
+    WEIGHT_KG,
+    Quantity,
+    Refused,
+    list_problem,
+    place_problem,
+    promise_problem,
+    read_categories,
+    read_country,
+    read_currency,
+    read_day,
+    read_modes,
+    read_order_time,
+    read_postcode,
+    read_quantity,
+    read_text,
+    window_problem,
+)
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart
 from tms.domain.quotes import Destination, Exclusion, Offer, Promise, Quote, QuoteOption, QuoteRequest
 
-MODES = frozenset({"home", "pickup_point", "locker"})
-MAX_PARCELS = 50
-MIN_YEAR, MAX_YEAR = 2000, 2100  # calendars (public holidays) and dates stay well inside these
-_known_countries: dict[str, bool] = {}
-_known_currencies: dict[str, bool] = {}
-
-
-def is_country(code: str) -> bool:
-    known = _known_countries.get(code)
-    if known is None:
-        known = _known_countries[code] = len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None
-    return known
-
-
-def _is_currency(code: str) -> bool:
-    known = _known_currencies.get(code)
-    if known is None:
-        known = _known_currencies[code] = len(code) == 3 and pycountry.currencies.get(alpha_3=code) is not None
-    return known
-
 
 class _Reader:
-    """Collects every problem of the request, each with its field path."""
+    """Collects every problem of the request, each with its field path, reading each part with the
+    readers of `tms.api.reading` (the ones `QuoteRequestSchema` and the order endpoint use)."""
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
@@ -52,138 +56,108 @@ class _Reader:
     def fail(self, field: str, message: str) -> None:
         self.problems.append(Problem(message, field=field))
 
-    def obj(self, parent: dict[str, Any], key: str, path: str, *, required: bool = True) -> dict[str, Any] | None:
+    def known(self, value: dict[str, Any], fields: frozenset[str], path: str) -> None:
+        if not fields.issuperset(value):
+            for key in value:
+                if key not in fields:
+                    self.fail(f"{path}.{key}" if path else str(key), UNKNOWN)
+
+    def obj(
+        self, parent: dict[str, Any], key: str, path: str, fields: frozenset[str], *, required: bool = True
+    ) -> dict[str, Any] | None:
         value = parent.get(key)
         if value is None:
             if required:
-                self.fail(path, "is required")
+                self.fail(path, REQUIRED)
             return None
         if not isinstance(value, dict):
-            self.fail(path, "must be an object")
+            self.fail(path, NOT_AN_OBJECT)
             return None
+        self.known(value, fields, path)
         return value
 
-    def text(self, parent: dict[str, Any], key: str, path: str, *, required: bool = True) -> str | None:
+    def text(
+        self, parent: dict[str, Any], key: str, path: str, *, required: bool = True, max_length: int | None = None
+    ) -> str | None:
+        try:
+            text = read_text(parent.get(key), max_length=max_length)
+        except Refused as refused:
+            self.fail(path, refused.message)
+            return None
+        if text is None and required:
+            self.fail(path, REQUIRED)
+        return text
+
+    def read(
+        self, parent: dict[str, Any], key: str, path: str, read: Callable[[Any], T], *, required: bool
+    ) -> T | None:
+        """`read` of the value, None when it is absent (a problem if required) or refused."""
         value = parent.get(key)
-        if value is None or value == "":
+        if value is None:
             if required:
-                self.fail(path, "is required")
-            return None
-        if not isinstance(value, str):
-            self.fail(path, "must be a string")
-            return None
-        return value
-
-    def amount(self, parent: dict[str, Any], key: str, path: str, scale: int, *, positive: bool) -> int | None:
-        """A number in upload units turned into an exact integer (x1000 for kg, x10 for cm, x100 for money)."""
-        value = parent.get(key)
-        if value is None:
-            self.fail(path, "is required")
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            self.fail(path, "must be a number")
-            return None
-        scaled: int | Decimal | None = _scaled_exactly(value, scale)
-        if scaled is None:
-            try:
-                number = Decimal(str(value))
-                if not number.is_finite():
-                    self.fail(path, "must be a finite number below 1e9")
-                    return None
-                scaled = number * scale
-            except DecimalException:
-                self.fail(path, "must be a number")
-                return None
-        if abs(scaled) > 10**9 * scale:
-            self.fail(path, "must be a finite number below 1e9")
-            return None
-        if positive and scaled <= 0:
-            self.fail(path, "must be greater than 0")
-            return None
-        if scaled < 0:
-            self.fail(path, "must not be negative")
-            return None
-        if scaled > 10**12:
-            self.fail(path, "is too large")
-            return None
-        return scaled if type(scaled) is int else int(scaled.to_integral_value(rounding="ROUND_CEILING"))
-
-    def day(self, parent: dict[str, Any], key: str, path: str) -> date | None:
-        value = parent.get(key)
-        if value is None:
+                self.fail(path, REQUIRED)
             return None
         try:
-            day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _bad_date()
-        except ValueError:
-            self.fail(path, "must be a date YYYY-MM-DD")
+            return read(value)
+        except Refused as refused:
+            self.fail(path, refused.message)
             return None
-        if not MIN_YEAR <= day.year <= MAX_YEAR:
-            self.fail(path, f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
+
+    def amount(self, parent: dict[str, Any], key: str, path: str, quantity: Quantity) -> int | None:
+        value = parent.get(key)
+        if value is None:
+            self.fail(path, REQUIRED)
             return None
-        return day
+        try:
+            return read_quantity(value, quantity)
+        except Refused as refused:
+            self.fail(path, refused.message)
+            return None
+
+    def coded(self, text: str | None, path: str, read: Callable[[str], str]) -> str | None:
+        if text is None:
+            return None
+        try:
+            return read(text)
+        except Refused as refused:
+            self.fail(path, refused.message)
+            return None
 
 
-_SCALE_DIGITS = {10: 1, 100: 2, 1000: 3}
-
-
-def _scaled_exactly(value: int | float | str, scale: int) -> int | None:
-    """`value` x `scale` when that is a whole number read straight off an int or a float's shortest
-    decimal form (12.345 kg -> 12345 g); None sends the caller to the general Decimal reading."""
-    if type(value) is int:
-        return value * scale
-    if type(value) is not float:
-        return None
-    text = repr(value)
-    whole, _, fraction = text.partition(".")
-    digits = _SCALE_DIGITS.get(scale, 0)
-    if len(fraction) > digits or "e" in text or not (whole.lstrip("-").isdigit() and fraction.isdigit()):
-        return None
-    return int(whole + fraction.ljust(digits, "0"))
-
-
-def _bad_date() -> date:
-    raise ValueError
+T = TypeVar("T")
+_REQUEST_FIELDS = frozenset(
+    {"order_ref", "ordered_at", "origin", "destination", "parcels", "cart", "customer", "promise", "modes"}
+)
+_DESTINATION_FIELDS = frozenset({"country", "postcode", "city"})
+_PARCEL_FIELDS = frozenset({"weight_kg", "length_cm", "width_cm", "height_cm"})
+_CART_FIELDS = frozenset({"value", "currency", "categories"})
+_CUSTOMER_FIELDS = frozenset({"tier"})
+_PROMISE_FIELDS = frozenset({"deliver_by", "deliver_after"})
+_SIDES = ("length_cm", "width_cm", "height_cm")
 
 
 def parse_quote_request(body: Any) -> QuoteRequest:
-    """The request as a QuoteRequest, or InvalidInput listing every bad field."""
+    """The request as a QuoteRequest, or InvalidInput listing every bad field: the body
+    `QuoteRequestSchema` loads, to the same rules (tms.api.reading), read by hand for speed."""
     r = _Reader()
     if not isinstance(body, dict):
         raise InvalidInput("the request is not valid", [Problem("must be a JSON object", field="body")])
+    r.known(body, _REQUEST_FIELDS, "")
 
-    order_ref = r.text(body, "order_ref", "order_ref")
-    ordered_at = None
-    raw_time = body.get("ordered_at")
-    if raw_time is None:
-        r.fail("ordered_at", "is required")
-    else:
-        try:
-            ordered_at = datetime.fromisoformat(raw_time) if isinstance(raw_time, str) else None
-        except ValueError:
-            ordered_at = None
-        if ordered_at is None or ordered_at.utcoffset() is None:
-            r.fail("ordered_at", "must be an ISO 8601 date-time with its UTC offset, e.g. 2026-03-02T14:05:00+01:00")
-            ordered_at = None
-        elif not MIN_YEAR <= ordered_at.year <= MAX_YEAR:
-            r.fail("ordered_at", f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
-            ordered_at = None
+    order_ref = r.text(body, "order_ref", "order_ref", max_length=ORDER_REF_MAX)
+    ordered_at = r.read(body, "ordered_at", "ordered_at", read_order_time, required=True)
     origin = r.text(body, "origin", "origin", required=False)
 
     destination = None
-    dest = r.obj(body, "destination", "destination")
+    dest = r.obj(body, "destination", "destination", _DESTINATION_FIELDS)
     if dest is not None:
-        country = r.text(dest, "country", "destination.country")
+        country = r.coded(r.text(dest, "country", "destination.country"), "destination.country", read_country)
         postcode = r.text(dest, "postcode", "destination.postcode")
         city = r.text(dest, "city", "destination.city", required=False) or ""
-        if country is not None:
-            country = country.upper()
-            if not is_country(country):
-                r.fail("destination.country", f"{country!r} is not an ISO 3166 country code")
-                country = None
         if postcode is not None:
-            postcode = normalise_postcode(postcode)
+            postcode = read_postcode(postcode)
             if country is not None:
-                problem = postcode_problem(country, postcode)
+                problem = place_problem(country, postcode)
                 if problem:
                     r.fail("destination.postcode", problem)
                     postcode = None
@@ -192,58 +166,44 @@ def parse_quote_request(body: Any) -> QuoteRequest:
 
     parcels: list[Parcel] = []
     raw_parcels = body.get("parcels")
-    if not isinstance(raw_parcels, list) or not raw_parcels:
-        r.fail("parcels", "must be a non-empty list of parcels")
-    elif len(raw_parcels) > MAX_PARCELS:
-        r.fail("parcels", f"at most {MAX_PARCELS} parcels per order")
+    problem = REQUIRED if raw_parcels is None else list_problem(raw_parcels, "parcels", MAX_PARCELS)
+    if problem:
+        r.fail("parcels", problem)
     else:
         for i, raw in enumerate(raw_parcels):
             path = f"parcels[{i}]"
             if not isinstance(raw, dict):
-                r.fail(path, "must be an object")
+                r.fail(path, NOT_AN_OBJECT)
                 continue
-            weight = r.amount(raw, "weight_kg", f"{path}.weight_kg", 1000, positive=True)
-            sides = [r.amount(raw, k, f"{path}.{k}", 10, positive=True) for k in ("length_cm", "width_cm", "height_cm")]
+            r.known(raw, _PARCEL_FIELDS, path)
+            weight = r.amount(raw, "weight_kg", f"{path}.weight_kg", WEIGHT_KG)
+            sides = [r.amount(raw, k, f"{path}.{k}", LENGTH_CM) for k in _SIDES]
             if weight is not None and None not in sides:
                 parcels.append(Parcel(weight, *sides))  # type: ignore[arg-type]
 
     cart = None
-    raw_cart = r.obj(body, "cart", "cart")
-    customer = r.obj(body, "customer", "customer", required=False) or {}
+    raw_cart = r.obj(body, "cart", "cart", _CART_FIELDS)
+    customer = r.obj(body, "customer", "customer", _CUSTOMER_FIELDS, required=False) or {}
+    tier = r.text(customer, "tier", "customer.tier", required=False)
     if raw_cart is not None:
-        value = r.amount(raw_cart, "value", "cart.value", 100, positive=False)
-        currency = r.text(raw_cart, "currency", "cart.currency")
-        if currency is not None and not _is_currency(currency):
-            r.fail("cart.currency", f"{currency!r} is not an ISO 4217 currency code")
-            currency = None
-        categories = raw_cart.get("categories", [])
-        if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
-            r.fail("cart.categories", "must be a list of strings")
-            categories = []
-        tier = r.text(customer, "tier", "customer.tier", required=False)
+        value = r.amount(raw_cart, "value", "cart.value", MONEY)
+        currency_text = r.text(raw_cart, "currency", "cart.currency", required=False) or "EUR"
+        currency = r.coded(currency_text, "cart.currency", read_currency)
+        categories = r.read(raw_cart, "categories", "cart.categories", read_categories, required=False)
         if value is not None and currency is not None:
-            cart = Cart(value, frozenset(categories), tier, currency)
+            cart = Cart(value, categories or frozenset(), tier, currency)
 
-    raw_promise = r.obj(body, "promise", "promise", required=False) or {}
-    deliver_by = r.day(raw_promise, "deliver_by", "promise.deliver_by")
-    deliver_after = r.day(raw_promise, "deliver_after", "promise.deliver_after")
-    if deliver_by and deliver_after and deliver_after > deliver_by:
-        r.fail("promise.deliver_after", "the window ends before it starts: deliver_after is after deliver_by")
-    if deliver_by and ordered_at and deliver_by < ordered_at.date():
-        r.fail("promise.deliver_by", "is before the order time")
+    raw_promise = r.obj(body, "promise", "promise", _PROMISE_FIELDS, required=False) or {}
+    deliver_by = r.read(raw_promise, "deliver_by", "promise.deliver_by", read_day, required=False)
+    deliver_after = r.read(raw_promise, "deliver_after", "promise.deliver_after", read_day, required=False)
+    problem = window_problem(deliver_by, deliver_after)
+    if problem:
+        r.fail("promise.deliver_after", problem)
+    problem = promise_problem(deliver_by, ordered_at)
+    if problem:
+        r.fail("promise.deliver_by", problem)
 
-    modes = None
-    raw_modes = body.get("modes")
-    if raw_modes is not None:
-        if (
-            not isinstance(raw_modes, list)
-            or not raw_modes
-            or not all(isinstance(m, str) for m in raw_modes)
-            or not set(raw_modes) <= MODES
-        ):
-            r.fail("modes", f"must be a non-empty list of {', '.join(sorted(MODES))}")
-        else:
-            modes = frozenset(raw_modes)
+    modes = r.read(body, "modes", "modes", read_modes, required=False)
 
     if r.problems:
         raise InvalidInput("the quote request is not valid", r.problems)

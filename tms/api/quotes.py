@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -24,6 +23,7 @@ from tms.api.shopify import parse_shopify_request, shopify_rates
 from tms.domain.access import Role
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.policy import break_even_cart_cents
+from tms.domain.units import amount_from_cents, bp_from_percent, cents_from_amount, percent_from_bp
 from tms.services import policy as policies
 from tms.services.quoting import quote_order
 
@@ -108,10 +108,10 @@ def break_even(query: dict[str, Any]) -> Any:
     margin = query.get("margin_percent")
     if margin is None:
         margin = policies.current_policy_document(services().uow())["margin_percent"]
-    cost_cents = round(Decimal(str(query["cost"])) * 100)
-    margin_bp = round(Decimal(str(margin)) * 100)
+    cost_cents = cents_from_amount(query["cost"])
+    margin_bp = bp_from_percent(margin)
     return {
-        "cost": cost_cents / 100,
-        "margin_percent": margin_bp / 100,
-        "break_even_cart_value": break_even_cart_cents(cost_cents, margin_bp) / 100,
+        "cost": amount_from_cents(cost_cents),
+        "margin_percent": percent_from_bp(margin_bp),
+        "break_even_cart_value": amount_from_cents(break_even_cart_cents(cost_cents, margin_bp)),
     }

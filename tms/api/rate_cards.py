@@ -32,6 +32,7 @@ from tms.api.schemas import (
     UploadResultSchema,
 )
 from tms.domain.access import Role
+from tms.domain.units import bp_from_percent, percent_from_bp
 from tms.services import rate_cards as cards
 from tms.services.uploads import ParsedUpload, UploadedFile, parse_files, parse_json_body
 
@@ -217,9 +218,14 @@ def set_fuel_surcharge(body: dict[str, Any], code: str) -> Any:
     container = services()
     percent: Decimal = body["percent"]
     fuel = cards.set_fuel_surcharge(
-        container.uow(), code, percent_bp=int(percent * 100), valid_from=body["valid_from"], now=container.now()
+        container.uow(), code, percent_bp=bp_from_percent(percent), valid_from=body["valid_from"], now=container.now()
     )
-    return {"carrier": code, "percent": fuel.percent_bp / 100, "valid_from": fuel.valid_from, "set_at": fuel.set_at}
+    return {
+        "carrier": code,
+        "percent": percent_from_bp(fuel.percent_bp),
+        "valid_from": fuel.valid_from,
+        "set_at": fuel.set_at,
+    }
 
 
 @blp.route("/carriers/<string:code>/fuel-surcharge", methods=["GET"])
@@ -229,6 +235,6 @@ def list_fuel_surcharges(code: str) -> Any:
     """Every fuel percentage set for the carrier, oldest first."""
     updates = cards.list_fuel_surcharges(services().uow(), code)
     return [
-        {"carrier": code, "percent": u.percent_bp / 100, "valid_from": u.valid_from, "set_at": u.set_at}
+        {"carrier": code, "percent": percent_from_bp(u.percent_bp), "valid_from": u.valid_from, "set_at": u.set_at}
         for u in updates
     ]

@@ -4,9 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from tms.api.reading import (
+    MAX_PARCELS,
+    ORDER_REF_MAX,
+    BodySchema,
+    Categories,
+    Centimetres,
+    Currency,
+    Kilograms,
+    Modes,
+    Money,
+    Objects,
+    OrderTime,
+    Part,
+    PlaceSchema,
+    PromisedOrderSchema,
+    PromiseSchema,
+    Text,
+)
 from tms.domain.access import Role
+from tms.domain.modes import DeliveryMode
+from tms.domain.parcels import Parcel
+from tms.domain.policy import Cart
+from tms.domain.quotes import Destination, Promise, QuoteRequest
 from tms.domain.rate_cards import CardStatus
 
 
@@ -110,7 +132,12 @@ class ComparisonSchema(Schema):
 
 
 class FuelSurchargeSchema(Schema):
-    percent = fields.Decimal(required=True, as_string=False, places=2, validate=validate.Range(min=0, max=100))
+    percent = fields.Decimal(
+        required=True,
+        as_string=False,
+        validate=validate.Range(min=0, max=100),
+        metadata={"description": "Kept to the nearest basis point (0.01 %), a half up"},
+    )
     valid_from = fields.Date(required=True)
 
 
@@ -139,47 +166,66 @@ class ApiKeyCreatedSchema(ApiKeySchema):
     key = fields.String(required=True, metadata={"description": "The secret, shown once only"})
 
 
-# --- Quotes (documentation of the shapes read and written by tms.api.quote_io) ---------------------
+# --- Quotes: the body the quote reads (by hand, in tms.api.quote_io, to the same rules) ---------
 
 
-class DestinationSchema(Schema):
-    country = fields.String(required=True, metadata={"example": "FR"})
-    postcode = fields.String(required=True, metadata={"example": "69003"})
-    city = fields.String(metadata={"example": "Lyon"})
+class DestinationSchema(PlaceSchema):
+    city = Text(metadata={"example": "Lyon"})
 
 
-class ParcelSchema(Schema):
-    weight_kg = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
-    length_cm = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
-    width_cm = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
-    height_cm = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+class ParcelSchema(BodySchema):
+    weight_g = Kilograms(required=True, data_key="weight_kg")
+    length_mm = Centimetres(required=True, data_key="length_cm")
+    width_mm = Centimetres(required=True, data_key="width_cm")
+    height_mm = Centimetres(required=True, data_key="height_cm")
 
 
-class CartSchema(Schema):
-    value = fields.Float(required=True, validate=validate.Range(min=0))
-    currency = fields.String(required=True, metadata={"example": "EUR"})
-    categories = fields.List(fields.String())
+class CartValueSchema(BodySchema):
+    value_cents = Money(required=True, data_key="value", metadata={"description": "Kept to the nearest cent"})
+    currency = Currency(load_default="EUR", allow_none=True, metadata={"example": "EUR"})
 
 
-class CustomerSchema(Schema):
-    tier = fields.String(allow_none=True, metadata={"example": "gold"})
+class CartSchema(CartValueSchema):
+    categories = Categories()
 
 
-class PromiseSchema(Schema):
-    deliver_by = fields.Date(allow_none=True)
-    deliver_after = fields.Date(allow_none=True)
+class CustomerSchema(BodySchema):
+    tier = Text(metadata={"example": "gold"})
 
 
-class QuoteRequestSchema(Schema):
-    order_ref = fields.String(required=True)
-    ordered_at = fields.AwareDateTime(required=True, metadata={"example": "2026-03-02T14:05:00+01:00"})
-    origin = fields.String(allow_none=True, metadata={"description": "Warehouse code; the default one if absent"})
-    destination = fields.Nested(DestinationSchema, required=True)
-    parcels = fields.List(fields.Nested(ParcelSchema), required=True, validate=validate.Length(min=1, max=50))
-    cart = fields.Nested(CartSchema, required=True)
-    customer = fields.Nested(CustomerSchema)
-    promise = fields.Nested(PromiseSchema)
-    modes = fields.List(fields.String(validate=validate.OneOf(["home", "pickup_point", "locker"])))
+class QuoteRequestSchema(PromisedOrderSchema):
+    """Loads a quote request as the domain's `QuoteRequest`, exactly as `parse_quote_request` reads it."""
+
+    order_ref = Text(required=True, max_length=ORDER_REF_MAX)
+    ordered_at = OrderTime(required=True, metadata={"example": "2026-03-02T14:05:00+01:00"})
+    origin = Text(metadata={"description": "Warehouse code; the default one if absent"})
+    destination = Part(DestinationSchema, required=True)
+    parcels = Objects(ParcelSchema, "parcels", MAX_PARCELS)
+    cart = Part(CartSchema, required=True)
+    customer = Part(CustomerSchema)
+    promise = Part(PromiseSchema)
+    modes = Modes(metadata={"description": "Only these delivery modes; every mode if absent"})
+
+    @post_load
+    def _request(self, data: dict[str, Any], **_: Any) -> QuoteRequest:
+        d, cart, promise = data["destination"], data["cart"], data["promise"] or {}
+        return QuoteRequest(
+            order_ref=data["order_ref"],
+            ordered_at=data["ordered_at"],
+            destination=Destination(d["country"], d["postcode"], d["city"] or ""),
+            parcels=tuple(
+                Parcel(p["weight_g"], p["length_mm"], p["width_mm"], p["height_mm"]) for p in data["parcels"]
+            ),
+            cart=Cart(
+                cart["value_cents"],
+                cart["categories"] or frozenset(),
+                (data["customer"] or {}).get("tier"),
+                cart["currency"] or "EUR",
+            ),
+            promise=Promise(promise.get("deliver_by"), promise.get("deliver_after")),
+            origin=data["origin"],
+            modes=data["modes"],
+        )
 
 
 class CostSchema(Schema):
@@ -210,7 +256,7 @@ class OptionSchema(Schema):
     carrier_name = fields.String()
     service = fields.String()
     service_name = fields.String()
-    mode = fields.String()
+    mode = fields.Enum(DeliveryMode, by_value=True)
     speed = fields.String()
     cost = fields.Nested(CostSchema)
     customer_price = fields.Float()
@@ -235,7 +281,7 @@ class FreeShippingSchema(Schema):
 class ExclusionSchema(Schema):
     carrier = fields.String()
     service = fields.String()
-    mode = fields.String()
+    mode = fields.Enum(DeliveryMode, by_value=True)
     reason = fields.String(
         metadata={
             "description": "zone_not_served, overweight, oversize, weight_not_priced, too_late, too_early, "

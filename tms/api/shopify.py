@@ -18,10 +18,15 @@ from typing import Any
 
 from tms.api.quote_io import parse_quote_request
 from tms.domain.errors import InvalidInput, Problem
+from tms.domain.modes import DeliveryMode
 from tms.domain.quotes import Quote
 
 DEFAULT_BOX_CM = (30, 20, 15)
-MODE_LABELS = {"home": "Home delivery", "pickup_point": "Pickup point", "locker": "Parcel locker"}
+MODE_LABELS: dict[str, str] = {
+    DeliveryMode.HOME: "Home delivery",
+    DeliveryMode.PICKUP_POINT: "Pickup point",
+    DeliveryMode.LOCKER: "Parcel locker",
+}
 
 
 def valid_shopify_signature(body: bytes, signature: str, secret: str) -> bool:

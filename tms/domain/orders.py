@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from tms.domain.modes import DeliveryMode
+
 
 class OrderStatus(StrEnum):
     PENDING = "pending"  # paid, waiting for a run
@@ -41,7 +43,7 @@ class Order:
     warehouse: str
     ordered_at: datetime
     address: Address
-    mode: str  # the shopper's choice: home, pickup_point, locker (kept by the plan)
+    mode: DeliveryMode  # the shopper's choice: home, pickup_point, locker (kept by the plan)
     items: tuple[Item, ...]
     cart_value_cents: int
     deliver_by: date | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import NamedTuple
 
+from tms.domain.modes import DeliveryMode
 from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart, FreeShipping, WarehouseCosts
 
@@ -32,7 +33,7 @@ class QuoteRequest(NamedTuple):
     cart: Cart
     promise: Promise
     origin: str | None = None  # warehouse code; the default warehouse when None
-    modes: frozenset[str] | None = None  # only these delivery modes
+    modes: frozenset[DeliveryMode] | None = None  # only these delivery modes
 
 
 class CostBreakdown(NamedTuple):

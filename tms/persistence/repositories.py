@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
+from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.persistence.tables import (
@@ -292,7 +293,7 @@ def _order(row: OrderRow) -> Order:
         warehouse=row.warehouse,
         ordered_at=row.ordered_at,
         address=Address(row.name, row.line1, row.postcode, row.city, row.country),
-        mode=row.mode,
+        mode=DeliveryMode(row.mode),
         items=tuple(Item(**item) for item in row.items),
         cart_value_cents=row.cart_value_cents,
         deliver_by=row.deliver_by,

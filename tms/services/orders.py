@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
+from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order, OrderStatus
 from tms.services.unit_of_work import UnitOfWork
 
@@ -25,7 +26,7 @@ def register_order(uow: UnitOfWork, order: Order, *, known_warehouses: set[str],
         raise InvalidInput(
             "unknown warehouse", [Problem(f"must be one of {', '.join(sorted(known_warehouses))}", field="origin")]
         )
-    if order.pickup_point_id and order.mode == "home":
+    if order.pickup_point_id and order.mode == DeliveryMode.HOME:
         raise InvalidInput(
             "a pickup point was given for a home delivery",
             [Problem("only for mode pickup_point or locker", field="pickup_point_id")],

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from tms.domain.policy import Promotion, ShippingPolicy
+from tms.domain.units import bp_from_percent, cents_from_amount
 from tms.services.unit_of_work import UnitOfWork
 
 DEFAULT_POLICY: dict[str, Any] = {
@@ -24,7 +24,7 @@ DEFAULT_POLICY: dict[str, Any] = {
 
 
 def _cents(value: Any) -> int | None:
-    return None if value is None else int(Decimal(str(value)) * 100)
+    return None if value is None else cents_from_amount(value)
 
 
 def policy_from_document(document: Mapping[str, Any]) -> ShippingPolicy:
@@ -40,8 +40,8 @@ def policy_from_document(document: Mapping[str, Any]) -> ShippingPolicy:
         else Promotion(date.fromisoformat(str(promotion["starts_on"])), date.fromisoformat(str(promotion["ends_on"]))),
         free_categories=frozenset(doc["free_categories"]),
         flat_price_cents=_cents(doc["flat_price"]),
-        markup_bp=_cents(doc["markup_percent"]) or 0,
-        margin_rate_bp=_cents(doc["margin_percent"]) or 0,
+        markup_bp=bp_from_percent(doc["markup_percent"] or 0),
+        margin_rate_bp=bp_from_percent(doc["margin_percent"] or 0),
     )
 
 

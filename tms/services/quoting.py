@@ -30,6 +30,7 @@ from carriers.pricing import (
 from carriers.pricing import breach as breach_of
 from tms.domain.delivery import CarrierSchedule, Warehouse, holiday_region, window_from_local_time
 from tms.domain.errors import InvalidInput, Problem
+from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order
 from tms.domain.parcels import Parcel
 from tms.domain.policy import FreeShipping, ShippingPolicy, WarehouseCosts, customer_price_cents, free_shipping
@@ -50,7 +51,7 @@ from tms.services.quote_index import (
 from tms.services.rate_cards import load_card
 from tms.services.unit_of_work import UnitOfWork
 
-MODES = ("home", "pickup_point", "locker")
+MODES = tuple(mode.value for mode in DeliveryMode)  # plain str: the keys of a quote's `cheapest`
 PLAN_DAYS_LIMIT = 4_096  # days whose plan is kept (plans with equal figures are one object)
 WINDOW_KEYS_LIMIT = 20_000  # (warehouse, country, region, day, time class) whose delivery windows are kept
 
