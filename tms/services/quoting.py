@@ -19,6 +19,7 @@ from functools import partial
 from itertools import repeat
 from operator import add, getitem, itemgetter
 from typing import NamedTuple, cast
+from zoneinfo import ZoneInfo
 
 from carriers.model import RateCard, normalise_postcode
 from carriers.pricing import (
@@ -217,7 +218,7 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
     if request.cart.currency != policy.currency:
         raise _refuse(f"quotes are in {policy.currency}, not {request.cart.currency}", "cart.currency")
     warehouse = setup.warehouse
-    local = request.ordered_at.astimezone(warehouse._zone)
+    local = request.ordered_at.astimezone(ZoneInfo(warehouse.timezone))  # zoneinfo keeps one instance per key
     day, order_time = local.date(), local.time()
     if book.first_day is None or day < book.first_day:
         first = "no card is active" if book.first_day is None else f"the first card starts {book.first_day}"
@@ -445,7 +446,7 @@ def _one_by_one(
 def _parcel_classes(lanes: Lanes, parcel: Parcel, n: int) -> ParcelClasses:
     """For one parcel: each limit class's breach (reason, detail) or None, each bracket class's billable
     weight and bracket index, and each surcharge class's amount (fixed + the oversize ones it reaches)."""
-    weight, longest, total = parcel.weight_g, parcel._longest_mm, parcel._dimensions_sum_mm
+    weight, longest, total = parcel.weight_g, parcel.longest_mm, parcel.dimensions_sum_mm
     girth = 2 * total - longest
     plain = True  # within every limit and every grid's brackets
     breaches: list[Refusal | None] = []
@@ -460,7 +461,7 @@ def _parcel_classes(lanes: Lanes, parcel: Parcel, n: int) -> ParcelClasses:
     for divisor, bounds in lanes.brackets:
         billed = weight
         if divisor:
-            volumetric = -(-parcel._volume_mm3 // divisor)
+            volumetric = -(-parcel.volume_mm3 // divisor)
             if volumetric > billed:
                 billed = volumetric
         billable.append(billed)
