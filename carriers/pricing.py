@@ -188,8 +188,8 @@ class SurchargeRule:
     def reached_by(self, parcel: Parcel) -> bool:
         """True if the parcel reaches any (oversize) threshold; the weight is the actual one."""
         return (
-            parcel._longest_mm >= self.min_length_mm
-            or 2 * parcel._dimensions_sum_mm - parcel._longest_mm >= self.min_length_girth_mm
+            parcel.longest_mm >= self.min_length_mm
+            or 2 * parcel.dimensions_sum_mm - parcel.longest_mm >= self.min_length_girth_mm
             or parcel.weight_g >= self.min_weight_g
         )
 
@@ -299,15 +299,15 @@ def price_shipment(
         weight = parcel.weight_g
         if (
             weight > cs.max_weight_g
-            or parcel._longest_mm > cs.max_length_mm
-            or 2 * parcel._dimensions_sum_mm - parcel._longest_mm > cs.max_length_girth_mm
-            or parcel._dimensions_sum_mm > cs.max_dimensions_sum_mm
+            or parcel.longest_mm > cs.max_length_mm
+            or 2 * parcel.dimensions_sum_mm - parcel.longest_mm > cs.max_length_girth_mm
+            or parcel.dimensions_sum_mm > cs.max_dimensions_sum_mm
         ):
             reason = service_limit_breach(cs.service, parcel)
             assert reason is not None  # the same limits as above, with None for "no limit"
             return NotServed(reason, f"parcel {n}: {_breach_detail(cs.service, parcel)}")
         if divisor is not None:
-            volumetric = -(-parcel._volume_mm3 // divisor)
+            volumetric = -(-parcel.volume_mm3 // divisor)
             if volumetric > weight:
                 weight = volumetric
         base = grid.base_price_cents(weight)

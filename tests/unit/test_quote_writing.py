@@ -31,13 +31,13 @@ def test_the_written_quote_is_the_reference_documents_json(data: st.DataObject) 
         [read_json(d) for d in documents], data.draw(st.sampled_from(POLICIES)), [WAREHOUSE, LYON]
     )
     if data.draw(st.booleans()):  # start from empty tables as well as from what earlier examples left
-        for table in (quote_io._option_heads, quote_io._deliveries, quote_io._exclusions, quote_io._money_texts):
+        for table in (quote_io._option_heads, quote_io._deliveries, quote_io._exclusions, quote_io._money_texts):  # noqa: SLF001
             table.clear()
-    kept = quote_io._FRAGMENTS_KEPT
-    quote_io._FRAGMENTS_KEPT = data.draw(st.sampled_from([1, 3, kept]))  # tables emptied within a quote too
+    kept = quote_io._FRAGMENTS_KEPT  # noqa: SLF001
+    quote_io._FRAGMENTS_KEPT = data.draw(st.sampled_from([1, 3, kept]))  # noqa: SLF001 - emptied within a quote too
     try:
         for origin in ("PAR1", "LYS1", "PAR1"):  # the second pass at PAR1 reads the fragments the first one kept
             quote = quote_order(book, data.draw(orders())._replace(origin=origin))
             assert quote_json(quote) == orjson.dumps(quote_document(quote))
     finally:
-        quote_io._FRAGMENTS_KEPT = kept
+        quote_io._FRAGMENTS_KEPT = kept  # noqa: SLF001

@@ -114,6 +114,7 @@ def requires(role: Role, *, shopify: bool = False) -> Callable[[F], F]:
 
 
 _DOCUMENTATION_ONLY = ("Blueprint.doc.", "ResponseMixin.alt_response.")  # qualified names of their decorators
+_APIDOC = "_apidoc"  # the attribute in which flask-smorest keeps a view's OpenAPI documentation
 
 
 def documented(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -136,7 +137,7 @@ def documented(*decorators: Callable[[F], F]) -> Callable[[F], F]:
         with_docs: Any = view
         for decorator in reversed(decorators):
             with_docs = decorator(with_docs)
-        view._apidoc = with_docs._apidoc  # type: ignore[attr-defined]  # what flask-smorest reads
+        setattr(view, _APIDOC, getattr(with_docs, _APIDOC))
         return view
 
     return decorate

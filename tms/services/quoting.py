@@ -483,7 +483,7 @@ def _one_by_one(
 def _parcel_classes(lanes: Lanes, parcel: Parcel, n: int) -> ParcelClasses:
     """For one parcel: each limit class's breach (reason, detail) or None, each bracket class's billable
     weight and bracket index, and each surcharge class's amount (fixed + the oversize ones it reaches)."""
-    weight, longest, total = parcel.weight_g, parcel._longest_mm, parcel._dimensions_sum_mm
+    weight, longest, total = parcel.weight_g, parcel.longest_mm, parcel.dimensions_sum_mm
     girth = 2 * total - longest
     plain = True  # within every limit and every grid's brackets
     breaches: list[Refusal | None] = []
@@ -498,7 +498,7 @@ def _parcel_classes(lanes: Lanes, parcel: Parcel, n: int) -> ParcelClasses:
     for divisor, bounds in lanes.brackets:
         billed = weight
         if divisor:
-            volumetric = -(-parcel._volume_mm3 // divisor)
+            volumetric = -(-parcel.volume_mm3 // divisor)
             if volumetric > billed:
                 billed = volumetric
         billable.append(billed)
