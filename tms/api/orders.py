@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from tms.api.auth import protected
+from tms.api.blueprint import api_blueprint
 from tms.api.context import services
 from tms.api.reading import (
     ORDER_REF_MAX,
@@ -35,7 +35,7 @@ from tms.services.planning import what_if_plan as what_if_plan_service
 
 URL_PREFIX = ""
 
-blp = Blueprint("orders", __name__, description="Orders awaiting shipment, consolidation runs and plans")
+blp = api_blueprint("orders", __name__, description="Orders awaiting shipment, consolidation runs and plans")
 
 
 class ItemSchema(BodySchema):

@@ -167,8 +167,8 @@ def parse_quote_request(body: Any) -> QuoteRequest:
     parcels: list[Parcel] = []
     raw_parcels = body.get("parcels")
     problem = REQUIRED if raw_parcels is None else list_problem(raw_parcels, "parcels", MAX_PARCELS)
-    if problem:
-        r.fail("parcels", problem)
+    if problem or raw_parcels is None:
+        r.fail("parcels", problem or REQUIRED)
     else:
         for i, raw in enumerate(raw_parcels):
             path = f"parcels[{i}]"

@@ -7,9 +7,9 @@ from typing import Any
 import orjson
 from flask import Response, request
 from flask.typing import ResponseReturnValue
-from flask_smorest import Blueprint
 
 from tms.api.auth import current_key, documented, protected
+from tms.api.blueprint import api_blueprint
 from tms.api.context import request_body, services
 from tms.api.quote_io import parse_quote_request, quote_json
 from tms.api.schemas import (
@@ -29,7 +29,7 @@ from tms.services.quoting import quote_order
 
 URL_PREFIX = ""
 
-blp = Blueprint("quotes", __name__, description="Checkout quotes and the free-shipping policy")
+blp = api_blueprint("quotes", __name__, description="Checkout quotes and the free-shipping policy")
 
 
 def _json_body() -> Any:
