@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from carriers.readers import read_json
 from tests.unit.test_quoting import WAREHOUSE, cards, orders
-from tms.api.quote_io import quote_json
+from tms.api.quote_io import quote_json, quote_summary_document
 from tms.domain.delivery import Warehouse
 from tms.domain.policy import ShippingPolicy, WarehouseCosts
 from tms.services.quoting import QuoteBook, WarehouseSetup, quote_order
@@ -49,3 +49,7 @@ def test_the_written_quote_shows_each_options_figures_and_its_choices_among_them
         assert chosen == next((o for o in written["options"] if o["mode"] == mode), None)
     assert written["recommended"] == (written["options"][0] if written["options"] else None)
     assert len(written["excluded"]) == len(quote.excluded)
+    # The summary view: the same choices, without their breakdowns.
+    summary = orjson.loads(orjson.dumps(quote_summary_document(quote)))
+    lean = {k: v for k, v in (written["recommended"] or {}).items() if k != "cost"}
+    assert summary["recommended"] == (lean or None)

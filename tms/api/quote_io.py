@@ -19,7 +19,7 @@ from carriers.model import normalise_postcode
 from tms.domain.addresses import postcode_problem
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.parcels import Parcel
-from tms.domain.policy import Cart
+from tms.domain.policy import Cart, FreeShipping
 from tms.domain.quotes import Destination, Exclusion, Offer, Promise, Quote, QuoteOption, QuoteRequest
 
 MODES = frozenset({"home", "pickup_point", "locker"})
@@ -346,8 +346,16 @@ def _exclusion_document(e: Exclusion) -> dict[str, str]:
     return {"carrier": e.carrier, "service": e.service, "mode": e.mode, "reason": e.reason, "detail": e.detail}
 
 
+def _free_shipping(free: FreeShipping) -> dict[str, Any]:
+    return {
+        "applies": free.applies,
+        "rule": free.rule,
+        "threshold": _money(free.threshold_cents),
+        "missing": _money(free.missing_cents),
+    }
+
+
 def _document(quote: Quote, options: Any, cheapest: dict[str, Any], recommended: Any, excluded: Any) -> dict[str, Any]:
-    free = quote.free_shipping
     return {
         "order_ref": quote.order_ref,
         "warehouse": quote.warehouse,
@@ -355,11 +363,49 @@ def _document(quote: Quote, options: Any, cheapest: dict[str, Any], recommended:
         "options": options,
         "cheapest": cheapest,
         "recommended": recommended,
-        "free_shipping": {
-            "applies": free.applies,
-            "rule": free.rule,
-            "threshold": _money(free.threshold_cents),
-            "missing": _money(free.missing_cents),
-        },
+        "free_shipping": _free_shipping(quote.free_shipping),
         "excluded": excluded,
+    }
+
+
+# --- the summary view: what a checkout page shows, without the breakdowns and the exclusions ------
+
+VIEWS = ("full", "summary")
+
+
+def parse_quote_body(body: Any) -> tuple[QuoteRequest, str]:
+    """The request and the view asked (`"full"`, the default, or `"summary"`), or InvalidInput
+    listing every bad field, `view` included."""
+    view = body.get("view", "full") if isinstance(body, dict) else "full"
+    problems = [] if view in VIEWS else [Problem(f"must be one of {', '.join(VIEWS)}", field="view")]
+    try:
+        order = parse_quote_request(body)
+    except InvalidInput as error:
+        raise InvalidInput(str(error), [*error.problems, *problems]) from None
+    if problems:
+        raise InvalidInput("the quote request is not valid", problems)
+    return order, view
+
+
+def quote_summary_document(quote: Quote) -> dict[str, Any]:
+    """The summary view: the cheapest option per mode and the recommended one, each with its carrier,
+    service, customer price, delivery window and card version; free shipping and the currency."""
+    return {
+        "order_ref": quote.order_ref,
+        "warehouse": quote.warehouse,
+        "currency": quote.currency,
+        "cheapest": {mode: None if o is None else _summary_option(o) for mode, o in quote.cheapest.items()},
+        "recommended": None if quote.recommended is None else _summary_option(quote.recommended),
+        "free_shipping": _free_shipping(quote.free_shipping),
+    }
+
+
+def _summary_option(o: QuoteOption) -> dict[str, Any]:
+    head, rate_card = _offer_json(o.offer)
+    return {
+        **head,
+        "customer_price": o.customer_price_cents / 100,
+        "currency": o.offer.currency,
+        "delivery": {"ships_on": o.ships_on, "earliest": o.earliest, "latest": o.latest},
+        "rate_card": rate_card,
     }

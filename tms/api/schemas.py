@@ -180,6 +180,14 @@ class QuoteRequestSchema(Schema):
     customer = fields.Nested(CustomerSchema)
     promise = fields.Nested(PromiseSchema)
     modes = fields.List(fields.String(validate=validate.OneOf(["home", "pickup_point", "locker"])))
+    view = fields.String(
+        load_default="full",
+        validate=validate.OneOf(["full", "summary"]),
+        metadata={
+            "description": "full: every option with its cost breakdown, and the exclusions (QuoteSchema); "
+            "summary: only the cheapest option per mode and the recommended one (QuoteSummarySchema)"
+        },
+    )
 
 
 class CostSchema(Schema):
@@ -254,6 +262,36 @@ class QuoteSchema(Schema):
     recommended = fields.Nested(OptionSchema, allow_none=True)
     free_shipping = fields.Nested(FreeShippingSchema)
     excluded = fields.List(fields.Nested(ExclusionSchema))
+
+
+class SummaryOptionSchema(Schema):
+    carrier = fields.String()
+    carrier_name = fields.String()
+    service = fields.String()
+    service_name = fields.String()
+    mode = fields.String()
+    speed = fields.String()
+    customer_price = fields.Float()
+    currency = fields.String()
+    delivery = fields.Nested(DeliverySchema)
+    rate_card = fields.Nested(CardRefSchema)
+
+
+class SummaryCheapestSchema(Schema):
+    home = fields.Nested(SummaryOptionSchema, allow_none=True)
+    pickup_point = fields.Nested(SummaryOptionSchema, allow_none=True)
+    locker = fields.Nested(SummaryOptionSchema, allow_none=True)
+
+
+class QuoteSummarySchema(Schema):
+    """The answer to `"view": "summary"`: no list of every option, no breakdowns, no exclusions."""
+
+    order_ref = fields.String()
+    warehouse = fields.String()
+    currency = fields.String()
+    cheapest = fields.Nested(SummaryCheapestSchema)
+    recommended = fields.Nested(SummaryOptionSchema, allow_none=True)
+    free_shipping = fields.Nested(FreeShippingSchema)
 
 
 # --- Free-shipping policy -------------------------------------------------------------------------
