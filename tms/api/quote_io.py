@@ -376,7 +376,10 @@ VIEWS = ("full", "summary")
 def parse_quote_body(body: Any) -> tuple[QuoteRequest, str]:
     """The request and the view asked (`"full"`, the default, or `"summary"`), or InvalidInput
     listing every bad field, `view` included."""
-    view = body.get("view", "full") if isinstance(body, dict) else "full"
+    view = "full"
+    if isinstance(body, dict) and "view" in body:
+        view = body["view"]
+        body = {key: value for key, value in body.items() if key != "view"}  # the order's reader reads the order
     problems = [] if view in VIEWS else [Problem(f"must be one of {', '.join(VIEWS)}", field="view")]
     try:
         order = parse_quote_request(body)
