@@ -255,7 +255,7 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
 
     # The plain case, a single parcel within every limit and bracket and no mode filter, prices each
     # group column-wise in C loops (map, zip); any other case takes each lane in turn. Column-wise,
-    # a quote of the synthetic benchmark takes ~48 us against ~102 us lane by lane (bench/quote.py).
+    # a one-parcel quote on the benchmark's synthetic cards (bench/quote.py) takes ~48 us, lane by lane ~102 us.
     if len(parcels) == 1 and modes is None and classes[0].plain:
         _column_wise(lanes, classes[0], dating, fees, options, excluded)
     else:
