@@ -1,7 +1,8 @@
 """HTTP quote throughput under gunicorn, against a trivial JSON endpoint of the same app.
 
-Two quote endpoints are driven: `POST /api/v1/quotes` (every option with its breakdown, ~20 KB
-on the synthetic cards) and the Shopify callback (the cheapest option per mode, ~1 KB).
+Three quote answers are driven: `POST /api/v1/quotes` (every option with its breakdown, ~20 KB
+on the synthetic cards), the same orders with `"view": "summary"` (the cheapest option per mode
+and the recommended one, ~1 KB) and the Shopify callback (the cheapest option per mode, ~1 KB).
 
 Starts the real server (`tms serve`: gunicorn, workers and threads from settings) on a
 fresh SQLite database holding the synthetic cards, then drives it with wrk on loopback:
@@ -112,46 +113,61 @@ def run(duration_s: int = 6, connections: int = 32, rounds: int = 5) -> dict[str
             base = f"http://127.0.0.1:{port}"
             _wait(base + "/ping")
             rng = random.Random(5)
+            orders = [random_order(rng, i) for i in range(1000)]
             scripts = {
-                QUOTES: _script(tmp, "quote", [random_order(rng, i) for i in range(1000)], QUOTES, key),
-                SHOPIFY: _script(tmp, "shopify", [random_shopify_rate(rng) for _ in range(1000)], SHOPIFY, key),
+                "quote": _script(tmp, "quote", orders, QUOTES, key),
+                "summary": _script(tmp, "summary", [{**o, "view": "summary"} for o in orders], QUOTES, key),
+                "shopify": _script(tmp, "shopify", [random_shopify_rate(rng) for _ in range(1000)], SHOPIFY, key),
             }
             common = ["-t2", f"-c{connections}", f"-d{duration_s}s", "--latency"]
-            _wrk(["-t1", "-c4", "-d2s", "--latency", "-s", scripts[QUOTES], base])  # warm every worker's book
+            _wrk(["-t1", "-c4", "-d2s", "--latency", "-s", scripts["quote"], base])  # warm every worker's book
             # Alternate the endpoints, so a slow spell of a shared machine weighs on each alike.
-            runs: dict[str, list[dict[str, float]]] = {"/ping": [], QUOTES: [], SHOPIFY: []}
+            runs: dict[str, list[dict[str, float]]] = {"ping": [], **{name: [] for name in scripts}}
             for _ in range(rounds):
-                runs["/ping"].append(_wrk([*common, base + "/ping"], server.pid))
-                for path, script in scripts.items():
-                    runs[path].append(_wrk([*common, "-s", script, base], server.pid))
+                runs["ping"].append(_wrk([*common, base + "/ping"], server.pid))
+                for name, script in scripts.items():
+                    runs[name].append(_wrk([*common, "-s", script, base], server.pid))
         finally:
             server.terminate()
             server.wait(timeout=30)
-    trivial, quote, shopify = (_median_run(runs[path]) for path in ("/ping", QUOTES, SHOPIFY))
+    trivial, quote, summary, shopify = (_median_run(runs[name]) for name in ("ping", "quote", "summary", "shopify"))
     row = {
         "connections": connections,
         "duration_s": duration_s,
         "rounds": rounds,
         "trivial": trivial,
         "quote": quote,
+        "summary": summary,
         "shopify": shopify,
-        "round_ratios": _ratios(runs["/ping"], runs[QUOTES]),
-        "shopify_round_ratios": _ratios(runs["/ping"], runs[SHOPIFY]),
+        "round_ratios": _ratios(runs["ping"], runs["quote"]),
+        "summary_round_ratios": _ratios(runs["ping"], runs["summary"]),
+        "shopify_round_ratios": _ratios(runs["ping"], runs["shopify"]),
     }
     # Each round's ratio compares runs a few seconds apart; their median resists a slow spell best.
     row["quote_vs_trivial"] = statistics.median(row["round_ratios"])
+    row["summary_vs_trivial"] = statistics.median(row["summary_round_ratios"])
     row["shopify_vs_trivial"] = statistics.median(row["shopify_round_ratios"])
     print(
         f"\nHTTP under gunicorn, wrk on loopback, {connections} connections; "
         f"{rounds} alternating rounds of {duration_s} s per endpoint, medians of the rounds"
     )
     print(f"{'endpoint':<40} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'server CPU us/answer':>21}")
-    for name, r in (("GET /ping", trivial), (f"POST {QUOTES}", quote), (f"POST {SHOPIFY}", shopify)):
+    endpoints = (
+        ("GET /ping", trivial),
+        (f"POST {QUOTES}", quote),
+        (f"POST {QUOTES} (summary)", summary),
+        (f"POST {SHOPIFY}", shopify),
+    )
+    for name, r in endpoints:
         print(
             f"{name:<40} {r['requests_per_s']:>7.0f} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['non_2xx']:>7.0f}"
             f" {r['server_cpu_us']:>21.0f}"
         )
-    for name, key in (("quote", "round_ratios"), ("Shopify callback", "shopify_round_ratios")):
+    for name, key in (
+        ("quote", "round_ratios"),
+        ("summary quote", "summary_round_ratios"),
+        ("Shopify callback", "shopify_round_ratios"),
+    ):
         ratios = ", ".join(f"{r:.0%}" for r in row[key])
         print(f"{name} throughput / trivial endpoint's: {statistics.median(row[key]):.0%} (rounds: {ratios})")
     return row

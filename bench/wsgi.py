@@ -4,7 +4,7 @@ The HTTP benchmark's throughput swings with whatever else the machine runs; this
 isolates what the app spends per answer, so that a change to the quote path can be
 judged on its own. It builds the app on a fresh SQLite database holding the synthetic
 cards (as the HTTP benchmark does) and calls it with prepared WSGI environs: `GET /ping`,
-quotes of 2,000 distinct orders and Shopify callbacks of 1,000, in alternating batches of
+quotes of 2,000 distinct orders (full and summary views) and Shopify callbacks of 1,000, in alternating batches of
 400 requests, twelve rounds. Each figure is the fastest round's mean, the steadiest
 statistic on a shared machine.
 
@@ -32,7 +32,7 @@ from bench.http import QUOTES, SHOPIFY, _load
 from bench.synthetic import random_order, random_shopify_rate
 
 Environ = tuple[dict[str, Any], bytes]
-QUOTE_PARTS = ["_json_body", "parse_quote_request", "quote_order", "quote_json"]
+QUOTE_PARTS = ["_json_body", "parse_quote_body", "quote_order", "quote_json"]
 
 
 def _environ(path: str, key: str, body: dict[str, Any] | None = None) -> Environ:
@@ -119,9 +119,11 @@ def run() -> dict[str, Any]:
 
         app = create_app()
         rng = random.Random(5)
+        orders = [random_order(rng, i) for i in range(2000)]
         named = {
             "/ping": [_environ("/ping", key)],
-            QUOTES: [_environ(QUOTES, key, random_order(rng, i)) for i in range(2000)],
+            QUOTES: [_environ(QUOTES, key, order) for order in orders],
+            f"{QUOTES} (summary)": [_environ(QUOTES, key, {**order, "view": "summary"}) for order in orders],
             SHOPIFY: [_environ(SHOPIFY, key, random_shopify_rate(rng)) for _ in range(1000)],
         }
         row: dict[str, Any] = {"us_per_request": _fastest(app, named)}

@@ -9,7 +9,7 @@ from one date; versions and activation belong to the store, not to the card.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
@@ -184,7 +184,7 @@ class PriceGrid:
         (bisection). Past the last bracket, each started kilogram costs the
         extra-kg price when the card gives one.
         """
-        i = bisect.bisect_left(self._bounds, billable_weight_g)
+        i = bracket_index(self._bounds, billable_weight_g)
         if i < len(self._bounds):
             return self.brackets[i].price_cents
         if self.extra_kg_price_cents is None:
@@ -192,6 +192,12 @@ class PriceGrid:
         extra_g = billable_weight_g - self._bounds[-1]
         started_kg = -(-extra_g // GRAMS_PER_KG)
         return self.brackets[-1].price_cents + started_kg * self.extra_kg_price_cents
+
+
+def bracket_index(bounds: Sequence[int], billable_weight_g: int) -> int:
+    """The first bracket whose inclusive upper bound (increasing `bounds`, grams) holds the weight;
+    ``len(bounds)`` past the last bracket."""
+    return bisect.bisect_left(bounds, billable_weight_g)
 
 
 class SurchargeKind(StrEnum):

@@ -38,6 +38,15 @@ the limits, then priced; the first parcel not served makes the whole
 shipment `NotServed` with its reason. The destination is read as
 `ZoneIndex.zone_for` reads it (country upper-cased, postcode normalised).
 
+Each rule is one function here, and every caller uses it: `within_limits`
+and `limits_refusal` (a compiled service's limits), `billable_weight_g`,
+`bracket_index` (a grid's bounds) and `PriceGrid.base_price_cents`,
+`weight_refusal`, `priced_base` (base, discount, fuel of a base price),
+`surcharges_due` (at a destination) and `parcel_surcharges` (what a parcel
+pays of them). `price_shipment` is those blocks in order; the checkout's
+quote (`tms.services.quote_index`) calls the same blocks once per class of
+services alike and keeps their results, never its own copy of a rule.
+
 This runs on the checkout's hot path (~40 services per quote), so a card is
 compiled once into a `CompiledCard` (zone index, grids by service and zone,
 surcharges per service); `price_shipment` accepts a card and compiles it
@@ -61,6 +70,7 @@ from carriers.model import (
     ZoneIndex,
     normalise_postcode,
 )
+from carriers.model import bracket_index as bracket_index  # the bracket rule, beside the grid it reads
 from tms.domain.parcels import Parcel
 
 ZONE_NOT_SERVED = "zone_not_served"
@@ -115,29 +125,30 @@ def billable_weight_g(parcel: Parcel, volumetric_divisor: int | None) -> int:
 
 def service_limit_breach(service: Service, parcel: Parcel) -> str | None:
     """``"overweight"``, ``"oversize"`` or None when the parcel is within the service's limits."""
-    if parcel.weight_g > service.max_weight_g:
-        return OVERWEIGHT
-    for size, limit in (
-        (parcel.longest_mm, service.max_length_mm),
-        (parcel.length_girth_mm, service.max_length_girth_mm),
-        (parcel.dimensions_sum_mm, service.max_dimensions_sum_mm),
-    ):
-        if limit is not None and size > limit:
-            return OVERSIZE
-    return None
+    breaches = _breaches(service, parcel)
+    return breaches[0][0] if breaches else None
 
 
-def _breach_detail(service: Service, parcel: Parcel) -> str:
+def _breaches(service: Service, parcel: Parcel) -> list[tuple[str, str]]:
+    """(reason, what) of each limit of the service the parcel is past: the weight first, then the sizes."""
+    found = []
     if parcel.weight_g > service.max_weight_g:
-        return f"weight {parcel.weight_g} g > max {service.max_weight_g} g"
-    checks = (
+        found.append((OVERWEIGHT, f"weight {parcel.weight_g} g > max {service.max_weight_g} g"))
+    for what, size, limit in (
         ("longest side", parcel.longest_mm, service.max_length_mm),
         ("length + girth", parcel.length_girth_mm, service.max_length_girth_mm),
         ("L + W + H", parcel.dimensions_sum_mm, service.max_dimensions_sum_mm),
-    )
-    return "; ".join(
-        f"{what} {size} mm > max {limit} mm" for what, size, limit in checks if limit is not None and size > limit
-    )
+    ):
+        if limit is not None and size > limit:
+            found.append((OVERSIZE, f"{what} {size} mm > max {limit} mm"))
+    return found
+
+
+def _breach_detail(service: Service, parcel: Parcel) -> str:
+    breaches = _breaches(service, parcel)
+    if breaches and breaches[0][0] == OVERWEIGHT:
+        return breaches[0][1]
+    return "; ".join(what for _, what in breaches)
 
 
 def _new(cls: type[T], fields: dict[str, Any]) -> T:
@@ -189,9 +200,15 @@ class SurchargeRule:
         """True if the parcel reaches any (oversize) threshold; the weight is the actual one."""
         return (
             parcel.longest_mm >= self.min_length_mm
-            or 2 * parcel.dimensions_sum_mm - parcel.longest_mm >= self.min_length_girth_mm
+            or parcel.length_girth_mm >= self.min_length_girth_mm
             or parcel.weight_g >= self.min_weight_g
         )
+
+    @property
+    def figures(self) -> tuple[SurchargeKind, int, int, int, int]:
+        """What the amount a parcel pays depends on, once the destination is known: rules of
+        equal figures charge every parcel alike (their names aside)."""
+        return (self.kind, self.min_length_mm, self.min_length_girth_mm, self.min_weight_g, self.amount_cents)
 
 
 def _or_no_limit(value: int | None) -> int:
@@ -260,6 +277,52 @@ def compile_card(card: RateCard | CompiledCard) -> CompiledCard:
     return compiled
 
 
+def within_limits(limits: CompiledService, parcel: Parcel) -> bool:
+    """True when the parcel is within the service's limits: at a limit is accepted, past it is not.
+    The weight limit is on the actual weight."""
+    return (
+        parcel.weight_g <= limits.max_weight_g
+        and parcel.longest_mm <= limits.max_length_mm
+        and parcel.length_girth_mm <= limits.max_length_girth_mm
+        and parcel.dimensions_sum_mm <= limits.max_dimensions_sum_mm
+    )
+
+
+def limits_refusal(limits: CompiledService, parcel: Parcel, n: int) -> NotServed | None:
+    """None within the limits, else why the shipment's parcel `n` (from 1) is refused:
+    ``overweight`` before ``oversize``, the detail naming every limit passed."""
+    if within_limits(limits, parcel):
+        return None
+    breaches = _breaches(limits.service, parcel)
+    assert breaches, "within_limits and _breaches read the same limits"
+    return NotServed(breaches[0][0], f"parcel {n}: {_breach_detail(limits.service, parcel)}")
+
+
+def weight_refusal(grid: PriceGrid, billable_weight_g: int, n: int) -> NotServed | None:
+    """None when the grid prices the billable weight, else why parcel `n` is refused."""
+    if grid.base_price_cents(billable_weight_g) is not None:
+        return None
+    return NotServed(WEIGHT_NOT_PRICED, f"parcel {n}: {weight_not_priced_detail(grid, billable_weight_g)}")
+
+
+def surcharges_due(rules: Sequence[SurchargeRule], country: str, postcode: str) -> tuple[SurchargeRule, ...]:
+    """The service's surcharges due at a destination (country upper-case, postcode normalised), in card
+    order: the fixed and oversize ones, and the remote-area ones whose areas cover the destination."""
+    return tuple(rule for rule in rules if rule.kind is not _REMOTE_AREA or rule.covers(country, postcode))
+
+
+def parcel_surcharges(due: Sequence[SurchargeRule], parcel: Parcel) -> tuple[tuple[tuple[str, int], ...], int]:
+    """What a parcel pays of the surcharges due at its destination: (name, cents) in card order, and their
+    sum. An oversize surcharge only when the parcel reaches one of its thresholds; the others always."""
+    pairs = []
+    cents = 0
+    for rule in due:
+        if rule.kind is not _OVERSIZE or rule.reached_by(parcel):
+            pairs.append(rule.pair)
+            cents += rule.amount_cents
+    return tuple(pairs), cents
+
+
 def price_shipment(
     card: RateCard | CompiledCard,
     service_code: str,
@@ -286,45 +349,29 @@ def price_shipment(
         return NotServed(ZONE_NOT_SERVED, f"no price for service {service_code} to zone {zone_code}")
 
     static = cs.static_surcharges
-    due_here: list[SurchargeRule] = []
-    if static is None:
-        # The surcharges due at this destination; oversize ones still depend on the parcel.
-        country, code = country.upper(), normalise_postcode(postcode)  # as ZoneIndex.zone_for reads them
-        due_here = [rule for rule in cs.surcharges if rule.kind is not _REMOTE_AREA or rule.covers(country, code)]
+    due_here: tuple[SurchargeRule, ...] = ()
+    if static is None:  # the surcharges due at this destination; oversize ones still depend on the parcel
+        due_here = surcharges_due(cs.surcharges, country.upper(), normalise_postcode(postcode))  # as zone_for reads
 
     priced: list[ParcelPrice] = []
     base_sum = discount_sum = fuel_sum = surcharges_sum = 0
     divisor = cs.volumetric_divisor
     for n, parcel in enumerate(parcels, 1):
-        weight = parcel.weight_g
-        if (
-            weight > cs.max_weight_g
-            or parcel.longest_mm > cs.max_length_mm
-            or 2 * parcel.dimensions_sum_mm - parcel.longest_mm > cs.max_length_girth_mm
-            or parcel.dimensions_sum_mm > cs.max_dimensions_sum_mm
-        ):
-            reason = service_limit_breach(cs.service, parcel)
-            assert reason is not None  # the same limits as above, with None for "no limit"
-            return NotServed(reason, f"parcel {n}: {_breach_detail(cs.service, parcel)}")
-        if divisor is not None:
-            volumetric = -(-parcel.volume_mm3 // divisor)
-            if volumetric > weight:
-                weight = volumetric
+        if not within_limits(cs, parcel):
+            refusal = limits_refusal(cs, parcel, n)
+            assert refusal is not None
+            return refusal
+        weight = billable_weight_g(parcel, divisor)
         base = grid.base_price_cents(weight)
         if base is None:
-            return NotServed(WEIGHT_NOT_PRICED, f"parcel {n}: {weight_not_priced_detail(grid, weight)}")
+            refusal = weight_refusal(grid, weight, n)
+            assert refusal is not None
+            return refusal
         base, discount, fuel, transport = priced_base(base, fuel_bp=fuel_bp, discount_bp=discount_bp)
         if static is None:
-            pairs = []
-            surcharges_cents = 0
-            for rule in due_here:
-                if rule.kind is not _OVERSIZE or rule.reached_by(parcel):
-                    pairs.append(rule.pair)
-                    surcharges_cents += rule.amount_cents
-            surcharges = tuple(pairs)
-        else:
+            surcharges, surcharges_cents = parcel_surcharges(due_here, parcel)
+        else:  # fixed surcharges only: the same for every parcel (`CompiledService`)
             surcharges, surcharges_cents = static, cs.static_surcharges_cents
-        total = transport + surcharges_cents
         priced.append(
             _new(
                 ParcelPrice,
@@ -334,7 +381,7 @@ def price_shipment(
                     "discount_cents": discount,
                     "fuel_cents": fuel,
                     "surcharges": surcharges,
-                    "total_cents": total,
+                    "total_cents": transport + surcharges_cents,
                 },
             )
         )
@@ -367,12 +414,6 @@ def priced_brackets(grid: PriceGrid, *, fuel_bp: int, discount_bp: int) -> tuple
     """`priced_base` of every bracket of the grid, in order: what `price_shipment` computes for a
     parcel whose billable weight falls in that bracket, before surcharges."""
     return tuple(priced_base(b.price_cents, fuel_bp=fuel_bp, discount_bp=discount_bp) for b in grid.brackets)
-
-
-def breach(service: Service, parcel: Parcel) -> tuple[str, str] | None:
-    """(reason, detail) when the parcel is past one of the service's limits, else None."""
-    reason = service_limit_breach(service, parcel)
-    return None if reason is None else (reason, _breach_detail(service, parcel))
 
 
 def weight_not_priced_detail(grid: PriceGrid, billable_weight_g: int) -> str:

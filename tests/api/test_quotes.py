@@ -343,9 +343,8 @@ def test_the_openapi_document_describes_the_quote(client) -> None:
         operation = spec["paths"][path]["post"]
         assert operation["security"] == [{"bearerAuth": []}]
         assert {"200", "401", "403"} <= set(operation["responses"])
-    assert spec["paths"]["/api/v1/quotes"]["post"]["responses"]["200"]["content"]["application/json"]["schema"][
-        "$ref"
-    ].endswith("Quote")
+    answer = spec["paths"]["/api/v1/quotes"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["oneOf"][0]["$ref"].endswith("/Quote")  # the full view; the summary one is tested below
     assert "422" in spec["paths"]["/api/v1/quotes"]["post"]["responses"]
 
 
@@ -502,3 +501,93 @@ def test_a_cart_currency_in_lower_case_or_absent_is_euros(client, checkout, card
     absent = quote(client, checkout, cart={"value": 30.0})
     assert lower == absent == quote(client, checkout)
     assert {o["carrier"] for o in lower["options"]} == {"acme"}
+
+
+# --- the summary view
+
+
+def _lean(option: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A full answer's option as the summary view shows it: everything but the cost breakdown."""
+    return None if option is None else {k: v for k, v in option.items() if k != "cost"}
+
+
+def test_the_summary_view_answers_the_cheapest_per_mode_and_the_recommended_option_only(
+    client, checkout, cards
+) -> None:
+    cheaper = a_card("budget")
+    cheaper["prices"] = [a_grid("HOME", "FR", [(10, 5.00)]), a_grid("RELAY", "FR", [(10, 4.90)])]
+    cards(a_card(), cheaper)
+    full = quote(client, checkout)
+    summary = quote(client, checkout, view="summary")
+
+    assert set(summary) == {"order_ref", "warehouse", "currency", "cheapest", "recommended", "free_shipping"}
+    assert summary["cheapest"] == {mode: _lean(option) for mode, option in full["cheapest"].items()}
+    assert summary["cheapest"]["home"]["carrier"] == "budget" and summary["cheapest"]["locker"] is None
+    assert summary["recommended"] == _lean(full["recommended"])
+    assert summary["recommended"]["customer_price"] == 8.5  # relay 4.50 + the warehouse's 4.00
+    assert (summary["currency"], summary["free_shipping"]) == (full["currency"], full["free_shipping"])
+
+
+def test_the_summary_view_keeps_the_free_shipping_figures(client, checkout, cards, manager) -> None:
+    cards(a_card())
+    policy = client.put("/api/v1/shipping-policy", json={"free_above": 49}, headers=manager)
+    assert policy.status_code == 200, policy.get_json()
+    container = client.application.extensions["tms"]
+    container.quote_book.refresh()
+
+    summary = quote(client, checkout, view="summary")
+    assert summary["free_shipping"] == {"applies": False, "rule": None, "threshold": 49.0, "missing": 19.0}
+    assert summary["recommended"]["customer_price"] > 0
+
+
+def test_the_summary_view_of_an_order_nothing_can_carry_is_empty_not_an_error(client, checkout, cards) -> None:
+    cards(a_card())
+    heavy = [{"weight_kg": 50, "length_cm": 30, "width_cm": 20, "height_cm": 10}]
+    summary = quote(client, checkout, view="summary", parcels=heavy)
+    assert summary["recommended"] is None
+    assert summary["cheapest"] == {"home": None, "pickup_point": None, "locker": None}
+
+
+def test_the_full_view_is_the_default(client, checkout, cards) -> None:
+    cards(a_card())
+    assert quote(client, checkout, view="full") == quote(client, checkout)
+
+
+@pytest.mark.parametrize("view", ["lean", "", 1, ["summary"], "SUMMARY"])
+def test_a_view_other_than_full_or_summary_is_422_naming_view(view, client, checkout, cards) -> None:
+    cards(a_card())
+    response = client.post(QUOTES, json=an_order(view=view), headers=checkout)
+    assert response.status_code == 422, response.get_json()
+    assert [e["field"] for e in response.get_json()["errors"]] == ["view"]
+
+
+def test_a_bad_view_is_named_beside_the_other_bad_fields(client, checkout, cards) -> None:
+    cards(a_card())
+    response = client.post(QUOTES, json=an_order(view="lean", order_ref=""), headers=checkout)
+    assert response.status_code == 422
+    assert {e["field"] for e in response.get_json()["errors"]} == {"view", "order_ref"}
+
+
+def test_a_null_view_is_the_full_answer_as_any_null_optional_field_is_absent(client, checkout, cards) -> None:
+    cards(a_card())
+    assert quote(client, checkout, view=None) == quote(client, checkout)
+
+
+def test_the_openapi_document_describes_the_view_and_the_summary_answer(client) -> None:
+    from tms.api.quote_io import parse_quote_body
+    from tms.api.schemas import QuoteRequestSchema
+    from tms.domain.errors import InvalidInput
+
+    spec = client.get("/api/v1/openapi.json").get_json()
+    view = spec["components"]["schemas"]["QuoteRequest"]["properties"]["view"]
+    assert view["enum"] == ["full", "summary", None] and view["default"] == "full"  # null: the default
+    answer = spec["paths"]["/api/v1/quotes"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert [ref["$ref"].rsplit("/", 1)[1] for ref in answer["oneOf"]] == ["Quote", "QuoteSummary"]
+    assert "excluded" not in spec["components"]["schemas"]["QuoteSummary"]["properties"]
+    # The schema and the hand-written reader refuse a bad view in the same words, and read a good one alike.
+    assert QuoteRequestSchema().validate(an_order(view="lean")) == {"view": ["must be one of full, summary"]}
+    with pytest.raises(InvalidInput) as refused:
+        parse_quote_body(an_order(view="lean"))
+    assert [(p.field, p.message) for p in refused.value.problems] == [("view", "must be one of full, summary")]
+    assert QuoteRequestSchema().validate(an_order(view="summary")) == {}
+    assert parse_quote_body(an_order(view="summary"))[1] == "summary"

@@ -26,10 +26,16 @@ from carriers.pricing import (
     ParcelPrice,
     ShipmentPrice,
     billable_weight_g,
+    bracket_index,
     compile_card,
+    limits_refusal,
+    parcel_surcharges,
     price_on_card,
     price_shipment,
     service_limit_breach,
+    surcharges_due,
+    weight_refusal,
+    within_limits,
 )
 from tests.carriers.builders_pricing import (
     a_card,
@@ -759,3 +765,49 @@ def test_price_shipment_agrees_with_a_straightforward_reference(
         )
         fields = (result.base_cents, result.discount_cents, result.fuel_cents, result.surcharges_cents)
         assert (rows, *fields, result.total_cents) == expected
+
+
+# --- the building blocks, as the quote calls them
+
+
+def test_a_compiled_services_limits_accept_a_parcel_at_the_limit_and_name_the_parcel_past_it() -> None:
+    limits = compile_card(a_card(services=[a_service(max_weight_g=1000, max_length_mm=500)])).services["HOME"]
+
+    assert (
+        within_limits(limits, Parcel(1000, 500, 10, 10))
+        and limits_refusal(limits, Parcel(1000, 500, 10, 10), 1) is None
+    )
+    assert limits_refusal(limits, Parcel(1000, 501, 10, 10), 2) == NotServed(
+        "oversize", "parcel 2: longest side 501 mm > max 500 mm"
+    )
+    assert limits_refusal(limits, Parcel(1001, 501, 10, 10), 1) == NotServed(
+        "overweight", "parcel 1: weight 1001 g > max 1000 g"
+    )
+
+
+def test_the_bracket_index_holds_a_weight_at_a_bound_and_is_past_the_last_after_it() -> None:
+    bounds = (250, 500, 1000)
+    assert [bracket_index(bounds, w) for w in (1, 250, 251, 1000, 1001)] == [0, 0, 1, 2, 3]
+    assert weight_refusal(a_grid(brackets=[(1000, 500)]), 1000, 1) is None
+    assert weight_refusal(a_grid(brackets=[(1000, 500)]), 1001, 3) == NotServed(
+        "weight_not_priced", "parcel 3: 1001 g is past the last bracket (1000 g) and the card gives no extra-kg price"
+    )
+
+
+def test_the_surcharges_due_at_a_destination_and_those_a_parcel_pays_of_them() -> None:
+    card = a_card(
+        surcharges=[
+            a_remote_area(ZoneEntry("FR", prefix="20"), amount_cents=300),
+            an_oversize(min_length_mm=1000, amount_cents=2000),
+            a_fixed(amount_cents=100),
+        ]
+    )
+    rules = compile_card(card).services["HOME"].surcharges
+    mainland, corsica = surcharges_due(rules, "FR", "75001"), surcharges_due(rules, "FR", "20000")
+    assert [r.kind for r in mainland] == [SurchargeKind.OVERSIZE, SurchargeKind.FIXED]
+    assert [r.kind for r in corsica] == [SurchargeKind.REMOTE_AREA, SurchargeKind.OVERSIZE, SurchargeKind.FIXED]
+    assert parcel_surcharges(corsica, Parcel(100, 999, 10, 10))[1] == 400
+    assert parcel_surcharges(corsica, Parcel(100, 1000, 10, 10)) == (
+        (("Remote", 300), ("Non-standard", 2000), ("Signature", 100)),
+        2400,
+    )

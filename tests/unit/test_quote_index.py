@@ -106,5 +106,5 @@ def test_the_lanes_of_a_postcode_follow_each_cards_own_zone_look_up(
             lane = served[card.carrier_code]
             assert lane.grid.zone == zone
             remote = any(area.matches(country, postcode) for area in card.surcharges[0].areas)
-            fixed, oversize = lanes.surcharges[lane.surcharges]
-            assert (fixed, oversize) == (REMOTE_CENTS if remote else 0, ())
+            due = [(rule.kind, rule.amount_cents) for rule in lanes.surcharges[lane.surcharges]]
+            assert due == ([(SurchargeKind.REMOTE_AREA, REMOTE_CENTS)] if remote else [])

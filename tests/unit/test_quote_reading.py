@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 
 from tms.api.errors import flatten_messages
 from tms.api.orders import OrderInSchema, to_order
-from tms.api.quote_io import parse_quote_request
+from tms.api.quote_io import parse_quote_body
 from tms.api.schemas import QuoteRequestSchema
 from tms.domain.errors import InvalidInput
 from tms.domain.modes import DeliveryMode
@@ -77,6 +77,7 @@ def valid_bodies(draw: st.DrawFn) -> dict[str, Any]:
         },
         "origin": draw(st.sampled_from(["PAR1", None, ""])),
         "modes": draw(st.sampled_from([["home"], ["pickup_point", "locker"], None])),
+        "view": draw(st.sampled_from(["full", "summary"])),
     }
     for path in draw(st.sets(st.sampled_from(sorted(optional)))):
         put(body, path, optional[path])
@@ -115,6 +116,7 @@ PATHS = [
     "promise.deliver_by",
     "promise.deliver_after",
     "modes",
+    "view",
     "extra",
 ]
 
@@ -154,7 +156,7 @@ def change(node: Any, keys: list[str], value: Any) -> None:
 
 def by_hand(body: Any) -> QuoteRequest | Errors:
     try:
-        return parse_quote_request(copy.deepcopy(body))
+        return parse_quote_body(copy.deepcopy(body))[0]
     except InvalidInput as refused:
         return frozenset((p.field, p.message) for p in refused.problems)
 

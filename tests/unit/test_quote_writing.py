@@ -1,4 +1,4 @@
-"""Writing a quote: the fast writer's bytes are the reference document's, kept fragments or not."""
+"""Writing a quote: the JSON answer shows every option's figures, in money, as the quote priced them."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from hypothesis import strategies as st
 
 from carriers.readers import read_json
 from tests.unit.test_quoting import WAREHOUSE, cards, orders
-from tms.api import quote_io
-from tms.api.quote_io import quote_document, quote_json
+from tms.api.quote_io import quote_json, quote_summary_document
 from tms.domain.delivery import Warehouse
 from tms.domain.policy import ShippingPolicy, WarehouseCosts
 from tms.services.quoting import QuoteBook, WarehouseSetup, quote_order
 
-# A second warehouse with other fees: the same service and bracket must not reuse the first one's bytes.
+# A second warehouse with other fees: each option's fees are its own warehouse's.
 LYON = WarehouseSetup(Warehouse("LYS1"), WarehouseCosts(75, 100, 0))
 POLICIES = [
     ShippingPolicy(markup_bp=1500),
@@ -25,19 +24,32 @@ POLICIES = [
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_the_written_quote_is_the_reference_documents_json(data: st.DataObject) -> None:
+def test_the_written_quote_shows_each_options_figures_and_its_choices_among_them(data: st.DataObject) -> None:
     documents = [data.draw(cards(code)) for code in ["alpha", "bravo"]]
     book = QuoteBook.of_cards(
         [read_json(d) for d in documents], data.draw(st.sampled_from(POLICIES)), [WAREHOUSE, LYON]
     )
-    if data.draw(st.booleans()):  # start from empty tables as well as from what earlier examples left
-        for table in (quote_io._option_heads, quote_io._deliveries, quote_io._exclusions, quote_io._money_texts):  # noqa: SLF001
-            table.clear()
-    kept = quote_io._FRAGMENTS_KEPT  # noqa: SLF001
-    quote_io._FRAGMENTS_KEPT = data.draw(st.sampled_from([1, 3, kept]))  # noqa: SLF001 - emptied within a quote too
-    try:
-        for origin in ("PAR1", "LYS1", "PAR1"):  # the second pass at PAR1 reads the fragments the first one kept
-            quote = quote_order(book, data.draw(orders())._replace(origin=origin))
-            assert quote_json(quote) == orjson.dumps(quote_document(quote))
-    finally:
-        quote_io._FRAGMENTS_KEPT = kept  # noqa: SLF001
+    origin = data.draw(st.sampled_from(["PAR1", "LYS1"]))
+    quote = quote_order(book, data.draw(orders())._replace(origin=origin))
+    written = orjson.loads(quote_json(quote))
+
+    assert [(o["carrier"], o["service"]) for o in written["options"]] == [(o.carrier, o.service) for o in quote.options]
+    for shown, option in zip(written["options"], quote.options, strict=True):
+        cost = option.cost
+        assert shown["cost"]["total"] == round(cost.total_cents / 100, 2)
+        assert shown["cost"]["transport"] == round(cost.transport_cents / 100, 2)
+        assert (
+            round(sum(shown["cost"][k] for k in ("transport", "packaging", "handling", "indirect")), 2)
+            == (shown["cost"]["total"])
+        )
+        assert shown["customer_price"] == round(option.customer_price_cents / 100, 2)
+        assert shown["delivery"]["latest"] == option.latest.isoformat()
+    for mode, chosen in written["cheapest"].items():
+        assert chosen is None or chosen in written["options"]
+        assert chosen == next((o for o in written["options"] if o["mode"] == mode), None)
+    assert written["recommended"] == (written["options"][0] if written["options"] else None)
+    assert len(written["excluded"]) == len(quote.excluded)
+    # The summary view: the same choices, without their breakdowns.
+    summary = orjson.loads(orjson.dumps(quote_summary_document(quote)))
+    lean = {k: v for k, v in (written["recommended"] or {}).items() if k != "cost"}
+    assert summary["recommended"] == (lean or None)

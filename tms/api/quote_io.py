@@ -10,7 +10,6 @@ property test holds the two to the same answers and errors for any body.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any, TypeVar
 
 import orjson
@@ -42,7 +41,7 @@ from tms.api.reading import (
 )
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.parcels import Parcel
-from tms.domain.policy import Cart
+from tms.domain.policy import Cart, FreeShipping
 from tms.domain.quotes import Destination, Exclusion, Offer, Promise, Quote, QuoteOption, QuoteRequest
 
 
@@ -284,85 +283,8 @@ def _fees(o: QuoteOption) -> dict[str, float]:
 
 
 def quote_json(quote: Quote) -> bytes:
-    """The quote as the API answers it, in JSON: the bytes of `quote_document`, written faster.
-
-    An option's JSON apart from its customer price and delivery window depends only on its offer
-    (carrier, service, card), its priced brackets and surcharges (summed over the parcels) and the
-    fees (packaging per parcel, handling, indirect), which recur from quote to quote: those bytes
-    are cut once from `option_document`'s and kept. A quote then adds the customer price and the
-    window, themselves kept. ~2 us an option here, against ~6 us for the documents and orjson; a
-    test holds the two writers to the same bytes.
-    """
-    options = quote.options
-    fees = _fees(options[0]) if options else {}
-    fees_key = tuple(fees.values())
-    parts = []
-    for o in options:
-        _, latest, _, earliest, ships_on, offer, priced, surcharges, _, _, customer_price = o
-        key = (fees_key, offer, priced, surcharges)  # these make the total too
-        head = _option_heads.get(key)
-        if head is None:
-            head = _kept(_option_heads, key, _option_head(o, fees))
-        window = (ships_on, earliest, latest)
-        delivery = _deliveries.get(window)
-        if delivery is None:
-            delivery = _kept(
-                _deliveries, window, orjson.dumps({"ships_on": ships_on, "earliest": earliest, "latest": latest})
-            )
-        price = _money_texts.get(customer_price)
-        if price is None:
-            price = _kept(_money_texts, customer_price, orjson.dumps(customer_price / 100))
-        parts.append(b"".join((head[0], price, head[1], delivery, head[2])))
-    by_identity = {id(o): orjson.Fragment(part) for o, part in zip(options, parts, strict=True)}
-    return orjson.dumps(
-        _document(
-            quote,
-            orjson.Fragment(b"[" + b",".join(parts) + b"]"),
-            {mode: None if o is None else by_identity[id(o)] for mode, o in quote.cheapest.items()},
-            None if quote.recommended is None else by_identity[id(quote.recommended)],
-            orjson.Fragment(b"[" + b",".join(map(_exclusion_json, quote.excluded)) + b"]"),
-        )
-    )
-
-
-_FRAGMENTS_KEPT = 20_000  # per table below; a table past it starts again (option heads: ~15 MB at most)
-_option_heads: dict[tuple[tuple[float, ...], Offer, tuple[int, int, int, int], int], OptionJson] = {}
-_deliveries: dict[tuple[date, date, date], bytes] = {}
-_exclusions: dict[Exclusion, bytes] = {}
-_money_texts: dict[int, bytes] = {}
-
-
-def _kept(table: dict[Any, Any], key: Any, value: Any) -> Any:
-    if len(table) >= _FRAGMENTS_KEPT:
-        table.clear()
-    table[key] = value
-    return value
-
-
-def _exclusion_json(exclusion: Exclusion) -> bytes:
-    text = _exclusions.get(exclusion)
-    if text is None:
-        text = _kept(_exclusions, exclusion, orjson.dumps(_exclusion_document(exclusion)))
-    return text
-
-
-OptionJson = tuple[bytes, bytes, bytes]  # up to `"customer_price":`, then to `"delivery":`, then after it
-
-
-def _option_head(o: QuoteOption, fees: dict[str, float]) -> OptionJson:
-    """The option's JSON without its customer price and delivery, cut from `option_document`'s."""
-    document = option_document(o, fees)
-    if list(document)[-4:] != ["customer_price", "currency", "delivery", "rate_card"]:
-        raise AssertionError("option_document's last keys are not where the cut expects them")
-    rate_card = document.pop("rate_card")
-    del document["delivery"]
-    currency = document.pop("currency")
-    del document["customer_price"]
-    return (
-        orjson.dumps(document)[:-1] + b',"customer_price":',
-        b',"currency":' + orjson.dumps(currency) + b',"delivery":',
-        b',"rate_card":' + orjson.dumps(rate_card) + b"}",
-    )
+    """The quote as the API answers it, in JSON."""
+    return orjson.dumps(quote_document(quote))
 
 
 def quote_document(quote: Quote) -> dict[str, Any]:
@@ -383,8 +305,16 @@ def _exclusion_document(e: Exclusion) -> dict[str, str]:
     return {"carrier": e.carrier, "service": e.service, "mode": e.mode, "reason": e.reason, "detail": e.detail}
 
 
+def _free_shipping(free: FreeShipping) -> dict[str, Any]:
+    return {
+        "applies": free.applies,
+        "rule": free.rule,
+        "threshold": _money(free.threshold_cents),
+        "missing": _money(free.missing_cents),
+    }
+
+
 def _document(quote: Quote, options: Any, cheapest: dict[str, Any], recommended: Any, excluded: Any) -> dict[str, Any]:
-    free = quote.free_shipping
     return {
         "order_ref": quote.order_ref,
         "warehouse": quote.warehouse,
@@ -392,11 +322,52 @@ def _document(quote: Quote, options: Any, cheapest: dict[str, Any], recommended:
         "options": options,
         "cheapest": cheapest,
         "recommended": recommended,
-        "free_shipping": {
-            "applies": free.applies,
-            "rule": free.rule,
-            "threshold": _money(free.threshold_cents),
-            "missing": _money(free.missing_cents),
-        },
+        "free_shipping": _free_shipping(quote.free_shipping),
         "excluded": excluded,
+    }
+
+
+# --- the summary view: what a checkout page shows, without the breakdowns and the exclusions ------
+
+VIEWS = ("full", "summary")
+
+
+def parse_quote_body(body: Any) -> tuple[QuoteRequest, str]:
+    """The request and the view asked (`"full"`, the default, or `"summary"`), or InvalidInput
+    listing every bad field, `view` included."""
+    view: Any = "full"
+    if isinstance(body, dict) and "view" in body:
+        view = "full" if body["view"] is None else body["view"]  # null is absent, as for every optional field
+        body = {key: value for key, value in body.items() if key != "view"}  # the order's reader reads the order
+    problems = [] if view in VIEWS else [Problem(f"must be one of {', '.join(VIEWS)}", field="view")]
+    try:
+        order = parse_quote_request(body)
+    except InvalidInput as error:
+        raise InvalidInput(str(error), [*error.problems, *problems]) from None
+    if problems:
+        raise InvalidInput("the quote request is not valid", problems)
+    return order, view
+
+
+def quote_summary_document(quote: Quote) -> dict[str, Any]:
+    """The summary view: the cheapest option per mode and the recommended one, each with its carrier,
+    service, customer price, delivery window and card version; free shipping and the currency."""
+    return {
+        "order_ref": quote.order_ref,
+        "warehouse": quote.warehouse,
+        "currency": quote.currency,
+        "cheapest": {mode: None if o is None else _summary_option(o) for mode, o in quote.cheapest.items()},
+        "recommended": None if quote.recommended is None else _summary_option(quote.recommended),
+        "free_shipping": _free_shipping(quote.free_shipping),
+    }
+
+
+def _summary_option(o: QuoteOption) -> dict[str, Any]:
+    head, rate_card = _offer_json(o.offer)
+    return {
+        **head,
+        "customer_price": o.customer_price_cents / 100,
+        "currency": o.offer.currency,
+        "delivery": {"ships_on": o.ships_on, "earliest": o.earliest, "latest": o.latest},
+        "rate_card": rate_card,
     }

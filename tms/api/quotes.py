@@ -11,13 +11,14 @@ from flask.typing import ResponseReturnValue
 from tms.api.auth import current_key, documented, protected
 from tms.api.blueprint import api_blueprint
 from tms.api.context import request_body, services
-from tms.api.quote_io import parse_quote_request, quote_json
+from tms.api.quote_io import parse_quote_body, quote_json, quote_summary_document
 from tms.api.schemas import (
     BreakEvenQuerySchema,
     BreakEvenSchema,
     PolicySchema,
     QuoteRequestSchema,
     QuoteSchema,
+    QuoteSummarySchema,
 )
 from tms.api.shopify import parse_shopify_request, shopify_rates
 from tms.domain.access import Role
@@ -57,13 +58,23 @@ def _json_response(document: dict[str, Any]) -> Response:
 @protected(blp, Role.CHECKOUT)
 @documented(
     blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": QuoteRequestSchema}}}),
-    blp.alt_response(200, schema=QuoteSchema, description="Every feasible option, the cheapest per mode"),
+    blp.alt_response(
+        200,
+        schema={"oneOf": [QuoteSchema, QuoteSummarySchema]},
+        description='Every feasible option, the cheapest per mode; with "view": "summary", only the cheapest per '
+        "mode and the recommended one, without breakdowns and exclusions",
+    ),
     blp.alt_response(422, schema="Error", description="A field is not valid; it is named"),
 )
 def quote() -> ResponseReturnValue:
-    """Quote an order: cheapest home and pickup-point options that keep the promise, from memory."""
-    order = parse_quote_request(_json_body())
+    """Quote an order: cheapest home and pickup-point options that keep the promise, from memory.
+
+    `"view": "summary"` answers only the cheapest option per mode and the recommended one, without
+    the cost breakdowns and the exclusions."""
+    order, view = parse_quote_body(_json_body())
     result = quote_order(services().quote_book.current(), order)
+    if view == "summary":
+        return Response(orjson.dumps(quote_summary_document(result)), mimetype="application/json")
     return Response(quote_json(result), mimetype="application/json")
 
 

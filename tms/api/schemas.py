@@ -194,7 +194,8 @@ class CustomerSchema(BodySchema):
 
 
 class QuoteRequestSchema(PromisedOrderSchema):
-    """Loads a quote request as the domain's `QuoteRequest`, exactly as `parse_quote_request` reads it."""
+    """Loads a quote body as the domain's `QuoteRequest`, exactly as `parse_quote_body` reads it (its
+    `view` is the answer's, not the request's)."""
 
     order_ref = Text(required=True, max_length=ORDER_REF_MAX)
     ordered_at = OrderTime(required=True, metadata={"example": "2026-03-02T14:05:00+01:00"})
@@ -205,6 +206,16 @@ class QuoteRequestSchema(PromisedOrderSchema):
     customer = Part(CustomerSchema)
     promise = Part(PromiseSchema)
     modes = Modes(metadata={"description": "Only these delivery modes; every mode if absent"})
+    view = fields.Raw(  # read as the hand reader reads it: any value but the two is refused in the same words
+        load_default="full",
+        allow_none=True,
+        validate=validate.OneOf(["full", "summary"], error="must be one of full, summary"),
+        metadata={
+            "type": "string",
+            "description": "full: every option with its cost breakdown, and the exclusions (QuoteSchema); "
+            "summary: only the cheapest option per mode and the recommended one (QuoteSummarySchema)",
+        },
+    )
 
     @post_load
     def _request(self, data: dict[str, Any], **_: Any) -> QuoteRequest:
@@ -300,6 +311,36 @@ class QuoteSchema(Schema):
     recommended = fields.Nested(OptionSchema, allow_none=True)
     free_shipping = fields.Nested(FreeShippingSchema)
     excluded = fields.List(fields.Nested(ExclusionSchema))
+
+
+class SummaryOptionSchema(Schema):
+    carrier = fields.String()
+    carrier_name = fields.String()
+    service = fields.String()
+    service_name = fields.String()
+    mode = fields.String()
+    speed = fields.String()
+    customer_price = fields.Float()
+    currency = fields.String()
+    delivery = fields.Nested(DeliverySchema)
+    rate_card = fields.Nested(CardRefSchema)
+
+
+class SummaryCheapestSchema(Schema):
+    home = fields.Nested(SummaryOptionSchema, allow_none=True)
+    pickup_point = fields.Nested(SummaryOptionSchema, allow_none=True)
+    locker = fields.Nested(SummaryOptionSchema, allow_none=True)
+
+
+class QuoteSummarySchema(Schema):
+    """The answer to `"view": "summary"`: no list of every option, no breakdowns, no exclusions."""
+
+    order_ref = fields.String()
+    warehouse = fields.String()
+    currency = fields.String()
+    cheapest = fields.Nested(SummaryCheapestSchema)
+    recommended = fields.Nested(SummaryOptionSchema, allow_none=True)
+    free_shipping = fields.Nested(FreeShippingSchema)
 
 
 # --- Free-shipping policy -------------------------------------------------------------------------

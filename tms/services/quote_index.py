@@ -13,7 +13,11 @@ hour, so it is done once and kept:
   destination, the transit days, and the exclusions of the services that do
   not serve it. The parcel-dependent parts are grouped in a few *classes*
   shared by many lanes (service limits, volumetric divisor and bracket
-  bounds, oversize thresholds), which a quote evaluates once each.
+  bounds, surcharges due), which a quote evaluates once each with the
+  pricing engine's own rules (`carriers.pricing.limits_refusal`,
+  `billable_weight_g`, `bracket_index`, `parcel_surcharges`). The lanes
+  keep results of those rules (priced brackets, classes); none is written
+  again here.
 
 Destinations are keyed by postcode prefix. Let U be every prefix that any
 card in force uses for the country (zone entries and remote-area
@@ -39,7 +43,14 @@ from datetime import date, time
 from typing import NamedTuple
 
 from carriers.model import PriceGrid, RateCard, Service, SurchargeKind
-from carriers.pricing import ZONE_NOT_SERVED, CompiledCard, CompiledService, priced_brackets
+from carriers.pricing import (
+    ZONE_NOT_SERVED,
+    CompiledCard,
+    CompiledService,
+    SurchargeRule,
+    priced_brackets,
+    surcharges_due,
+)
 from tms.domain.delivery import CarrierSchedule
 from tms.domain.quotes import Exclusion, Offer
 
@@ -47,7 +58,6 @@ Priced = tuple[int, int, int, int]  # base, discount, fuel, base - discount + fu
 Window = tuple[date, date, date]  # ships_on, earliest, latest
 
 _REMOTE_AREA = SurchargeKind.REMOTE_AREA
-_FIXED = SurchargeKind.FIXED
 WHOLE_POSTCODES_LIMIT = 20_000  # postcodes remembered per day plan where a country uses ranges (~1 KB each)
 
 
@@ -124,11 +134,9 @@ class LaneGroup(NamedTuple):
 class Lanes:
     groups: tuple[LaneGroup, ...]
     unserved: tuple[tuple[int, str, Exclusion], ...]  # (order, mode, exclusion)
-    # Limits: (max weight g, longest side mm, length + girth mm, L + W + H mm, the service); absent = unreachable.
-    limits: tuple[tuple[int, int, int, int, Service], ...]
-    brackets: tuple[tuple[int, tuple[int, ...]], ...]  # (volumetric divisor, 0 for none; bracket bounds)
-    # (fixed cents due here, oversize rules: (min longest side mm, min length + girth mm, min weight g, cents))
-    surcharges: tuple[tuple[int, tuple[tuple[int, int, int, int], ...]], ...]
+    limits: tuple[CompiledService, ...]  # one service of each set of limits: services with equal limits refuse alike
+    brackets: tuple[tuple[int | None, tuple[int, ...]], ...]  # (volumetric divisor, None for none; bracket bounds)
+    surcharges: tuple[tuple[SurchargeRule, ...], ...]  # the surcharges due here, one list per set of equal figures
 
 
 class SharedTables:
@@ -239,9 +247,10 @@ class DayPlan:
         served: dict[int, list[Lane]] = {}
         unserved: list[tuple[int, str, Exclusion]] = []
         limits: dict[tuple[int, int, int, int], int] = {}
-        limit_rows: list[tuple[int, int, int, int, Service]] = []
-        brackets: dict[tuple[int, tuple[int, ...]], int] = {}
-        surcharges: dict[tuple[int, tuple[tuple[int, int, int, int], ...]], int] = {}
+        limit_rows: list[CompiledService] = []
+        brackets: dict[tuple[int | None, tuple[int, ...]], int] = {}
+        surcharges: dict[tuple[tuple[object, ...], ...], int] = {}
+        surcharge_rows: list[tuple[SurchargeRule, ...]] = []
         for carrier, live, fuel_bp, discount_bp in self.entries:
             zone = live.compiled.zones.zone_for(country, postcode)
             for ls in live.services:
@@ -257,23 +266,21 @@ class DayPlan:
                 limit_key = (cs.max_weight_g, cs.max_length_mm, cs.max_length_girth_mm, cs.max_dimensions_sum_mm)
                 if limit_key not in limits:
                     limits[limit_key] = len(limit_rows)
-                    limit_rows.append((*limit_key, service))
-                fixed, oversize = 0, []
-                for rule in cs.surcharges:
-                    if rule.kind is _FIXED or (rule.kind is _REMOTE_AREA and rule.covers(country, postcode)):
-                        fixed += rule.amount_cents
-                    elif rule.kind is not _REMOTE_AREA:
-                        oversize.append(
-                            (rule.min_length_mm, rule.min_length_girth_mm, rule.min_weight_g, rule.amount_cents)
-                        )
+                    limit_rows.append(cs)
+                # `postcode` decides every remote area alike, be it a whole postcode or a prefix (see above).
+                due = surcharges_due(cs.surcharges, country, postcode)
+                surcharge_key = tuple(rule.figures for rule in due)
+                if surcharge_key not in surcharges:
+                    surcharges[surcharge_key] = len(surcharge_rows)
+                    surcharge_rows.append(due)
                 window = tables.window_class(ls.schedule, transit.min_days, transit.max_days)
                 served.setdefault(window, []).append(
                     Lane(
                         ls.order,
                         ls.mode,
                         limits[limit_key],
-                        brackets.setdefault((cs.volumetric_divisor or 0, grid.bounds), len(brackets)),
-                        surcharges.setdefault((fixed, tuple(oversize)), len(surcharges)),
+                        brackets.setdefault((cs.volumetric_divisor, grid.bounds), len(brackets)),
+                        surcharges[surcharge_key],
                         tables.priced(grid, fuel_bp, discount_bp),
                         ls.offer,
                         grid,
@@ -282,4 +289,4 @@ class DayPlan:
                     )
                 )
         groups = tuple(LaneGroup.of(window, group) for window, group in served.items())
-        return Lanes(groups, tuple(unserved), tuple(limit_rows), tuple(brackets), tuple(surcharges))
+        return Lanes(groups, tuple(unserved), tuple(limit_rows), tuple(brackets), tuple(surcharge_rows))
