@@ -279,7 +279,7 @@ def test_the_cheapest_choice_solved_as_a_cp_sat_model_is_the_recommended_option(
 
 
 def test_consignee_keys_ignore_case_accents_and_punctuation_but_keep_every_script() -> None:
-    from tms.domain.orders import normalise_text
+    from tms.domain.consignees import folded as normalise_text
 
     assert normalise_text("12, rue de l'Église") == normalise_text("12 RUE DE L EGLISE") == "12 RUE DE L EGLISE"
     assert normalise_text("Οδός Ερμού 10") != normalise_text("Οδός Αθηνάς 10")

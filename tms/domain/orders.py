@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from tms.domain.consignees import address_identity, pickup_identity
 from tms.domain.modes import DeliveryMode
 
 
@@ -57,19 +56,13 @@ class Order:
 
     @property
     def consignee_key(self) -> str:
-        """Orders with the same key may travel together: the same pickup point, or the same address."""
-        if self.pickup_point_id:
-            return f"point:{self.carrier or ''}:{self.pickup_point_id.strip().upper()}"
+        """Orders with the same key may travel together: the same person at the same address, or
+        collecting at the same pickup point (see `tms.domain.consignees`)."""
         a = self.address
-        return "addr:" + "|".join(normalise_text(part) for part in (a.country, a.postcode, a.city, a.line1, a.name))
+        if self.pickup_point_id:
+            return pickup_identity(self.carrier or "", self.pickup_point_id, a.name)
+        return address_identity(a.name, a.line1, a.postcode, a.city, a.country)
 
     @property
     def weight_g(self) -> int:
         return sum(i.weight_g * i.quantity for i in self.items)
-
-
-def normalise_text(text: str) -> str:
-    """Upper case, no accents, punctuation or repeated spaces: '12, rue de l'Église' -> '12 RUE DE L EGLISE'."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    unaccented = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[\W_]+", " ", unaccented.upper()).strip()  # letters of every script are kept
