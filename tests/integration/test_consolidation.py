@@ -16,7 +16,7 @@ from solvers.boxing import BoxType
 from tests.documents import a_service_document
 from tms.domain.errors import Conflict
 from tms.domain.orders import Address, Item, Order
-from tms.domain.plans import CarrierLimits, Plan, PlannedShipment
+from tms.domain.plans import CarrierLimits, Plan, PlannedShipment, shipment_document
 from tms.domain.policy import ShippingPolicy
 from tms.services.consolidation import run_consolidation
 from tms.services.plan_check import check_plan
@@ -490,3 +490,30 @@ def stored_order(container, body: dict[str, Any]) -> None:
 
     order = to_order(OrderInSchema().load(body), "PAR1")
     register_order(container.uow(), order, known_warehouses={"PAR1", "LYS1"}, now=container.now())
+
+
+# --- honest figures --------------------------------------------------------------------------------
+
+
+def test_cost_baseline_and_savings_count_only_what_ships_today() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    orders = [an_order("A"), an_order("B", line1="2 rue"), an_order("LATE", line1="1 quai", deliver_by=TUESDAY)]
+    limits = {"acme": CarrierLimits(parcels_per_day=1)}
+    plan = planned(book, orders, settings(holding=True, carrier_limits=limits))
+    shipped, held = plan.shipped, [s for s in plan.shipments if s.held]
+    assert (len(shipped), len(held), list(plan.unplannable)) == (1, 1, ["LATE"])
+    alone = 600 + 35 + 350  # 6.00 + box S + handling and indirect
+    assert (plan.cost_cents, plan.baseline_cents) == (alone, alone)  # the held order counts when it ships
+    assert plan.objective_cents == 2 * alone + 10  # the solver's plan: both, and a day's hold
+    assert held[0].baseline_cents == held[0].cost_cents  # a held shipment claims no saving yet
+    summary = plan.summary()
+    assert (summary["savings"], summary["orders_held"], summary["orders_unplannable"]) == (0.0, 1, 1)
+
+
+def test_a_merge_saves_against_its_orders_shipped_alone_and_says_so_per_shipment() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    plan = planned(book, [an_order("A"), an_order("B")], settings())
+    (shipment,) = plan.shipments
+    assert shipment.baseline_cents == 2 * (600 + 35 + 350)
+    document = shipment_document(shipment)
+    assert document["cost"]["baseline"] - document["cost"]["total"] == pytest.approx(6.15)

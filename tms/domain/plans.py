@@ -38,6 +38,7 @@ class PlannedShipment:
     rate_card_id: int
     rate_card_version: int
     held: bool  # planned for the next shipping day: its orders stay pending for a later run
+    baseline_cents: int = 0  # its orders shipped alone today, each on its cheapest service (its cost if held)
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,9 @@ class Plan:
     orders_in: int
     shipments: tuple[PlannedShipment, ...]
     unplannable: dict[str, str]  # order ref -> reason
-    cost_cents: int
-    baseline_cents: int
-    lower_bound_cents: int
+    cost_cents: int  # the shipments shipped today
+    baseline_cents: int  # their orders shipped alone today
+    lower_bound_cents: int  # on the solver's objective
     gap: float
     solver_status: str
     solver_method: str
@@ -56,6 +57,7 @@ class Plan:
     seconds: float
     waiting: dict[str, date] = field(default_factory=dict)  # order ref -> its first ship day, after this plan's
     run_at: time | None = None  # the planning run's local time (None: each warehouse's first run)
+    objective_cents: int = 0  # the solver's plan: today's shipments, the held ones and their hold costs
 
     @property
     def shipped(self) -> list[PlannedShipment]:
@@ -85,6 +87,7 @@ class Plan:
             "cost": self.cost_cents / 100,
             "baseline_cost": self.baseline_cents / 100,
             "savings": (self.baseline_cents - self.cost_cents) / 100,
+            "objective": self.objective_cents / 100,
             "lower_bound": self.lower_bound_cents / 100,
             "gap": round(self.gap, 6),
             "solver_status": self.solver_status,
@@ -115,6 +118,7 @@ def shipment_document(s: PlannedShipment) -> dict[str, Any]:
             "packaging": s.packaging_cents / 100,
             "other": s.other_cents / 100,
             "total": s.cost_cents / 100,
+            "baseline": s.baseline_cents / 100,
         },
         "rate_card": {"id": s.rate_card_id, "version": s.rate_card_version},
     }

@@ -14,7 +14,8 @@ planner's intermediate results:
 - carrier capacities per day (with what earlier runs booked) and box limits hold;
 - each shipment's cost, recomputed from the card at the volume tier the plan reaches (parcels
   shipped this month + this plan's shipped parcels; held ones at the month's tier), is the one
-  reported, and the plan's cost is their sum.
+  reported; the plan's cost and baseline are those of its shipments shipped today, its objective
+  that of all of them; a held shipment claims no saving.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def check_plan(
         day_load[0] += parcels
         day_load[1] += weight
 
-    total = 0
+    total = objective = baseline = 0
     for s in plan.shipments:
         members = [by_ref[r] for r in s.orders if r in by_ref]
         if len(members) != len(s.orders):
@@ -219,10 +220,21 @@ def check_plan(
         )
         if expected != s.cost_cents:
             problems.append(f"shipment {name} costs {s.cost_cents} cents by the plan, {expected} by its card")
-        total += expected
+        objective += expected
+        if not s.held:
+            total += expected
+            baseline += s.baseline_cents
+        elif s.baseline_cents != s.cost_cents:
+            problems.append(f"held shipment {name} claims a saving before it ships")
 
     if total != plan.cost_cents:
-        problems.append(f"the plan's cost is {plan.cost_cents} cents; its shipments add up to {total}")
+        problems.append(f"the plan's cost is {plan.cost_cents} cents; its shipped shipments add up to {total}")
+    if objective != plan.objective_cents:
+        problems.append(f"the plan's objective is {plan.objective_cents} cents; its shipments add up to {objective}")
+    if baseline != plan.baseline_cents:
+        problems.append(
+            f"the plan's baseline is {plan.baseline_cents} cents; its shipped shipments' add up to {baseline}"
+        )
     for (carrier, day), (parcels_used, weight_used) in load.items():
         limits = settings.carrier_limits.get(carrier)
         if day == plan.shipping_date:
