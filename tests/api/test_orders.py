@@ -134,3 +134,19 @@ def test_an_order_body_that_is_not_an_object_is_422_on_body(client, checkout) ->
     response = client.post(ORDERS, json=[1, 2], headers=checkout)
     assert response.status_code == 422
     assert [e["field"] for e in response.get_json()["errors"]] == ["body"]
+
+
+def test_an_order_with_an_item_no_box_takes_is_refused_naming_the_item(client, checkout, manager) -> None:
+    items = [
+        {"sku": "SHOE-42", "weight_kg": 1.2, "length_cm": 33, "width_cm": 22, "height_cm": 12},
+        {"sku": "SOFA", "weight_kg": 40, "length_cm": 200, "width_cm": 90, "height_cm": 80},
+        {"sku": "ANVIL", "weight_kg": 31, "length_cm": 20, "width_cm": 20, "height_cm": 20},  # past every box's kg
+    ]
+    response = client.post(ORDERS, json=an_order(items=items), headers=checkout)
+    assert response.status_code == 422, response.get_json()
+    assert [e["field"] for e in response.get_json()["errors"]] == ["items[1]", "items[2]"]
+    assert "fits no box (the largest is 80 x 60 x 40 cm, up to 30 kg)" in response.get_json()["errors"][0]["message"]
+    assert client.get(f"{ORDERS}/A-2001", headers=manager).status_code == 404  # nothing stored
+    # A long item that fits the largest box turned on its side is accepted.
+    tube = {"sku": "TUBE", "weight_kg": 1, "length_cm": 40, "width_cm": 10, "height_cm": 75}
+    assert client.post(ORDERS, json=an_order(items=[tube]), headers=checkout).status_code == 201

@@ -162,7 +162,11 @@ def register_order(body: dict[str, Any]) -> Any:
     context = services()
     order = to_order(body, context.warehouses[0].warehouse.code)
     stored, created = order_service.register_order(
-        context.uow(), order, known_warehouses={w.warehouse.code for w in context.warehouses}, now=context.now()
+        context.uow(),
+        order,
+        known_warehouses={w.warehouse.code for w in context.warehouses},
+        now=context.now(),
+        box_types=context.plan_settings.box_types,
     )
     return order_json(stored), 201 if created else 200
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from solvers.boxing import BoxType
+from solvers.boxing import Item as BoxItem
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order, OrderStatus
@@ -20,8 +23,16 @@ def _same_order(a: Order, b: Order) -> bool:
     return as_registered(a) == as_registered(b)
 
 
-def register_order(uow: UnitOfWork, order: Order, *, known_warehouses: set[str], now: datetime) -> tuple[Order, bool]:
-    """Store a paid order as pending. The same order again is a no-op; a different one with its ref is 409."""
+def register_order(
+    uow: UnitOfWork,
+    order: Order,
+    *,
+    known_warehouses: set[str],
+    now: datetime,
+    box_types: Sequence[BoxType] = (),
+) -> tuple[Order, bool]:
+    """Store a paid order as pending. The same order again is a no-op; a different one with its ref is 409.
+    With `box_types`, an item that fits none of them is refused (422 naming it): nothing could ship it."""
     if order.warehouse not in known_warehouses:
         raise InvalidInput(
             "unknown warehouse", [Problem(f"must be one of {', '.join(sorted(known_warehouses))}", field="origin")]
@@ -31,6 +42,8 @@ def register_order(uow: UnitOfWork, order: Order, *, known_warehouses: set[str],
             "a pickup point was given for a home delivery",
             [Problem("only for mode pickup_point or locker", field="pickup_point_id")],
         )
+    if box_types:
+        _refuse_unboxable(order, box_types)
     if order.pickup_point_id and not order.carrier:
         raise InvalidInput(
             "a pickup point belongs to a carrier's network",
@@ -52,6 +65,25 @@ def register_order(uow: UnitOfWork, order: Order, *, known_warehouses: set[str],
                     raise
                 # the same order_ref was registered concurrently: read it back and compare
     raise AssertionError("unreachable")
+
+
+def _refuse_unboxable(order: Order, box_types: Sequence[BoxType]) -> None:
+    problems = []
+    for n, item in enumerate(order.items):
+        unit = BoxItem(item.sku, item.weight_g, item.length_mm, item.width_mm, item.height_mm)
+        if not any(box.fits(unit) for box in box_types):
+            largest = max(box_types, key=lambda b: b.inner_volume_mm3)
+            sides = " x ".join(
+                f"{mm / 10:g}" for mm in (largest.inner_length_mm, largest.inner_width_mm, largest.inner_height_mm)
+            )
+            problems.append(
+                Problem(
+                    f"fits no box (the largest is {sides} cm, up to {largest.max_weight_g / 1000:g} kg)",
+                    field=f"items[{n}]",
+                )
+            )
+    if problems:
+        raise InvalidInput("an item fits no box, so nothing could ship the order", problems)
 
 
 def get_order(uow: UnitOfWork, order_ref: str) -> Order:
