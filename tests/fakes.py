@@ -26,6 +26,7 @@ from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.domain.shipments import Shipment, ShipmentStatus
 from tms.services.unit_of_work import (
     ApiKeys,
     Carriers,
@@ -33,6 +34,7 @@ from tms.services.unit_of_work import (
     FuelSurcharges,
     Orders,
     RateCards,
+    Shipments,
     ShippingPolicies,
     UnitOfWork,
 )
@@ -322,7 +324,7 @@ class FakeOrders(_Repository, Orders):
         for order_ref in set(order_refs):
             row: tuple[int, Order, int | None] | None = self._tx.table("orders").get(order_ref)
             if row is not None and row[1].status is OrderStatus.PENDING:
-                planned = replace(row[1], status=OrderStatus.PLANNED, run_id=run_id)
+                planned = replace(row[1], status=OrderStatus.PLANNED, run_id=run_id, shipment_id=shipment_id)
                 self._tx.put("orders", order_ref, (row[0], planned, shipment_id))
                 changed += 1
         return changed
@@ -387,8 +389,15 @@ class FakeConsolidationRuns(_Repository, ConsolidationRuns):
             "run_id": run_id,
             "ships_on": ships_on,
             "carrier": carrier,
+            "service": service,
+            "mode": mode,
             "parcels": parcels,
             "weight_g": weight_g,
+            "cost_cents": cost_cents,
+            "rate_card_id": rate_card_id,
+            "status": ShipmentStatus.PLANNED,
+            "tracking_numbers": (),
+            "dispatched_at": None,
         }
         self._tx.put("shipments", shipment_id, {**shipment, "detail": _json(detail)})
         return shipment_id
@@ -433,6 +442,48 @@ class FakeConsolidationRuns(_Repository, ConsolidationRuns):
         return totals
 
 
+class FakeShipments(_Repository, Shipments):
+    def _shipment(self, shipment_id: int, row: dict[str, Any]) -> Shipment:
+        orders = sorted(ref for ref, (_, _, sid) in self._tx.table("orders").items() if sid == shipment_id)
+        fields = {k: v for k, v in row.items() if k != "detail"}
+        return Shipment(id=shipment_id, orders=tuple(orders), detail=dict(row["detail"]), **fields)
+
+    def get(self, shipment_id: int) -> Shipment | None:
+        row = self._tx.table("shipments").get(shipment_id)
+        return None if row is None else self._shipment(shipment_id, row)
+
+    def list(
+        self,
+        *,
+        run_id: int | None = None,
+        ships_on: date | None = None,
+        carrier: str | None = None,
+        status: ShipmentStatus | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Shipment]:
+        found = [
+            self._shipment(i, row)
+            for i, row in sorted(self._tx.table("shipments").items())
+            if (run_id is None or row["run_id"] == run_id)
+            and (ships_on is None or row["ships_on"] == ships_on)
+            and (carrier is None or row["carrier"] == carrier)
+            and (status is None or row["status"] is status)
+        ]
+        return found[offset : offset + limit]
+
+    def dispatch(self, shipment_id: int, tracking_numbers: Sequence[str], at: datetime) -> Shipment | None:
+        row = self._tx.table("shipments").get(shipment_id)
+        if row is None or row["status"] is not ShipmentStatus.PLANNED:
+            return None
+        moved = {**row, "status": ShipmentStatus.DISPATCHED, "tracking_numbers": tuple(tracking_numbers)}
+        self._tx.put("shipments", shipment_id, {**moved, "dispatched_at": _utc(at)})
+        for ref, (order_id, order, sid) in list(self._tx.table("orders").items()):
+            if sid == shipment_id and order.status is OrderStatus.PLANNED:
+                self._tx.put("orders", ref, (order_id, replace(order, status=OrderStatus.DISPATCHED), sid))
+        return self.get(shipment_id)
+
+
 def _slot(run: dict[str, Any]) -> tuple[date, str, str]:
     return (run["shipping_date"], run["warehouse"], run["run_at"])
 
@@ -450,6 +501,7 @@ class FakeUnitOfWork:
         self.policies = FakeShippingPolicies(self)
         self.orders = FakeOrders(self)
         self.runs = FakeConsolidationRuns(self)
+        self.shipments = FakeShipments(self)
 
     def transaction(self) -> _Transaction:
         if self._transaction is None:

@@ -75,9 +75,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
 
 
 def _register_blueprints(api: Api) -> None:
-    from tms.api import keys, orders, quotes, rate_cards
+    from tms.api import keys, orders, quotes, rate_cards, shipments
 
-    for module in (rate_cards, quotes, orders, keys):
+    for module in (rate_cards, quotes, orders, shipments, keys):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL_PREFIX)
 
 

@@ -517,3 +517,50 @@ def test_a_merge_saves_against_its_orders_shipped_alone_and_says_so_per_shipment
     assert shipment.baseline_cents == 2 * (600 + 35 + 350)
     document = shipment_document(shipment)
     assert document["cost"]["baseline"] - document["cost"]["total"] == pytest.approx(6.15)
+
+
+# --- shipments as records --------------------------------------------------------------------------
+
+
+def test_a_shipment_is_dispatched_with_a_tracking_number_per_parcel_and_takes_all_its_orders(
+    container, stored, client, manager
+) -> None:
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A"), api_order("B"), api_order("C", "2 rue")])
+    run_id, _ = run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
+    listed = client.get(f"/api/v1/shipments?run_id={run_id}", headers=manager).get_json()
+    assert sorted(tuple(s["orders"]) for s in listed) == [("A", "B"), ("C",)]
+    together = next(s for s in listed if s["orders"] == ["A", "B"])
+    assert (together["status"], together["parcels"], together["carrier"]) == ("planned", 1, "acme")
+
+    # An order shows the shipment it was planned in, apart from what the checkout requested.
+    order = client.get("/api/v1/orders/A", headers=manager).get_json()
+    assert order["planned"] == {
+        "shipment_id": together["id"],
+        "carrier": "acme",
+        "service": "HOME",
+        "ships_on": "2026-03-03",
+        "status": "planned",
+    }
+    assert order["requested"] == {"carrier": None, "service": None}
+
+    path = f"/api/v1/shipments/{together['id']}/dispatch"
+    wrong = client.post(path, json={"tracking_numbers": ["6A1", "6A2"]}, headers=manager)
+    assert wrong.status_code == 422
+    assert [e["field"] for e in wrong.get_json()["errors"]] == ["tracking_numbers"]
+    done = client.post(path, json={"tracking_numbers": ["6A12345678901"]}, headers=manager)
+    assert done.status_code == 200, done.get_json()
+    assert (done.get_json()["status"], done.get_json()["tracking_numbers"]) == ("dispatched", ["6A12345678901"])
+    statuses = {o["order_ref"]: o["status"] for o in client.get("/api/v1/orders", headers=manager).get_json()}
+    assert statuses == {"A": "dispatched", "B": "dispatched", "C": "planned"}
+    assert client.post(path, json={"tracking_numbers": ["6A9"]}, headers=manager).status_code == 409
+    dispatched = client.get("/api/v1/shipments?status=dispatched", headers=manager).get_json()
+    assert [s["id"] for s in dispatched] == [together["id"]]
+    assert client.get("/api/v1/shipments/999999", headers=manager).status_code == 404
+
+
+def test_dispatching_one_order_of_a_shared_box_dispatches_the_box(container, stored, client, manager) -> None:
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A"), api_order("B")])
+    run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
+    assert client.post("/api/v1/orders/A/dispatch", headers=manager).status_code == 200
+    assert client.get("/api/v1/orders/B", headers=manager).get_json()["status"] == "dispatched"
+    assert client.post("/api/v1/orders/B/dispatch", headers=manager).status_code == 409

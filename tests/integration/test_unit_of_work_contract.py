@@ -16,6 +16,7 @@ from tms.domain.access import Role
 from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.rate_cards import CardStatus
+from tms.domain.shipments import ShipmentStatus
 from tms.services.unit_of_work import UnitOfWork
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -146,6 +147,27 @@ def test_orders_move_status_only_from_the_status_named(new_uow: Callable[[], Uni
         ]
         assert [o.order_ref for o in uow.orders.pending()] == ["A-3"]
         assert [o.order_ref for o in uow.orders.list(status=OrderStatus.PLANNED)] == ["A-2"]
+        assert uow.orders.get("A-2").shipment_id == shipment_id  # type: ignore[union-attr]
+        shipment = uow.shipments.get(shipment_id)
+        assert shipment is not None
+        assert (shipment.orders, shipment.status, shipment.tracking_numbers) == (("A-2",), ShipmentStatus.PLANNED, ())
+        assert (shipment.carrier, shipment.service, shipment.parcels, shipment.cost_cents) == (
+            "colissimo",
+            "HOME",
+            1,
+            700,
+        )
+        assert [s.id for s in uow.shipments.list(run_id=run_id)] == [shipment_id]
+        assert uow.shipments.list(status=ShipmentStatus.DISPATCHED) == []
+        assert uow.shipments.list(ships_on=date(2026, 3, 4)) == [] and uow.shipments.get(2**40) is None
+        dispatched = uow.shipments.dispatch(shipment_id, ["6A1"], NOW)
+        assert dispatched is not None and dispatched.tracking_numbers == ("6A1",)
+        assert uow.shipments.dispatch(shipment_id, ["6A2"], NOW) is None  # only a planned one
+        uow.commit()
+    with new_uow() as uow:
+        shipment = uow.shipments.get(shipment_id)
+        assert shipment is not None and (shipment.status, shipment.dispatched_at) == (ShipmentStatus.DISPATCHED, NOW)
+        assert uow.orders.get("A-2").status is OrderStatus.DISPATCHED  # type: ignore[union-attr]
         point = an_order("A-3", pickup_point_id="PP-1").consignee_key
         assert [o.order_ref for o in uow.orders.list(consignee_key=point)] == ["A-3"]
         assert [o.order_ref for o in uow.orders.list(limit=2, offset=1)] == ["A-2", "A-3"]

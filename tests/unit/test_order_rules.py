@@ -12,6 +12,7 @@ import pytest
 from tests.fakes import FakeStore
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound
 from tms.domain.orders import Address, Item, Order, OrderStatus
+from tms.domain.rate_cards import CardStatus
 from tms.services.orders import (
     cancel_order,
     dispatch_order,
@@ -145,31 +146,86 @@ def test_a_pending_order_is_cancelled_once(store: FakeStore) -> None:
         cancel_order(store.uow(), "A-2001")
 
 
-def _plan(store: FakeStore, order_ref: str) -> None:
+def _plan(store: FakeStore, *order_refs: str) -> int:
+    """A run puts the orders in one shipment; its id."""
     with store.uow() as uow:
-        assert uow.orders.plan([order_ref], run_id=7, shipment_id=3) == 1
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        card = uow.rate_cards.add(
+            carrier_code="colissimo",
+            valid_from=date(2026, 1, 1),
+            currency="EUR",
+            status=CardStatus.ACTIVE,
+            checksum="c1",
+            source_format="json",
+            source_name="card.json",
+            uploaded_at=NOW,
+            uploaded_by="manager",
+            document={},
+        )
+        run_id = uow.runs.add(
+            shipping_date=date(2026, 3, 3),
+            warehouse="PAR1",
+            run_at="02:30",
+            status="succeeded",
+            trigger="schedule",
+            started_at=NOW,
+            finished_at=NOW,
+            summary={},
+        )
+        shipment_id = uow.runs.add_shipment(
+            run_id=run_id,
+            ships_on=date(2026, 3, 3),
+            carrier="colissimo",
+            service="HOME",
+            mode="home",
+            parcels=1,
+            weight_g=1200,
+            cost_cents=700,
+            rate_card_id=card.id,
+            detail={},
+        )
+        assert uow.orders.plan(list(order_refs), run_id=run_id, shipment_id=shipment_id) == len(order_refs)
         uow.commit()
+    return run_id
 
 
 def test_a_planned_order_cannot_be_cancelled_but_is_dispatched_once(store: FakeStore) -> None:
     register(store, an_order())
-    _plan(store, "A-2001")
+    run_id = _plan(store, "A-2001")
     with pytest.raises(Conflict, match="is planned"):
         cancel_order(store.uow(), "A-2001")
-    dispatched = dispatch_order(store.uow(), "A-2001")
-    assert dispatched.status is OrderStatus.DISPATCHED and dispatched.run_id == 7
+    dispatched = dispatch_order(store.uow(), "A-2001", now=NOW)
+    assert dispatched.status is OrderStatus.DISPATCHED and dispatched.run_id == run_id
     with pytest.raises(Conflict, match="is dispatched; only a planned order can be dispatched"):
-        dispatch_order(store.uow(), "A-2001")
+        dispatch_order(store.uow(), "A-2001", now=NOW)
+
+
+def test_dispatching_an_order_dispatches_every_order_of_its_shipment(store: FakeStore) -> None:
+    register(store, an_order())
+    register(store, an_order(order_ref="A-2002"))
+    register(store, an_order(order_ref="A-2003"))
+    _plan(store, "A-2001", "A-2002")
+    dispatch_order(store.uow(), "A-2002", now=NOW)
+    statuses = {o.order_ref: o.status for o in list_orders(store.uow())}
+    assert statuses == {
+        "A-2001": OrderStatus.DISPATCHED,
+        "A-2002": OrderStatus.DISPATCHED,
+        "A-2003": OrderStatus.PENDING,
+    }
 
 
 def test_a_pending_order_cannot_be_dispatched(store: FakeStore) -> None:
     register(store, an_order())
     with pytest.raises(Conflict, match="is pending"):
-        dispatch_order(store.uow(), "A-2001")
+        dispatch_order(store.uow(), "A-2001", now=NOW)
     assert get_order(store.uow(), "A-2001").status is OrderStatus.PENDING
 
 
-@pytest.mark.parametrize("move", [cancel_order, dispatch_order, get_order])
+@pytest.mark.parametrize(
+    "move",
+    [cancel_order, lambda uow, ref: dispatch_order(uow, ref, now=NOW), get_order],
+    ids=["cancel_order", "dispatch_order", "get_order"],
+)
 def test_an_unknown_order_is_not_found(store: FakeStore, move: Any) -> None:
     with pytest.raises(NotFound):
         move(store.uow(), "NOPE")

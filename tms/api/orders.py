@@ -28,6 +28,7 @@ from tms.api.schemas import CartValueSchema
 from tms.domain.access import Role
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.plans import Plan, shipment_document
+from tms.domain.shipments import Shipment
 from tms.services import orders as order_service
 from tms.services.consolidation import get_run
 from tms.services.consolidation import list_runs as list_runs_service
@@ -83,6 +84,19 @@ class ItemOutSchema(Schema):
     quantity = fields.Integer()
 
 
+class RequestedServiceSchema(Schema):
+    carrier = fields.String(allow_none=True)
+    service = fields.String(allow_none=True)
+
+
+class PlannedServiceSchema(Schema):
+    shipment_id = fields.Integer()
+    carrier = fields.String()
+    service = fields.String()
+    ships_on = fields.Date()
+    status = fields.String()
+
+
 class OrderOutSchema(Schema):
     order_ref = fields.String()
     status = fields.Enum(OrderStatus, by_value=True)
@@ -98,6 +112,10 @@ class OrderOutSchema(Schema):
     weight_g = fields.Integer()
     items = fields.List(fields.Nested(ItemOutSchema))
     run_id = fields.Integer(allow_none=True)
+    requested = fields.Nested(RequestedServiceSchema, metadata={"description": "What the checkout asked for"})
+    planned = fields.Nested(
+        PlannedServiceSchema, allow_none=True, metadata={"description": "The shipment a run put the order in"}
+    )
 
 
 class OrderListQuerySchema(Schema):
@@ -143,13 +161,30 @@ def to_order(data: dict[str, Any], default_warehouse: str) -> Order:
     )
 
 
-def order_json(order: Order) -> dict[str, Any]:
+def order_json(order: Order, shipments: dict[int, Shipment] | None = None) -> dict[str, Any]:
+    """The order as answered: what the checkout requested, and the shipment it was planned in."""
+    shipment = (shipments or {}).get(order.shipment_id) if order.shipment_id is not None else None
     return {
         **order.__dict__,
         "ordered_at": order.ordered_at.astimezone(UTC),
         "consignee_key": order.consignee_key,
         "weight_g": order.weight_g,
+        "requested": {"carrier": order.carrier, "service": order.service},
+        "planned": None
+        if shipment is None
+        else {
+            "shipment_id": shipment.id,
+            "carrier": shipment.carrier,
+            "service": shipment.service,
+            "ships_on": shipment.ships_on,
+            "status": shipment.status.value,
+        },
     }
+
+
+def _with_shipments(orders: list[Order]) -> list[dict[str, Any]]:
+    known = order_service.planned_shipments(services().uow(), orders)
+    return [order_json(o, known) for o in orders]
 
 
 @blp.route("/orders", methods=["POST"])
@@ -177,15 +212,14 @@ def register_order(body: dict[str, Any]) -> Any:
 @blp.response(200, OrderOutSchema(many=True))
 def list_orders(query: dict[str, Any]) -> Any:
     """Orders, oldest first, filtered by status or consignee."""
-    found = order_service.list_orders(services().uow(), **query)
-    return [order_json(o) for o in found]
+    return _with_shipments(order_service.list_orders(services().uow(), **query))
 
 
 @blp.route("/orders/<string:order_ref>", methods=["GET"])
 @protected(blp, Role.MANAGER)
 @blp.response(200, OrderOutSchema)
 def show_order(order_ref: str) -> Any:
-    return order_json(order_service.get_order(services().uow(), order_ref))
+    return _with_shipments([order_service.get_order(services().uow(), order_ref)])[0]
 
 
 @blp.route("/orders/<string:order_ref>/cancel", methods=["POST"])
@@ -202,8 +236,10 @@ def cancel_order(order_ref: str) -> Any:
 @blp.response(200, OrderOutSchema)
 @blp.alt_response(409, schema="Error", description="The order is not planned")
 def dispatch_order(order_ref: str) -> Any:
-    """Record that a planned order's parcels were handed to the carrier."""
-    return order_json(order_service.dispatch_order(services().uow(), order_ref))
+    """Record that a planned order's parcels were handed to the carrier: its whole shipment goes, every
+    order in it (`POST /shipments/{id}/dispatch` records the tracking numbers)."""
+    context = services()
+    return _with_shipments([order_service.dispatch_order(context.uow(), order_ref, now=context.now())])[0]
 
 
 @blp.route("/consolidation-runs", methods=["GET"])

@@ -53,6 +53,7 @@ class Order:
     status: OrderStatus = OrderStatus.PENDING
     created_at: datetime | None = None
     run_id: int | None = None
+    shipment_id: int | None = None  # the shipment a run put it in
 
     @property
     def consignee_key(self) -> str:

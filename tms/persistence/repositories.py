@@ -16,6 +16,7 @@ from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.domain.shipments import Shipment, ShipmentStatus
 from tms.persistence.tables import (
     ApiKeyRow,
     CarrierRow,
@@ -304,6 +305,7 @@ def _order(row: OrderRow) -> Order:
         status=OrderStatus(row.status),
         created_at=row.created_at,
         run_id=row.run_id,
+        shipment_id=row.shipment_id,
     )
 
 
@@ -501,6 +503,77 @@ class ConsolidationRunRepository:
             .group_by(ShipmentRow.carrier)
         )
         return {carrier: int(total or 0) for carrier, total in self.session.execute(query)}
+
+
+class ShipmentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _shipment(self, row: ShipmentRow) -> Shipment:
+        refs = self.session.scalars(
+            select(OrderRow.order_ref).where(OrderRow.shipment_id == row.id).order_by(OrderRow.order_ref)
+        )
+        return Shipment(
+            id=row.id,
+            run_id=row.run_id,
+            ships_on=row.ships_on,
+            carrier=row.carrier,
+            service=row.service,
+            mode=row.mode,
+            parcels=row.parcels,
+            weight_g=row.weight_g,
+            cost_cents=row.cost_cents,
+            rate_card_id=row.rate_card_id,
+            status=ShipmentStatus(row.status),
+            orders=tuple(refs),
+            tracking_numbers=tuple(row.tracking_numbers or ()),
+            dispatched_at=row.dispatched_at,
+            detail=dict(row.detail),
+        )
+
+    def get(self, shipment_id: int) -> Shipment | None:
+        row = self.session.get(ShipmentRow, shipment_id) if 0 < shipment_id < MAX_ID else None
+        return None if row is None else self._shipment(row)
+
+    def list(
+        self,
+        *,
+        run_id: int | None = None,
+        ships_on: date | None = None,
+        carrier: str | None = None,
+        status: ShipmentStatus | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Shipment]:
+        query = select(ShipmentRow).order_by(ShipmentRow.id)
+        if run_id is not None:
+            query = query.where(ShipmentRow.run_id == run_id)
+        if ships_on is not None:
+            query = query.where(ShipmentRow.ships_on == ships_on)
+        if carrier is not None:
+            query = query.where(ShipmentRow.carrier == carrier)
+        if status is not None:
+            query = query.where(ShipmentRow.status == status.value)
+        return [self._shipment(row) for row in self.session.scalars(query.limit(limit).offset(offset))]
+
+    def dispatch(self, shipment_id: int, tracking_numbers: Sequence[str], at: datetime) -> Shipment | None:
+        """Planned -> dispatched with its tracking numbers, its orders with it; None if it was not planned."""
+        changed = _rowcount(
+            self.session.execute(
+                update(ShipmentRow)
+                .where(ShipmentRow.id == shipment_id, ShipmentRow.status == ShipmentStatus.PLANNED.value)
+                .values(status=ShipmentStatus.DISPATCHED.value, tracking_numbers=[*tracking_numbers], dispatched_at=at)
+            )
+        )
+        if not changed:
+            return None
+        self.session.execute(
+            update(OrderRow)
+            .where(OrderRow.shipment_id == shipment_id, OrderRow.status == OrderStatus.PLANNED.value)
+            .values(status=OrderStatus.DISPATCHED.value)
+        )
+        self.session.flush()
+        return self.get(shipment_id)
 
 
 def _run(row: ConsolidationRunRow) -> dict[str, Any]:

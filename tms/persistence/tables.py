@@ -183,3 +183,6 @@ class ShipmentRow(Base):
     cost_cents: Mapped[int] = mapped_column(Integer)
     rate_card_id: Mapped[int] = mapped_column(ForeignKey("rate_cards.id"))
     detail: Mapped[dict[str, Any]] = mapped_column(Document)
+    status: Mapped[str] = mapped_column(String(16), server_default="planned", index=True)
+    tracking_numbers: Mapped[list[str]] = mapped_column(Document, server_default="[]")
+    dispatched_at: Mapped[datetime | None] = mapped_column()

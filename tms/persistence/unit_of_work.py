@@ -15,6 +15,7 @@ from tms.persistence.repositories import (
     FuelSurchargeRepository,
     OrderRepository,
     RateCardRepository,
+    ShipmentRepository,
     ShippingPolicyRepository,
     quote_inputs_signature,
 )
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self.policies = ShippingPolicyRepository(self.session)
         self.orders = OrderRepository(self.session)
         self.runs = ConsolidationRunRepository(self.session)
+        self.shipments = ShipmentRepository(self.session)
         return self
 
     def __exit__(

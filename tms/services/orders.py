@@ -11,6 +11,8 @@ from solvers.boxing import Item as BoxItem
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order, OrderStatus
+from tms.domain.shipments import Shipment
+from tms.services.shipments import dispatch_order_shipment
 from tms.services.unit_of_work import UnitOfWork
 
 
@@ -18,7 +20,7 @@ def _same_order(a: Order, b: Order) -> bool:
     """Equal as registered (status, run and timestamps aside)."""
 
     def as_registered(order: Order) -> Order:
-        return replace(order, status=OrderStatus.PENDING, created_at=None, run_id=None)
+        return replace(order, status=OrderStatus.PENDING, created_at=None, run_id=None, shipment_id=None)
 
     return as_registered(a) == as_registered(b)
 
@@ -112,11 +114,19 @@ def cancel_order(uow: UnitOfWork, order_ref: str) -> Order:
     )
 
 
-def dispatch_order(uow: UnitOfWork, order_ref: str) -> Order:
-    """The parcels of a planned order were handed to the carrier."""
-    return _move_order(
-        uow, order_ref, OrderStatus.DISPATCHED, OrderStatus.PLANNED, "only a planned order can be dispatched"
-    )
+def dispatch_order(uow: UnitOfWork, order_ref: str, *, now: datetime) -> Order:
+    """The parcels of a planned order were handed to the carrier: its whole shipment goes, every order
+    in it (see `shipments.dispatch_shipment` for the way with tracking numbers)."""
+    dispatch_order_shipment(uow, order_ref, now=now)
+    return get_order(uow, order_ref)
+
+
+def planned_shipments(uow: UnitOfWork, orders: Sequence[Order]) -> dict[int, Shipment]:
+    """The shipments the orders are in, by id."""
+    ids = sorted({o.shipment_id for o in orders if o.shipment_id is not None})
+    with uow:
+        found = [uow.shipments.get(i) for i in ids]
+    return {s.id: s for s in found if s is not None}
 
 
 def _move_order(uow: UnitOfWork, order_ref: str, status: OrderStatus, only_from: OrderStatus, rule: str) -> Order:

@@ -15,6 +15,7 @@ from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.domain.shipments import Shipment, ShipmentStatus
 
 
 class Carriers(Protocol):
@@ -155,6 +156,26 @@ class ConsolidationRuns(Protocol):
         """(parcels, g) per carrier that succeeded runs put on the pickups of `ships_on`."""
 
 
+class Shipments(Protocol):
+    def get(self, shipment_id: int) -> Shipment | None: ...
+
+    def list(
+        self,
+        *,
+        run_id: int | None = None,
+        ships_on: date | None = None,
+        carrier: str | None = None,
+        status: ShipmentStatus | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Shipment]:
+        """Oldest first, with their orders."""
+
+    def dispatch(self, shipment_id: int, tracking_numbers: Sequence[str], at: datetime) -> Shipment | None:
+        """Planned -> dispatched with its tracking numbers, its planned orders with it; None if it was
+        not planned (or does not exist)."""
+
+
 class UnitOfWork(Protocol):
     """Used as `with uow: ...; uow.commit()`; leaving the block without commit rolls back."""
 
@@ -178,6 +199,9 @@ class UnitOfWork(Protocol):
 
     @property
     def runs(self) -> ConsolidationRuns: ...
+
+    @property
+    def shipments(self) -> Shipments: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
