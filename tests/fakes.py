@@ -4,11 +4,12 @@ It keeps the contracts of tms/persistence: one transaction per `with` block (lea
 commit discards every change), documents stored as JSON (a copy, not the caller's dict), aware
 datetimes kept in UTC (a naive one is refused), ids from sequences that a rollback does not give
 back, and the store's unique rules raising `DuplicateKey` and ending the transaction: a carrier
-code, a carrier's card version, a carrier's fuel date, an API key's hash, an order_ref, one
-succeeded run per shipping date. A unique rule also sees rows other units of work committed after
-this transaction began, as the database's unique indexes do; locking a carrier (`id_of(lock=True)`)
-makes its cards read as committed now. tests/integration/test_unit_of_work_contract.py runs the
-same scenario here and on the SQL unit of work.
+code, a carrier's card version, a carrier's fuel date, an API key's hash, a manager session's
+token hash, an order_ref, one succeeded run per shipping date. A unique rule also sees rows other
+units of work committed after this transaction began, as the database's unique indexes do; locking
+a carrier (`id_of(lock=True)`) makes its cards read as committed now.
+tests/integration/test_unit_of_work_contract.py runs the same scenario here and on the SQL unit
+of work.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import Shipment, ShipmentStatus
 from tms.services.unit_of_work import (
     ApiKeys,
     Carriers,
     ConsolidationRuns,
     FuelSurcharges,
+    ManagerSessions,
     Orders,
     RateCards,
     Shipments,
@@ -40,7 +43,7 @@ from tms.services.unit_of_work import (
 )
 
 MAX_ID = 2**31  # as the SQL store: no id reaches PostgreSQL's int4 limit
-TABLES = ("carriers", "cards", "fuel", "keys", "policies", "orders", "runs", "shipments")
+TABLES = ("carriers", "cards", "fuel", "keys", "sessions", "policies", "orders", "runs", "shipments")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -82,6 +85,10 @@ class _Transaction:
 
     def put(self, name: str, key: Any, value: Any) -> None:
         self.rows[name][key] = value
+        self.dirty[name].add(key)
+
+    def delete(self, name: str, key: Any) -> None:
+        self.rows[name].pop(key, None)
         self.dirty[name].add(key)
 
     def refresh(self, name: str, key: Any) -> None:
@@ -264,6 +271,54 @@ class FakeApiKeys(_Repository, ApiKeys):
         key = replace(key, revoked_at=_utc(at))
         self._tx.put("keys", key_id, key)
         return key
+
+
+class FakeManagerSessions(_Repository, ManagerSessions):
+    def add(self, *, token_hash: str, key_id: int, created_at: datetime, expires_at: datetime) -> ManagerSession:
+        if any(s.token_hash == token_hash for _, s in self._tx.seen_anywhere("sessions")):
+            raise self._refuse("a manager session with this token exists")
+        if key_id not in self._tx.table("keys"):
+            raise LookupError(key_id)  # the store's foreign key
+        created_at = _utc(created_at)
+        record = ManagerSession(
+            id=self._uow.store.next_id("sessions"),
+            token_hash=token_hash,
+            key_id=key_id,
+            created_at=created_at,
+            last_seen_at=created_at,
+            expires_at=_utc(expires_at),
+        )
+        self._tx.put("sessions", record.id, record)
+        return record
+
+    def by_hash(self, token_hash: str) -> ManagerSession | None:
+        return next((s for s in self._tx.table("sessions").values() if s.token_hash == token_hash), None)
+
+    def _change(self, session_id: int, **changes: Any) -> None:
+        record: ManagerSession | None = self._tx.table("sessions").get(session_id)
+        if record is not None:
+            self._tx.put("sessions", session_id, replace(record, **changes))
+
+    def touch(self, session_id: int, at: datetime) -> None:
+        self._change(session_id, last_seen_at=_utc(at))
+
+    def revoke(self, session_id: int, at: datetime) -> None:
+        record: ManagerSession | None = self._tx.table("sessions").get(session_id)
+        if record is not None and record.revoked_at is None:
+            self._change(session_id, revoked_at=_utc(at))
+
+    def revoke_for_key(self, key_id: int, at: datetime) -> int:
+        live = [s for s in self._tx.table("sessions").values() if s.key_id == key_id and s.revoked_at is None]
+        for record in live:
+            self._change(record.id, revoked_at=_utc(at))
+        return len(live)
+
+    def delete_expired(self, now: datetime) -> int:
+        now = _utc(now)
+        expired = [i for i, s in self._tx.table("sessions").items() if s.expires_at <= now]
+        for session_id in expired:
+            self._tx.delete("sessions", session_id)
+        return len(expired)
 
 
 class FakeShippingPolicies(_Repository, ShippingPolicies):
@@ -498,6 +553,7 @@ class FakeUnitOfWork:
         self.rate_cards = FakeRateCards(self, self.carriers)
         self.fuel = FakeFuelSurcharges(self, self.carriers)
         self.api_keys = FakeApiKeys(self)
+        self.manager_sessions = FakeManagerSessions(self)
         self.policies = FakeShippingPolicies(self)
         self.orders = FakeOrders(self)
         self.runs = FakeConsolidationRuns(self)
@@ -536,7 +592,10 @@ class FakeUnitOfWork:
         tx = self.transaction()
         for name, keys in tx.dirty.items():
             for key in keys:
-                self.store.tables[name][key] = tx.rows[name][key]
+                if key in tx.rows[name]:
+                    self.store.tables[name][key] = tx.rows[name][key]
+                else:  # deleted in this transaction
+                    self.store.tables[name].pop(key, None)
         self.store.commits += 1
         self._transaction = _Transaction(self.store)  # the next statements begin a new transaction
 

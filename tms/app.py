@@ -34,7 +34,15 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         MAX_CONTENT_LENGTH=settings.uploads_max_mb * 1024 * 1024,
     )
-    app.config.update(SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True)
+    # The manager pages' cookies (the server-side session's token, and Flask's signed one for flash
+    # messages and the sign-in form's CSRF value): never read by scripts, never sent by another
+    # site's requests, only to /manager, and over HTTPS only when configured for TLS.
+    app.config.update(
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_PATH="/manager",
+    )
     app.json.sort_keys = False  # type: ignore[attr-defined]  # answers keep their documented order
     app.secret_key = session_secret(settings)
     container = container or build_container(settings)
@@ -82,8 +90,8 @@ def _register_blueprints(api: Api) -> None:
 
 
 def session_secret(settings: Settings) -> str:
-    """TMS_SECRET_KEY signs the manager pages' session cookie; without it (development), a random
-    key kept in var/ so that every worker, and the next start, share it."""
+    """TMS_SECRET_KEY signs the manager pages' cookie and keys their CSRF tokens; without it
+    (development), a random key kept in var/ so that every worker, and the next start, share it."""
     if settings.secret_key:
         return settings.secret_key
     path = settings.path("var/session-secret")

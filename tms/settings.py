@@ -27,6 +27,9 @@ class Settings:
     warehouses_file: str = "config/warehouses.toml"
     shopify_app_secret: str = ""
     secret_key: str = ""
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    session_cookie_secure: bool = False
     consolidation_run_at: str = "02:30"
     consolidation_time_limit_s: int = 60
     consolidation_workers: int = 2

@@ -334,3 +334,39 @@ def test_one_succeeded_run_per_date_warehouse_and_run_time_with_its_shipments(
         assert uow.runs.day_load(date(2026, 3, 4)) == {"colissimo": (6, 4800)}
         assert uow.runs.day_load(date(2026, 3, 6)) == {}
         assert uow.runs.month_parcels(date(2026, 5, 1), date(2026, 6, 1)) == {}
+
+
+def test_manager_sessions_are_found_by_hash_touched_revoked_and_forgotten(new_uow: Callable[[], UnitOfWork]) -> None:
+    with new_uow() as uow:
+        ops = uow.api_keys.add(name="ops", role=Role.MANAGER, key_hash="k1", display_prefix="tms_a", created_at=NOW)
+        other = uow.api_keys.add(name="two", role=Role.MANAGER, key_hash="k2", display_prefix="tms_b", created_at=NOW)
+        ends = NOW + timedelta(hours=12)
+        first = uow.manager_sessions.add(token_hash="s1", key_id=ops.id, created_at=NOW, expires_at=ends)
+        second = uow.manager_sessions.add(token_hash="s2", key_id=ops.id, created_at=NOW, expires_at=ends)
+        theirs = uow.manager_sessions.add(
+            token_hash="s3", key_id=other.id, created_at=NOW.astimezone(PARIS), expires_at=NOW + timedelta(hours=1)
+        )
+        uow.commit()
+    assert (first.last_seen_at, first.revoked_at, theirs.created_at) == (NOW, None, NOW)
+    with new_uow() as uow, pytest.raises(DuplicateKey):
+        uow.manager_sessions.add(token_hash="s1", key_id=other.id, created_at=NOW, expires_at=ends)
+    with new_uow() as uow:
+        assert uow.manager_sessions.by_hash("s1") == first and uow.manager_sessions.by_hash("nope") is None
+        uow.manager_sessions.touch(first.id, NOW + timedelta(minutes=5))
+        uow.manager_sessions.revoke(second.id, NOW + timedelta(minutes=6))
+        uow.manager_sessions.revoke(second.id, NOW + timedelta(minutes=7))  # keeps the first time
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.manager_sessions.by_hash("s1") == replace(first, last_seen_at=NOW + timedelta(minutes=5))
+        assert uow.manager_sessions.by_hash("s2") == replace(second, revoked_at=NOW + timedelta(minutes=6))
+        assert uow.manager_sessions.revoke_for_key(ops.id, NOW + timedelta(minutes=8)) == 1  # s2 was already
+        uow.commit()
+    with new_uow() as uow:
+        stored = [uow.manager_sessions.by_hash(h) for h in ("s1", "s2", "s3")]
+        assert [s.revoked_at for s in stored if s] == [NOW + timedelta(minutes=8), NOW + timedelta(minutes=6), None]
+        assert stored[2] is not None and stored[2].created_at.utcoffset() == timedelta(0)
+        assert uow.manager_sessions.delete_expired(NOW + timedelta(minutes=59)) == 0
+        assert uow.manager_sessions.delete_expired(NOW + timedelta(hours=1)) == 1
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.manager_sessions.by_hash("s3") is None and uow.manager_sessions.by_hash("s1") is not None

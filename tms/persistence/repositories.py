@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Result, func, select, update
+from sqlalchemy import CursorResult, Result, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,12 +16,14 @@ from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import Shipment, ShipmentStatus
 from tms.persistence.tables import (
     ApiKeyRow,
     CarrierRow,
     ConsolidationRunRow,
     FuelSurchargeRow,
+    ManagerSessionRow,
     OrderRow,
     RateCardRow,
     ShipmentRow,
@@ -260,6 +262,58 @@ class ApiKeyRepository:
         row.revoked_at = at
         self.session.flush()
         return _key(row)
+
+
+def _manager_session(row: ManagerSessionRow) -> ManagerSession:
+    return ManagerSession(
+        id=row.id,
+        token_hash=row.token_hash,
+        key_id=row.key_id,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class ManagerSessionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, *, token_hash: str, key_id: int, created_at: datetime, expires_at: datetime) -> ManagerSession:
+        row = ManagerSessionRow(
+            token_hash=token_hash, key_id=key_id, created_at=created_at, last_seen_at=created_at, expires_at=expires_at
+        )
+        self.session.add(row)
+        _flush_unique(self.session, "a manager session with this token exists")
+        return _manager_session(row)
+
+    def by_hash(self, token_hash: str) -> ManagerSession | None:
+        row = self.session.scalar(select(ManagerSessionRow).where(ManagerSessionRow.token_hash == token_hash))
+        return None if row is None else _manager_session(row)
+
+    def touch(self, session_id: int, at: datetime) -> None:
+        self.session.execute(
+            update(ManagerSessionRow).where(ManagerSessionRow.id == session_id).values(last_seen_at=at)
+        )
+
+    def revoke(self, session_id: int, at: datetime) -> None:
+        self.session.execute(
+            update(ManagerSessionRow)
+            .where(ManagerSessionRow.id == session_id, ManagerSessionRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    def revoke_for_key(self, key_id: int, at: datetime) -> int:
+        result = self.session.execute(
+            update(ManagerSessionRow)
+            .where(ManagerSessionRow.key_id == key_id, ManagerSessionRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return _rowcount(result)
+
+    def delete_expired(self, now: datetime) -> int:
+        return _rowcount(self.session.execute(delete(ManagerSessionRow).where(ManagerSessionRow.expires_at <= now)))
 
 
 class ShippingPolicyRepository:

@@ -102,6 +102,20 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
 
+class ManagerSessionRow(Base):
+    """A signed-in manager page session; the cookie holds the random token, this row its SHA-256."""
+
+    __tablename__ = "manager_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
 class ShippingPolicyRow(Base):
     """Every version of the free-shipping policy; the newest is in force."""
 

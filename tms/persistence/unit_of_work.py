@@ -13,6 +13,7 @@ from tms.persistence.repositories import (
     CarrierRepository,
     ConsolidationRunRepository,
     FuelSurchargeRepository,
+    ManagerSessionRepository,
     OrderRepository,
     RateCardRepository,
     ShipmentRepository,
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
         self.rate_cards = RateCardRepository(self.session, self.carriers)
         self.fuel = FuelSurchargeRepository(self.session, self.carriers)
         self.api_keys = ApiKeyRepository(self.session)
+        self.manager_sessions = ManagerSessionRepository(self.session)
         self.policies = ShippingPolicyRepository(self.session)
         self.orders = OrderRepository(self.session)
         self.runs = ConsolidationRunRepository(self.session)

@@ -1,4 +1,5 @@
-"""API keys: create (the secret is shown once), authenticate by hash, list, revoke."""
+"""API keys: create (the secret is shown once), authenticate by hash, list, revoke (which also ends
+the manager page sessions opened with the key)."""
 
 from __future__ import annotations
 
@@ -52,5 +53,6 @@ def revoke_api_key(uow: UnitOfWork, key_id: int, now: datetime) -> ApiKey:
         if key.revoked_at is not None:
             raise Conflict(f"API key {key_id} is already revoked")
         key = uow.api_keys.revoke(key_id, now)
+        uow.manager_sessions.revoke_for_key(key_id, now)
         uow.commit()
         return key

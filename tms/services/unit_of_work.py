@@ -15,6 +15,7 @@ from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import Shipment, ShipmentStatus
 
 
@@ -78,6 +79,25 @@ class ApiKeys(Protocol):
         """In the order they were created."""
 
     def revoke(self, key_id: int, at: datetime) -> ApiKey: ...
+
+
+class ManagerSessions(Protocol):
+    def add(self, *, token_hash: str, key_id: int, created_at: datetime, expires_at: datetime) -> ManagerSession:
+        """Store a session, last seen at `created_at`; DuplicateKey if the hash is taken."""
+
+    def by_hash(self, token_hash: str) -> ManagerSession | None: ...
+
+    def touch(self, session_id: int, at: datetime) -> None:
+        """The session was used at `at`."""
+
+    def revoke(self, session_id: int, at: datetime) -> None:
+        """End the session (a revoked one keeps its first revocation time)."""
+
+    def revoke_for_key(self, key_id: int, at: datetime) -> int:
+        """End every live session of the key; returns how many it ended."""
+
+    def delete_expired(self, now: datetime) -> int:
+        """Forget the sessions past their absolute end; returns how many."""
 
 
 class ShippingPolicies(Protocol):
@@ -190,6 +210,9 @@ class UnitOfWork(Protocol):
 
     @property
     def api_keys(self) -> ApiKeys: ...
+
+    @property
+    def manager_sessions(self) -> ManagerSessions: ...
 
     @property
     def policies(self) -> ShippingPolicies: ...

@@ -1,24 +1,36 @@
 """Manager pages: sign in with a manager key, see carriers, cards, runs; upload, compare, activate.
 
-The pages call the same use cases as the API. The key is checked once at sign-in and its
-id kept in Flask's signed session cookie; every page re-checks that the key is still live.
+The pages call the same use cases as the API. Signing in opens a server-side session
+(tms/services/manager_sessions.py): the cookie holds only its random token, and every page request
+reads the session and its key again, so signing out or revoking the key ends it at once.
+
+Every state-changing request must come from these pages: its Origin (or, without one, its
+Referer) must be this host, and its form must carry the CSRF token the page was given, an HMAC of
+the session token (before sign-in, of a random value in Flask's signed cookie). The JSON API,
+called with bearer keys and no cookie, is not concerned.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
+import secrets
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
     Request,
+    Response,
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -27,18 +39,26 @@ from flask import (
 )
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as BaseResponse
 
 from carriers.compare import summarize
-from tms.domain.access import Role
 from tms.domain.errors import DomainError, InvalidInput
 from tms.domain.orders import OrderStatus
 from tms.domain.rate_cards import card_in_force
-from tms.services import access, orders, rate_cards
+from tms.domain.sessions import SessionLifetime
+from tms.services import orders, rate_cards
 from tms.services.consolidation import list_runs
 from tms.services.context import ServiceContext
+from tms.services.manager_sessions import SignedIn, end_session, resume_session, start_session
 from tms.services.uploads import UploadedFile, parse_files
 
-bp = Blueprint("manager", __name__, url_prefix="/manager", template_folder="templates")
+URL_PREFIX = "/manager"
+SESSION_COOKIE = "tms_manager_session"
+CSRF_FIELD = "csrf_token"
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+bp = Blueprint("manager", __name__, url_prefix=URL_PREFIX, template_folder="templates")
 
 
 def services() -> ServiceContext:
@@ -46,38 +66,149 @@ def services() -> ServiceContext:
     return context
 
 
+def lifetime() -> SessionLifetime:
+    configured: SessionLifetime = current_app.extensions["tms_session_lifetime"]
+    return configured
+
+
+def signed_in_as() -> SignedIn | None:
+    """The live session of this request, if any (read once per request, before the view)."""
+    manager: SignedIn | None = g.get("manager")
+    return manager
+
+
 def signed_in(view: Any) -> Any:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        key_id = session.get("key_id")
-        key = None
-        if key_id is not None:
-            key = next((k for k in access.list_api_keys(services().uow()) if k.id == key_id), None)
-        if key is None or not key.may_act_as(Role.MANAGER):
-            session.clear()
-            return redirect(url_for("manager.sign_in", next=request.path))
+        if signed_in_as() is None:
+            response = redirect(url_for("manager.sign_in", next=request.path))
+            if SESSION_COOKIE in request.cookies:  # a lapsed or ended session: forget it
+                _forget_session_cookie(response)
+            return response
         return view(*args, **kwargs)
 
     return wrapper
 
 
+def csrf_token() -> str:
+    """The token every form of these pages carries: bound to the browser's session cookie, or,
+    before sign-in, to a random value kept in Flask's signed cookie."""
+    binding = request.cookies.get(SESSION_COOKIE, "")
+    if binding:
+        binding = "session:" + binding
+    else:
+        nonce = session.get("csrf_nonce")
+        if not isinstance(nonce, str):
+            nonce = session["csrf_nonce"] = secrets.token_urlsafe(32)
+        binding = "anonymous:" + nonce
+    secret = str(current_app.secret_key).encode()
+    return hmac.new(secret, b"manager-csrf:" + binding.encode(), hashlib.sha256).hexdigest()
+
+
+def _csrf_token_matches() -> bool:
+    sent = request.form.get(CSRF_FIELD, "")
+    if not sent:
+        return False
+    if not request.cookies.get(SESSION_COOKIE) and not isinstance(session.get("csrf_nonce"), str):
+        return False  # no form of ours was ever given to this browser
+    return hmac.compare_digest(sent.encode(), csrf_token().encode())
+
+
+def _host_and_port(url: str) -> tuple[str, int] | None:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:  # not a port number
+        return None
+    return None if not parts.hostname or port is None else (parts.hostname, port)
+
+
+def _from_this_site() -> bool:
+    """The request's Origin, or its Referer when it has no Origin, is this host (over HTTPS when
+    the app is served or configured for TLS). A request with neither (not a browser's form) is let
+    through to the CSRF token, which it must still have."""
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if source is None:
+        return True
+    scheme = urlsplit(source).scheme
+    secure = request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+    if scheme not in (("https",) if secure else ("http", "https")):
+        return False
+    origin = _host_and_port(source)
+    return origin is not None and origin == _host_and_port(f"{scheme}://{request.host}")
+
+
+def _refused(message: str) -> ResponseReturnValue:
+    return render_template("refused.html", message=message), 403
+
+
+@bp.before_request
+def _guard() -> ResponseReturnValue | None:
+    """Read the session; refuse a state-changing request from another site or without its token."""
+    context = services()
+    g.manager = resume_session(
+        context.uow(), request.cookies.get(SESSION_COOKIE, ""), now=context.now(), lifetime=lifetime()
+    )
+    if request.method in STATE_CHANGING:
+        if not _from_this_site():
+            return _refused("This request did not come from this site's pages.")
+        if not _csrf_token_matches():
+            return _refused("This form has expired or did not come from this site's pages: reload it and try again.")
+    return None
+
+
+@bp.after_request
+def _not_stored(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")  # pages carry CSRF tokens and private figures
+    return response
+
+
+@bp.context_processor
+def _template_context() -> dict[str, Any]:
+    return {"manager": signed_in_as(), "csrf_token": csrf_token, "csrf_field": CSRF_FIELD}
+
+
+def _cookie_options() -> dict[str, Any]:
+    config = current_app.config
+    return {
+        "path": URL_PREFIX,
+        "secure": bool(config.get("SESSION_COOKIE_SECURE")),
+        "httponly": True,
+        "samesite": config.get("SESSION_COOKIE_SAMESITE") or "Lax",
+    }
+
+
+def _forget_session_cookie(response: BaseResponse) -> None:
+    response.delete_cookie(SESSION_COOKIE, **_cookie_options())
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> ResponseReturnValue:
     if request.method == "POST":
-        key = access.authenticate(services().uow(), request.form.get("key", "").strip())
-        if key is not None and key.may_act_as(Role.MANAGER):
-            session.clear()
-            session["key_id"], session["key_name"] = key.id, key.name
+        context = services()
+        signed = start_session(
+            context.uow(), request.form.get("key", "").strip(), now=context.now(), lifetime=lifetime()
+        )
+        if signed is not None:
+            previous = signed_in_as()
+            if previous is not None:  # signing in again ends the session this browser had
+                end_session(context.uow(), previous.token, now=context.now())
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/manager") else url_for("manager.dashboard"))
+            response = redirect(target if target.startswith(URL_PREFIX) else url_for("manager.dashboard"))
+            response.set_cookie(SESSION_COOKIE, signed.token, **_cookie_options())
+            return response
         flash("That key is unknown, revoked, or not a manager's.")
     return render_template("sign_in.html")
 
 
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
+    context = services()
+    end_session(context.uow(), request.cookies.get(SESSION_COOKIE, ""), now=context.now())
     session.clear()
-    return redirect(url_for("manager.sign_in"))
+    response = redirect(url_for("manager.sign_in"))
+    _forget_session_cookie(response)
+    return response
 
 
 @bp.get("/")
@@ -131,6 +262,8 @@ def change_card(card_id: int, action: str) -> ResponseReturnValue:
 @signed_in
 def upload() -> ResponseReturnValue:
     context = services()
+    signed = signed_in_as()
+    assert signed is not None  # @signed_in
     files = [
         UploadedFile(field=field, filename=storage.filename or field, data=storage.read())
         for field, storage in request.files.items(multi=False)
@@ -145,7 +278,7 @@ def upload() -> ResponseReturnValue:
         parsed.card,
         source_format=parsed.source_format,
         source_name=parsed.source_name,
-        uploaded_by=session.get("key_name", "manager"),
+        uploaded_by=signed.key.name,
         activate=False,
         now=context.now(),
     )
@@ -158,12 +291,22 @@ class PagesSessionInterface(SecureCookieSessionInterface):
     reading and signing the cookie, which cost each request about a quarter of a trivial answer."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if not request.path.startswith(bp.url_prefix or "/manager"):
+        if not request.path.startswith(URL_PREFIX):
             return self.make_null_session(app)
         return super().open_session(app, request)
 
 
+def session_lifetime(idle_minutes: int, absolute_hours: int) -> SessionLifetime:
+    if idle_minutes <= 0 or absolute_hours <= 0:
+        raise ValueError("session idle_minutes and absolute_hours must be positive")
+    return SessionLifetime(idle=timedelta(minutes=idle_minutes), absolute=timedelta(hours=absolute_hours))
+
+
 def init_app(app: Flask) -> None:
+    settings = app.extensions["tms"].settings
+    app.extensions["tms_session_lifetime"] = session_lifetime(
+        settings.session_idle_minutes, settings.session_absolute_hours
+    )
     app.register_blueprint(bp)
     app.session_interface = PagesSessionInterface()
 
