@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from types import TracebackType
@@ -366,13 +366,23 @@ class FakeOrders(_Repository, Orders):
         ]
         return orders[offset : offset + limit]
 
-    def set_status(self, order_ref: str, status: OrderStatus, *, only_from: OrderStatus) -> Order | None:
+    def set_status(self, order_ref: str, status: OrderStatus, *, only_from: tuple[OrderStatus, ...]) -> Order | None:
         row: tuple[int, Order, int | None] | None = self._tx.table("orders").get(order_ref)
-        if row is None or row[1].status is not only_from:
+        if row is None or row[1].status not in only_from:
             return None
         moved = replace(row[1], status=status)
         self._tx.put("orders", order_ref, (row[0], moved, row[2]))
         return moved
+
+    def need_attention(self, reasons: Mapping[str, str]) -> int:
+        changed = 0
+        for order_ref, reason in reasons.items():
+            row: tuple[int, Order, int | None] | None = self._tx.table("orders").get(order_ref)
+            if row is not None and row[1].status is OrderStatus.PENDING:
+                flagged = replace(row[1], status=OrderStatus.NEEDS_ATTENTION, attention=reason[:300])
+                self._tx.put("orders", order_ref, (row[0], flagged, row[2]))
+                changed += 1
+        return changed
 
     def plan(self, order_refs: Sequence[str], run_id: int, shipment_id: int) -> int:
         changed = 0

@@ -564,3 +564,36 @@ def test_dispatching_one_order_of_a_shared_box_dispatches_the_box(container, sto
     assert client.post("/api/v1/orders/A/dispatch", headers=manager).status_code == 200
     assert client.get("/api/v1/orders/B", headers=manager).get_json()["status"] == "dispatched"
     assert client.post("/api/v1/orders/B/dispatch", headers=manager).status_code == 409
+
+
+# --- nothing waits silently --------------------------------------------------------------------------
+
+
+def test_an_order_whose_promise_can_no_longer_be_kept_needs_attention_and_says_why(
+    container, stored, client, manager
+) -> None:
+    from tests.api.test_manager_pages import sign_in
+
+    late = api_order("LATE", "1 quai", deliver_by="2026-03-04")  # picked up Tue 3 at the earliest, J+2
+    full = [api_order("A"), api_order("B", "2 rue")]
+    stored(a_card("acme", home=6.0, relay=4.5), [late, *full])
+    limits = settings(carrier_limits={"acme": CarrierLimits(parcels_per_day=1)})
+    _, plan = run_consolidation(container.uow(), container.fresh_book(), TUESDAY, limits, now=container.now())
+    assert plan.unplannable["LATE"] == "no service keeps the promise"
+
+    orders = {o["order_ref"]: o for o in client.get("/api/v1/orders", headers=manager).get_json()}
+    assert (orders["LATE"]["status"], orders["LATE"]["attention"]) == (
+        "needs_attention",
+        "no service keeps the promise",
+    )
+    # The order the full carrier could not take tonight may still ship tomorrow: it stays pending.
+    left = next(ref for ref in ("A", "B") if orders[ref]["status"] != "planned")
+    assert (orders[left]["status"], orders[left]["attention"]) == ("pending", None)
+    attention = client.get("/api/v1/orders?status=needs_attention", headers=manager).get_json()
+    assert [o["order_ref"] for o in attention] == ["LATE"]
+
+    sign_in(client, manager)
+    page = client.get("/manager/").data.decode()
+    assert "Orders needing attention" in page and "LATE" in page and "no service keeps the promise" in page
+    # The shop may cancel it; a later run does not see it.
+    assert client.post("/api/v1/orders/LATE/cancel", headers=manager).get_json()["status"] == "cancelled"

@@ -107,9 +107,9 @@ def test_orders_move_status_only_from_the_status_named(new_uow: Callable[[], Uni
             uow.orders.add(an_order(ref, pickup_point_id="PP-1" if ref == "A-3" else None), NOW)
         uow.commit()
     with new_uow() as uow:
-        assert uow.orders.set_status("A-1", OrderStatus.CANCELLED, only_from=OrderStatus.PENDING) is not None
-        assert uow.orders.set_status("A-1", OrderStatus.CANCELLED, only_from=OrderStatus.PENDING) is None
-        assert uow.orders.set_status("NOPE", OrderStatus.CANCELLED, only_from=OrderStatus.PENDING) is None
+        assert uow.orders.set_status("A-1", OrderStatus.CANCELLED, only_from=(OrderStatus.PENDING,)) is not None
+        assert uow.orders.set_status("A-1", OrderStatus.CANCELLED, only_from=(OrderStatus.PENDING,)) is None
+        assert uow.orders.set_status("NOPE", OrderStatus.CANCELLED, only_from=(OrderStatus.PENDING,)) is None
         uow.commit()
     with new_uow() as uow:
         uow.carriers.ensure("colissimo", "Colissimo", NOW)

@@ -112,6 +112,9 @@ class OrderOutSchema(Schema):
     weight_g = fields.Integer()
     items = fields.List(fields.Nested(ItemOutSchema))
     run_id = fields.Integer(allow_none=True)
+    attention = fields.String(
+        allow_none=True, metadata={"description": "With status needs_attention: why no run can plan it"}
+    )
     requested = fields.Nested(RequestedServiceSchema, metadata={"description": "What the checkout asked for"})
     planned = fields.Nested(
         PlannedServiceSchema, allow_none=True, metadata={"description": "The shipment a run put the order in"}

@@ -15,6 +15,7 @@ class OrderStatus(StrEnum):
     PLANNED = "planned"  # in a shipment of a run's plan
     DISPATCHED = "dispatched"  # handed to the carrier
     CANCELLED = "cancelled"
+    NEEDS_ATTENTION = "needs_attention"  # its promise can no longer be kept, or nothing can carry it: see `attention`
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Order:
     created_at: datetime | None = None
     run_id: int | None = None
     shipment_id: int | None = None  # the shipment a run put it in
+    attention: str | None = None  # why a run could not plan it and never will, when it needs attention
 
     @property
     def consignee_key(self) -> str:

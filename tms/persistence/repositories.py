@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -360,6 +360,7 @@ def _order(row: OrderRow) -> Order:
         created_at=row.created_at,
         run_id=row.run_id,
         shipment_id=row.shipment_id,
+        attention=row.attention,
     )
 
 
@@ -417,13 +418,13 @@ class OrderRepository:
         query = query.order_by(OrderRow.id).limit(limit).offset(offset)
         return [_order(row) for row in self.session.scalars(query)]
 
-    def set_status(self, order_ref: str, status: OrderStatus, *, only_from: OrderStatus) -> Order | None:
+    def set_status(self, order_ref: str, status: OrderStatus, *, only_from: tuple[OrderStatus, ...]) -> Order | None:
         """Move the order from `only_from` to `status` in one UPDATE; None if it was no longer `only_from`
         (a concurrent run or cancel got there first)."""
         changed = _rowcount(
             self.session.execute(
                 update(OrderRow)
-                .where(OrderRow.order_ref == order_ref, OrderRow.status == only_from.value)
+                .where(OrderRow.order_ref == order_ref, OrderRow.status.in_([s.value for s in only_from]))
                 .values(status=status.value)
             )
         )
@@ -439,6 +440,19 @@ class OrderRepository:
                 .values(status=OrderStatus.PLANNED.value, run_id=run_id, shipment_id=shipment_id)
             )
         )
+        self.session.flush()
+        return changed
+
+    def need_attention(self, reasons: Mapping[str, str]) -> int:
+        changed = 0
+        for order_ref, reason in sorted(reasons.items()):
+            changed += _rowcount(
+                self.session.execute(
+                    update(OrderRow)
+                    .where(OrderRow.order_ref == order_ref, OrderRow.status == OrderStatus.PENDING.value)
+                    .values(status=OrderStatus.NEEDS_ATTENTION.value, attention=reason[:300])
+                )
+            )
         self.session.flush()
         return changed
 

@@ -152,6 +152,7 @@ class OrderRow(Base):
     items: Mapped[list[dict[str, Any]]] = mapped_column(Document)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("consolidation_runs.id"), index=True)
     shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"))
+    attention: Mapped[str | None] = mapped_column(String(300))
 
 
 class ConsolidationRunRow(Base):

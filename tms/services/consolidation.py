@@ -17,7 +17,7 @@ from tms.domain.delivery import is_working_day
 from tms.domain.errors import Conflict, DuplicateRun, NotFound
 from tms.domain.plans import Plan, shipment_document
 from tms.services.plan_check import check_plan
-from tms.services.planning import PlanSettings, plan_orders
+from tms.services.planning import NO_CAPACITY, PlanSettings, plan_orders
 from tms.services.quoting import QuoteBook
 from tms.services.unit_of_work import UnitOfWork
 
@@ -127,6 +127,9 @@ def run_consolidation(
                 )
                 if uow.orders.plan(list(shipment.orders), run_id, shipment_id) != len(shipment.orders):
                     raise Conflict("orders changed while the run was planning; start the run again")
+            # Nothing keeps their promise now, nor ever will (promises only get closer), or nothing can
+            # carry them: the shop hears it now instead of the order waiting night after night.
+            uow.orders.need_attention({ref: why for ref, why in plan.unplannable.items() if why != NO_CAPACITY})
             uow.commit()
     except DuplicateRun:  # another scheduler wrote this run first: nothing of ours was written
         raise

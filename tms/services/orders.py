@@ -20,7 +20,9 @@ def _same_order(a: Order, b: Order) -> bool:
     """Equal as registered (status, run and timestamps aside)."""
 
     def as_registered(order: Order) -> Order:
-        return replace(order, status=OrderStatus.PENDING, created_at=None, run_id=None, shipment_id=None)
+        return replace(
+            order, status=OrderStatus.PENDING, created_at=None, run_id=None, shipment_id=None, attention=None
+        )
 
     return as_registered(a) == as_registered(b)
 
@@ -109,8 +111,13 @@ def list_orders(
 
 
 def cancel_order(uow: UnitOfWork, order_ref: str) -> Order:
+    """Cancel an order not yet planned: pending, or needing attention."""
     return _move_order(
-        uow, order_ref, OrderStatus.CANCELLED, OrderStatus.PENDING, "only a pending order can be cancelled"
+        uow,
+        order_ref,
+        OrderStatus.CANCELLED,
+        (OrderStatus.PENDING, OrderStatus.NEEDS_ATTENTION),
+        "only a pending order (or one needing attention) can be cancelled",
     )
 
 
@@ -129,7 +136,9 @@ def planned_shipments(uow: UnitOfWork, orders: Sequence[Order]) -> dict[int, Shi
     return {s.id: s for s in found if s is not None}
 
 
-def _move_order(uow: UnitOfWork, order_ref: str, status: OrderStatus, only_from: OrderStatus, rule: str) -> Order:
+def _move_order(
+    uow: UnitOfWork, order_ref: str, status: OrderStatus, only_from: tuple[OrderStatus, ...], rule: str
+) -> Order:
     """Move the order from `only_from` to `status`, or say (409) which status it is in and the `rule`."""
     with uow:
         order = uow.orders.get(order_ref)

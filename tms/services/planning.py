@@ -59,6 +59,7 @@ from tms.services.quoting import QuoteBook
 from tms.services.unit_of_work import UnitOfWork
 
 HELD = "held:"  # the solver sees a held option's carrier as its own: it has day-1 capacity, no tiers
+NO_CAPACITY = "no carrier capacity left within the promise"  # the one reason a later run may still overcome
 
 
 @dataclass(frozen=True)
@@ -429,7 +430,7 @@ def plan_orders(
         chosen = solution.assignment.get(draft.id)
         if chosen is None:
             for order in draft.orders:
-                unplannable[order.order_ref] = "no carrier capacity left within the promise"
+                unplannable[order.order_ref] = NO_CAPACITY
             continue
         fixed_of_assigned += draft.fixed_cents
         planned = options[chosen]

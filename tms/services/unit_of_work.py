@@ -6,7 +6,7 @@ the unit tests both satisfy it. A store refuses a row whose unique key exists wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -121,11 +121,15 @@ class Orders(Protocol):
     ) -> list[Order]:
         """In the order they were registered."""
 
-    def set_status(self, order_ref: str, status: OrderStatus, *, only_from: OrderStatus) -> Order | None:
+    def set_status(self, order_ref: str, status: OrderStatus, *, only_from: tuple[OrderStatus, ...]) -> Order | None:
         """Move the order from `only_from` to `status`; None if it was not `only_from`."""
 
     def plan(self, order_refs: Sequence[str], run_id: int, shipment_id: int) -> int:
         """Mark the still-pending ones planned in the shipment; returns how many it changed."""
+
+    def need_attention(self, reasons: Mapping[str, str]) -> int:
+        """Mark the still-pending ones of these orders as needing attention, each with its reason;
+        returns how many it changed."""
 
 
 class ConsolidationRuns(Protocol):

@@ -222,9 +222,16 @@ def dashboard() -> ResponseReturnValue:
         for c in rate_cards.list_carriers(context.uow())
     ]
     pending = orders.list_orders(context.uow(), status=OrderStatus.PENDING, limit=1000)
+    attention = orders.list_orders(context.uow(), status=OrderStatus.NEEDS_ATTENTION, limit=100)
     runs = list_runs(context.uow())[:10]
     return render_template(
-        "dashboard.html", carriers=carriers, cards=records, runs=runs, pending=len(pending), today=today
+        "dashboard.html",
+        carriers=carriers,
+        cards=records,
+        runs=runs,
+        pending=len(pending),
+        attention=attention,
+        today=today,
     )
 
 
