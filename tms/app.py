@@ -15,7 +15,7 @@ from flask_smorest import Api
 from tms.api.auth import BEARER_SCHEME, KeyCache
 from tms.api.errors import register_error_handlers
 from tms.bootstrap import Container, build_container
-from tms.persistence.db import database_is_reachable
+from tms.persistence.db import DatabaseProbe, is_database_outage
 from tms.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
@@ -48,6 +48,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
     container = container or build_container(settings)
     app.extensions["tms"] = container
     app.extensions["tms_key_cache"] = KeyCache()
+    probe = DatabaseProbe(container.engine, timeout_s=settings.database_health_timeout_s)
 
     api = Api(
         app,
@@ -57,7 +58,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
     )
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     _register_blueprints(api)
-    register_error_handlers(app)
+    register_error_handlers(app, is_outage=is_database_outage, retry_after_s=settings.database_retry_after_s)
 
     from tms.web.pages import init_app as init_pages
 
@@ -74,8 +75,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:
-        """200 when the database answers, 503 otherwise (for load balancers and probes)."""
-        if database_is_reachable(container.engine):
+        """200 when the database answers within settings.database_health_timeout_s, 503 otherwise
+        (for load balancers and probes)."""
+        if probe.reachable():
             return jsonify(status="ok", database="ok")
         return jsonify(status="unavailable", database="unreachable"), 503
 

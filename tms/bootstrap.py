@@ -63,7 +63,13 @@ class Container:
 
 
 def build_container(settings: Settings) -> Container:
-    return Container(settings=settings, engine=make_engine(settings.database_url))
+    engine = make_engine(
+        settings.database_url,
+        connect_timeout_s=settings.database_connect_timeout_s,
+        statement_timeout_s=settings.database_statement_timeout_s,
+        pool_timeout_s=settings.database_pool_timeout_s,
+    )
+    return Container(settings=settings, engine=engine)
 
 
 def _weekdays(names: list[str]) -> frozenset[int]:

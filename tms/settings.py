@@ -17,6 +17,11 @@ DEFAULT_FILE = PROJECT_ROOT / "config" / "default.toml"
 @dataclass(frozen=True)
 class Settings:
     database_url: str
+    database_connect_timeout_s: int = 3
+    database_statement_timeout_s: float = 10.0
+    database_pool_timeout_s: float = 5.0
+    database_health_timeout_s: float = 2.0
+    database_retry_after_s: int = 5
     timezone: str = "Europe/Paris"
     server_bind: str = "127.0.0.1:8000"
     server_workers: int = 2

@@ -4,6 +4,7 @@ the checkout's quote path does not read the database on every call."""
 from __future__ import annotations
 
 import inspect
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from tms.domain.access import ApiKey, Role, hash_secret
 from tms.services.access import authenticate
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 SHOPIFY_KEY = ApiKey(
     id=0,
@@ -33,30 +35,91 @@ BEARER_SCHEME = {"type": "http", "scheme": "bearer", "description": "An API key:
 
 
 class KeyCache:
-    """Remembers who a key is for `ttl_s` seconds: a revoked key stops working within that time."""
+    """Remembers who a key is for `ttl_s` seconds: a revoked key stops working within that time.
 
-    def __init__(self, ttl_s: float = 5.0) -> None:
+    Past `ttl_s` the key is checked again in the background, and the request waits for that
+    answer `recheck_wait_s` at most: while the database answers, the fresh answer decides; while
+    it does not (down, or too slow), the remembered one does, so known keys keep working through
+    an outage, and a failed check is tried again `retry_s` later. A key never seen is looked up
+    in the request itself: without a database it cannot be told, and that is the store's failure.
+    """
+
+    def __init__(
+        self,
+        ttl_s: float = 5.0,
+        *,
+        recheck_wait_s: float = 0.2,
+        retry_s: float = 1.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl_s = ttl_s
-        self._entries: dict[str, tuple[float, ApiKey | None]] = {}
+        self.recheck_wait_s = recheck_wait_s
+        self.retry_s = retry_s
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
 
     def lookup(self, secret: str, load: Callable[[str], ApiKey | None]) -> ApiKey | None:
         digest = hash_secret(secret)
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
-            hit = self._entries.get(digest)
-        if hit is not None and now - hit[0] < self.ttl_s:
-            return hit[1]
-        key = load(secret)
+            entry = self._entries.get(digest)
+            if entry is not None:
+                if now - entry.checked_at < self.ttl_s or now < entry.next_try_at or entry.recheck is not None:
+                    return entry.key
+                recheck = entry.recheck = threading.Event()
+                entry.next_try_at = now + self.retry_s
+                threading.Thread(
+                    target=self._recheck, args=(entry, secret, load), daemon=True, name="key-recheck"
+                ).start()
+        if entry is None:
+            key = load(secret)  # an outage here is the request's answer: nothing to fall back on
+            self._remember(digest, _Entry(key, now))
+            return key
+        recheck.wait(self.recheck_wait_s)  # only the request that started it waits, and briefly
+        return entry.key
+
+    def _recheck(self, entry: _Entry, secret: str, load: Callable[[str], ApiKey | None]) -> None:
+        try:
+            key = load(secret)
+        except Exception as error:  # the database is down or too slow: the remembered answer stands
+            log.warning("could not check an API key again (%s); its last answer stands", error)
+            entry.next_try_at = self._clock() + self.retry_s
+        else:
+            entry.key, entry.checked_at = key, self._clock()
+        finally:
+            with self._lock:
+                recheck, entry.recheck = entry.recheck, None
+            if recheck is not None:
+                recheck.set()
+
+    def _remember(self, digest: str, entry: _Entry) -> None:
         with self._lock:
-            if len(self._entries) > 10_000:  # bounded: unknown keys must not grow memory forever
-                self._entries.clear()
-            self._entries[digest] = (now, key)
-        return key
+            if len(self._entries) >= self.max_entries:  # bounded: unknown keys must not grow memory forever
+                for known, old in list(self._entries.items()):
+                    if old.key is None and old.recheck is None:
+                        del self._entries[known]
+                if len(self._entries) >= self.max_entries:
+                    self._entries.clear()
+            self._entries[digest] = entry
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+class _Entry:
+    """What a key was found to be, when, and the re-check under way (if any)."""
+
+    __slots__ = ("key", "checked_at", "next_try_at", "recheck")
+
+    def __init__(self, key: ApiKey | None, checked_at: float) -> None:
+        self.key = key
+        self.checked_at = checked_at
+        self.next_try_at = checked_at
+        self.recheck: threading.Event | None = None
 
 
 def current_key() -> ApiKey:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, jsonify, request
@@ -36,11 +36,19 @@ def error_body(status: int, code: str, message: str, problems: list[Problem] | N
     }
 
 
-def respond(status: int, code: str, message: str, problems: list[Problem] | None = None) -> ResponseReturnValue:
+def respond(
+    status: int,
+    code: str,
+    message: str,
+    problems: list[Problem] | None = None,
+    retry_after_s: int | None = None,
+) -> ResponseReturnValue:
     response = jsonify(error_body(status, code, message, problems))
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="tms"'
+    if retry_after_s is not None:
+        response.headers["Retry-After"] = str(retry_after_s)
     return response
 
 
@@ -67,7 +75,15 @@ def flatten_messages(messages: Any, path: str = "") -> list[Problem]:
     return [Problem(message=str(messages), field=path or None)]
 
 
-def register_error_handlers(app: Flask) -> None:
+def _never(_error: BaseException) -> bool:
+    return False
+
+
+def register_error_handlers(
+    app: Flask, *, is_outage: Callable[[BaseException], bool] = _never, retry_after_s: int = 5
+) -> None:
+    """`is_outage` tells a failure of the store (unreachable, too slow) from a bug: it answers
+    503 `service_unavailable` with Retry-After, never 500."""
     max_mb = app.config.get("MAX_CONTENT_LENGTH", 0) // (1024 * 1024)
 
     @app.errorhandler(DomainError)
@@ -102,5 +118,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> ResponseReturnValue:
+        if is_outage(error):
+            app.logger.warning("the database failed a request: %s", error)
+            return respond(
+                503,
+                "service_unavailable",
+                "the database is unavailable; try again shortly",
+                retry_after_s=retry_after_s,
+            )
         app.logger.exception("unexpected error")
         return respond(500, "internal_error", "an unexpected error occurred; it has been logged")
