@@ -15,6 +15,7 @@ from tms.api.quote_io import parse_quote_body, quote_json, quote_summary_documen
 from tms.api.schemas import (
     BreakEvenQuerySchema,
     BreakEvenSchema,
+    PolicyInSchema,
     PolicySchema,
     QuoteRequestSchema,
     QuoteSchema,
@@ -22,7 +23,7 @@ from tms.api.schemas import (
 )
 from tms.api.shopify import parse_shopify_request, shopify_rates
 from tms.domain.access import Role
-from tms.domain.policy import break_even_cart_cents
+from tms.domain.policy import ShippingPolicy, break_even_cart_cents
 from tms.domain.units import amount_from_cents, bp_from_percent, cents_from_amount, percent_from_bp
 from tms.services import policy as policies
 from tms.services.quoting import quote_order
@@ -80,18 +81,20 @@ def shopify_callback() -> ResponseReturnValue:
 @protected(blp, Role.MANAGER)
 @blp.response(200, PolicySchema)
 def get_policy() -> Any:
-    """The free-shipping policy in force."""
-    return policies.current_policy_document(services().uow())
+    """The free-shipping policy in force, every field given."""
+    return policies.policy_document(policies.current_policy(services().uow()))
 
 
 @blp.route("/shipping-policy", methods=["PUT"])
 @protected(blp, Role.MANAGER)
-@blp.arguments(PolicySchema)
+@blp.arguments(PolicyInSchema, description="The whole policy: a field left out or null takes its default")
 @blp.response(200, PolicySchema)
-def set_policy(body: dict[str, Any]) -> Any:
-    """Set the free-shipping policy; quotes use it within a second."""
+@blp.alt_response(422, schema="Error", description="A field is not valid (it is named); nothing is changed")
+def set_policy(policy: ShippingPolicy) -> Any:
+    """Replace the whole free-shipping policy (fields left out take their defaults); quotes use it within a second."""
     container = services()
-    return policies.set_policy(container.uow(), PolicySchema().dump(body), now=container.now(), by=current_key().name)
+    stored = policies.set_policy(container.uow(), policy, now=container.now(), by=current_key().name)
+    return policies.policy_document(stored)
 
 
 @blp.route("/shipping-policy/break-even", methods=["GET"])
@@ -101,10 +104,8 @@ def set_policy(body: dict[str, Any]) -> Any:
 def break_even(query: dict[str, Any]) -> Any:
     """The cart value whose margin pays for free shipping: cost / margin rate."""
     margin = query.get("margin_percent")
-    if margin is None:
-        margin = policies.current_policy_document(services().uow())["margin_percent"]
     cost_cents = cents_from_amount(query["cost"])
-    margin_bp = bp_from_percent(margin)
+    margin_bp = policies.current_policy(services().uow()).margin_rate_bp if margin is None else bp_from_percent(margin)
     return {
         "cost": amount_from_cents(cost_cents),
         "margin_percent": percent_from_bp(margin_bp),

@@ -37,7 +37,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 from carriers.model import normalise_postcode
 from tms.domain.addresses import postcode_problem
 from tms.domain.modes import DeliveryMode
-from tms.domain.units import cents_from_amount, grams_from_kg, mm_from_cm
+from tms.domain.units import bp_from_percent, cents_from_amount, grams_from_kg, mm_from_cm
 
 MIN_YEAR, MAX_YEAR = 2000, 2100  # calendars (public holidays) and dates stay well inside these
 REQUIRED = "is required"
@@ -45,6 +45,8 @@ UNKNOWN = "unknown field"
 NOT_AN_OBJECT = "must be an object"
 MODE_NAMES = ", ".join(DeliveryMode)
 ORDER_REF_MAX = 100
+TIER_MAX = 64  # a loyalty tier, a product category
+LIST_MAX = 100  # loyalty tiers or categories in the free-shipping policy
 MAX_PARCELS = 50
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _known_countries: dict[str, bool] = {}
@@ -71,6 +73,7 @@ class Quantity:
 WEIGHT_KG = Quantity(grams_from_kg, 100_000, positive=True)
 LENGTH_CM = Quantity(mm_from_cm, 100_000, positive=True)
 MONEY = Quantity(cents_from_amount, 10_000_000, positive=False)
+PERCENT = Quantity(bp_from_percent, 1000, positive=False)
 
 
 def read_quantity(value: Any, quantity: Quantity) -> int:
@@ -287,6 +290,12 @@ class Money(_Quantity):
     quantity = MONEY
 
 
+class Percent(_Quantity):
+    """A percentage, loaded as whole basis points (to the nearest, a half up)."""
+
+    quantity = PERCENT
+
+
 class OrderTime(fields.AwareDateTime):
     default_error_messages = _ABSENT
 
@@ -297,8 +306,10 @@ class OrderTime(fields.AwareDateTime):
 class Day(fields.Date):
     default_error_messages = _ABSENT
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(load_default=None, allow_none=True, **kwargs)
+    def __init__(self, *, required: bool = False, **kwargs: Any) -> None:
+        if not required:
+            kwargs.update(load_default=None, allow_none=True)
+        super().__init__(required=required, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
         return _refusing(read_day, value)
