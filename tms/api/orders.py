@@ -11,6 +11,8 @@ from tms.api.auth import protected
 from tms.api.blueprint import api_blueprint
 from tms.api.context import services
 from tms.api.reading import (
+    CITY_MAX,
+    CODE_MAX,
     ORDER_REF_MAX,
     BodySchema,
     Centimetres,
@@ -50,7 +52,7 @@ class ItemSchema(BodySchema):
 class AddressSchema(PlaceSchema):
     name = Text(required=True, max_length=200)
     line1 = Text(required=True, max_length=300)
-    city = Text(required=True, max_length=200)
+    city = Text(required=True, max_length=CITY_MAX)
 
 
 class OrderCartSchema(CartValueSchema):
@@ -63,11 +65,11 @@ class OrderCartSchema(CartValueSchema):
 class OrderInSchema(PromisedOrderSchema):
     order_ref = Text(required=True, max_length=ORDER_REF_MAX)
     ordered_at = OrderTime(required=True)
-    origin = Text()
+    origin = Text(max_length=CODE_MAX)
     destination = Part(AddressSchema, required=True)
     mode = Mode(required=True)
-    carrier = Text(max_length=40)
-    service = Text(max_length=40)
+    carrier = Text(max_length=CODE_MAX)
+    service = Text(max_length=CODE_MAX)
     pickup_point_id = Text(max_length=100)
     promise = Part(PromiseSchema)
     items = Objects(ItemSchema, "items", 200)
@@ -107,7 +109,7 @@ class OrderListQuerySchema(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
 
-class PlanRequestSchema(Schema):
+class PlanRequestSchema(BodySchema):
     shipping_date = fields.Date(required=True)
     orders = fields.List(fields.Nested(OrderInSchema), required=True, validate=validate.Length(min=1, max=5000))
 

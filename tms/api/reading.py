@@ -32,10 +32,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pycountry
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from carriers.model import normalise_postcode
 from tms.domain.addresses import postcode_problem
+from tms.domain.errors import quoted
 from tms.domain.modes import DeliveryMode
 from tms.domain.units import bp_from_percent, cents_from_amount, grams_from_kg, mm_from_cm
 
@@ -44,8 +45,10 @@ REQUIRED = "is required"
 UNKNOWN = "unknown field"
 NOT_AN_OBJECT = "must be an object"
 MODE_NAMES = ", ".join(DeliveryMode)
-ORDER_REF_MAX = 100
+ORDER_REF_MAX = 64  # an order's reference, as the shop numbers it
+CODE_MAX = 40  # a warehouse, carrier or service code
 TIER_MAX = 64  # a loyalty tier, a product category
+CITY_MAX = 200
 LIST_MAX = 100  # loyalty tiers or categories in the free-shipping policy
 MAX_PARCELS = 50
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -122,7 +125,7 @@ def is_country(code: str) -> bool:
 def read_country(text: str) -> str:
     code = text.upper()
     if not is_country(code):
-        raise Refused(f"{code!r} is not an ISO 3166 country code")
+        raise Refused(f"{quoted(code)} is not an ISO 3166 country code")
     return code
 
 
@@ -132,7 +135,7 @@ def read_currency(text: str) -> str:
     if known is None:
         known = _known_currencies[code] = len(code) == 3 and pycountry.currencies.get(alpha_3=code) is not None
     if not known:
-        raise Refused(f"{text!r} is not an ISO 4217 currency code")
+        raise Refused(f"{quoted(text)} is not an ISO 4217 currency code")
     return code
 
 
@@ -232,12 +235,21 @@ def _refusing(read: Callable[[Any], Any], value: Any) -> Any:
         raise ValidationError(refused.message) from None
 
 
+class _MaxLength(validate.Length):
+    """A maximum length for the OpenAPI document (maxLength); the reader has refused longer text already."""
+
+    def __call__(self, value: Any) -> Any:
+        return value if value is None else super().__call__(value)
+
+
 class Text(fields.String):
     default_error_messages = _ABSENT
 
     def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
         if not kwargs.get("required"):
             kwargs.setdefault("load_default", None)
+        if max_length is not None:  # refused by the reader first; the validator puts maxLength in the OpenAPI document
+            kwargs["validate"] = _MaxLength(max=max_length, error=f"must be at most {max_length} characters")
         super().__init__(**kwargs)
         self.max_length = max_length
 

@@ -7,6 +7,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from tms.api.reading import (
+    CITY_MAX,
+    CODE_MAX,
     LIST_MAX,
     MAX_PARCELS,
     ORDER_REF_MAX,
@@ -135,7 +137,7 @@ class ComparisonSchema(Schema):
     changes = fields.List(fields.Nested(ChangeSchema), required=True)
 
 
-class FuelSurchargeSchema(Schema):
+class FuelSurchargeSchema(BodySchema):
     percent = fields.Decimal(
         required=True,
         as_string=False,
@@ -152,7 +154,7 @@ class FuelSurchargeOutSchema(Schema):
     set_at = fields.DateTime(required=True)
 
 
-class ApiKeyCreateSchema(Schema):
+class ApiKeyCreateSchema(BodySchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     role = fields.Enum(Role, by_value=True, required=True)
 
@@ -174,7 +176,7 @@ class ApiKeyCreatedSchema(ApiKeySchema):
 
 
 class DestinationSchema(PlaceSchema):
-    city = Text(metadata={"example": "Lyon"})
+    city = Text(max_length=CITY_MAX, metadata={"example": "Lyon"})
 
 
 class ParcelSchema(BodySchema):
@@ -194,7 +196,7 @@ class CartSchema(CartValueSchema):
 
 
 class CustomerSchema(BodySchema):
-    tier = Text(metadata={"example": "gold"})
+    tier = Text(max_length=TIER_MAX, metadata={"example": "gold"})
 
 
 class QuoteRequestSchema(PromisedOrderSchema):
@@ -203,7 +205,7 @@ class QuoteRequestSchema(PromisedOrderSchema):
 
     order_ref = Text(required=True, max_length=ORDER_REF_MAX)
     ordered_at = OrderTime(required=True, metadata={"example": "2026-03-02T14:05:00+01:00"})
-    origin = Text(metadata={"description": "Warehouse code; the default one if absent"})
+    origin = Text(max_length=CODE_MAX, metadata={"description": "Warehouse code; the default one if absent"})
     destination = Part(DestinationSchema, required=True)
     parcels = Objects(ParcelSchema, "parcels", MAX_PARCELS)
     cart = Part(CartSchema, required=True)
