@@ -56,13 +56,26 @@ def keys() -> None:
 @keys.command("create")
 @click.option("--role", required=True, type=click.Choice(["checkout", "manager", "admin"]))
 @click.option("--name", required=True, help="Who or what uses the key, e.g. 'shop checkout'")
-def keys_create(role: str, name: str) -> None:
+@click.option(
+    "--channel",
+    default=None,
+    help="The shop or sales channel whose orders the key registers and may cancel, e.g. shop-fr "
+    "(default: the key's own, key-<id>)",
+)
+def keys_create(role: str, name: str, channel: str | None) -> None:
     """Create an API key and print it once (only its hash is stored)."""
+    from tms.domain.errors import InvalidInput
     from tms.services.access import create_api_key
 
     container = _container()
-    key, secret = create_api_key(container.uow(), name=name, role=role, now=container.now())
-    click.echo(f"created key {key.id} ({key.role.value}, {key.name!r}); keep it now, it is not shown again:")
+    try:
+        key, secret = create_api_key(container.uow(), name=name, role=role, now=container.now(), channel=channel)
+    except InvalidInput as error:
+        raise click.ClickException("; ".join(str(problem) for problem in error.problems)) from None
+    click.echo(
+        f"created key {key.id} ({key.role.value}, {key.name!r}, channel {key.order_channel}); "
+        "keep it now, it is not shown again:"
+    )
     click.echo(secret)
 
 
@@ -73,7 +86,7 @@ def keys_list() -> None:
 
     for key in list_api_keys(_container().uow()):
         state = "revoked" if key.revoked_at else "live"
-        click.echo(f"{key.id}\t{key.role.value}\t{key.display_prefix}...\t{state}\t{key.name}")
+        click.echo(f"{key.id}\t{key.role.value}\t{key.display_prefix}...\t{state}\t{key.order_channel}\t{key.name}")
 
 
 @keys.command("revoke")

@@ -83,6 +83,7 @@ def test_the_openapi_document_states_the_identifiers_limits(client: FlaskClient)
     assert schemas["OrderIn"]["properties"]["order_ref"]["maxLength"] == 64
     assert schemas["QuoteRequest"]["properties"]["order_ref"]["maxLength"] == 64
     assert schemas["QuoteRequest"]["properties"]["origin"]["maxLength"] == 40
+    assert schemas["ApiKeyCreate"]["properties"]["channel"]["maxLength"] == 64
 
 
 HUGE = 5 * 1024 * 1024

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from tms.api.auth import protected
+from tms.api.auth import current_key, protected
 from tms.api.blueprint import api_blueprint
 from tms.api.context import services
 from tms.api.reading import (
@@ -100,6 +101,7 @@ class OrderOutSchema(Schema):
     weight_g = fields.Integer()
     items = fields.List(fields.Nested(ItemOutSchema))
     run_id = fields.Integer(allow_none=True)
+    channel = fields.String(allow_none=True, metadata={"description": "Of the key that registered it"})
 
 
 class OrderListQuerySchema(Schema):
@@ -162,7 +164,7 @@ def order_json(order: Order) -> dict[str, Any]:
 def register_order(body: dict[str, Any]) -> Any:
     """Register a paid order as pending; posting the same order again changes nothing."""
     context = services()
-    order = to_order(body, context.warehouses[0].warehouse.code)
+    order = replace(to_order(body, context.warehouses[0].warehouse.code), channel=current_key().order_channel)
     stored, created = order_service.register_order(
         context.uow(), order, known_warehouses={w.warehouse.code for w in context.warehouses}, now=context.now()
     )
@@ -189,10 +191,12 @@ def show_order(order_ref: str) -> Any:
 @blp.route("/orders/<string:order_ref>/cancel", methods=["POST"])
 @protected(blp, Role.CHECKOUT)
 @blp.response(200, OrderOutSchema)
+@blp.alt_response(404, schema="Error", description="No such order, or (for a checkout key) not one of its channel's")
 @blp.alt_response(409, schema="Error", description="The order is no longer pending")
 def cancel_order(order_ref: str) -> Any:
-    """Cancel a pending order (a planned or dispatched one cannot be)."""
-    return order_json(order_service.cancel_order(services().uow(), order_ref))
+    """Cancel a pending order (a planned or dispatched one cannot be). A checkout key cancels only the
+    orders registered by keys of its channel; a manager, any order."""
+    return order_json(order_service.cancel_order(services().uow(), order_ref, by=current_key()))
 
 
 @blp.route("/orders/<string:order_ref>/dispatch", methods=["POST"])

@@ -30,7 +30,7 @@ from tms.api.reading import (
     PromiseSchema,
     Text,
 )
-from tms.domain.access import Role
+from tms.domain.access import CHANNEL_MAX, Role
 from tms.domain.modes import DeliveryMode
 from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart, Promotion, ShippingPolicy
@@ -157,6 +157,14 @@ class FuelSurchargeOutSchema(Schema):
 class ApiKeyCreateSchema(BodySchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     role = fields.Enum(Role, by_value=True, required=True)
+    channel = Text(
+        max_length=CHANNEL_MAX,
+        metadata={
+            "description": "The shop or sales channel whose orders the key registers and may cancel, e.g. shop-fr; "
+            "without one, the key is a channel of its own (key-<id>)",
+            "example": "shop-fr",
+        },
+    )
 
 
 class ApiKeySchema(Schema):
@@ -166,6 +174,9 @@ class ApiKeySchema(Schema):
     display_prefix = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     revoked_at = fields.DateTime(allow_none=True)
+    channel = fields.String(
+        required=True, attribute="order_channel", metadata={"description": "The channel of the orders it registers"}
+    )
 
 
 class ApiKeyCreatedSchema(ApiKeySchema):

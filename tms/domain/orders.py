@@ -54,6 +54,7 @@ class Order:
     status: OrderStatus = OrderStatus.PENDING
     created_at: datetime | None = None
     run_id: int | None = None
+    channel: str | None = None  # the channel of the key that registered it (None: registered before channels)
 
     @property
     def consignee_key(self) -> str:

@@ -226,6 +226,7 @@ def _key(row: ApiKeyRow) -> ApiKey:
         display_prefix=row.display_prefix,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        channel=row.channel,
     )
 
 
@@ -233,9 +234,23 @@ class ApiKeyRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, *, name: str, role: Role, key_hash: str, display_prefix: str, created_at: datetime) -> ApiKey:
+    def add(
+        self,
+        *,
+        name: str,
+        role: Role,
+        key_hash: str,
+        display_prefix: str,
+        created_at: datetime,
+        channel: str | None = None,
+    ) -> ApiKey:
         row = ApiKeyRow(
-            name=name, role=role.value, key_hash=key_hash, display_prefix=display_prefix, created_at=created_at
+            name=name,
+            role=role.value,
+            key_hash=key_hash,
+            display_prefix=display_prefix,
+            created_at=created_at,
+            channel=channel,
         )
         self.session.add(row)
         _flush_unique(self.session, "an API key with this hash exists")
@@ -304,6 +319,7 @@ def _order(row: OrderRow) -> Order:
         status=OrderStatus(row.status),
         created_at=row.created_at,
         run_id=row.run_id,
+        channel=row.channel,
     )
 
 
@@ -337,6 +353,7 @@ class OrderRepository:
             deliver_after=order.deliver_after,
             cart_value_cents=order.cart_value_cents,
             items=[item.__dict__ for item in order.items],
+            channel=order.channel,
         )
         self.session.add(row)
         try:
