@@ -122,3 +122,29 @@ def test_a_huge_order_ref_in_the_path_is_not_echoed_back(client: FlaskClient, ma
     response = client.post(f"/api/v1/orders/{'A' * 100_000}/cancel", headers=manager)
     assert response.status_code == 404
     assert len(response.get_data()) < SMALL_ANSWER
+
+
+QUERIES_WITH_AN_UNKNOWN_PARAMETER = [
+    ("GET", "/api/v1/rate-cards?carrierr=acme", "carrierr"),
+    ("GET", "/api/v1/rate-cards/in-force?carrier=acme&day=2026-03-02", "day"),
+    ("GET", "/api/v1/orders?state=pending", "state"),
+    ("GET", "/api/v1/shipping-policy/break-even?cost=10&margin=30", "margin"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "field"), QUERIES_WITH_AN_UNKNOWN_PARAMETER)
+def test_a_query_parameter_the_endpoint_does_not_define_is_refused_naming_it(
+    method: str, url: str, field: str, client: FlaskClient, manager: dict[str, str]
+) -> None:
+    response = client.open(url, method=method, headers=manager)
+    assert response.status_code == 422, response.get_json()
+    assert [(e["field"], e["message"]) for e in response.get_json()["errors"]] == [(field, "unknown field")]
+
+
+def test_a_misspelt_dry_run_is_refused_rather_than_storing_the_card(
+    client: FlaskClient, manager: dict[str, str]
+) -> None:
+    response = client.post("/api/v1/rate-cards?dryrun=true", json=an_example_card(), headers=manager)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["dryrun"]
+    assert client.get("/api/v1/rate-cards", headers=manager).get_json() == []

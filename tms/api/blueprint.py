@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
 from tms.api.context import json_object
@@ -31,7 +32,12 @@ class ApiBlueprint(Protocol):
 
 class JsonObjectParser(FlaskParser):
     """webargs' parser, with `json_object` reading the body: webargs would answer invalid JSON with a
-    400 of its own, and load a body that is not JSON (or none at all) as an empty object."""
+    400 of its own, and load a body that is not JSON (or none at all) as an empty object. Unknown
+    query parameters are refused."""
+
+    # A query parameter the view does not define is refused, as a body's unknown field is (webargs
+    # would drop it: a misspelt ?dry_run would store the card it was meant to check).
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
 
     def load_json(self, req: Any, schema: Any) -> Any:
         return json_object()

@@ -25,6 +25,7 @@ from tms.api.reading import (
     PlaceSchema,
     PromisedOrderSchema,
     PromiseSchema,
+    QuerySchema,
     Text,
 )
 from tms.api.schemas import CartValueSchema
@@ -104,7 +105,7 @@ class OrderOutSchema(Schema):
     channel = fields.String(allow_none=True, metadata={"description": "Of the key that registered it"})
 
 
-class OrderListQuerySchema(Schema):
+class OrderListQuerySchema(QuerySchema):
     status = fields.Enum(OrderStatus, by_value=True)
     consignee_key = fields.String()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

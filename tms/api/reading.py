@@ -228,6 +228,12 @@ class BodySchema(Schema):
     error_messages = {"unknown": UNKNOWN, "type": NOT_AN_OBJECT}
 
 
+class QuerySchema(Schema):
+    """A query string: a parameter it does not define is refused in the bodies' words ("unknown field")."""
+
+    error_messages = {"unknown": UNKNOWN}
+
+
 def _refusing(read: Callable[[Any], Any], value: Any) -> Any:
     try:
         return read(value)

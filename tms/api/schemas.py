@@ -28,6 +28,7 @@ from tms.api.reading import (
     PlaceSchema,
     PromisedOrderSchema,
     PromiseSchema,
+    QuerySchema,
     Text,
 )
 from tms.domain.access import CHANNEL_MAX, Role
@@ -93,24 +94,24 @@ class CheckResultSchema(Schema):
     price_cells = fields.Integer(required=True)
 
 
-class UploadQuerySchema(Schema):
+class UploadQuerySchema(QuerySchema):
     activate = fields.Boolean(
         load_default=False, metadata={"description": "Activate at once (else the card is stored as a draft)"}
     )
     dry_run = fields.Boolean(load_default=False, metadata={"description": "Only check the card; store nothing"})
 
 
-class RateCardListQuerySchema(Schema):
+class RateCardListQuerySchema(QuerySchema):
     carrier = fields.String()
     status = fields.Enum(CardStatus, by_value=True)
 
 
-class InForceQuerySchema(Schema):
+class InForceQuerySchema(QuerySchema):
     carrier = fields.String(required=True)
     on = fields.Date(metadata={"description": "Defaults to today"})
 
 
-class CompareQuerySchema(Schema):
+class CompareQuerySchema(QuerySchema):
     against = fields.Integer(
         metadata={"description": "Card id to compare with; defaults to the card in force when this one starts"}
     )
@@ -429,7 +430,7 @@ class PolicySchema(Schema):
     margin_percent = fields.Float(required=True)
 
 
-class BreakEvenQuerySchema(Schema):
+class BreakEvenQuerySchema(QuerySchema):
     cost = fields.Float(required=True, validate=validate.Range(min=0, max=1_000_000))
     margin_percent = fields.Float(validate=validate.Range(min=0.01, max=100))
 
