@@ -76,6 +76,8 @@ def parse_json(data: bytes) -> object:
         return json.loads(data, parse_float=Decimal)
     except UnicodeDecodeError:
         raise RateCardRejected([UPLOAD.problem("the file is not UTF-8 text, so not JSON")]) from None
+    except RecursionError:  # the standard parser recurses once per level of nesting
+        raise RateCardRejected([UPLOAD.problem("the JSON is nested too deeply")]) from None
     except json.JSONDecodeError as error:
         message = f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
         raise RateCardRejected([UPLOAD.problem(message)]) from None

@@ -247,10 +247,20 @@ class FakeFuelSurcharges(_Repository, FuelSurcharges):
 
 
 class FakeApiKeys(_Repository, ApiKeys):
-    def add(self, *, name: str, role: Role, key_hash: str, display_prefix: str, created_at: datetime) -> ApiKey:
+    def add(
+        self,
+        *,
+        name: str,
+        role: Role,
+        key_hash: str,
+        display_prefix: str,
+        created_at: datetime,
+        channel: str | None = None,
+    ) -> ApiKey:
         if any(key.key_hash == key_hash for _, key in self._tx.seen_anywhere("keys")):
             raise self._refuse("an API key with this hash exists")
-        key = ApiKey(self._uow.store.next_id("keys"), name, role, key_hash, display_prefix, _utc(created_at))
+        key_id = self._uow.store.next_id("keys")
+        key = ApiKey(key_id, name, role, key_hash, display_prefix, _utc(created_at), channel=channel)
         self._tx.put("keys", key.id, key)
         return key
 

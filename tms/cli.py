@@ -56,13 +56,26 @@ def keys() -> None:
 @keys.command("create")
 @click.option("--role", required=True, type=click.Choice(["checkout", "manager", "admin"]))
 @click.option("--name", required=True, help="Who or what uses the key, e.g. 'shop checkout'")
-def keys_create(role: str, name: str) -> None:
+@click.option(
+    "--channel",
+    default=None,
+    help="The shop or sales channel whose orders the key registers and may cancel, e.g. shop-fr "
+    "(default: the key's own, key-<id>)",
+)
+def keys_create(role: str, name: str, channel: str | None) -> None:
     """Create an API key and print it once (only its hash is stored)."""
+    from tms.domain.errors import InvalidInput
     from tms.services.access import create_api_key
 
     container = _container()
-    key, secret = create_api_key(container.uow(), name=name, role=role, now=container.now())
-    click.echo(f"created key {key.id} ({key.role.value}, {key.name!r}); keep it now, it is not shown again:")
+    try:
+        key, secret = create_api_key(container.uow(), name=name, role=role, now=container.now(), channel=channel)
+    except InvalidInput as error:
+        raise click.ClickException("; ".join(str(problem) for problem in error.problems)) from None
+    click.echo(
+        f"created key {key.id} ({key.role.value}, {key.name!r}, channel {key.order_channel}); "
+        "keep it now, it is not shown again:"
+    )
     click.echo(secret)
 
 
@@ -73,7 +86,7 @@ def keys_list() -> None:
 
     for key in list_api_keys(_container().uow()):
         state = "revoked" if key.revoked_at else "live"
-        click.echo(f"{key.id}\t{key.role.value}\t{key.display_prefix}...\t{state}\t{key.name}")
+        click.echo(f"{key.id}\t{key.role.value}\t{key.display_prefix}...\t{state}\t{key.order_channel}\t{key.name}")
 
 
 @keys.command("revoke")
@@ -200,26 +213,44 @@ def run_command() -> None:
                 child.kill()
 
 
+# Request headers gunicorn accepts: a header line of up to 16 KiB (gunicorn's default, 8190 bytes,
+# answered a 10 KB Authorization header with its own HTML 431 before the app could answer), and a
+# request line (method, path and query) of up to 8190 bytes, gunicorn's largest. Past these sizes
+# gunicorn still refuses the request itself: 431 for a header, 414 for the request line.
+MAX_HEADER_FIELD_BYTES = 16 * 1024
+MAX_REQUEST_LINE_BYTES = 8190
+
+
+def gunicorn_arguments(bind: str, workers: int, threads: int) -> list[str]:
+    """gunicorn's options for `tms serve`: where it listens, its workers, its request limits, the app."""
+    return [
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--limit-request-line",
+        str(MAX_REQUEST_LINE_BYTES),
+        "--limit-request-field_size",
+        str(MAX_HEADER_FIELD_BYTES),
+        "--access-logfile",
+        "-",
+        "tms.app:create_app()",
+    ]
+
+
 @main.command("serve")
-@click.option("--bind", default=None, help="host:port (default from settings)")
+@click.option("--bind", default=None, help="host:port (default from settings), or unix:PATH")
 @click.option("--workers", type=int, default=None)
 def serve(bind: str | None, workers: int | None) -> None:
     """Serve the API with gunicorn."""
     settings = load_settings()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    args = [
-        gunicorn,
-        "--bind",
-        bind or settings.server_bind,
-        "--workers",
-        str(workers or settings.server_workers),
-        "--threads",
-        str(settings.server_threads),
-        "--access-logfile",
-        "-",
-        "tms.app:create_app()",
-    ]
-    os.execv(gunicorn, args)
+    arguments = gunicorn_arguments(
+        bind or settings.server_bind, workers or settings.server_workers, settings.server_threads
+    )
+    os.execv(gunicorn, [gunicorn, *arguments])
 
 
 def _redacted(url: str) -> str:

@@ -150,3 +150,50 @@ def test_an_order_with_an_item_no_box_takes_is_refused_naming_the_item(client, c
     # A long item that fits the largest box turned on its side is accepted.
     tube = {"sku": "TUBE", "weight_kg": 1, "length_cm": 40, "width_cm": 10, "height_cm": 75}
     assert client.post(ORDERS, json=an_order(items=[tube]), headers=checkout).status_code == 201
+
+
+def a_checkout_key(client, admin, channel: str | None = None) -> dict[str, str]:
+    body = {"name": f"shop {channel}", "role": "checkout", **({"channel": channel} if channel else {})}
+    created = client.post("/api/v1/keys", json=body, headers=admin)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["channel"] == (channel or f"key-{created.get_json()['id']}")
+    return {"Authorization": f"Bearer {created.get_json()['key']}"}
+
+
+def test_a_checkout_key_cancels_its_channels_orders_and_not_another_channels(client, admin, manager) -> None:
+    shop_fr, shop_fr_again, shop_be = (a_checkout_key(client, admin, c) for c in ("shop-fr", "shop-fr", "shop-be"))
+    registered = client.post(ORDERS, json=an_order(), headers=shop_fr)
+    assert registered.status_code == 201 and registered.get_json()["channel"] == "shop-fr"
+    client.post(ORDERS, json=an_order(order_ref="A-2002"), headers=shop_fr)
+
+    refused = client.post(f"{ORDERS}/A-2001/cancel", headers=shop_be)
+    unknown = client.post(f"{ORDERS}/A-9999/cancel", headers=shop_be)
+    assert (refused.status_code, refused.get_json()["code"]) == (unknown.status_code, unknown.get_json()["code"])
+    assert refused.status_code == 404
+    assert client.get(f"{ORDERS}/A-2001", headers=manager).get_json()["status"] == "pending"
+
+    cancelled = client.post(f"{ORDERS}/A-2001/cancel", headers=shop_fr_again)
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    assert client.post(f"{ORDERS}/A-2002/cancel", headers=manager).status_code == 200
+
+
+def test_checkout_keys_created_without_a_channel_each_cancel_only_their_own_orders(client, admin) -> None:
+    first, second = a_checkout_key(client, admin), a_checkout_key(client, admin)
+    client.post(ORDERS, json=an_order(), headers=first)
+    assert client.post(f"{ORDERS}/A-2001/cancel", headers=second).status_code == 404
+    assert client.post(f"{ORDERS}/A-2001/cancel", headers=first).status_code == 200
+
+
+def test_the_same_order_posted_by_another_channel_is_409_and_keeps_its_channel(client, admin, manager) -> None:
+    shop_fr, shop_be = a_checkout_key(client, admin, "shop-fr"), a_checkout_key(client, admin, "shop-be")
+    client.post(ORDERS, json=an_order(), headers=shop_fr)
+    assert client.post(ORDERS, json=an_order(), headers=shop_be).status_code == 409
+    assert client.get(f"{ORDERS}/A-2001", headers=manager).get_json()["channel"] == "shop-fr"
+
+
+@pytest.mark.parametrize("channel", ["Shop FR", "key-7", "-shop", "x" * 65, 7])
+def test_a_key_with_a_channel_that_cannot_name_one_is_422_on_channel(channel, client, admin) -> None:
+    response = client.post("/api/v1/keys", json={"name": "shop", "role": "checkout", "channel": channel}, headers=admin)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["channel"]
+    assert len(client.get("/api/v1/keys", headers=admin).get_json()) == 1  # the admin's own

@@ -202,6 +202,73 @@ def test_a_loyalty_tier_ships_free_and_a_flat_price_applies_otherwise(
     assert {o["customer_price"] for o in body["options"]} == {4.9}
 
 
+POLICY = "/api/v1/shipping-policy"
+
+
+def test_a_promotion_period_is_stored_shown_and_applied_by_quotes(client, checkout, manager, cards, container) -> None:
+    cards(a_card())
+    promotion = {"starts_on": "2026-03-01", "ends_on": "2026-03-31"}
+    response = client.put(POLICY, json={"promotion": promotion}, headers=manager)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["promotion"] == promotion
+    shown = client.get(POLICY, headers=manager)
+    assert shown.status_code == 200 and shown.get_json() == response.get_json()
+    container.quote_book.refresh()
+    assert quote(client, checkout)["free_shipping"]["rule"] == "promotion"
+    after = quote(client, checkout, ordered_at="2026-04-01T10:00:00+02:00", promise={})
+    assert after["free_shipping"]["applies"] is False
+
+
+def test_a_put_replaces_the_whole_policy_and_shows_every_field(client, manager) -> None:
+    client.put(POLICY, json={"free_above": 49, "free_tiers": ["gold"]}, headers=manager)
+    response = client.put(POLICY, json={"flat_price": 4.9}, headers=manager)
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "currency": "EUR",
+        "free_always": False,
+        "free_above": None,
+        "free_tiers": [],
+        "promotion": None,
+        "free_categories": [],
+        "flat_price": 4.9,
+        "markup_percent": 0.0,
+        "margin_percent": 30.0,
+    }
+    assert client.get(POLICY, headers=manager).get_json() == response.get_json()
+
+
+BAD_POLICIES = {
+    "promotion.ends_on": [
+        {"promotion": {"starts_on": "2026-03-01"}},
+        {"promotion": {"starts_on": "2026-03-31", "ends_on": "2026-03-01"}},
+        {"promotion": {"starts_on": "2026-03-01", "ends_on": "2126-03-31"}},
+    ],
+    "promotion.starts_on": [{"promotion": {"starts_on": "2026-3-1", "ends_on": "2026-03-31"}}],
+    "promotion": [{"promotion": "March"}, {"promotion": ["2026-03-01", "2026-03-31"]}],
+    "promotion.until": [{"promotion": {"starts_on": "2026-03-01", "ends_on": "2026-03-31", "until": "x"}}],
+    "free_above": [{"free_above": -1}, {"free_above": "NaN"}, {"free_above": True}, {"free_above": 1e300}],
+    "flat_price": [{"flat_price": "cheap"}],
+    "margin_percent": [{"margin_percent": 0}, {"margin_percent": 0.001}, {"margin_percent": 101}],
+    "markup_percent": [{"markup_percent": -5}, {"markup_percent": 5000}],
+    "free_tiers": [{"free_tiers": "gold"}, {"free_tiers": [f"t{i}" for i in range(101)]}],
+    "free_tiers[1]": [{"free_tiers": ["gold", 3]}, {"free_tiers": ["gold", "x" * 65]}],
+    "currency": [{"currency": "USD"}],
+    "free_abov": [{"free_abov": 49}],
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "policy"), [(field, policy) for field, policies in BAD_POLICIES.items() for policy in policies]
+)
+def test_a_bad_policy_is_422_naming_the_field_and_the_policy_in_force_stays(field, policy, client, manager) -> None:
+    client.put(POLICY, json={"free_above": 49}, headers=manager)
+    before = client.get(POLICY, headers=manager).get_json()
+    response = client.put(POLICY, json=policy, headers=manager)
+    assert response.status_code == 422, response.get_json()
+    assert [e["field"] for e in response.get_json()["errors"]] == [field], response.get_json()
+    assert client.get(POLICY, headers=manager).get_json() == before
+
+
 def test_the_break_even_cart_value_of_ten_euros_at_thirty_percent_is_33_33(client, manager) -> None:
     response = client.get("/api/v1/shipping-policy/break-even?cost=10.00&margin_percent=30", headers=manager)
     assert response.status_code == 200

@@ -246,6 +246,26 @@ def test_api_keys_are_found_by_hash_and_revoked(new_uow: Callable[[], UnitOfWork
         assert uow.api_keys.list() == [revoked, other] and revoked.revoked_at == NOW + timedelta(hours=1)
 
 
+def test_a_key_keeps_its_channel_and_an_order_the_channel_it_was_registered_by(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow:
+        shop = uow.api_keys.add(
+            name="shop", role=Role.CHECKOUT, key_hash="h1", display_prefix="tms_a", created_at=NOW, channel="shop-fr"
+        )
+        own = uow.api_keys.add(name="own", role=Role.CHECKOUT, key_hash="h2", display_prefix="tms_b", created_at=NOW)
+        uow.orders.add(an_order("A-1", channel=shop.order_channel), NOW)
+        uow.orders.add(an_order("A-2", channel=own.order_channel), NOW)
+        uow.orders.add(an_order("A-3"), NOW)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.api_keys.by_hash("h1") == shop and shop.channel == "shop-fr"
+        assert uow.api_keys.by_hash("h2") == own and own.channel is None and own.order_channel == f"key-{own.id}"
+        assert [o.channel for o in uow.orders.list()] == ["shop-fr", f"key-{own.id}", None]
+        moved = uow.orders.set_status("A-1", OrderStatus.CANCELLED, only_from=(OrderStatus.PENDING,))
+        assert moved is not None and moved.channel == "shop-fr"
+
+
 def test_the_newest_policy_is_current(new_uow: Callable[[], UnitOfWork]) -> None:
     with new_uow() as uow:
         assert uow.policies.current() is None

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from tests.fakes import FakeStore
 from tms.domain.access import Role, hash_secret
 from tms.domain.errors import Conflict, InvalidInput, NotFound
+from tms.domain.policy import Promotion, ShippingPolicy
 from tms.services.access import authenticate, create_api_key, list_api_keys, revoke_api_key
-from tms.services.policy import DEFAULT_POLICY, current_policy_document, set_policy
+from tms.services.policy import DEFAULT_POLICY, current_policy, policy_document, policy_from_document, set_policy
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -56,18 +57,41 @@ def test_keys_are_listed_in_the_order_they_were_created(store: FakeStore) -> Non
 
 
 def test_without_a_policy_set_the_default_applies(store: FakeStore) -> None:
-    assert current_policy_document(store.uow()) == DEFAULT_POLICY
+    assert current_policy(store.uow()) == ShippingPolicy()
+    assert policy_document(ShippingPolicy()) == DEFAULT_POLICY
 
 
-def test_a_policy_is_completed_with_the_defaults_and_the_newest_one_applies(store: FakeStore) -> None:
-    set_policy(store.uow(), {"free_above": 49}, now=NOW, by="manager")
-    stored = set_policy(store.uow(), {"flat_price": 4.9}, now=NOW, by="manager")
-    assert stored == {**DEFAULT_POLICY, "flat_price": 4.9}
-    assert current_policy_document(store.uow()) == stored
+def test_a_policy_replaces_the_whole_one_before_it(store: FakeStore) -> None:
+    set_policy(store.uow(), ShippingPolicy(free_above_cents=4900), now=NOW, by="manager")
+    stored = set_policy(store.uow(), ShippingPolicy(flat_price_cents=490), now=NOW, by="manager")
+    assert current_policy(store.uow()) == stored == ShippingPolicy(flat_price_cents=490)
+    with store.uow() as uow:
+        assert uow.policies.current() == {**DEFAULT_POLICY, "flat_price": 4.9}
 
 
-def test_a_policy_that_cannot_be_read_is_refused_and_the_old_one_stays(store: FakeStore) -> None:
-    set_policy(store.uow(), {"free_above": 49}, now=NOW, by="manager")
-    with pytest.raises(KeyError):
-        set_policy(store.uow(), {"promotion": {"starts_on": "2026-03-01"}}, now=NOW, by="manager")
-    assert current_policy_document(store.uow())["free_above"] == 49
+def test_every_policy_is_stored_as_a_document_that_reads_back_to_it(store: FakeStore) -> None:
+    policy = ShippingPolicy(
+        free_always=True,
+        free_above_cents=4999,
+        free_tiers=frozenset({"gold", "silver"}),
+        promotion=Promotion(date(2026, 3, 1), date(2026, 3, 31)),
+        free_categories=frozenset({"books"}),
+        flat_price_cents=1,
+        markup_bp=12345,
+        margin_rate_bp=1,
+    )
+    set_policy(store.uow(), policy, now=NOW, by="manager")
+    with store.uow() as uow:
+        document = uow.policies.current()
+    assert document is not None and document["promotion"] == {"starts_on": "2026-03-01", "ends_on": "2026-03-31"}
+    assert policy_from_document(document) == current_policy(store.uow()) == policy
+
+
+def test_a_document_stored_before_every_field_was_written_reads_with_the_defaults(store: FakeStore) -> None:
+    with store.uow() as uow:
+        promotion = {"starts_on": "2026-03-01", "ends_on": "2026-03-31"}
+        uow.policies.set({"free_above": 49, "promotion": promotion}, NOW, "manager")
+        uow.commit()
+    policy = current_policy(store.uow())
+    assert policy.free_above_cents == 4900 and policy.promotion == Promotion(date(2026, 3, 1), date(2026, 3, 31))
+    assert policy.margin_rate_bp == 3000

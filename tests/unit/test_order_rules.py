@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from tests.fakes import FakeStore
+from tms.domain.access import ApiKey, Role
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.rate_cards import CardStatus
@@ -23,6 +25,7 @@ from tms.services.orders import (
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WAREHOUSES = {"PAR1", "LYS1"}
+MANAGER = ApiKey(99, "ops", Role.MANAGER, "hash99", "tms_m", NOW)
 
 
 def an_order(**changes: Any) -> Order:
@@ -140,12 +143,12 @@ def test_the_store_refuses_an_order_ref_twice_as_a_duplicate_key(store: FakeStor
 
 def test_a_pending_order_is_cancelled_once(store: FakeStore) -> None:
     register(store, an_order())
-    assert cancel_order(store.uow(), "A-2001").status is OrderStatus.CANCELLED
+    assert cancel_order(store.uow(), "A-2001", by=MANAGER).status is OrderStatus.CANCELLED
     assert get_order(store.uow(), "A-2001").status is OrderStatus.CANCELLED
     with pytest.raises(
         Conflict, match=r"is cancelled; only a pending order \(or one needing attention\) can be cancelled"
     ):
-        cancel_order(store.uow(), "A-2001")
+        cancel_order(store.uow(), "A-2001", by=MANAGER)
 
 
 def _plan(store: FakeStore, *order_refs: str) -> int:
@@ -195,7 +198,7 @@ def test_a_planned_order_cannot_be_cancelled_but_is_dispatched_once(store: FakeS
     register(store, an_order())
     run_id = _plan(store, "A-2001")
     with pytest.raises(Conflict, match="is planned"):
-        cancel_order(store.uow(), "A-2001")
+        cancel_order(store.uow(), "A-2001", by=MANAGER)
     dispatched = dispatch_order(store.uow(), "A-2001", now=NOW)
     assert dispatched.status is OrderStatus.DISPATCHED and dispatched.run_id == run_id
     with pytest.raises(Conflict, match="is dispatched; only a planned order can be dispatched"):
@@ -225,7 +228,7 @@ def test_a_pending_order_cannot_be_dispatched(store: FakeStore) -> None:
 
 @pytest.mark.parametrize(
     "move",
-    [cancel_order, lambda uow, ref: dispatch_order(uow, ref, now=NOW), get_order],
+    [partial(cancel_order, by=MANAGER), lambda uow, ref: dispatch_order(uow, ref, now=NOW), get_order],
     ids=["cancel_order", "dispatch_order", "get_order"],
 )
 def test_an_unknown_order_is_not_found(store: FakeStore, move: Any) -> None:
@@ -233,10 +236,51 @@ def test_an_unknown_order_is_not_found(store: FakeStore, move: Any) -> None:
         move(store.uow(), "NOPE")
 
 
+def a_key(key_id: int, role: Role, channel: str | None = None) -> ApiKey:
+    return ApiKey(key_id, f"key {key_id}", role, f"hash{key_id}", "tms_x", NOW, channel=channel)
+
+
+def test_a_checkout_key_cancels_only_the_orders_of_its_channel(store: FakeStore) -> None:
+    shop_fr, shop_fr_too = a_key(1, Role.CHECKOUT, "shop-fr"), a_key(2, Role.CHECKOUT, "shop-fr")
+    shop_be = a_key(3, Role.CHECKOUT, "shop-be")
+    register(store, an_order(order_ref="A-1", channel=shop_fr.order_channel))
+    register(store, an_order(order_ref="A-2", channel=shop_fr.order_channel))
+    with pytest.raises(NotFound, match="does not exist"):  # as if it did not exist: nothing is revealed
+        cancel_order(store.uow(), "A-1", by=shop_be)
+    assert get_order(store.uow(), "A-1").status is OrderStatus.PENDING
+    assert cancel_order(store.uow(), "A-1", by=shop_fr_too).status is OrderStatus.CANCELLED
+    assert cancel_order(store.uow(), "A-2", by=a_key(4, Role.MANAGER, "ops")).status is OrderStatus.CANCELLED
+
+
+def test_a_key_without_a_channel_is_a_channel_of_its_own(store: FakeStore) -> None:
+    first, second = a_key(1, Role.CHECKOUT), a_key(2, Role.CHECKOUT)
+    assert (first.order_channel, second.order_channel) == ("key-1", "key-2")
+    register(store, an_order(channel=first.order_channel))
+    with pytest.raises(NotFound):
+        cancel_order(store.uow(), "A-2001", by=second)
+    assert cancel_order(store.uow(), "A-2001", by=first).status is OrderStatus.CANCELLED
+
+
+def test_an_order_registered_before_channels_is_cancelled_by_managers_only(store: FakeStore) -> None:
+    register(store, an_order(channel=None))
+    with pytest.raises(NotFound):
+        cancel_order(store.uow(), "A-2001", by=a_key(1, Role.CHECKOUT))
+    assert cancel_order(store.uow(), "A-2001", by=MANAGER).status is OrderStatus.CANCELLED
+
+
+def test_the_same_order_from_another_channel_is_a_conflict_not_a_copy(store: FakeStore) -> None:
+    stored, _ = register(store, an_order(channel="shop-fr"))
+    assert register(store, an_order(channel="shop-fr")) == (stored, False)
+    with pytest.raises(Conflict):
+        register(store, an_order(channel="shop-be"))
+    legacy, _ = register(store, an_order(order_ref="A-OLD", channel=None))
+    assert register(store, an_order(order_ref="A-OLD", channel="shop-fr")) == (legacy, False)
+
+
 def test_orders_are_listed_in_registration_order_filtered_and_paged(store: FakeStore) -> None:
     for ref, city in [("A-1", "Lyon"), ("A-2", "Paris"), ("A-3", "Lyon")]:
         register(store, an_order(order_ref=ref, address=replace(an_order().address, city=city)))
-    cancel_order(store.uow(), "A-2")
+    cancel_order(store.uow(), "A-2", by=MANAGER)
     refs = [o.order_ref for o in list_orders(store.uow())]
     assert refs == ["A-1", "A-2", "A-3"]
     assert [o.order_ref for o in list_orders(store.uow(), status=OrderStatus.PENDING)] == ["A-1", "A-3"]

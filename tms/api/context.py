@@ -1,14 +1,18 @@
 """The service context of the running app (built by create_app, never imported from the wiring),
-and the request body as the checkout's endpoints read it."""
+and the request body as every JSON endpoint reads it."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import Any
 
+import orjson
 from flask import current_app, request
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
 
+from tms.domain.errors import InvalidInput, Problem
 from tms.services.context import ServiceContext
 
 _BODY = "tms.body"  # where the body is kept in the WSGI environ once read
@@ -45,3 +49,33 @@ def request_body() -> bytes:
             environ["wsgi.input"] = io.BytesIO(body)  # for any later reader
         environ[_BODY] = body
     return body
+
+
+def json_object(loads: Callable[[bytes], Any] = orjson.loads) -> dict[str, Any]:
+    """The request's body as one JSON object: the one rule of every endpoint that reads JSON.
+
+    A wrong Content-Type, an empty body, invalid JSON (or not UTF-8), JSON nested too deeply and
+    any value other than an object are each a 422 naming `body`. orjson (the default `loads`)
+    refuses a nesting deeper than 1024 itself; the standard library's parser (the rate card's,
+    for its exact decimals) would recurse, so its RecursionError is refused the same way.
+    """
+    if not request.is_json:
+        raise _refused("must be JSON, sent with Content-Type: application/json")
+    raw = request_body()
+    if not raw or raw.isspace():
+        raise _refused("is required: send a JSON object")
+    try:
+        document = loads(raw)
+    except RecursionError:
+        raise _refused("is nested too deeply") from None
+    except ValueError as error:  # invalid JSON, or bytes that are not UTF-8 (orjson's and json's errors)
+        if "recursion limit" in str(error).lower():  # orjson's refusal of a nesting past 1024
+            raise _refused("is nested too deeply") from None
+        raise _refused(f"is not valid JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise _refused("must be a JSON object")
+    return document
+
+
+def _refused(message: str) -> InvalidInput:
+    return InvalidInput("the request is not valid", [Problem(message, field="body")])

@@ -13,7 +13,7 @@ from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from tms.domain.errors import Conflict, DomainError, InvalidInput, NotFound, Problem
+from tms.domain.errors import Conflict, DomainError, InvalidInput, NotFound, Problem, shortened
 
 STATUS_OF = {InvalidInput: 422, NotFound: 404, Conflict: 409}
 
@@ -28,11 +28,14 @@ class ApiError(Exception):
 
 
 def error_body(status: int, code: str, message: str, problems: list[Problem] | None = None) -> dict[str, Any]:
+    """The error shape; its texts are shortened (`shortened`), so that no error echoes a huge input back."""
     return {
         "status": status,
         "code": code,
-        "message": message,
-        "errors": [p.to_dict() for p in problems or []],
+        "message": shortened(message),
+        "errors": [
+            {k: shortened(v) if isinstance(v, str) else v for k, v in p.to_dict().items()} for p in problems or []
+        ],
     }
 
 

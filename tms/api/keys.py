@@ -26,9 +26,9 @@ def create_key(body: dict[str, Any]) -> Any:
     """Create a key; its secret is in this answer only (the store keeps a hash)."""
     container = services()
     key, secret = access.create_api_key(
-        container.uow(), name=body["name"], role=body["role"].value, now=container.now()
+        container.uow(), name=body["name"], role=body["role"].value, now=container.now(), channel=body["channel"]
     )
-    return {**key.__dict__, "key": secret}
+    return {**key.__dict__, "order_channel": key.order_channel, "key": secret}
 
 
 @blp.route("", methods=["GET"])

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from tms.api.auth import protected
+from tms.api.auth import current_key, protected
 from tms.api.blueprint import api_blueprint
 from tms.api.context import services
 from tms.api.reading import (
+    CITY_MAX,
+    CODE_MAX,
     ORDER_REF_MAX,
     BodySchema,
     Centimetres,
@@ -22,6 +25,7 @@ from tms.api.reading import (
     PlaceSchema,
     PromisedOrderSchema,
     PromiseSchema,
+    QuerySchema,
     Text,
 )
 from tms.api.schemas import CartValueSchema
@@ -51,7 +55,7 @@ class ItemSchema(BodySchema):
 class AddressSchema(PlaceSchema):
     name = Text(required=True, max_length=200)
     line1 = Text(required=True, max_length=300)
-    city = Text(required=True, max_length=200)
+    city = Text(required=True, max_length=CITY_MAX)
 
 
 class OrderCartSchema(CartValueSchema):
@@ -64,11 +68,11 @@ class OrderCartSchema(CartValueSchema):
 class OrderInSchema(PromisedOrderSchema):
     order_ref = Text(required=True, max_length=ORDER_REF_MAX)
     ordered_at = OrderTime(required=True)
-    origin = Text()
+    origin = Text(max_length=CODE_MAX)
     destination = Part(AddressSchema, required=True)
     mode = Mode(required=True)
-    carrier = Text(max_length=40)
-    service = Text(max_length=40)
+    carrier = Text(max_length=CODE_MAX)
+    service = Text(max_length=CODE_MAX)
     pickup_point_id = Text(max_length=100)
     promise = Part(PromiseSchema)
     items = Objects(ItemSchema, "items", 200)
@@ -119,16 +123,17 @@ class OrderOutSchema(Schema):
     planned = fields.Nested(
         PlannedServiceSchema, allow_none=True, metadata={"description": "The shipment a run put the order in"}
     )
+    channel = fields.String(allow_none=True, metadata={"description": "Of the key that registered it"})
 
 
-class OrderListQuerySchema(Schema):
+class OrderListQuerySchema(QuerySchema):
     status = fields.Enum(OrderStatus, by_value=True)
     consignee_key = fields.String()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
 
-class PlanRequestSchema(Schema):
+class PlanRequestSchema(BodySchema):
     shipping_date = fields.Date(required=True)
     orders = fields.List(fields.Nested(OrderInSchema), required=True, validate=validate.Length(min=1, max=5000))
 
@@ -198,7 +203,7 @@ def _with_shipments(orders: list[Order]) -> list[dict[str, Any]]:
 def register_order(body: dict[str, Any]) -> Any:
     """Register a paid order as pending; posting the same order again changes nothing."""
     context = services()
-    order = to_order(body, context.warehouses[0].warehouse.code)
+    order = replace(to_order(body, context.warehouses[0].warehouse.code), channel=current_key().order_channel)
     stored, created = order_service.register_order(
         context.uow(),
         order,
@@ -228,10 +233,12 @@ def show_order(order_ref: str) -> Any:
 @blp.route("/orders/<string:order_ref>/cancel", methods=["POST"])
 @protected(blp, Role.CHECKOUT)
 @blp.response(200, OrderOutSchema)
+@blp.alt_response(404, schema="Error", description="No such order, or (for a checkout key) not one of its channel's")
 @blp.alt_response(409, schema="Error", description="The order is no longer pending")
 def cancel_order(order_ref: str) -> Any:
-    """Cancel a pending order (a planned or dispatched one cannot be)."""
-    return order_json(order_service.cancel_order(services().uow(), order_ref))
+    """Cancel a pending order (a planned or dispatched one cannot be). A checkout key cancels only the
+    orders registered by keys of its channel; a manager, any order."""
+    return order_json(order_service.cancel_order(services().uow(), order_ref, by=current_key()))
 
 
 @blp.route("/orders/<string:order_ref>/dispatch", methods=["POST"])

@@ -15,12 +15,15 @@ from typing import Any, TypeVar
 import orjson
 
 from tms.api.reading import (
+    CITY_MAX,
+    CODE_MAX,
     LENGTH_CM,
     MAX_PARCELS,
     MONEY,
     NOT_AN_OBJECT,
     ORDER_REF_MAX,
     REQUIRED,
+    TIER_MAX,
     UNKNOWN,
     WEIGHT_KG,
     Quantity,
@@ -145,14 +148,14 @@ def parse_quote_request(body: Any) -> QuoteRequest:
 
     order_ref = r.text(body, "order_ref", "order_ref", max_length=ORDER_REF_MAX)
     ordered_at = r.read(body, "ordered_at", "ordered_at", read_order_time, required=True)
-    origin = r.text(body, "origin", "origin", required=False)
+    origin = r.text(body, "origin", "origin", required=False, max_length=CODE_MAX)
 
     destination = None
     dest = r.obj(body, "destination", "destination", _DESTINATION_FIELDS)
     if dest is not None:
         country = r.coded(r.text(dest, "country", "destination.country"), "destination.country", read_country)
         postcode = r.text(dest, "postcode", "destination.postcode")
-        city = r.text(dest, "city", "destination.city", required=False) or ""
+        city = r.text(dest, "city", "destination.city", required=False, max_length=CITY_MAX) or ""
         if postcode is not None:
             postcode = read_postcode(postcode)
             if country is not None:
@@ -183,7 +186,7 @@ def parse_quote_request(body: Any) -> QuoteRequest:
     cart = None
     raw_cart = r.obj(body, "cart", "cart", _CART_FIELDS)
     customer = r.obj(body, "customer", "customer", _CUSTOMER_FIELDS, required=False) or {}
-    tier = r.text(customer, "tier", "customer.tier", required=False)
+    tier = r.text(customer, "tier", "customer.tier", required=False, max_length=TIER_MAX)
     if raw_cart is not None:
         value = r.amount(raw_cart, "value", "cart.value", MONEY)
         currency_text = r.text(raw_cart, "currency", "cart.currency", required=False) or "EUR"

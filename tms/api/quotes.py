@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from flask import Response, request
+from flask import Response
 from flask.typing import ResponseReturnValue
 
 from tms.api.auth import current_key, documented, protected
 from tms.api.blueprint import api_blueprint
-from tms.api.context import request_body, services
+from tms.api.context import json_object, services
 from tms.api.quote_io import parse_quote_body, quote_json, quote_summary_document
 from tms.api.schemas import (
     BreakEvenQuerySchema,
     BreakEvenSchema,
+    PolicyInSchema,
     PolicySchema,
     QuoteRequestSchema,
     QuoteSchema,
@@ -22,8 +23,7 @@ from tms.api.schemas import (
 )
 from tms.api.shopify import parse_shopify_request, shopify_rates
 from tms.domain.access import Role
-from tms.domain.errors import InvalidInput, Problem
-from tms.domain.policy import break_even_cart_cents
+from tms.domain.policy import ShippingPolicy, break_even_cart_cents
 from tms.domain.units import amount_from_cents, bp_from_percent, cents_from_amount, percent_from_bp
 from tms.services import policy as policies
 from tms.services.quoting import quote_order
@@ -31,21 +31,6 @@ from tms.services.quoting import quote_order
 URL_PREFIX = ""
 
 blp = api_blueprint("quotes", __name__, description="Checkout quotes and the free-shipping policy")
-
-
-def _json_body() -> Any:
-    """The JSON body, read with orjson: on the checkout's hot path it parses several times faster."""
-    if not request.is_json:
-        raise InvalidInput(
-            "the request is not valid", [Problem("must be JSON (Content-Type: application/json)", field="body")]
-        )
-    try:
-        body = orjson.loads(request_body())
-    except orjson.JSONDecodeError as error:
-        raise InvalidInput("the request is not valid", [Problem(f"is not valid JSON: {error}", field="body")]) from None
-    if body is None:
-        raise InvalidInput("the request is not valid", [Problem("must be a JSON object", field="body")])
-    return body
 
 
 def _json_response(document: dict[str, Any]) -> Response:
@@ -71,7 +56,7 @@ def quote() -> ResponseReturnValue:
 
     `"view": "summary"` answers only the cheapest option per mode and the recommended one, without
     the cost breakdowns and the exclusions."""
-    order, view = parse_quote_body(_json_body())
+    order, view = parse_quote_body(json_object())
     result = quote_order(services().quote_book.current(), order)
     if view == "summary":
         return Response(orjson.dumps(quote_summary_document(result)), mimetype="application/json")
@@ -87,7 +72,7 @@ def quote() -> ResponseReturnValue:
 def shopify_callback() -> ResponseReturnValue:
     """Shopify's CarrierService callback: items in grams, prices in cents; no rates when none can serve."""
     container = services()
-    order = parse_shopify_request(_json_body(), now=container.now())
+    order = parse_shopify_request(json_object(), now=container.now())
     result = quote_order(container.quote_book.current(), order)
     return _json_response(shopify_rates(result))
 
@@ -96,18 +81,20 @@ def shopify_callback() -> ResponseReturnValue:
 @protected(blp, Role.MANAGER)
 @blp.response(200, PolicySchema)
 def get_policy() -> Any:
-    """The free-shipping policy in force."""
-    return policies.current_policy_document(services().uow())
+    """The free-shipping policy in force, every field given."""
+    return policies.policy_document(policies.current_policy(services().uow()))
 
 
 @blp.route("/shipping-policy", methods=["PUT"])
 @protected(blp, Role.MANAGER)
-@blp.arguments(PolicySchema)
+@blp.arguments(PolicyInSchema, description="The whole policy: a field left out or null takes its default")
 @blp.response(200, PolicySchema)
-def set_policy(body: dict[str, Any]) -> Any:
-    """Set the free-shipping policy; quotes use it within a second."""
+@blp.alt_response(422, schema="Error", description="A field is not valid (it is named); nothing is changed")
+def set_policy(policy: ShippingPolicy) -> Any:
+    """Replace the whole free-shipping policy (fields left out take their defaults); quotes use it within a second."""
     container = services()
-    return policies.set_policy(container.uow(), PolicySchema().dump(body), now=container.now(), by=current_key().name)
+    stored = policies.set_policy(container.uow(), policy, now=container.now(), by=current_key().name)
+    return policies.policy_document(stored)
 
 
 @blp.route("/shipping-policy/break-even", methods=["GET"])
@@ -117,10 +104,8 @@ def set_policy(body: dict[str, Any]) -> Any:
 def break_even(query: dict[str, Any]) -> Any:
     """The cart value whose margin pays for free shipping: cost / margin rate."""
     margin = query.get("margin_percent")
-    if margin is None:
-        margin = policies.current_policy_document(services().uow())["margin_percent"]
     cost_cents = cents_from_amount(query["cost"])
-    margin_bp = bp_from_percent(margin)
+    margin_bp = policies.current_policy(services().uow()).margin_rate_bp if margin is None else bp_from_percent(margin)
     return {
         "cost": amount_from_cents(cost_cents),
         "margin_percent": percent_from_bp(margin_bp),

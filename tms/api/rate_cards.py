@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -15,7 +16,7 @@ from carriers.template import template_workbook
 from carriers.writers import write_xlsx
 from tms.api.auth import current_key, protected
 from tms.api.blueprint import api_blueprint
-from tms.api.context import services
+from tms.api.context import json_object, services
 from tms.api.schemas import (
     CarrierSchema,
     ChangeSchema,
@@ -34,7 +35,7 @@ from tms.api.schemas import (
 from tms.domain.access import Role
 from tms.domain.units import bp_from_percent, percent_from_bp
 from tms.services import rate_cards as cards
-from tms.services.uploads import ParsedUpload, UploadedFile, parse_files, parse_json_body
+from tms.services.uploads import ParsedUpload, UploadedFile, card_from_json, parse_files
 
 URL_PREFIX = ""
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,7 +71,12 @@ def _read_upload() -> ParsedUpload:
         ]
         limit = services().settings.uploads_max_uncompressed_mb * 1024 * 1024
         return parse_files(files, max_uncompressed_bytes=limit)
-    return parse_json_body(request.get_data(cache=False))
+    return card_from_json(json_object(loads=_exact_json))
+
+
+def _exact_json(raw: bytes) -> Any:
+    """A card's JSON with its fractions as exact Decimals (a contract's 5.855 EUR must not become a float)."""
+    return json.loads(raw, parse_float=Decimal)
 
 
 @blp.route("/rate-cards", methods=["POST"])

@@ -32,19 +32,24 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pycountry
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from carriers.model import normalise_postcode
 from tms.domain.addresses import postcode_problem
+from tms.domain.errors import quoted
 from tms.domain.modes import DeliveryMode
-from tms.domain.units import cents_from_amount, grams_from_kg, mm_from_cm
+from tms.domain.units import bp_from_percent, cents_from_amount, grams_from_kg, mm_from_cm
 
 MIN_YEAR, MAX_YEAR = 2000, 2100  # calendars (public holidays) and dates stay well inside these
 REQUIRED = "is required"
 UNKNOWN = "unknown field"
 NOT_AN_OBJECT = "must be an object"
 MODE_NAMES = ", ".join(DeliveryMode)
-ORDER_REF_MAX = 100
+ORDER_REF_MAX = 64  # an order's reference, as the shop numbers it
+CODE_MAX = 40  # a warehouse, carrier or service code
+TIER_MAX = 64  # a loyalty tier, a product category
+CITY_MAX = 200
+LIST_MAX = 100  # loyalty tiers or categories in the free-shipping policy
 MAX_PARCELS = 50
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _known_countries: dict[str, bool] = {}
@@ -71,6 +76,7 @@ class Quantity:
 WEIGHT_KG = Quantity(grams_from_kg, 100_000, positive=True)
 LENGTH_CM = Quantity(mm_from_cm, 100_000, positive=True)
 MONEY = Quantity(cents_from_amount, 10_000_000, positive=False)
+PERCENT = Quantity(bp_from_percent, 1000, positive=False)
 
 
 def read_quantity(value: Any, quantity: Quantity) -> int:
@@ -119,7 +125,7 @@ def is_country(code: str) -> bool:
 def read_country(text: str) -> str:
     code = text.upper()
     if not is_country(code):
-        raise Refused(f"{code!r} is not an ISO 3166 country code")
+        raise Refused(f"{quoted(code)} is not an ISO 3166 country code")
     return code
 
 
@@ -129,7 +135,7 @@ def read_currency(text: str) -> str:
     if known is None:
         known = _known_currencies[code] = len(code) == 3 and pycountry.currencies.get(alpha_3=code) is not None
     if not known:
-        raise Refused(f"{text!r} is not an ISO 4217 currency code")
+        raise Refused(f"{quoted(text)} is not an ISO 4217 currency code")
     return code
 
 
@@ -222,11 +228,24 @@ class BodySchema(Schema):
     error_messages = {"unknown": UNKNOWN, "type": NOT_AN_OBJECT}
 
 
+class QuerySchema(Schema):
+    """A query string: a parameter it does not define is refused in the bodies' words ("unknown field")."""
+
+    error_messages = {"unknown": UNKNOWN}
+
+
 def _refusing(read: Callable[[Any], Any], value: Any) -> Any:
     try:
         return read(value)
     except Refused as refused:
         raise ValidationError(refused.message) from None
+
+
+class _MaxLength(validate.Length):
+    """A maximum length for the OpenAPI document (maxLength); the reader has refused longer text already."""
+
+    def __call__(self, value: Any) -> Any:
+        return value if value is None else super().__call__(value)
 
 
 class Text(fields.String):
@@ -235,6 +254,8 @@ class Text(fields.String):
     def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
         if not kwargs.get("required"):
             kwargs.setdefault("load_default", None)
+        if max_length is not None:  # refused by the reader first; the validator puts maxLength in the OpenAPI document
+            kwargs["validate"] = _MaxLength(max=max_length, error=f"must be at most {max_length} characters")
         super().__init__(**kwargs)
         self.max_length = max_length
 
@@ -287,6 +308,12 @@ class Money(_Quantity):
     quantity = MONEY
 
 
+class Percent(_Quantity):
+    """A percentage, loaded as whole basis points (to the nearest, a half up)."""
+
+    quantity = PERCENT
+
+
 class OrderTime(fields.AwareDateTime):
     default_error_messages = _ABSENT
 
@@ -297,8 +324,10 @@ class OrderTime(fields.AwareDateTime):
 class Day(fields.Date):
     default_error_messages = _ABSENT
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(load_default=None, allow_none=True, **kwargs)
+    def __init__(self, *, required: bool = False, **kwargs: Any) -> None:
+        if not required:
+            kwargs.update(load_default=None, allow_none=True)
+        super().__init__(required=required, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
         return _refusing(read_day, value)

@@ -7,27 +7,34 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from tms.api.reading import (
+    CITY_MAX,
+    CODE_MAX,
+    LIST_MAX,
     MAX_PARCELS,
     ORDER_REF_MAX,
+    TIER_MAX,
     BodySchema,
     Categories,
     Centimetres,
     Currency,
+    Day,
     Kilograms,
     Modes,
     Money,
     Objects,
     OrderTime,
     Part,
+    Percent,
     PlaceSchema,
     PromisedOrderSchema,
     PromiseSchema,
+    QuerySchema,
     Text,
 )
-from tms.domain.access import Role
+from tms.domain.access import CHANNEL_MAX, Role
 from tms.domain.modes import DeliveryMode
 from tms.domain.parcels import Parcel
-from tms.domain.policy import Cart
+from tms.domain.policy import Cart, Promotion, ShippingPolicy
 from tms.domain.quotes import Destination, Promise, QuoteRequest
 from tms.domain.rate_cards import CardStatus
 
@@ -87,24 +94,24 @@ class CheckResultSchema(Schema):
     price_cells = fields.Integer(required=True)
 
 
-class UploadQuerySchema(Schema):
+class UploadQuerySchema(QuerySchema):
     activate = fields.Boolean(
         load_default=False, metadata={"description": "Activate at once (else the card is stored as a draft)"}
     )
     dry_run = fields.Boolean(load_default=False, metadata={"description": "Only check the card; store nothing"})
 
 
-class RateCardListQuerySchema(Schema):
+class RateCardListQuerySchema(QuerySchema):
     carrier = fields.String()
     status = fields.Enum(CardStatus, by_value=True)
 
 
-class InForceQuerySchema(Schema):
+class InForceQuerySchema(QuerySchema):
     carrier = fields.String(required=True)
     on = fields.Date(metadata={"description": "Defaults to today"})
 
 
-class CompareQuerySchema(Schema):
+class CompareQuerySchema(QuerySchema):
     against = fields.Integer(
         metadata={"description": "Card id to compare with; defaults to the card in force when this one starts"}
     )
@@ -131,7 +138,7 @@ class ComparisonSchema(Schema):
     changes = fields.List(fields.Nested(ChangeSchema), required=True)
 
 
-class FuelSurchargeSchema(Schema):
+class FuelSurchargeSchema(BodySchema):
     percent = fields.Decimal(
         required=True,
         as_string=False,
@@ -148,9 +155,17 @@ class FuelSurchargeOutSchema(Schema):
     set_at = fields.DateTime(required=True)
 
 
-class ApiKeyCreateSchema(Schema):
+class ApiKeyCreateSchema(BodySchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     role = fields.Enum(Role, by_value=True, required=True)
+    channel = Text(
+        max_length=CHANNEL_MAX,
+        metadata={
+            "description": "The shop or sales channel whose orders the key registers and may cancel, e.g. shop-fr; "
+            "without one, the key is a channel of its own (key-<id>)",
+            "example": "shop-fr",
+        },
+    )
 
 
 class ApiKeySchema(Schema):
@@ -160,6 +175,9 @@ class ApiKeySchema(Schema):
     display_prefix = fields.String(required=True)
     created_at = fields.DateTime(required=True)
     revoked_at = fields.DateTime(allow_none=True)
+    channel = fields.String(
+        required=True, attribute="order_channel", metadata={"description": "The channel of the orders it registers"}
+    )
 
 
 class ApiKeyCreatedSchema(ApiKeySchema):
@@ -170,7 +188,7 @@ class ApiKeyCreatedSchema(ApiKeySchema):
 
 
 class DestinationSchema(PlaceSchema):
-    city = Text(metadata={"example": "Lyon"})
+    city = Text(max_length=CITY_MAX, metadata={"example": "Lyon"})
 
 
 class ParcelSchema(BodySchema):
@@ -190,7 +208,7 @@ class CartSchema(CartValueSchema):
 
 
 class CustomerSchema(BodySchema):
-    tier = Text(metadata={"example": "gold"})
+    tier = Text(max_length=TIER_MAX, metadata={"example": "gold"})
 
 
 class QuoteRequestSchema(PromisedOrderSchema):
@@ -199,7 +217,7 @@ class QuoteRequestSchema(PromisedOrderSchema):
 
     order_ref = Text(required=True, max_length=ORDER_REF_MAX)
     ordered_at = OrderTime(required=True, metadata={"example": "2026-03-02T14:05:00+01:00"})
-    origin = Text(metadata={"description": "Warehouse code; the default one if absent"})
+    origin = Text(max_length=CODE_MAX, metadata={"description": "Warehouse code; the default one if absent"})
     destination = Part(DestinationSchema, required=True)
     parcels = Objects(ParcelSchema, "parcels", MAX_PARCELS)
     cart = Part(CartSchema, required=True)
@@ -346,29 +364,73 @@ class QuoteSummarySchema(Schema):
 # --- Free-shipping policy -------------------------------------------------------------------------
 
 
-class PromotionSchema(Schema):
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
+class PromotionInSchema(BodySchema):
+    starts_on = Day(required=True)
+    ends_on = Day(required=True, metadata={"description": "The last day of the promotion"})
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
         if data["ends_on"] < data["starts_on"]:
             raise ValidationError("ends before it starts", field_name="ends_on")
 
+    @post_load
+    def _promotion(self, data: dict[str, Any], **_: Any) -> Promotion:
+        return Promotion(data["starts_on"], data["ends_on"])
+
+
+class PolicyInSchema(BodySchema):
+    """The whole policy (a PUT replaces it): a field left out or null takes its default."""
+
+    currency = fields.String(allow_none=True, validate=validate.OneOf(["EUR"], error="must be EUR"))
+    free_always = fields.Boolean(allow_none=True, metadata={"description": "Default false"})
+    free_above_cents = Money(
+        data_key="free_above", allow_none=True, metadata={"description": "Free from this cart value; none by default"}
+    )
+    free_tiers = fields.List(
+        Text(required=True, max_length=TIER_MAX), allow_none=True, validate=validate.Length(max=LIST_MAX)
+    )
+    promotion = Part(PromotionInSchema, metadata={"description": "Free shipping from starts_on to ends_on"})
+    free_categories = fields.List(
+        Text(required=True, max_length=TIER_MAX), allow_none=True, validate=validate.Length(max=LIST_MAX)
+    )
+    flat_price_cents = Money(data_key="flat_price", allow_none=True, metadata={"description": "None by default"})
+    markup_bp = Percent(data_key="markup_percent", allow_none=True, metadata={"description": "Default 0"})
+    margin_rate_bp = Percent(
+        data_key="margin_percent",
+        allow_none=True,
+        validate=validate.Range(min=1, max=10_000, error="must be between 0.01 and 100"),
+        metadata={"description": "Default 30"},
+    )
+
+    @post_load
+    def _policy(self, data: dict[str, Any], **_: Any) -> ShippingPolicy:
+        given = {name: value for name, value in data.items() if value is not None}
+        for name in ("free_tiers", "free_categories"):
+            if name in given:
+                given[name] = frozenset(given[name])
+        return ShippingPolicy(**given)
+
+
+class PromotionSchema(Schema):
+    starts_on = fields.String(required=True, metadata={"format": "date"})
+    ends_on = fields.String(required=True, metadata={"format": "date"})
+
 
 class PolicySchema(Schema):
-    currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
-    free_always = fields.Boolean(load_default=False)
-    free_above = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
-    free_tiers = fields.List(fields.String(), load_default=list)
-    promotion = fields.Nested(PromotionSchema, allow_none=True, load_default=None)
-    free_categories = fields.List(fields.String(), load_default=list)
-    flat_price = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
-    markup_percent = fields.Float(load_default=0, validate=validate.Range(min=0, max=1000))
-    margin_percent = fields.Float(load_default=30, validate=validate.Range(min=0.01, max=100))
+    """The policy in force, every field given."""
+
+    currency = fields.String(required=True)
+    free_always = fields.Boolean(required=True)
+    free_above = fields.Float(required=True, allow_none=True)
+    free_tiers = fields.List(fields.String(), required=True)
+    promotion = fields.Nested(PromotionSchema, required=True, allow_none=True)
+    free_categories = fields.List(fields.String(), required=True)
+    flat_price = fields.Float(required=True, allow_none=True)
+    markup_percent = fields.Float(required=True)
+    margin_percent = fields.Float(required=True)
 
 
-class BreakEvenQuerySchema(Schema):
+class BreakEvenQuerySchema(QuerySchema):
     cost = fields.Float(required=True, validate=validate.Range(min=0, max=1_000_000))
     margin_percent = fields.Float(validate=validate.Range(min=0.01, max=100))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,7 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    CHECKOUT = "checkout"  # may quote
+    CHECKOUT = "checkout"  # may quote, register orders and cancel its channel's
     MANAGER = "manager"  # rate cards, plans, runs (and quotes)
     ADMIN = "admin"  # API keys (and everything a manager may do)
 
@@ -23,6 +24,9 @@ IMPLIED_ROLES: dict[Role, frozenset[Role]] = {
 }
 
 KEY_PREFIX = "tms_"
+CHANNEL_MAX = 64
+CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+OWN_CHANNEL_PREFIX = "key-"  # a key created without a channel is its own: "key-<id>"
 
 
 @dataclass(frozen=True)
@@ -34,9 +38,29 @@ class ApiKey:
     display_prefix: str
     created_at: datetime
     revoked_at: datetime | None = None
+    channel: str | None = None  # the shop or sales channel the key registers orders for; None: its own
 
     def may_act_as(self, role: Role) -> bool:
         return self.revoked_at is None and role in IMPLIED_ROLES[self.role]
+
+    @property
+    def order_channel(self) -> str:
+        """The channel of the orders this key registers: the one it was given, else its own ("key-<id>")."""
+        return self.channel or f"{OWN_CHANNEL_PREFIX}{self.id}"
+
+    def may_cancel_orders_of(self, channel: str | None) -> bool:
+        """A manager may cancel any order; a checkout key only one registered by a key of its own channel
+        (an order registered before orders had a channel, `None`, by managers only)."""
+        return self.may_act_as(Role.MANAGER) or (channel is not None and channel == self.order_channel)
+
+
+def channel_problem(channel: str) -> str | None:
+    """Why `channel` cannot name a channel, or None."""
+    if not CHANNEL_NAME.fullmatch(channel):
+        return f"must be 1 to {CHANNEL_MAX} lower-case letters, digits, '.', '_' or '-', the first a letter or digit"
+    if channel.startswith(OWN_CHANNEL_PREFIX):
+        return f"must not start with {OWN_CHANNEL_PREFIX!r}: those name the channel of a key created without one"
+    return None
 
 
 def new_secret() -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from tms.domain.errors import quoted
+
 # Normalised form: upper case, no spaces or dashes (see carriers.model.normalise_postcode).
 POSTCODE_SHAPES: dict[str, re.Pattern[str]] = {
     "FR": re.compile(r"\d{5}"),
@@ -26,4 +28,4 @@ def postcode_problem(country: str, normalised_postcode: str) -> str | None:
     shape = POSTCODE_SHAPES.get(country, ANY_POSTCODE)
     if shape.fullmatch(normalised_postcode):
         return None
-    return f"{normalised_postcode!r} is not a postcode of {country}"
+    return f"{quoted(normalised_postcode)} is not a postcode of {country}"

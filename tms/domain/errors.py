@@ -5,6 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+QUOTED_MAX = 60  # characters of an input value an error message quotes
+TEXT_MAX = 500  # characters of any text of an error (a message, a field path)
+
+
+def quoted(value: object, limit: int = QUOTED_MAX) -> str:
+    """`value` as an error message quotes it, its repr cut to `limit` characters: an error never
+    echoes a huge input back."""
+    text = repr(value[: limit + 1] if isinstance(value, str) else value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shortened(text: str, limit: int = TEXT_MAX) -> str:
+    """`text` cut in its middle to at most `limit` characters, keeping how it begins and ends."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 5) // 2
+    return f"{text[:keep]} ... {text[-keep:]}"
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -56,6 +56,7 @@ class Order:
     run_id: int | None = None
     shipment_id: int | None = None  # the shipment a run put it in
     attention: str | None = None  # why a run could not plan it and never will, when it needs attention
+    channel: str | None = None  # the channel of the key that registered it (None: registered before channels)
 
     @property
     def consignee_key(self) -> str:

@@ -229,6 +229,7 @@ def _key(row: ApiKeyRow) -> ApiKey:
         display_prefix=row.display_prefix,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        channel=row.channel,
     )
 
 
@@ -236,9 +237,23 @@ class ApiKeyRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, *, name: str, role: Role, key_hash: str, display_prefix: str, created_at: datetime) -> ApiKey:
+    def add(
+        self,
+        *,
+        name: str,
+        role: Role,
+        key_hash: str,
+        display_prefix: str,
+        created_at: datetime,
+        channel: str | None = None,
+    ) -> ApiKey:
         row = ApiKeyRow(
-            name=name, role=role.value, key_hash=key_hash, display_prefix=display_prefix, created_at=created_at
+            name=name,
+            role=role.value,
+            key_hash=key_hash,
+            display_prefix=display_prefix,
+            created_at=created_at,
+            channel=channel,
         )
         self.session.add(row)
         _flush_unique(self.session, "an API key with this hash exists")
@@ -361,6 +376,7 @@ def _order(row: OrderRow) -> Order:
         run_id=row.run_id,
         shipment_id=row.shipment_id,
         attention=row.attention,
+        channel=row.channel,
     )
 
 
@@ -394,6 +410,7 @@ class OrderRepository:
             deliver_after=order.deliver_after,
             cart_value_cents=order.cart_value_cents,
             items=[item.__dict__ for item in order.items],
+            channel=order.channel,
         )
         self.session.add(row)
         try:

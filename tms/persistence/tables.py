@@ -100,6 +100,7 @@ class ApiKeyRow(Base):
     display_prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+    channel: Mapped[str | None] = mapped_column(String(64))  # None: the key is a channel of its own
 
 
 class ManagerSessionRow(Base):
@@ -153,6 +154,7 @@ class OrderRow(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("consolidation_runs.id"), index=True)
     shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"))
     attention: Mapped[str | None] = mapped_column(String(300))
+    channel: Mapped[str | None] = mapped_column(String(64))  # of the key that registered it; None before 0005
 
 
 class ConsolidationRunRow(Base):

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tms.domain.access import ApiKey, Role, hash_secret, new_secret
+from tms.domain.access import ApiKey, Role, channel_problem, hash_secret, new_secret
 from tms.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from tms.services.unit_of_work import UnitOfWork
 
 
-def create_api_key(uow: UnitOfWork, *, name: str, role: str, now: datetime) -> tuple[ApiKey, str]:
+def create_api_key(
+    uow: UnitOfWork, *, name: str, role: str, now: datetime, channel: str | None = None
+) -> tuple[ApiKey, str]:
+    """A new key and its secret. `channel` names the shop or sales channel whose orders it registers and
+    may cancel; without one, the key is a channel of its own."""
+    if channel is not None:
+        problem = channel_problem(channel)
+        if problem:
+            raise InvalidInput("not a channel name", [Problem(problem, field="channel")])
     try:
         parsed = Role(role)
     except ValueError:
@@ -26,6 +34,7 @@ def create_api_key(uow: UnitOfWork, *, name: str, role: str, now: datetime) -> t
             key_hash=hash_secret(secret),
             display_prefix=secret[:10],
             created_at=now,
+            channel=channel,
         )
         uow.commit()
     return key, secret

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from solvers.boxing import BoxType
 from solvers.boxing import Item as BoxItem
-from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
+from tms.domain.access import ApiKey
+from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem, quoted
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.shipments import Shipment
@@ -16,15 +17,22 @@ from tms.services.shipments import dispatch_order_shipment
 from tms.services.unit_of_work import UnitOfWork
 
 
-def _same_order(a: Order, b: Order) -> bool:
-    """Equal as registered (status, run and timestamps aside)."""
+def _same_order(stored: Order, order: Order) -> bool:
+    """Equal as registered (status, run and timestamps aside), by the same channel (any, for an order
+    registered before orders had channels)."""
 
-    def as_registered(order: Order) -> Order:
+    def as_registered(o: Order) -> Order:
         return replace(
-            order, status=OrderStatus.PENDING, created_at=None, run_id=None, shipment_id=None, attention=None
+            o,
+            status=OrderStatus.PENDING,
+            channel=stored.channel,
+            created_at=None,
+            run_id=None,
+            shipment_id=None,
+            attention=None,
         )
 
-    return as_registered(a) == as_registered(b)
+    return (stored.channel is None or stored.channel == order.channel) and as_registered(stored) == as_registered(order)
 
 
 def register_order(
@@ -35,8 +43,9 @@ def register_order(
     now: datetime,
     box_types: Sequence[BoxType] = (),
 ) -> tuple[Order, bool]:
-    """Store a paid order as pending. The same order again is a no-op; a different one with its ref is 409.
-    With `box_types`, an item that fits none of them is refused (422 naming it): nothing could ship it."""
+    """Store a paid order as pending, with its channel. The same order again from the same channel is a
+    no-op; another one with its ref, or the same from another channel, is 409. With `box_types`, an
+    item that fits none of them is refused (422 naming it): nothing could ship it."""
     if order.warehouse not in known_warehouses:
         raise InvalidInput(
             "unknown warehouse", [Problem(f"must be one of {', '.join(sorted(known_warehouses))}", field="origin")]
@@ -59,7 +68,7 @@ def register_order(
             if existing is not None:
                 if _same_order(existing, order):
                     return existing, False
-                raise Conflict(f"order {order.order_ref!r} is already registered with other content")
+                raise Conflict(f"order {quoted(order.order_ref)} is already registered with other content")
             try:
                 stored = uow.orders.add(order, now)
                 uow.commit()
@@ -94,7 +103,7 @@ def get_order(uow: UnitOfWork, order_ref: str) -> Order:
     with uow:
         order = uow.orders.get(order_ref)
     if order is None:
-        raise NotFound(f"order {order_ref!r} does not exist")
+        raise NotFound(f"order {quoted(order_ref)} does not exist")
     return order
 
 
@@ -110,20 +119,24 @@ def list_orders(
         return uow.orders.list(status=status, consignee_key=consignee_key, limit=limit, offset=offset)
 
 
-def cancel_order(uow: UnitOfWork, order_ref: str) -> Order:
-    """Cancel an order not yet planned: pending, or needing attention."""
+def cancel_order(uow: UnitOfWork, order_ref: str, *, by: ApiKey) -> Order:
+    """Cancel an order not yet planned: pending, or needing attention. A checkout key cancels only its
+    channel's orders: another channel's order is not found for it (404, as if it did not exist), so that a
+    shop learns nothing of another's."""
     return _move_order(
         uow,
         order_ref,
         OrderStatus.CANCELLED,
         (OrderStatus.PENDING, OrderStatus.NEEDS_ATTENTION),
         "only a pending order (or one needing attention) can be cancelled",
+        by,
     )
 
 
 def dispatch_order(uow: UnitOfWork, order_ref: str, *, now: datetime) -> Order:
-    """The parcels of a planned order were handed to the carrier: its whole shipment goes, every order
-    in it (see `shipments.dispatch_shipment` for the way with tracking numbers)."""
+    """The parcels of a planned order were handed to the carrier (a manager's move: any channel's order):
+    its whole shipment goes, every order in it (see `shipments.dispatch_shipment` for the way with
+    tracking numbers)."""
     dispatch_order_shipment(uow, order_ref, now=now)
     return get_order(uow, order_ref)
 
@@ -137,15 +150,21 @@ def planned_shipments(uow: UnitOfWork, orders: Sequence[Order]) -> dict[int, Shi
 
 
 def _move_order(
-    uow: UnitOfWork, order_ref: str, status: OrderStatus, only_from: tuple[OrderStatus, ...], rule: str
+    uow: UnitOfWork,
+    order_ref: str,
+    status: OrderStatus,
+    only_from: tuple[OrderStatus, ...],
+    rule: str,
+    by: ApiKey | None,
 ) -> Order:
-    """Move the order from `only_from` to `status`, or say (409) which status it is in and the `rule`."""
+    """Move the order from `only_from` to `status`, or say (409) which status it is in and the `rule`.
+    With `by`, an order of a channel the key may not cancel is not found."""
     with uow:
         order = uow.orders.get(order_ref)
-        if order is None:
-            raise NotFound(f"order {order_ref!r} does not exist")
+        if order is None or (by is not None and not by.may_cancel_orders_of(order.channel)):
+            raise NotFound(f"order {quoted(order_ref)} does not exist")
         moved = uow.orders.set_status(order_ref, status, only_from=only_from)
         if moved is None:
-            raise Conflict(f"order {order_ref!r} is {order.status.value}; {rule}")
+            raise Conflict(f"order {quoted(order_ref)} is {order.status.value}; {rule}")
         uow.commit()
         return moved

@@ -1,4 +1,9 @@
-"""The free-shipping policy, as managers set it (in currency units) and as quotes use it (in cents)."""
+"""The free-shipping policy, as managers set it (in currency units) and as quotes use it (in cents).
+
+The API reads a policy into the domain's `ShippingPolicy` (every field checked) before it reaches
+this module; what is stored is that policy's document, written here, so that everything stored
+reads back to the same policy, for the quotes and for `GET /shipping-policy` alike.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +12,41 @@ from datetime import date, datetime
 from typing import Any
 
 from tms.domain.policy import Promotion, ShippingPolicy
-from tms.domain.units import bp_from_percent, cents_from_amount
+from tms.domain.units import amount_from_cents, bp_from_percent, cents_from_amount, percent_from_bp
 from tms.services.unit_of_work import UnitOfWork
-
-DEFAULT_POLICY: dict[str, Any] = {
-    "currency": "EUR",
-    "free_always": False,
-    "free_above": None,
-    "free_tiers": [],
-    "promotion": None,
-    "free_categories": [],
-    "flat_price": None,
-    "markup_percent": 0,
-    "margin_percent": 30,
-}
 
 
 def _cents(value: Any) -> int | None:
     return None if value is None else cents_from_amount(value)
 
 
+def _amount(cents: int | None) -> float | None:
+    return None if cents is None else amount_from_cents(cents)
+
+
+def policy_document(policy: ShippingPolicy) -> dict[str, Any]:
+    """The policy as JSON (amounts in currency units, percentages, ISO dates): stored, and answered."""
+    promotion = policy.promotion
+    return {
+        "currency": policy.currency,
+        "free_always": policy.free_always,
+        "free_above": _amount(policy.free_above_cents),
+        "free_tiers": sorted(policy.free_tiers),
+        "promotion": None
+        if promotion is None
+        else {"starts_on": promotion.starts_on.isoformat(), "ends_on": promotion.ends_on.isoformat()},
+        "free_categories": sorted(policy.free_categories),
+        "flat_price": _amount(policy.flat_price_cents),
+        "markup_percent": percent_from_bp(policy.markup_bp),
+        "margin_percent": percent_from_bp(policy.margin_rate_bp),
+    }
+
+
+DEFAULT_POLICY: dict[str, Any] = policy_document(ShippingPolicy())
+
+
 def policy_from_document(document: Mapping[str, Any]) -> ShippingPolicy:
+    """The policy a stored document describes (a field it lacks takes its default)."""
     doc = {**DEFAULT_POLICY, **document}
     promotion = doc["promotion"]
     return ShippingPolicy(
@@ -45,17 +64,19 @@ def policy_from_document(document: Mapping[str, Any]) -> ShippingPolicy:
     )
 
 
-def current_policy_document(uow: UnitOfWork) -> dict[str, Any]:
+def current_policy(uow: UnitOfWork) -> ShippingPolicy:
+    """The policy in force: the one set last, or the default one."""
     with uow:
         stored = uow.policies.current()
-    return {**DEFAULT_POLICY, **(stored or {})}
+    return policy_from_document(stored or {})
 
 
-def set_policy(uow: UnitOfWork, document: Mapping[str, Any], *, now: datetime, by: str) -> dict[str, Any]:
-    """Store a new version of the policy (the old ones stay, for history)."""
-    full = {**DEFAULT_POLICY, **document}
-    policy_from_document(full)  # fails loudly on a document the API let through by mistake
+def set_policy(uow: UnitOfWork, policy: ShippingPolicy, *, now: datetime, by: str) -> ShippingPolicy:
+    """Store `policy` as the one in force, replacing the whole policy (the old ones stay, for history)."""
+    document = policy_document(policy)
+    if policy_from_document(document) != policy:  # what is stored must read back as this very policy
+        raise AssertionError(f"the policy document does not read back: {document}")
     with uow:
-        uow.policies.set(full, now, by)
+        uow.policies.set(document, now, by)
         uow.commit()
-    return full
+    return policy

@@ -69,7 +69,16 @@ class FuelSurcharges(Protocol):
 
 
 class ApiKeys(Protocol):
-    def add(self, *, name: str, role: Role, key_hash: str, display_prefix: str, created_at: datetime) -> ApiKey: ...
+    def add(
+        self,
+        *,
+        name: str,
+        role: Role,
+        key_hash: str,
+        display_prefix: str,
+        created_at: datetime,
+        channel: str | None = None,
+    ) -> ApiKey: ...
 
     def by_hash(self, key_hash: str) -> ApiKey | None: ...
 
@@ -111,7 +120,7 @@ class Orders(Protocol):
     def get(self, order_ref: str) -> Order | None: ...
 
     def add(self, order: Order, created_at: datetime) -> Order:
-        """Store the order; DuplicateKey if its order_ref is taken."""
+        """Store the order (its channel too); DuplicateKey if its order_ref is taken."""
 
     def pending(self) -> list[Order]:
         """Every pending order, in the order they were registered."""
