@@ -6,7 +6,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from carriers.limits import UploadLimits
 from carriers.model import RateCard
 from carriers.readers import read_csv_files, read_json, read_upload
 from tms.domain.errors import InvalidInput, Problem
@@ -28,11 +30,18 @@ class ParsedUpload:
     source_name: str
 
 
+def upload_limits(settings: Any) -> UploadLimits:
+    """The limits of `[uploads]` in the settings (`uploads_max_rows`, ... ; TMS_UPLOADS_MAX_ROWS, ...)."""
+    return UploadLimits(
+        **{name: getattr(settings, f"uploads_max_{name}") for name in UploadLimits.__dataclass_fields__}
+    )
+
+
 def _refuse(message: str, field: str) -> InvalidInput:
     return InvalidInput("the rate card was refused", [Problem(message, field=field)])
 
 
-def parse_json_body(raw: bytes) -> ParsedUpload:
+def parse_json_body(raw: bytes, limits: UploadLimits | None = None) -> ParsedUpload:
     if not raw.strip():
         raise _refuse("the body is empty; send the rate card as a JSON object", "body")
     try:
@@ -41,11 +50,15 @@ def parse_json_body(raw: bytes) -> ParsedUpload:
         raise _refuse(f"not valid JSON: {error}", "body") from None
     if not isinstance(document, dict):
         raise _refuse("the rate card must be a JSON object", "body")
-    return ParsedUpload(read_json(document), "json", "request body")
+    return ParsedUpload(read_json(document, limits or UploadLimits()), "json", "request body")
 
 
-def parse_files(files: list[UploadedFile], *, max_uncompressed_bytes: int) -> ParsedUpload:
-    """One workbook (or JSON file) in field `file`, or one CSV file per table named by its field."""
+def parse_files(
+    files: list[UploadedFile], *, max_uncompressed_bytes: int, limits: UploadLimits | None = None
+) -> ParsedUpload:
+    """One workbook (or JSON file) in field `file`, or one CSV file per table named by its field;
+    within `limits` (by default those of config/default.toml)."""
+    limits = limits or UploadLimits()
     if not files:
         raise _refuse("no file sent: send a workbook in field 'file' or one CSV file per table", "file")
     by_field = {f.field: f for f in files}
@@ -54,7 +67,9 @@ def parse_files(files: list[UploadedFile], *, max_uncompressed_bytes: int) -> Pa
         if extra:
             raise _refuse(f"send either one file in 'file' or CSV tables, not both (also got {extra})", extra[0])
         upload = by_field["file"]
-        card = read_upload(upload.filename, None, upload.data, max_uncompressed_bytes=max_uncompressed_bytes)
+        card = read_upload(
+            upload.filename, None, upload.data, max_uncompressed_bytes=max_uncompressed_bytes, limits=limits
+        )
         kind = "xlsx" if upload.filename.lower().endswith(".xlsx") else "json"
         return ParsedUpload(card, kind, upload.filename)
     unknown = sorted(set(by_field) - set(CSV_TABLES))
@@ -64,5 +79,5 @@ def parse_files(files: list[UploadedFile], *, max_uncompressed_bytes: int) -> Pa
             [Problem(f"unknown table; expected one of {', '.join(CSV_TABLES)}", field=f) for f in unknown],
         )
     tables: Mapping[str, bytes] = {f.field: f.data for f in files}
-    card = read_csv_files(tables)
+    card = read_csv_files(tables, limits)
     return ParsedUpload(card, "csv", ", ".join(f.filename or f.field for f in files))
