@@ -327,7 +327,7 @@ class _Builder:
             for entry, where in found_entries:
                 if code is None or code not in entries:
                     continue
-                if entry in entries[code]:
+                if (code, entry) in entry_where:  # a dict: a zone may have thousands of entries
                     self.report(
                         where,
                         f"zone {code} already has {describe_entry(entry)} (at {entry_where[(code, entry)].describe()})",
