@@ -309,3 +309,18 @@ def test_a_refusal_lists_at_most_a_hundred_problems_then_how_many_more(client, m
     errors = response.get_json()["errors"]
     assert len(errors) == 101
     assert errors[-1]["message"].startswith("... and ") and errors[-1]["message"].endswith(" more problems")
+
+
+def test_the_upload_limits_are_the_apps_settings(client, manager, container) -> None:
+    from dataclasses import replace
+
+    container.settings = replace(container.settings, uploads_max_services=2)
+    response = upload_json(client, manager, an_example_card())
+    assert response.status_code == 422
+    [error] = response.get_json()["errors"]
+    assert error["field"] == "services[2]"
+    assert "uploads.max_services" in error["message"]
+    files = write_csv_files(read_json(EXAMPLE))
+    response = upload_files(client, manager, {name.removesuffix(".csv"): (data, name) for name, data in files.items()})
+    assert response.status_code == 422
+    assert [(e["sheet"], e["row"]) for e in response.get_json()["errors"]] == [("services", 4)]

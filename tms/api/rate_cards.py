@@ -34,7 +34,7 @@ from tms.api.schemas import (
 from tms.domain.access import Role
 from tms.domain.units import bp_from_percent, percent_from_bp
 from tms.services import rate_cards as cards
-from tms.services.uploads import ParsedUpload, UploadedFile, parse_files, parse_json_body
+from tms.services.uploads import ParsedUpload, UploadedFile, parse_files, parse_json_body, upload_limits
 
 URL_PREFIX = ""
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -68,9 +68,10 @@ def _read_upload() -> ParsedUpload:
             UploadedFile(field=field, filename=storage.filename or field, data=storage.read())
             for field, storage in request.files.items(multi=False)
         ]
-        limit = services().settings.uploads_max_uncompressed_mb * 1024 * 1024
-        return parse_files(files, max_uncompressed_bytes=limit)
-    return parse_json_body(request.get_data(cache=False))
+        settings = services().settings
+        limit = settings.uploads_max_uncompressed_mb * 1024 * 1024
+        return parse_files(files, max_uncompressed_bytes=limit, limits=upload_limits(settings))
+    return parse_json_body(request.get_data(cache=False), upload_limits(services().settings))
 
 
 @blp.route("/rate-cards", methods=["POST"])

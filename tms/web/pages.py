@@ -36,7 +36,7 @@ from tms.domain.rate_cards import card_in_force
 from tms.services import access, orders, rate_cards
 from tms.services.consolidation import list_runs
 from tms.services.context import ServiceContext
-from tms.services.uploads import UploadedFile, parse_files
+from tms.services.uploads import UploadedFile, parse_files, upload_limits
 
 bp = Blueprint("manager", __name__, url_prefix="/manager", template_folder="templates")
 
@@ -137,7 +137,11 @@ def upload() -> ResponseReturnValue:
         if storage.filename
     ]
     try:
-        parsed = parse_files(files, max_uncompressed_bytes=context.settings.uploads_max_uncompressed_mb * 1024 * 1024)
+        parsed = parse_files(
+            files,
+            max_uncompressed_bytes=context.settings.uploads_max_uncompressed_mb * 1024 * 1024,
+            limits=upload_limits(context.settings),
+        )
     except InvalidInput as error:
         return render_template("upload_refused.html", problems=error.problems), 422
     outcome = rate_cards.store_rate_card(
