@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -157,7 +158,47 @@ def _archive_problem(data: bytes, max_uncompressed_bytes: int, limits: UploadLim
             f"the workbook has {sheets:,} sheets, more than {most:,}: the tables, one price sheet per service "
             f"(at most {limits.services:,}, uploads.max_services) and {len(IGNORED_SHEETS)} for notes"
         )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        texts = _shared_strings_beyond(archive, limits.cells)
+    if texts:
+        return UPLOAD.problem(
+            f"the workbook holds more than {limits.cells:,} texts, more than its cells may hold: "
+            f"the limit is {limits.cells:,} (uploads.max_cells)"
+        )
     return None
+
+
+SHARED_STRINGS_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+SHARED_STRING = re.compile(rb"<(?:[\w.-]+:)?si[\s/>]")
+
+
+def _shared_strings_beyond(archive: zipfile.ZipFile, most: int) -> bool:
+    """True if the workbook's shared strings hold more than `most` texts.
+
+    openpyxl loads them all when it opens the workbook, each as an object: a few kilobytes of
+    compressed `<si><t>a</t></si>` would cost seconds and hundreds of megabytes. They are counted
+    first, streaming, stopping at the first past `most`.
+    """
+    names = set(archive.namelist())
+    part = "xl/sharedStrings.xml"
+    if "[Content_Types].xml" in names:
+        with archive.open("[Content_Types].xml") as types:
+            declared = re.search(
+                rb'PartName="/([^"]+)"[^>]*ContentType="' + re.escape(SHARED_STRINGS_TYPE), types.read(1 << 20)
+            )
+        if declared:
+            part = declared.group(1).decode("utf-8", "replace")
+    if part not in names:
+        return False
+    counted, tail = 0, b""
+    with archive.open(part) as source:
+        while chunk := source.read(1 << 20):
+            buffer = tail + chunk
+            counted += sum(1 for found in SHARED_STRING.finditer(buffer) if found.end() > len(tail))
+            if counted > most:
+                return True
+            tail = buffer[-32:]
+    return False
 
 
 def max_sheets(limits: UploadLimits) -> int:

@@ -268,3 +268,34 @@ def test_a_json_body_past_a_limit_set_in_the_settings_is_refused() -> None:
 def test_the_demo_cards_are_accepted_under_the_default_limits(path: Any) -> None:
     document = json.loads(path.read_text())
     assert read_json(document, upload_limits(load_settings(environ={}))) == read_json(document, NO_LIMITS)
+
+
+def with_shared_strings(data: bytes, texts: int) -> bytes:
+    """The workbook with a shared-strings part of `texts` one-letter texts (as Excel writes them)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    output = io.BytesIO()
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{kind}"/></Types>'
+                content = content.replace(b"</Types>", override.encode())
+            target.writestr(item, content)
+        namespace = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+        strings = f'<sst xmlns="{namespace}" count="{texts}">' + "<si><t>a</t></si>" * texts + "</sst>"
+        target.writestr("xl/sharedStrings.xml", strings)
+    return output.getvalue()
+
+
+def test_a_workbook_with_more_shared_texts_than_cells_is_refused_before_it_is_opened() -> None:
+    workbook = write_xlsx(example_card())
+    with pytest.raises(RateCardRejected) as caught:
+        read_workbook(with_shared_strings(workbook, 101), limits(cells=100))
+    [problem] = caught.value.problems
+    assert problem.field == "file"
+    assert "more than 100 texts" in problem.message
+    assert "(uploads.max_cells)" in problem.message
+    # As many texts as the limit: the workbook is opened, and refused for its cells instead.
+    problem = too_large(lambda: read_workbook(with_shared_strings(workbook, 100), limits(cells=100)))
+    assert "cells in the workbook" in problem.message
