@@ -299,3 +299,20 @@ def test_a_workbook_with_more_shared_texts_than_cells_is_refused_before_it_is_op
     # As many texts as the limit: the workbook is opened, and refused for its cells instead.
     problem = too_large(lambda: read_workbook(with_shared_strings(workbook, 100), limits(cells=100)))
     assert "cells in the workbook" in problem.message
+
+
+def test_a_large_sheet_that_does_not_declare_its_size_is_refused_before_it_is_opened() -> None:
+    workbook = load_workbook(io.BytesIO(write_xlsx(example_card())))
+    for row in range(5, 605):
+        workbook["Zones"].append(["FR", None, "FR", f"{row:05d}"])
+    output = io.BytesIO()
+    workbook.save(output)
+    data = without_dimensions(output.getvalue())
+    with pytest.raises(RateCardRejected) as caught:
+        read_workbook(data, limits(cells=300))  # 300 cells x 48 bytes: the Zones sheet unpacks to more
+    [problem] = caught.value.problems
+    assert problem.field == "file"
+    assert "does not declare its size" in problem.message
+    # Declared, the same sheet is opened and read until its cells pass the limit.
+    problem = too_large(lambda: read_workbook(output.getvalue(), limits(cells=300)))
+    assert "cells in the workbook" in problem.message
