@@ -1,6 +1,7 @@
 """Uploads at the limits: the largest card the default limits accept, in each format, read, checked
 and built by the upload service (`tms.services.uploads`), and workbooks made to exhaust a worker
-(a value in the last column, XFD, of 4,000 rows), refused.
+(a value in the last column, XFD, of 4,000 rows; 2.5 million shared texts; a 48 MB sheet that does
+not declare its size), refused.
 
 Each upload runs in a fresh process, so that its peak RSS growth is its own: the process reads the
 file, resets its peak RSS to the RSS now (Linux `/proc/self/clear_refs`), parses the upload, and
@@ -194,26 +195,70 @@ def largest_json(limits: UploadLimits) -> bytes:
 
 
 def xfd_workbook(rows: int = 4000, declared: bool = True) -> bytes:
-    """A small workbook whose Zones sheet has a value in column XFD (16,384) of `rows` rows; without
-    `declared`, its sheets do not say their size, so only reading it finds the far cells."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Zones")
+    """A small workbook whose Zones sheet has a value in column XFD (16,384) of `rows` rows; it
+    declares its size (A1:XFD4001) as Excel would, or, without `declared`, does not, so that only
+    reading it finds the far cells."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Zones"
     sheet.append(["zone", "name", "country", "postcodes"])
-    for _ in range(rows):
-        sheet.append([None] * 16383 + ["x"])
+    for row in range(2, rows + 2):
+        sheet.cell(row=row, column=16384, value="x")
     output = io.BytesIO()
     workbook.save(output)
     data = output.getvalue()
     if declared:
         return data
-    source, target_bytes = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    with zipfile.ZipFile(target_bytes, "w", zipfile.ZIP_DEFLATED) as target:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    sheet_xml = re.sub(rb"<dimension [^>]*/>", b"", source.read("xl/worksheets/sheet1.xml"))
+    return _rezipped(data, {"xl/worksheets/sheet1.xml": sheet_xml})
+
+
+def _rezipped(data: bytes, parts: dict[str, bytes], types: bytes = b"") -> bytes:
+    """The workbook with `parts` replaced or added, and `types` added to its [Content_Types].xml."""
+    source, output = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
-            content = source.read(item.filename)
-            if item.filename.startswith("xl/worksheets/"):
-                content = re.sub(rb"<dimension [^>]*/>", b"", content)
-            target.writestr(item, content)
-    return target_bytes.getvalue()
+            content = parts.pop(item.filename, None) or source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", types + b"</Types>")
+            target.writestr(item.filename, content)
+        for name, content in parts.items():
+            target.writestr(name, content)
+    return output.getvalue()
+
+
+def shared_strings_workbook(texts: int = 2_500_000) -> bytes:
+    """A small workbook whose shared-strings part repeats a one-letter text `texts` times."""
+    workbook = Workbook()
+    assert workbook.active is not None
+    workbook.active.title = "Card"
+    workbook.active.append(["key", "value"])
+    output = io.BytesIO()
+    workbook.save(output)
+    kind = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    strings = b'<sst xmlns="' + NAMESPACE + b'">' + b"<si><t>a</t></si>" * texts + b"</sst>"
+    override = b'<Override PartName="/xl/sharedStrings.xml" ContentType="' + kind + b'"/>'
+    return _rezipped(output.getvalue(), {"xl/sharedStrings.xml": strings}, override)
+
+
+def undeclared_sheet_workbook(rows: int = 20_000, columns: int = 100) -> bytes:
+    """A workbook whose one sheet holds rows x columns numbers and does not declare its size."""
+    workbook = Workbook()
+    assert workbook.active is not None
+    workbook.active.title = "Card"
+    output = io.BytesIO()
+    workbook.save(output)
+    cells = [
+        f'<row r="{r}">'.encode() + b"".join(b'<c r="A%d"><v>1</v></c>' % r for _ in range(columns)) + b"</row>"
+        for r in range(1, rows + 1)
+    ]
+    sheet = b'<worksheet xmlns="' + NAMESPACE + b'"><sheetData>' + b"".join(cells) + b"</sheetData></worksheet>"
+    return _rezipped(output.getvalue(), {"xl/worksheets/sheet1.xml": sheet})
+
+
+NAMESPACE = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 # -- one upload in a fresh process
@@ -229,6 +274,12 @@ def measure(kind: str, path: str) -> dict[str, Any]:
     settings = load_settings()
     limits = upload_limits(settings)
     unpacked = settings.uploads_max_uncompressed_mb * 1024 * 1024
+    # Once, as a worker that has read one card already: pycountry's tables and the lazy imports of
+    # openpyxl load on first use, not on every upload.
+    from carriers.template import EXAMPLE_JSON, template_workbook
+
+    parse_json_body(EXAMPLE_JSON.read_bytes(), limits)
+    parse_files([UploadedFile("file", "template.xlsx", template_workbook())], max_uncompressed_bytes=unpacked)
     source = Path(path)
     if kind == "csv":
         files = [UploadedFile(p.stem, p.name, p.read_bytes()) for p in sorted(source.iterdir())]
@@ -318,6 +369,8 @@ def run() -> dict[str, Any]:
             ("largest card, JSON", "json", "card.json", largest_json(limits)),
             ("XFD x 4,000 rows, declared", "xlsx", "xfd.xlsx", xfd_workbook()),
             ("XFD x 4,000 rows, undeclared", "xlsx", "xfd-undeclared.xlsx", xfd_workbook(declared=False)),
+            ("2.5 M shared texts (40 MB)", "xlsx", "texts.xlsx", shared_strings_workbook()),
+            ("undeclared 48 MB sheet", "xlsx", "undeclared.xlsx", undeclared_sheet_workbook()),
         ]:
             (base / name).write_bytes(content)
             cases.append((label, kind, base / name, len(content)))
