@@ -93,6 +93,11 @@ def parse_json(data: bytes) -> object:
     except json.JSONDecodeError as error:
         message = f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
         raise RateCardRejected([UPLOAD.problem(message)]) from None
+    except RecursionError:  # thousands of nested brackets: no rate card is that deep
+        raise RateCardRejected([UPLOAD.problem(NESTED_TOO_DEEPLY)]) from None
+
+
+NESTED_TOO_DEEPLY = "not a rate card: the JSON is nested too deeply"
 
 
 # -- Excel workbooks

@@ -324,3 +324,10 @@ def test_the_upload_limits_are_the_apps_settings(client, manager, container) -> 
     response = upload_files(client, manager, {name.removesuffix(".csv"): (data, name) for name, data in files.items()})
     assert response.status_code == 422
     assert [(e["sheet"], e["row"]) for e in response.get_json()["errors"]] == [("services", 4)]
+
+
+def test_a_json_body_nested_thousands_deep_is_422_naming_the_body(client, manager) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = client.post(CARDS, data=body, headers=manager, content_type="application/json")
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["body"]

@@ -18,7 +18,7 @@ from openpyxl import Workbook, load_workbook
 
 from carriers.limits import NO_LIMITS, RateCardRejected, UploadLimits, UploadTooLarge
 from carriers.model import RateCard
-from carriers.readers import read_csv_files, read_json, read_xlsx
+from carriers.readers import NESTED_TOO_DEEPLY, read_csv_files, read_json, read_xlsx
 from carriers.writers import write_xlsx
 from tests.carriers.builders import (
     LIMIT,
@@ -28,7 +28,7 @@ from tests.carriers.builders import (
     example_document,
     put_csv_rows,
 )
-from tms.domain.errors import Problem
+from tms.domain.errors import InvalidInput, Problem
 from tms.services.uploads import UploadedFile, parse_files, parse_json_body, upload_limits
 from tms.settings import load_settings
 
@@ -316,3 +316,13 @@ def test_a_large_sheet_that_does_not_declare_its_size_is_refused_before_it_is_op
     # Declared, the same sheet is opened and read until its cells pass the limit.
     problem = too_large(lambda: read_workbook(output.getvalue(), limits(cells=300)))
     assert "cells in the workbook" in problem.message
+
+
+def test_json_nested_thousands_deep_is_refused_naming_the_body_or_file() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(InvalidInput) as caught:
+        parse_json_body(deep)
+    assert [(p.field, p.message) for p in caught.value.problems] == [("body", NESTED_TOO_DEEPLY)]
+    with pytest.raises(RateCardRejected) as refused:
+        parse_files([UploadedFile("file", "card.json", deep)], max_uncompressed_bytes=LIMIT)
+    assert [(p.field, p.message) for p in refused.value.problems] == [("file", NESTED_TOO_DEEPLY)]

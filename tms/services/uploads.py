@@ -12,7 +12,7 @@ from typing import Any
 
 from carriers.limits import UploadLimits
 from carriers.model import RateCard
-from carriers.readers import read_csv_files, read_json, read_upload
+from carriers.readers import NESTED_TOO_DEEPLY, read_csv_files, read_json, read_upload
 from tms.domain.errors import InvalidInput, Problem
 
 CSV_TABLES = ("card", "services", "zones", "transit", "prices", "surcharges", "tiers")
@@ -65,6 +65,8 @@ def parse_json_body(raw: bytes, limits: UploadLimits | None = None) -> ParsedUpl
         document = json.loads(raw, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise _refuse(f"not valid JSON: {error}", "body") from None
+    except RecursionError:
+        raise _refuse(NESTED_TOO_DEEPLY, "body") from None
     if not isinstance(document, dict):
         raise _refuse("the rate card must be a JSON object", "body")
     with _without_cycle_collection():
