@@ -326,3 +326,12 @@ def test_json_nested_thousands_deep_is_refused_naming_the_body_or_file() -> None
     with pytest.raises(RateCardRejected) as refused:
         parse_files([UploadedFile("file", "card.json", deep)], max_uncompressed_bytes=LIMIT)
     assert [(p.field, p.message) for p in refused.value.problems] == [("file", NESTED_TOO_DEEPLY)]
+
+
+def test_a_sheet_with_a_broken_cell_reference_is_refused_not_a_failure() -> None:
+    broken = edited_sheets(write_xlsx(example_card()), lambda xml: xml.replace(b'r="A2"', b'r="2A"', 1))
+    with pytest.raises(RateCardRejected) as caught:
+        read_workbook(broken, UploadLimits())
+    [problem] = caught.value.problems
+    assert problem.field == "file"
+    assert problem.message.startswith("the workbook could not be read")
