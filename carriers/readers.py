@@ -24,7 +24,7 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet._reader import CELL_TAG, ROW_TAG, WorkSheetParser
 
 from carriers.build import RateCardRejected, build_rate_card
-from carriers.limits import UploadLimits, too_many
+from carriers.limits import UploadLimits, UploadTooLarge, too_many
 from carriers.model import RateCard
 from carriers.tables import (
     COLUMNS,
@@ -172,11 +172,8 @@ def _archive_problem(data: bytes, max_uncompressed_bytes: int, limits: UploadLim
             f"bytes, more than {UNDECLARED_BYTES_PER_CELL * limits.cells:,}: a sheet of "
             f"{limits.cells:,} cells (uploads.max_cells) needs less; save the workbook again from Excel"
         )
-    if texts:
-        return UPLOAD.problem(
-            f"the workbook holds more than {limits.cells:,} texts, more than its cells may hold: "
-            f"the limit is {limits.cells:,} (uploads.max_cells)"
-        )
+    if texts is not None:
+        return UPLOAD.problem(texts)
     return None
 
 
@@ -205,8 +202,9 @@ SHARED_STRINGS_TYPE = b"application/vnd.openxmlformats-officedocument.spreadshee
 SHARED_STRING = re.compile(rb"<(?:[\w.-]+:)?si[\s/>]")
 
 
-def _shared_strings_beyond(archive: zipfile.ZipFile, most: int) -> bool:
-    """True if the workbook's shared strings hold more than `most` texts.
+def _shared_strings_beyond(archive: zipfile.ZipFile, most: int) -> str | None:
+    """Why the workbook's shared strings are more than `most` cells may use, if they are: more
+    than `most` texts, or more than 64 bytes per cell of `most` unpacked.
 
     openpyxl loads them all when it opens the workbook, each as an object: a few kilobytes of
     compressed `<si><t>a</t></si>` would cost seconds and hundreds of megabytes. They are counted
@@ -221,17 +219,21 @@ def _shared_strings_beyond(archive: zipfile.ZipFile, most: int) -> bool:
             )
         if declared:
             part = declared.group(1).decode("utf-8", "replace")
+    limit = f"the limit is {most:,} cells (uploads.max_cells)"
     if part not in names:
-        return False
+        return None
+    size = archive.getinfo(part).file_size
+    if size > SHARED_BYTES_PER_CELL * most:  # openpyxl parses it whole: a text of a million parts is slow too
+        return f"the workbook's texts unpack to {size:,} bytes, more than {SHARED_BYTES_PER_CELL * most:,}: {limit}"
     counted, tail = 0, b""
     with archive.open(part) as source:
         while chunk := source.read(1 << 20):
             buffer = tail + chunk
             counted += sum(1 for found in SHARED_STRING.finditer(buffer) if found.end() > len(tail))
             if counted > most:
-                return True
+                return f"the workbook holds more than {most:,} texts, more than its cells may hold: {limit}"
             tail = buffer[-32:]
-    return False
+    return None
 
 
 def max_sheets(limits: UploadLimits) -> int:
@@ -283,6 +285,11 @@ def _workbook_tables(sheets: Sequence[Any], reader: _SheetReader) -> Tables:
     return tables
 
 
+ELEMENTS_PER_CELL = 4  # <c><v>, or <c><is><t>, with room for a few runs of rich text
+ELEMENTS_AROUND_CELLS = 10_000  # rows' and sheets' own: column widths, views, formatting, ...
+SHARED_BYTES_PER_CELL = 64  # the shared strings' part, per cell of the limit
+
+
 class _SheetReader:
     """Reads the sheets of one workbook cell by cell, within the limits of the upload.
 
@@ -296,6 +303,18 @@ class _SheetReader:
         self.limits = limits
         self.cells = 0  # cells of the workbook read so far (each row up to its last value)
         self.brackets = 0  # price brackets of the price sheets so far
+        self.elements = 0  # XML elements of the sheets so far
+        self.most_elements = ELEMENTS_PER_CELL * limits.cells + ELEMENTS_AROUND_CELLS
+
+    def too_many_elements(self, sheet: str, row: int) -> UploadTooLarge:
+        """Elements that are not cells (or a cell of thousands of parts) cost time to read too: a
+        42 KB workbook of 10,000,000 empty elements in one row took 21 s."""
+        return UploadTooLarge(
+            Location(sheet=sheet, row=row or None).problem(
+                f"more than {self.most_elements:,} XML elements in the sheets: a workbook within the limit of "
+                f"{self.limits.cells:,} cells (uploads.max_cells) has fewer"
+            )
+        )
 
     def rows(self, sheet: Any) -> list[tuple[int, Sequence[object]]]:
         """The sheet's rows that hold a value: (row number, values up to the row's last one)."""
@@ -320,6 +339,9 @@ class _SheetReader:
             for event, element in iterparse(source, events=("start", "end")):
                 tag = element.tag
                 if event == "start":
+                    self.elements += 1
+                    if self.elements > self.most_elements:
+                        raise self.too_many_elements(title, number)
                     if tag == CELL_TAG:
                         in_cell = True
                     elif tag == ROW_TAG:

@@ -335,3 +335,29 @@ def test_a_sheet_with_a_broken_cell_reference_is_refused_not_a_failure() -> None
     [problem] = caught.value.problems
     assert problem.field == "file"
     assert problem.message.startswith("the workbook could not be read")
+
+
+def test_a_sheet_flooded_with_elements_that_are_not_cells_is_refused_while_read() -> None:
+    flooded = edited_sheets(
+        write_xlsx(example_card()), lambda xml: xml.replace(b"</row>", b"<x/>" * 20_000 + b"</row>", 1)
+    )
+    problem = too_large(lambda: read_workbook(flooded, limits(cells=100)))
+    assert "more than 10,400 XML elements in the sheets" in problem.message
+    assert "(uploads.max_cells)" in problem.message
+
+
+def test_shared_texts_larger_than_the_cells_limit_allows_are_refused_before_the_workbook_is_opened() -> None:
+    data = with_shared_strings(write_xlsx(example_card()), 1)
+    source = zipfile.ZipFile(io.BytesIO(data))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/sharedStrings.xml":  # one text of 1,000 runs
+                content = content.replace(b"<si><t>a</t></si>", b"<si>" + b"<r><t>a</t></r>" * 1000 + b"</si>")
+            target.writestr(item, content)
+    with pytest.raises(RateCardRejected) as caught:
+        read_workbook(output.getvalue(), limits(cells=100))
+    [problem] = caught.value.problems
+    assert problem.field == "file"
+    assert "texts unpack to" in problem.message and "more than 6,400" in problem.message
