@@ -1,7 +1,7 @@
 """Uploads at the limits: the largest card the default limits accept, in each format, read, checked
 and built by the upload service (`tms.services.uploads`), and workbooks made to exhaust a worker
 (a value in the last column, XFD, of 4,000 rows; 2.5 million shared texts; a 48 MB sheet that does
-not declare its size), refused.
+not declare its size; ten million empty elements in one row), refused.
 
 Each upload runs in a fresh process, so that its peak RSS growth is its own: the process reads the
 file, resets its peak RSS to the RSS now (Linux `/proc/self/clear_refs`), parses the upload, and
@@ -258,6 +258,21 @@ def undeclared_sheet_workbook(rows: int = 20_000, columns: int = 100) -> bytes:
     return _rezipped(output.getvalue(), {"xl/worksheets/sheet1.xml": sheet})
 
 
+def flooded_workbook(elements: int = 10_000_000) -> bytes:
+    """A workbook whose sheet declares a small size and holds, in one row, `elements` empty
+    elements that are not cells."""
+    workbook = Workbook()
+    assert workbook.active is not None
+    workbook.active.title = "Card"
+    output = io.BytesIO()
+    workbook.save(output)
+    row = b'<row r="1">' + b"<x/>" * elements + b"</row>"
+    sheet = (
+        b'<worksheet xmlns="' + NAMESPACE + b'"><dimension ref="A1:B2"/><sheetData>' + row + b"</sheetData></worksheet>"
+    )
+    return _rezipped(output.getvalue(), {"xl/worksheets/sheet1.xml": sheet})
+
+
 NAMESPACE = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
@@ -371,6 +386,7 @@ def run() -> dict[str, Any]:
             ("XFD x 4,000 rows, undeclared", "xlsx", "xfd-undeclared.xlsx", xfd_workbook(declared=False)),
             ("2.5 M shared texts (40 MB)", "xlsx", "texts.xlsx", shared_strings_workbook()),
             ("undeclared 48 MB sheet", "xlsx", "undeclared.xlsx", undeclared_sheet_workbook()),
+            ("10 M empty elements in a row", "xlsx", "flooded.xlsx", flooded_workbook()),
         ]:
             (base / name).write_bytes(content)
             cases.append((label, kind, base / name, len(content)))
