@@ -8,6 +8,7 @@ Nothing is rounded: a value finer than the stored unit is refused.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, time
@@ -17,6 +18,8 @@ from typing import TypeVar
 
 import pycountry
 
+from carriers.limits import RateCardRejected as RateCardRejected
+from carriers.limits import UploadLimits, too_many
 from carriers.model import (
     WEEKDAY_NAMES,
     Bracket,
@@ -46,7 +49,7 @@ from carriers.tables import (
     Tables,
     all_columns,
 )
-from tms.domain.errors import InvalidInput, Problem
+from tms.domain.errors import Problem
 from tms.domain.units import kg_decimal, scaled_exactly
 
 E = TypeVar("E", bound=StrEnum)
@@ -65,29 +68,21 @@ MILLIMETRES = (1, "lengths are in cm with at most 1 decimal (whole millimetres)"
 CENTS = (2, "amounts have at most 2 decimals (whole cents)")
 BASIS_POINTS = (2, "percentages have at most 2 decimals")
 WHOLE = (0, "it must be a whole number")
+POSTCODE_CHARACTERS = frozenset(string.ascii_letters + string.digits + " -")  # postcodes sort as base 36
 LARGEST = 10**9  # in the stored unit: 1000 t, 10 million in money, 100 km; anything above is a typo
 
 
-class RateCardRejected(InvalidInput):
-    """The upload is not a valid rate card; `problems` lists everything wrong with it."""
-
-    code = "rate_card_rejected"
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        unique = list(dict.fromkeys(problems))
-        count = len(unique)
-        super().__init__(f"the rate card was refused: {count} problem{'' if count == 1 else 's'}", unique)
-
-
-def build_rate_card(tables: Tables) -> RateCard:
-    """The card the tables describe; raises `RateCardRejected` with every problem found."""
-    builder = _Builder(tables)
+def build_rate_card(tables: Tables, limits: UploadLimits | None = None) -> RateCard:
+    """The card the tables describe; raises `RateCardRejected` with every problem found (the first
+    `limits.problems` of them), or `UploadTooLarge` at the first limit passed."""
+    limits = limits or UploadLimits()
+    builder = _Builder(tables, limits)
     card = builder.build()
     problems = [*tables.problems, *builder.problems]
     if not tables.problems:  # readers name missing tables their own way (sheet, file, field)
         problems += [Problem(f"missing table {name}") for name in REQUIRED_TABLES if name not in tables.tables]
     if problems or card is None:
-        raise RateCardRejected(problems)
+        raise RateCardRejected(problems, max_problems=limits.problems)
     return card
 
 
@@ -104,8 +99,8 @@ def parse_patterns(text: str) -> list[tuple[str, str, str]] | str:
         item = raw.strip()
         if not item:
             return "an empty item in the list of postcodes"
-        if not all(ch.isalnum() or ch in " -" for ch in item):
-            return f"{item!r} is not a postcode pattern: use letters, digits, and '-' between range ends"
+        if not all(ch in POSTCODE_CHARACTERS for ch in item):
+            return f"{item!r} is not a postcode pattern: use letters A-Z, digits, and '-' between range ends"
         if "-" in item:
             ends = item.split("-")
             if len(ends) != 2 or not ends[0].strip() or not ends[1].strip():
@@ -137,8 +132,10 @@ def decimal_text(value: Decimal) -> str:
 
 
 class _Builder:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, limits: UploadLimits) -> None:
         self.tables = tables
+        self.limits = limits
+        self.counted = {"zone_entries": 0, "remote_area_postcodes": 0}  # entries read so far
         self.problems: list[Problem] = []
         self.service_codes: dict[str, Location] = {}
         self.zone_codes: dict[str, Location] = {}
@@ -159,7 +156,10 @@ class _Builder:
         tiers = self.tiers()
         if self.problems:
             return None
-        services = [replace(s, transit={z: t for (sv, z), t in transit.items() if sv == s.code}) for s in services]
+        by_service: dict[str, dict[str, Transit]] = {}
+        for (service_code, zone_code), times in transit.items():
+            by_service.setdefault(service_code, {})[zone_code] = times
+        services = [replace(s, transit=by_service.get(s.code, {})) for s in services]
         code, name, currency, valid_from, fuel_bp, notes = card
         if code is None or name is None or currency is None or valid_from is None or fuel_bp is None:
             return None  # not reached: a problem was reported
@@ -190,6 +190,12 @@ class _Builder:
             if column not in table.header:
                 self.report(table.where, f"missing column {column!r}")
         return table
+
+    def at_most(self, table: Table, what: str, limit_name: str) -> None:
+        """Refuse a table with more rows than the limit, naming the first row past it."""
+        limit = getattr(self.limits, limit_name)
+        if len(table.rows) > limit:
+            raise too_many(what, limit_name, self.limits, table.rows[limit].where)
 
     def require_rows(self, table: Table | None, what: str) -> None:
         if table is not None and not table.rows:
@@ -244,6 +250,7 @@ class _Builder:
         services: list[Service] = []
         if table is None:
             return services
+        self.at_most(table, "services", "services")
         for row in table.rows:
             code = self.new_code(table.cell(row, "service"), "service", self.service_codes, SERVICE_CODE_MAX)
             name = self.text(table.cell(row, "name"))
@@ -299,6 +306,8 @@ class _Builder:
             code_cell = table.cell(row, "zone")
             code = self.text(code_cell)
             if code is not None and code not in entries:
+                if len(entries) == self.limits.zones:
+                    raise too_many("zones", "zones", self.limits, code_cell.where)
                 code = self.new_code(code_cell, "zone", self.zone_codes)
                 if code is not None:
                     entries[code] = []
@@ -314,10 +323,11 @@ class _Builder:
                         f"zone {code} is already named {first!r} (at {where.describe()}); "
                         "give its name once, on its first row",
                     )
-            for entry, where in self.entries(table.cell(row, "country"), table.cell(row, "postcodes")):
+            found_entries = self.entries(table.cell(row, "country"), table.cell(row, "postcodes"), "zone_entries")
+            for entry, where in found_entries:
                 if code is None or code not in entries:
                     continue
-                if entry in entries[code]:
+                if (code, entry) in entry_where:  # a dict: a zone may have thousands of entries
                     self.report(
                         where,
                         f"zone {code} already has {describe_entry(entry)} (at {entry_where[(code, entry)].describe()})",
@@ -326,19 +336,27 @@ class _Builder:
                 entries[code].append(entry)
                 entry_where[(code, entry)] = where
         zones = [Zone(code, names[code][0], tuple(found)) for code, found in entries.items() if code in names]
-        for zone_a, a, zone_b, b in zone_conflicts(zones):
+        conflicts = zone_conflicts(zones, limit=self.limits.problems + 1)
+        for zone_a, a, zone_b, b in conflicts[: self.limits.problems]:
             self.report(
                 entry_where[(zone_b.code, b)],
                 f"zone {zone_b.code} ({describe_entry(b)}) overlaps zone {zone_a.code} "
                 f"({describe_entry(a)}, at {entry_where[(zone_a.code, a)].describe()}): "
                 "some postcodes would belong to both",
             )
+        if len(conflicts) > self.limits.problems:
+            self.report(table.where, f"more overlapping zone entries than the {self.limits.problems} listed")
         return zones
 
-    def entries(self, country_cell: Cell, postcodes_cell: Cell) -> list[tuple[ZoneEntry, Location]]:
-        """Zone entries of one (country, postcodes) pair, each with the cell that gave it."""
+    def entries(self, country_cell: Cell, postcodes_cell: Cell, counter: str) -> list[tuple[ZoneEntry, Location]]:
+        """Zone entries of one (country, postcodes) pair, each with the cell that gave it; they count
+        towards the limit `counter` (zone entries, or remote-area postcodes), checked before parsing."""
         country = self.country(country_cell)
         postcodes = self.text(postcodes_cell, required=False) or ""
+        self.counted[counter] += postcodes.count(",") + 1
+        if self.counted[counter] > getattr(self.limits, counter):
+            what = "zone entries" if counter == "zone_entries" else "remote-area postcodes"
+            raise too_many(f"{what} (country and postcode patterns)", counter, self.limits, postcodes_cell.where)
         patterns = parse_patterns(postcodes)
         if isinstance(patterns, str):
             self.report(postcodes_cell.where, patterns)
@@ -389,6 +407,9 @@ class _Builder:
         self.require_rows(table, "prices")
         if table is None:
             return []
+        brackets = [row for row in table.rows if not _is_extra_kg(table.cell(row, "to_kg"))]
+        if len(brackets) > self.limits.brackets:
+            raise too_many("price brackets", "brackets", self.limits, brackets[self.limits.brackets].where)
         groups: dict[tuple[str, str], list[Row]] = {}
         for row in table.rows:
             service = self.text(table.cell(row, "service"))
@@ -488,11 +509,12 @@ class _Builder:
             "min_length_girth_cm",
             "min_weight_kg",
         )
+        counted = 0
         for row in table.rows:
             cell = {column: table.cell(row, column) for column in area_columns + other_columns}
             if not row.has_values(other_columns) and row.has_values(area_columns):
                 before = len(self.problems)
-                areas = self.entries(cell["country"], cell["postcodes"])
+                areas = self.entries(cell["country"], cell["postcodes"], "remote_area_postcodes")
                 if last_kind is not SurchargeKind.REMOTE_AREA:
                     self.report(
                         cell["country"].where,
@@ -502,6 +524,9 @@ class _Builder:
                 elif last_ok and len(self.problems) == before:
                     found[-1] = replace(found[-1], areas=found[-1].areas + tuple(entry for entry, _ in areas))
                 continue
+            counted += 1
+            if counted > self.limits.surcharges:
+                raise too_many("surcharges", "surcharges", self.limits, row.where)
             before = len(self.problems)
             kind = self.choice(cell["kind"], SurchargeKind)
             name = self.text(cell["name"])
@@ -518,7 +543,7 @@ class _Builder:
                         "a remote_area surcharge needs an area: a country, and postcodes",
                     )
                 else:
-                    areas = self.entries(cell["country"], cell["postcodes"])
+                    areas = self.entries(cell["country"], cell["postcodes"], "remote_area_postcodes")
                 if name is not None and amount is not None and areas:
                     surcharge = Surcharge(kind, name, amount, services, tuple(entry for entry, _ in areas))
             elif kind is SurchargeKind.OVERSIZE:
@@ -572,6 +597,7 @@ class _Builder:
         found: list[VolumeTier] = []
         if table is None:
             return found
+        self.at_most(table, "volume tiers", "tiers")
         previous: int | None = None
         for row in table.rows:
             parcels_cell = table.cell(row, "min_parcels")
@@ -772,6 +798,10 @@ class _Builder:
                 return None
             days.update(range(first, last + 1))
         return frozenset(days)
+
+
+def _is_extra_kg(cell: Cell) -> bool:
+    return isinstance(cell.value, str) and cell.value.strip().lower() == EXTRA_KG
 
 
 def merge_equal_brackets(brackets: list[Bracket]) -> tuple[Bracket, ...]:

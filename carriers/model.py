@@ -313,13 +313,146 @@ class ZoneIndex:
         return self._whole.get(country)
 
 
-def zone_conflicts(zones: tuple[Zone, ...] | list[Zone]) -> list[tuple[Zone, ZoneEntry, Zone, ZoneEntry]]:
+def zone_conflicts(
+    zones: tuple[Zone, ...] | list[Zone], *, limit: int | None = None
+) -> list[tuple[Zone, ZoneEntry, Zone, ZoneEntry]]:
     """Pairs of entries of different zones that match a postcode with equal standing.
 
     Nesting is allowed (a Corsica prefix inside the whole of France: the more
     specific wins); the same entry twice, or two ranges or a prefix and a
     range that partly overlap, leave some postcodes with no clear zone.
+
+    Pairs come in the order of the entries (zone by zone), each pair once. In
+    n log n, plus the pairs found: entries are sorted per country and only
+    candidates are compared (a sorted scan of the ranges, look-ups of
+    prefixes), never every pair. With `limit`, at most about that many pairs
+    are looked for (a refusal lists only the first ones anyway).
     """
+    flat = [(zone, entry) for zone in zones for entry in zone.entries]
+    found = _ConflictPairs(flat, limit)
+    by_country: dict[str, list[int]] = {}
+    for i, (_, entry) in enumerate(flat):
+        by_country.setdefault(entry.country, []).append(i)
+    try:
+        for indexes in by_country.values():
+            _country_conflicts(flat, indexes, found)
+    except _EnoughPairs:
+        pass
+    return [(flat[i][0], flat[i][1], flat[j][0], flat[j][1]) for i, j in sorted(found.pairs)]
+
+
+class _EnoughPairs(Exception):
+    """Raised once `limit` pairs are found: looking further would only make a longer refusal."""
+
+
+class _ConflictPairs:
+    def __init__(self, flat: list[tuple[Zone, ZoneEntry]], limit: int | None) -> None:
+        self.flat = flat
+        self.limit = limit
+        self.pairs: set[tuple[int, int]] = set()
+
+    def add(self, i: int, j: int) -> None:
+        if self.flat[i][0].code == self.flat[j][0].code:
+            return  # entries of one zone never conflict: the zone is the same either way
+        self.pairs.add((min(i, j), max(i, j)))
+        if self.limit is not None and len(self.pairs) >= self.limit:
+            raise _EnoughPairs
+
+    def all_pairs(self, group: list[int]) -> None:
+        """Every pair of a group of equal entries (of different zones)."""
+        for n, i in enumerate(group):
+            for j in group[n + 1 :]:
+                self.add(i, j)
+
+
+def _country_conflicts(flat: list[tuple[Zone, ZoneEntry]], indexes: list[int], found: _ConflictPairs) -> None:
+    """The conflicting pairs among the entries of one country (`indexes` into `flat`).
+
+    The whole country only conflicts with the whole country again; a prefix with the same prefix
+    (a longer one inside it is more specific) or with a range that straddles its edge; ranges
+    (of one length) when equal or crossing (a nested range is narrower, so more specific).
+    """
+    wholes: list[int] = []
+    prefixes: dict[str, list[int]] = {}
+    ranges: dict[int, list[int]] = {}
+    for i in indexes:
+        entry = flat[i][1]
+        if entry.kind == "country":
+            wholes.append(i)
+        elif entry.kind == "prefix":
+            prefixes.setdefault(entry.prefix, []).append(i)
+        else:
+            ranges.setdefault(len(entry.low), []).append(i)
+    found.all_pairs(wholes)
+    for group in prefixes.values():
+        found.all_pairs(group)
+    for width, group in ranges.items():
+        _range_conflicts(flat, group, found)
+        _straddling_prefixes(flat, group, prefixes, width, found)
+
+
+def _range_conflicts(flat: list[tuple[Zone, ZoneEntry]], group: list[int], found: _ConflictPairs) -> None:
+    """Equal ranges, and crossing ones (a.low < b.low <= a.high < b.high), among ranges of one length.
+
+    A scan by increasing `low`: the ranges that start before the current one are kept sorted by
+    their `high`, so those ending inside it are found by bisection.
+    """
+    equal: dict[tuple[str, str], list[int]] = {}
+    for i in group:
+        entry = flat[i][1]
+        equal.setdefault((entry.low, entry.high), []).append(i)
+    for same in equal.values():
+        found.all_pairs(same)
+    order = sorted(group, key=lambda i: flat[i][1].low)
+    started: list[tuple[str, int]] = []  # (high, index) of the ranges with a lower `low`, sorted
+    n = 0
+    while n < len(order):
+        low = flat[order[n]][1].low
+        batch = []
+        while n < len(order) and flat[order[n]][1].low == low:
+            batch.append(order[n])
+            n += 1
+        for j in batch:
+            high = flat[j][1].high
+            first = bisect.bisect_left(started, (low, -1))
+            last = bisect.bisect_left(started, (high, -1))  # highs below `high`: it crosses them
+            for _, i in started[first:last]:
+                found.add(i, j)
+        for j in batch:
+            bisect.insort(started, (flat[j][1].high, j))
+
+
+def _straddling_prefixes(
+    flat: list[tuple[Zone, ZoneEntry]],
+    group: list[int],
+    prefixes: dict[str, list[int]],
+    width: int,
+    found: _ConflictPairs,
+) -> None:
+    """Prefixes that share postcodes with a range of `width` without holding all of it.
+
+    A prefix holds the postcodes of `width` from prefix+"00.." to prefix+"ZZ..". Those that meet
+    the range [low, high] without holding it either start inside (low, high] (found by bisection
+    on the sorted starts) or hold `low` but not `high` (a prefix of `low`, found by look-up).
+    """
+    starts = sorted((prefix.ljust(width, "0"), prefix) for prefix in prefixes if len(prefix) <= width)
+    for j in group:
+        entry = flat[j][1]
+        first = bisect.bisect_right(starts, (entry.low, "\U0010ffff"))
+        last = bisect.bisect_right(starts, (entry.high, "\U0010ffff"))
+        for _, prefix in starts[first:last]:
+            for i in prefixes[prefix]:
+                found.add(i, j)
+        for n in range(1, width + 1):
+            prefix = entry.low[:n]
+            if prefix in prefixes and not entry.high.startswith(prefix):
+                for i in prefixes[prefix]:
+                    found.add(i, j)
+
+
+def zone_conflicts_pairwise(zones: tuple[Zone, ...] | list[Zone]) -> list[tuple[Zone, ZoneEntry, Zone, ZoneEntry]]:
+    """`zone_conflicts` by comparing every pair of entries: the rule as written, in n squared.
+    Kept as the reference the fast one is tested against."""
     conflicts = []
     flat = [(zone, entry) for zone in zones for entry in zone.entries]
     for i, (zone_a, a) in enumerate(flat):

@@ -11,14 +11,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
+from xml.etree.ElementTree import iterparse
 
 import openpyxl
+from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.worksheet._reader import CELL_TAG, ROW_TAG, WorkSheetParser
 
 from carriers.build import RateCardRejected, build_rate_card
+from carriers.limits import UploadLimits, UploadTooLarge, too_many
 from carriers.model import RateCard
 from carriers.tables import (
     COLUMNS,
@@ -30,6 +36,7 @@ from carriers.tables import (
     Row,
     Table,
     Tables,
+    column_letter,
     table_from_grid,
 )
 from tms.domain.errors import Problem
@@ -48,14 +55,21 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 UPLOAD = Location(field="file")  # the upload field of a workbook: where whole-file problems are
 
 
-def read_upload(filename: str, content_type: str | None, data: bytes, *, max_uncompressed_bytes: int) -> RateCard:
+def read_upload(
+    filename: str,
+    content_type: str | None,
+    data: bytes,
+    *,
+    max_uncompressed_bytes: int,
+    limits: UploadLimits | None = None,
+) -> RateCard:
     """A rate card from one uploaded file, chosen by its extension (or else its content type)."""
     name = filename.lower()
     kind = (content_type or "").split(";")[0].strip().lower()
     if name.endswith(".xlsx") or (not name.endswith(".json") and kind == XLSX_CONTENT_TYPE):
-        return read_xlsx(data, max_uncompressed_bytes=max_uncompressed_bytes)
+        return read_xlsx(data, max_uncompressed_bytes=max_uncompressed_bytes, limits=limits)
     if name.endswith(".json") or kind == "application/json":
-        return read_json(parse_json(data))
+        return read_json(parse_json(data), limits)
     if name.endswith(".csv"):
         tables = ", ".join(f"{table}.csv" for table in REQUIRED_TABLES + OPTIONAL_TABLES)
         raise RateCardRejected(
@@ -76,23 +90,28 @@ def parse_json(data: bytes) -> object:
         return json.loads(data, parse_float=Decimal)
     except UnicodeDecodeError:
         raise RateCardRejected([UPLOAD.problem("the file is not UTF-8 text, so not JSON")]) from None
-    except RecursionError:  # the standard parser recurses once per level of nesting
-        raise RateCardRejected([UPLOAD.problem("the JSON is nested too deeply")]) from None
     except json.JSONDecodeError as error:
         message = f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
         raise RateCardRejected([UPLOAD.problem(message)]) from None
+    except RecursionError:  # the standard parser recurses once per level: no rate card is that deep
+        raise RateCardRejected([UPLOAD.problem(NESTED_TOO_DEEPLY)]) from None
+
+
+NESTED_TOO_DEEPLY = "not a rate card: the JSON is nested too deeply"
 
 
 # -- Excel workbooks
 
 
-def read_xlsx(data: bytes, *, max_uncompressed_bytes: int) -> RateCard:
+def read_xlsx(data: bytes, *, max_uncompressed_bytes: int, limits: UploadLimits | None = None) -> RateCard:
     """A rate card from an .xlsx workbook (see docs/rate-card-formats.md)."""
-    return build_rate_card(xlsx_tables(data, max_uncompressed_bytes=max_uncompressed_bytes))
+    limits = limits or UploadLimits()
+    return build_rate_card(xlsx_tables(data, max_uncompressed_bytes=max_uncompressed_bytes, limits=limits), limits)
 
 
-def xlsx_tables(data: bytes, *, max_uncompressed_bytes: int) -> Tables:
-    problem = _archive_problem(data, max_uncompressed_bytes)
+def xlsx_tables(data: bytes, *, max_uncompressed_bytes: int, limits: UploadLimits | None = None) -> Tables:
+    limits = limits or UploadLimits()
+    problem = _archive_problem(data, max_uncompressed_bytes, limits)
     if problem is not None:
         raise RateCardRejected([problem])
     try:
@@ -100,12 +119,19 @@ def xlsx_tables(data: bytes, *, max_uncompressed_bytes: int) -> Tables:
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise RateCardRejected([UPLOAD.problem(f"the workbook could not be read: {error}")]) from None
     try:
-        return _workbook_tables(workbook.worksheets)
+        return _workbook_tables(workbook.worksheets, _SheetReader(limits))
+    except DAMAGED as error:
+        raise RateCardRejected([UPLOAD.problem(f"the workbook could not be read: {error}")]) from None
     finally:
         workbook.close()
 
 
-def _archive_problem(data: bytes, max_uncompressed_bytes: int) -> Problem | None:
+# What reading a damaged sheet can raise (a bad cell reference, a shared string that does not exist,
+# broken XML or compressed data); a refusal, not a failure of the service.
+DAMAGED = (ValueError, IndexError, KeyError, TypeError, SyntaxError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+def _archive_problem(data: bytes, max_uncompressed_bytes: int, limits: UploadLimits) -> Problem | None:
     """Why `data` cannot be an .xlsx workbook we are willing to open, if it cannot.
 
     Sizes are checked from the zip directory before anything is unpacked, so
@@ -130,7 +156,89 @@ def _archive_problem(data: bytes, max_uncompressed_bytes: int) -> Problem | None
         return UPLOAD.problem(
             f"the workbook unpacks to {unpacked:,} bytes, more than the limit of {max_uncompressed_bytes:,}"
         )
+    sheets = sum(1 for entry in entries if entry.filename.startswith("xl/worksheets/sheet"))
+    most = max_sheets(limits)
+    if sheets > most:
+        return UPLOAD.problem(
+            f"the workbook has {sheets:,} sheets, more than {most:,}: the tables, one price sheet per service "
+            f"(at most {limits.services:,}, uploads.max_services) and {len(IGNORED_SHEETS)} for notes"
+        )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        texts = _shared_strings_beyond(archive, limits.cells)
+        undeclared = _undeclared_large_sheet(archive, limits)
+    if undeclared is not None:
+        return UPLOAD.problem(
+            f"the sheet {undeclared.filename} does not declare its size and unpacks to {undeclared.file_size:,} "
+            f"bytes, more than {UNDECLARED_BYTES_PER_CELL * limits.cells:,}: a sheet of "
+            f"{limits.cells:,} cells (uploads.max_cells) needs less; save the workbook again from Excel"
+        )
+    if texts is not None:
+        return UPLOAD.problem(texts)
     return None
+
+
+UNDECLARED_BYTES_PER_CELL = 48  # a cell such as <c r="AB1234" s="3"><v>12.5</v></c>, with room to spare
+DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension[\s/>]")
+
+
+def _undeclared_large_sheet(archive: zipfile.ZipFile, limits: UploadLimits) -> zipfile.ZipInfo | None:
+    """A sheet too large to be scanned that does not say its size, if there is one.
+
+    openpyxl reads a sheet's declared size when it opens the workbook; a sheet that declares none
+    is scanned to its end right then, before any limit can be checked (a 1.2 MB upload whose sheet
+    unpacks to 48 MB took 13 s). Such a sheet may only be as large as `limits.cells` cells need.
+    """
+    most = UNDECLARED_BYTES_PER_CELL * limits.cells
+    for entry in archive.infolist():
+        if entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml") and entry.file_size > most:
+            with archive.open(entry) as source:
+                head = source.read(1 << 16).split(b"sheetData", 1)[0]
+            if not DIMENSION.search(head):
+                return entry
+    return None
+
+
+SHARED_STRINGS_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+SHARED_STRING = re.compile(rb"<(?:[\w.-]+:)?si[\s/>]")
+
+
+def _shared_strings_beyond(archive: zipfile.ZipFile, most: int) -> str | None:
+    """Why the workbook's shared strings are more than `most` cells may use, if they are: more
+    than `most` texts, or more than 64 bytes per cell of `most` unpacked.
+
+    openpyxl loads them all when it opens the workbook, each as an object: a few kilobytes of
+    compressed `<si><t>a</t></si>` would cost seconds and hundreds of megabytes. They are counted
+    first, streaming, stopping at the first past `most`.
+    """
+    names = set(archive.namelist())
+    part = "xl/sharedStrings.xml"
+    if "[Content_Types].xml" in names:
+        with archive.open("[Content_Types].xml") as types:
+            declared = re.search(
+                rb'PartName="/([^"]+)"[^>]*ContentType="' + re.escape(SHARED_STRINGS_TYPE), types.read(1 << 20)
+            )
+        if declared:
+            part = declared.group(1).decode("utf-8", "replace")
+    limit = f"the limit is {most:,} cells (uploads.max_cells)"
+    if part not in names:
+        return None
+    size = archive.getinfo(part).file_size
+    if size > SHARED_BYTES_PER_CELL * most:  # openpyxl parses it whole: a text of a million parts is slow too
+        return f"the workbook's texts unpack to {size:,} bytes, more than {SHARED_BYTES_PER_CELL * most:,}: {limit}"
+    counted, tail = 0, b""
+    with archive.open(part) as source:
+        while chunk := source.read(1 << 20):
+            buffer = tail + chunk
+            counted += sum(1 for found in SHARED_STRING.finditer(buffer) if found.end() > len(tail))
+            if counted > most:
+                return f"the workbook holds more than {most:,} texts, more than its cells may hold: {limit}"
+            tail = buffer[-32:]
+    return None
+
+
+def max_sheets(limits: UploadLimits) -> int:
+    """The most sheets a workbook may have: the tables, one price sheet per service, and notes."""
+    return len(SHEET_TITLES) + limits.services + len(IGNORED_SHEETS)
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -141,7 +249,7 @@ def _looks_like_text(data: bytes) -> bool:
     return b"\0" not in data[:4096]
 
 
-def _workbook_tables(sheets: Sequence[Any]) -> Tables:
+def _workbook_tables(sheets: Sequence[Any], reader: _SheetReader) -> Tables:
     tables = Tables()
     prices = Table("prices", Location(sheet=f"{PRICES_SHEET}<service>"))
     price_sheets = 0
@@ -151,7 +259,7 @@ def _workbook_tables(sheets: Sequence[Any]) -> Tables:
         key = title.strip().lower()
         if key in (ignored.lower() for ignored in IGNORED_SHEETS):
             continue
-        rows = _sheet_rows(sheet)
+        rows = reader.rows(sheet)
         if key in titles:
             table, problems = table_from_grid(titles[key], title, rows)
             tables.tables[table.name] = table
@@ -160,7 +268,7 @@ def _workbook_tables(sheets: Sequence[Any]) -> Tables:
             price_sheets += 1
             if price_sheets == 1:
                 prices.where = Location(sheet=title)
-            long_rows, problems = _wide_price_rows(title, rows)
+            long_rows, problems = _wide_price_rows(title, rows, reader)
             prices.rows.extend(long_rows)
             tables.problems.extend(problems)
         else:
@@ -177,12 +285,131 @@ def _workbook_tables(sheets: Sequence[Any]) -> Tables:
     return tables
 
 
-def _sheet_rows(sheet: Any) -> list[tuple[int, Sequence[object]]]:
-    sheet.reset_dimensions()  # do not trust the size the file declares
-    return list(enumerate(sheet.iter_rows(values_only=True), start=1))
+ELEMENTS_PER_CELL = 4  # <c><v>, or <c><is><t>, with room for a few runs of rich text
+ELEMENTS_AROUND_CELLS = 10_000  # rows' and sheets' own: column widths, views, formatting, ...
+SHARED_BYTES_PER_CELL = 64  # the shared strings' part, per cell of the limit
 
 
-def _wide_price_rows(title: str, rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[list[Row], list[Problem]]:
+class _SheetReader:
+    """Reads the sheets of one workbook cell by cell, within the limits of the upload.
+
+    openpyxl's own row iterator builds each row as wide as its last cell (16,384 values for a
+    cell in column XFD) and fills the rows missing before a row far down; this one stops at the
+    first row, column or cell past a limit, before building anything for it. It still reads the
+    values with openpyxl (shared strings, numbers, dates and times by their number format).
+    """
+
+    def __init__(self, limits: UploadLimits) -> None:
+        self.limits = limits
+        self.cells = 0  # cells of the workbook read so far (each row up to its last value)
+        self.brackets = 0  # price brackets of the price sheets so far
+        self.elements = 0  # XML elements of the sheets so far
+        self.most_elements = ELEMENTS_PER_CELL * limits.cells + ELEMENTS_AROUND_CELLS
+
+    def too_many_elements(self, sheet: str, row: int) -> UploadTooLarge:
+        """Elements that are not cells (or a cell of thousands of parts) cost time to read too: a
+        42 KB workbook of 10,000,000 empty elements in one row took 21 s."""
+        return UploadTooLarge(
+            Location(sheet=sheet, row=row or None).problem(
+                f"more than {self.most_elements:,} XML elements in the sheets: a workbook within the limit of "
+                f"{self.limits.cells:,} cells (uploads.max_cells) has fewer"
+            )
+        )
+
+    def rows(self, sheet: Any) -> list[tuple[int, Sequence[object]]]:
+        """The sheet's rows that hold a value: (row number, values up to the row's last one)."""
+        self.check_declared_size(sheet)
+        limits, title = self.limits, sheet.title
+        workbook = sheet.parent
+        # openpyxl's own parser reads each cell's value, as its read-only sheets do (openpyxl 3.1,
+        # pinned below 4 in pyproject.toml): the same shared strings and date formats.
+        parser = WorkSheetParser(
+            None,
+            sheet._shared_strings,  # noqa: SLF001
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,  # noqa: SLF001
+            timedelta_formats=workbook._timedelta_formats,  # noqa: SLF001
+        )
+        rows: list[tuple[int, Sequence[object]]] = []
+        values: list[object] = []
+        number = read = 0
+        in_cell = False
+        with sheet._get_source() as source:  # noqa: SLF001
+            for event, element in iterparse(source, events=("start", "end")):
+                tag = element.tag
+                if event == "start":
+                    self.elements += 1
+                    if self.elements > self.most_elements:
+                        raise self.too_many_elements(title, number)
+                    if tag == CELL_TAG:
+                        in_cell = True
+                    elif tag == ROW_TAG:
+                        given = element.get("r")
+                        number, read = (int(given) if given else number + 1), read + 1
+                        if number > limits.rows or read > limits.rows:
+                            raise too_many("rows in a sheet", "rows", limits, Location(sheet=title, row=number))
+                        parser.row_counter, parser.col_counter, values = number, 0, []
+                elif tag == CELL_TAG:
+                    in_cell = False
+                    column, value = _cell(parser, element)
+                    element.clear()
+                    self.count_cells(1, title, number, column)
+                    if value is not None:
+                        self.put(values, column, value, title, number)
+                elif tag == ROW_TAG:
+                    element.clear()
+                    if values:
+                        rows.append((number, values))
+                elif not in_cell:  # keep what a cell holds until the cell is read; drop the rest
+                    element.clear()
+        return rows
+
+    def put(self, values: list[object], column: int, value: object, sheet: str, row: int) -> None:
+        if column > self.limits.columns:
+            where = Location(sheet=sheet, row=row, column=column_letter(column - 1))
+            raise too_many("columns in a sheet", "columns", self.limits, where)
+        if column > len(values):
+            self.count_cells(column - 1 - len(values), sheet, row, column)
+            values.extend([None] * (column - len(values)))
+        values[column - 1] = value
+
+    def count_cells(self, cells: int, sheet: str, row: int, column: int) -> None:
+        self.cells += cells
+        if self.cells > self.limits.cells:
+            where = Location(sheet=sheet, row=row, column=column_letter(column - 1))
+            raise too_many("cells in the workbook", "cells", self.limits, where)
+
+    def check_declared_size(self, sheet: Any) -> None:
+        """A sheet that says it is larger than the limits is refused before it is read (it may
+        also say less than it holds: reading checks again, cell by cell)."""
+        limits = self.limits
+        rows, columns = sheet.max_row, sheet.max_column
+        size = f"{column_letter(sheet.min_column - 1)}{sheet.min_row}:{column_letter((columns or 1) - 1)}{rows}"
+        if columns is not None and columns > limits.columns:
+            where = Location(sheet=sheet.title, column=column_letter(columns - 1))
+            raise too_many(f"columns in a sheet (it spans {size})", "columns", limits, where)
+        if rows is not None and rows > limits.rows:
+            raise too_many(f"rows in a sheet (it spans {size})", "rows", limits, Location(sheet=sheet.title, row=rows))
+
+
+def _cell(parser: WorkSheetParser, element: Any) -> tuple[int, object]:
+    """(column, value) of a cell element. Text typed in the cell itself (an inline string, as some
+    exporters write) is read directly: openpyxl builds a rich-text object for each."""
+    if element.get("t") != "inlineStr":
+        cell = parser.parse_cell(element)
+        return cell["column"], cell["value"]
+    reference = element.get("r")
+    if reference:
+        parser.col_counter = coordinate_to_tuple(reference)[1]
+    else:
+        parser.col_counter += 1
+    return parser.col_counter, "".join(element.itertext()) or None
+
+
+def _wide_price_rows(
+    title: str, rows: Sequence[tuple[int, Sequence[object]]], reader: _SheetReader
+) -> tuple[list[Row], list[Problem]]:
     """Long rows (service, zone, from_kg, to_kg, price) from a sheet with one column per zone.
 
     An empty cell means the zone is not served from that row on, so a price
@@ -227,6 +454,9 @@ def _wide_price_rows(title: str, rows: Sequence[tuple[int, Sequence[object]]]) -
                 break  # one problem per gap, not one per cell below it
             if is_extra and empty_at is not None and last_to is not None:
                 from_cell = last_to  # the zone's brackets end above; extra kilograms start there
+            reader.brackets += not is_extra
+            if reader.brackets > reader.limits.brackets:
+                raise too_many("price brackets", "brackets", reader.limits, price.where)
             cells = {"service": service_cell, "zone": zone_cell, "from_kg": from_cell, "to_kg": to_cell}
             long_rows.append(Row({**cells, "price": price}, row.where))
             last_to = to_cell
@@ -236,12 +466,15 @@ def _wide_price_rows(title: str, rows: Sequence[tuple[int, Sequence[object]]]) -
 # -- CSV files
 
 
-def read_csv_files(files: Mapping[str, bytes]) -> RateCard:
+def read_csv_files(files: Mapping[str, bytes], limits: UploadLimits | None = None) -> RateCard:
     """A rate card from CSV files keyed by table name (`card` or `card.csv`, `services`, ...)."""
-    return build_rate_card(csv_tables(files))
+    limits = limits or UploadLimits()
+    return build_rate_card(csv_tables(files, limits), limits)
 
 
-def csv_tables(files: Mapping[str, bytes]) -> Tables:
+def csv_tables(files: Mapping[str, bytes], limits: UploadLimits | None = None) -> Tables:
+    limits = limits or UploadLimits()
+    cells = [0]  # of all the files together
     tables = Tables()
     expected = ", ".join(f"{name}.csv" for name in COLUMNS)
     given: set[str] = set()
@@ -260,17 +493,38 @@ def csv_tables(files: Mapping[str, bytes]) -> Tables:
             tables.problems.append(where.problem(text.message))
             continue
         try:
-            records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
+            records = _csv_records(key, text, limits, cells)
         except csv.Error as error:
             tables.problems.append(where.problem(f"not a readable CSV file: {error}"))
             continue
-        table, problems = table_from_grid(name, key, list(enumerate(records, start=1)))
+        table, problems = table_from_grid(name, key, records)
         tables.tables[name] = table
         tables.problems.extend(problems)
     for name in REQUIRED_TABLES:
         if name not in given:
             tables.problems.append(Location(sheet=f"{name}.csv").problem("missing file"))
     return tables
+
+
+def _csv_records(file: str, text: str, limits: UploadLimits, cells: list[int]) -> list[tuple[int, Sequence[object]]]:
+    """The records of one CSV file, numbered, each up to its last value; reading stops at the first
+    record past the row, column or cell limits."""
+    records: list[tuple[int, Sequence[object]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    for number, record in enumerate(reader, start=1):
+        if number > limits.rows:
+            raise too_many("rows in a file", "rows", limits, Location(sheet=file, row=number))
+        while record and not record[-1].strip():
+            record.pop()
+        if len(record) > limits.columns:
+            where = Location(sheet=file, row=number, column=column_letter(limits.columns))
+            raise too_many("columns in a file", "columns", limits, where)
+        cells[0] += len(record)
+        if cells[0] > limits.cells:
+            where = Location(sheet=file, row=number)
+            raise too_many("cells in the files together", "cells", limits, where)
+        records.append((number, record))
+    return records
 
 
 def _decode_csv(data: bytes) -> str | Problem:
@@ -295,15 +549,16 @@ def _delimiter(text: str) -> str:
 # -- JSON
 
 
-def read_json(document: object) -> RateCard:
+def read_json(document: object, limits: UploadLimits | None = None) -> RateCard:
     """A rate card from the nested JSON document of docs/rate-card-formats.md."""
-    return build_rate_card(json_tables(document))
+    limits = limits or UploadLimits()
+    return build_rate_card(json_tables(document, limits), limits)
 
 
-def json_tables(document: object) -> Tables:
+def json_tables(document: object, limits: UploadLimits | None = None) -> Tables:
     if not isinstance(document, dict):
         raise RateCardRejected([Problem("a rate card must be a JSON object")])
-    return _JsonReader(document).tables
+    return _JsonReader(document, limits or UploadLimits()).tables
 
 
 class _JsonReader:
@@ -323,7 +578,9 @@ class _JsonReader:
         "min_weight_kg",
     )
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], limits: UploadLimits) -> None:
+        self.limits = limits
+        self.counted: dict[str, int] = {}
         self.tables = Tables()
         self.check_fields(document, self.TOP + self.OPTIONAL, "")
         self.card(document)
@@ -335,6 +592,12 @@ class _JsonReader:
 
     def problem(self, path: str, message: str) -> None:
         self.tables.problems.append(Problem(message, field=path or None))
+
+    def count(self, limit_name: str, what: str, path: str) -> None:
+        """One more of what `limit_name` limits, at `path`: past the limit, reading stops there."""
+        self.counted[limit_name] = self.counted.get(limit_name, 0) + 1
+        if self.counted[limit_name] > getattr(self.limits, limit_name):
+            raise too_many(what, limit_name, self.limits, Location(field=path))
 
     def check_fields(self, obj: dict[str, Any], allowed: Sequence[str], path: str) -> None:
         for key in obj:
@@ -393,6 +656,7 @@ class _JsonReader:
     def services(self, document: dict[str, Any]) -> None:
         services, transit = self.table("services"), self.table("transit")
         for path, service in self.objects(document, "services", ""):
+            self.count("services", "services", path)
             self.check_fields(service, [*self.SERVICE, "transit"], path)
             self.row(services, service, path, self.SERVICE)
             times = service.get("transit")
@@ -403,6 +667,7 @@ class _JsonReader:
                 continue
             for zone, days in times.items():
                 where = f"{path}.transit.{zone}"
+                self.count("rows", "transit times", where)
                 if not isinstance(days, list) or len(days) != 2:
                     self.problem(where, "must be [min_days, max_days]")
                     continue
@@ -418,6 +683,7 @@ class _JsonReader:
         table = self.table("zones")
         seen: dict[object, str] = {}
         for path, zone in self.objects(document, "zones", ""):
+            self.count("zones", "zones", path)
             self.check_fields(zone, ("code", "name", "entries"), path)
             code = zone.get("code")
             if isinstance(code, str) and code in seen:
@@ -429,6 +695,7 @@ class _JsonReader:
             if not entries and not zone.get("entries"):  # an empty list, or none
                 self.problem(f"{path}.entries", "a zone needs at least one entry: a country, and postcodes")
             for index, (entry_path, entry) in enumerate(entries):
+                self.count("zone_entries", "zone entries (country and postcode patterns)", entry_path)
                 self.check_fields(entry, ("country", "postcodes"), entry_path)
                 cells = {
                     "zone": self.cell(code, f"{path}.code"),
@@ -452,6 +719,7 @@ class _JsonReader:
             # Brackets give only to_kg: each starts where the previous one ended.
             start = self.cell(0, f"{brackets[0][0]}.to_kg")
             for bracket_path, bracket in brackets:
+                self.count("brackets", "price brackets", bracket_path)
                 self.check_fields(bracket, ("to_kg", "price"), bracket_path)
                 end = self.cell(bracket.get("to_kg"), f"{bracket_path}.to_kg")
                 price = self.cell(bracket.get("price"), f"{bracket_path}.price")
@@ -474,6 +742,7 @@ class _JsonReader:
             return
         table = self.table("surcharges")
         for path, surcharge in self.objects(document, "surcharges", ""):
+            self.count("surcharges", "surcharges", path)
             self.check_fields(surcharge, self.SURCHARGE, path)
             fields = {key: key for key in ("kind", "name", "amount", *self.SURCHARGE[-3:])}
             cells = {column: self.cell(surcharge.get(key), _join(path, key)) for key, column in fields.items()}
@@ -482,6 +751,7 @@ class _JsonReader:
             no_area = self.cell(None, f"{path}.areas")
             cells["country"], cells["postcodes"] = no_area, no_area
             for index, (area_path, area) in enumerate(areas):
+                self.count("remote_area_postcodes", "remote-area postcodes (country and postcode patterns)", area_path)
                 self.check_fields(area, ("country", "postcodes"), area_path)
                 country = self.cell(area.get("country"), f"{area_path}.country")
                 postcodes = self.cell(area.get("postcodes"), f"{area_path}.postcodes")
@@ -507,6 +777,7 @@ class _JsonReader:
             return
         table = self.table("tiers")
         for path, tier in self.objects(document, "tiers", ""):
+            self.count("tiers", "volume tiers", path)
             self.check_fields(tier, ("min_parcels", "discount_percent"), path)
             self.row(table, tier, path, {"min_parcels": "min_parcels", "discount_percent": "discount_percent"})
 

@@ -52,7 +52,7 @@ def all_columns(table: str) -> tuple[str, ...]:
     return required + optional
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per cell read: slots keep a card at the limits small
 class Location:
     """Where a value sits: a sheet or CSV file, row and column; or a JSON field path."""
 
@@ -68,7 +68,7 @@ class Location:
         return self.problem("").where()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     """One value as read, with its location.
 
@@ -155,6 +155,7 @@ def table_from_grid(name: str, sheet: str, rows: Sequence[tuple[int, Sequence[ob
             continue
         table.header[key] = where
         columns.append(key)
+    written = [None if key is None else table.header[key].column for key in columns]  # as the header has it
     for number, values in data[1:]:
         cells: dict[str, Cell] = {}
         for index, value in enumerate(values):
@@ -166,7 +167,7 @@ def table_from_grid(name: str, sheet: str, rows: Sequence[tuple[int, Sequence[ob
                         Location(sheet=sheet, row=number, column=letter).problem("a value in a column without a header")
                     )
                 continue
-            cells[column] = Cell(value, Location(sheet=sheet, row=number, column=table.header[column].column))
+            cells[column] = Cell(value, Location(sheet=sheet, row=number, column=written[index]))
         table.rows.append(Row(cells, Location(sheet=sheet, row=number)))
     return table, problems
 

@@ -57,6 +57,11 @@ class Container:
         """Today in the business's time zone (settings.timezone)."""
         return self.now().astimezone(ZoneInfo(self.settings.timezone)).date()
 
+    def close(self) -> None:
+        """Stop watching the store and close the database connections."""
+        self.quote_book.stop()
+        self.engine.dispose()
+
     def fresh_book(self) -> QuoteBook:
         """The cards as stored right now (the nightly run does not rely on a watcher's copy)."""
         return load_quote_book(self.uow(), self.warehouses, self.today())

@@ -16,7 +16,12 @@ from tms.settings import load_settings
 
 
 def _container() -> Container:
-    return build_container(load_settings())
+    """The wiring for one command; its database connections are closed when the command ends."""
+    container = build_container(load_settings())
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(container.close)
+    return container
 
 
 @click.group()

@@ -28,6 +28,17 @@ class Settings:
     server_threads: int = 4
     uploads_max_mb: int = 10
     uploads_max_uncompressed_mb: int = 50
+    uploads_max_rows: int = 10_000
+    uploads_max_columns: int = 256
+    uploads_max_cells: int = 100_000
+    uploads_max_services: int = 40
+    uploads_max_zones: int = 100
+    uploads_max_zone_entries: int = 3_000
+    uploads_max_remote_area_postcodes: int = 3_000
+    uploads_max_brackets: int = 6_000
+    uploads_max_surcharges: int = 100
+    uploads_max_tiers: int = 50
+    uploads_max_problems: int = 100
     demo_rate_cards_dir: str = "config/demo"
     warehouses_file: str = "config/warehouses.toml"
     shopify_app_secret: str = ""

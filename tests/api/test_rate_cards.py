@@ -278,3 +278,56 @@ def test_a_fuel_surcharge_out_of_range_or_for_an_unknown_carrier_is_refused(clie
         "/api/v1/carriers/nobody/fuel-surcharge", json={"percent": 10, "valid_from": "2026-04-01"}, headers=manager
     )
     assert unknown.status_code == 404
+
+
+def test_a_workbook_with_a_cell_in_the_last_column_of_thousands_of_rows_is_one_422_and_changes_nothing(
+    client, manager, engine
+) -> None:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(write_xlsx(read_json(EXAMPLE))))
+    for row in range(5, 4005):
+        workbook["Zones"].cell(row=row, column=16384, value="x")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    before = row_counts(engine)
+
+    response = upload_files(client, manager, {"file": (buffer.getvalue(), "card.xlsx")})
+
+    assert response.status_code == 422
+    [error] = response.get_json()["errors"]
+    assert (error["sheet"], error["column"]) == ("Zones", "XFD")
+    assert "uploads.max_columns" in error["message"]
+    assert row_counts(engine) == before
+
+
+def test_a_refusal_lists_at_most_a_hundred_problems_then_how_many_more(client, manager) -> None:
+    document = an_example_card()
+    document["zones"][0]["entries"] = [{"country": "XX", "postcodes": f"{n:03d}"} for n in range(300)]
+    response = upload_json(client, manager, document)
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert len(errors) == 101
+    assert errors[-1]["message"].startswith("... and ") and errors[-1]["message"].endswith(" more problems")
+
+
+def test_the_upload_limits_are_the_apps_settings(client, manager, container) -> None:
+    from dataclasses import replace
+
+    container.settings = replace(container.settings, uploads_max_services=2)
+    response = upload_json(client, manager, an_example_card())
+    assert response.status_code == 422
+    [error] = response.get_json()["errors"]
+    assert error["field"] == "services[2]"
+    assert "uploads.max_services" in error["message"]
+    files = write_csv_files(read_json(EXAMPLE))
+    response = upload_files(client, manager, {name.removesuffix(".csv"): (data, name) for name, data in files.items()})
+    assert response.status_code == 422
+    assert [(e["sheet"], e["row"]) for e in response.get_json()["errors"]] == [("services", 4)]
+
+
+def test_a_json_body_nested_thousands_deep_is_422_naming_the_body(client, manager) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = client.post(CARDS, data=body, headers=manager, content_type="application/json")
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["body"]

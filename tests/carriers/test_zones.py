@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carriers.model import Zone, ZoneEntry, ZoneIndex, zone_conflicts
+from carriers.model import Zone, ZoneEntry, ZoneIndex, zone_conflicts, zone_conflicts_pairwise
 
 
 def whole(country: str) -> ZoneEntry:
@@ -284,3 +284,55 @@ def test_a_range_of_letter_postcodes_nested_in_a_wider_one_is_allowed_and_wins()
 
 def test_a_lower_case_country_code_finds_its_zone() -> None:
     assert ZoneIndex([zone("FR", whole("FR"))]).zone_for("fr", "75001") == "FR"
+
+
+# ------------------------------------------------------- the fast overlap check
+# zone_conflicts sorts and scans; zone_conflicts_pairwise compares every pair, as the rule is
+# written. On random zones (postcodes of digits and letters, ranges often crossing, nested, equal
+# or straddling a prefix's edge) they find the same pairs, in the same order.
+
+POSTCODE = "019AZ"  # both ends of the alphabet and its middle: "0" sorts first, "Z" last
+
+
+@st.composite
+def mixed_entries(draw: st.DrawFn) -> ZoneEntry:
+    country = draw(st.sampled_from(COUNTRIES))
+    shape = draw(st.sampled_from(["country", "prefix", "prefix", "range", "range", "range"]))
+    if shape == "country":
+        return whole(country)
+    if shape == "prefix":
+        return prefix(country, draw(st.text(POSTCODE, min_size=1, max_size=3)))
+    width = draw(st.integers(1, 3))
+    a, b = sorted(draw(st.text(POSTCODE, min_size=width, max_size=width)) for _ in range(2))
+    return span(country, a, b)
+
+
+mixed_zone_sets = st.lists(st.lists(mixed_entries(), min_size=1, max_size=6, unique=True), min_size=1, max_size=8).map(
+    lambda groups: [zone(f"Z{i}", *group) for i, group in enumerate(groups)]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(mixed_zone_sets)
+def test_the_sorted_overlap_check_finds_the_same_conflicts_as_comparing_every_pair(zones: list[Zone]) -> None:
+    assert zone_conflicts(zones) == zone_conflicts_pairwise(zones)
+
+
+@settings(max_examples=150, deadline=None)
+@given(zone_sets)
+def test_the_sorted_overlap_check_agrees_with_every_pair_on_the_small_world_too(zones: list[Zone]) -> None:
+    assert zone_conflicts(zones) == zone_conflicts_pairwise(zones)
+
+
+def test_a_limit_stops_the_overlap_check_after_that_many_pairs() -> None:
+    zones = [zone(f"Z{i}", whole("FR")) for i in range(50)]  # 1,225 conflicting pairs
+    assert len(zone_conflicts(zones)) == 50 * 49 // 2
+    found = zone_conflicts(zones, limit=10)
+    assert len(found) == 10
+    every = zone_conflicts(zones)
+    assert all(pair in every for pair in found)
+
+
+def test_thousands_of_disjoint_entries_have_no_conflict() -> None:
+    zones = [zone(f"Z{n}", span("FR", f"{n:05d}0", f"{n:05d}9"), prefix("BE", f"{n:04d}")) for n in range(5000)]
+    assert zone_conflicts(zones) == []

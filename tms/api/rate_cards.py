@@ -35,7 +35,7 @@ from tms.api.schemas import (
 from tms.domain.access import Role
 from tms.domain.units import bp_from_percent, percent_from_bp
 from tms.services import rate_cards as cards
-from tms.services.uploads import ParsedUpload, UploadedFile, card_from_json, parse_files
+from tms.services.uploads import ParsedUpload, UploadedFile, card_from_json, parse_files, upload_limits
 
 URL_PREFIX = ""
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,9 +69,10 @@ def _read_upload() -> ParsedUpload:
             UploadedFile(field=field, filename=storage.filename or field, data=storage.read())
             for field, storage in request.files.items(multi=False)
         ]
-        limit = services().settings.uploads_max_uncompressed_mb * 1024 * 1024
-        return parse_files(files, max_uncompressed_bytes=limit)
-    return card_from_json(json_object(loads=_exact_json))
+        settings = services().settings
+        limit = settings.uploads_max_uncompressed_mb * 1024 * 1024
+        return parse_files(files, max_uncompressed_bytes=limit, limits=upload_limits(settings))
+    return card_from_json(json_object(loads=_exact_json), upload_limits(services().settings))
 
 
 def _exact_json(raw: bytes) -> Any:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from carriers.compare import Change, compare_cards
+from carriers.limits import NO_LIMITS
 from carriers.model import RateCard
 from carriers.readers import read_json
 from carriers.writers import card_to_json
@@ -167,7 +168,7 @@ def compare_rate_card(uow: UnitOfWork, card_id: int, *, against_id: int | None =
 
 def load_card(record: RateCardRecord) -> RateCard:
     """The domain card of a stored version (the store keeps its canonical JSON)."""
-    return read_json(record.document)
+    return read_json(record.document, NO_LIMITS)  # checked when it was uploaded
 
 
 def set_fuel_surcharge(

@@ -50,7 +50,7 @@ from tms.services import orders, rate_cards
 from tms.services.consolidation import list_runs
 from tms.services.context import ServiceContext
 from tms.services.manager_sessions import SignedIn, end_session, resume_session, start_session
-from tms.services.uploads import UploadedFile, parse_files
+from tms.services.uploads import UploadedFile, parse_files, upload_limits
 
 URL_PREFIX = "/manager"
 SESSION_COOKIE = "tms_manager_session"
@@ -277,7 +277,11 @@ def upload() -> ResponseReturnValue:
         if storage.filename
     ]
     try:
-        parsed = parse_files(files, max_uncompressed_bytes=context.settings.uploads_max_uncompressed_mb * 1024 * 1024)
+        parsed = parse_files(
+            files,
+            max_uncompressed_bytes=context.settings.uploads_max_uncompressed_mb * 1024 * 1024,
+            limits=upload_limits(context.settings),
+        )
     except InvalidInput as error:
         return render_template("upload_refused.html", problems=error.problems), 422
     outcome = rate_cards.store_rate_card(
