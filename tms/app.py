@@ -14,11 +14,21 @@ from flask_smorest import Api
 
 from tms.api.auth import BEARER_SCHEME, KeyCache
 from tms.api.errors import register_error_handlers
+from tms.api.schemas import ErrorResponses, ErrorSchema
 from tms.bootstrap import Container, build_container
 from tms.persistence.db import database_is_reachable
 from tms.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
+
+
+class TmsApi(Api):  # type: ignore[misc]  # flask-smorest ships no types
+    """flask-smorest's Api documenting the errors as `tms.api.errors` answers them: one `Error` schema,
+    and on each operation the statuses it can answer (no catch-all `default` response, which would
+    let any status pass for documented)."""
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, container: Container | None = None) -> Flask:
@@ -41,10 +51,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
     app.extensions["tms"] = container
     app.extensions["tms_key_cache"] = KeyCache()
 
-    api = Api(
+    api = TmsApi(
         app,
         spec_kwargs={
             "info": {"description": "Carrier rate cards, checkout quotes and shipment planning."},
+            "extra_plugins": [ErrorResponses()],
         },
     )
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
