@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from tms.api.reading import (
     MAX_PARCELS,
+    MONEY,
     ORDER_REF_MAX,
     BodySchema,
     Categories,
@@ -404,11 +405,12 @@ class PromotionSchema(Schema):
 class PolicySchema(Schema):
     currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
     free_always = fields.Boolean(load_default=False)
-    free_above = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    # Amounts are bounded as every amount the API reads (a float near 1e308 has no price in cents).
+    free_above = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=MONEY.maximum))
     free_tiers = fields.List(fields.String(), load_default=list)
     promotion = fields.Nested(PromotionSchema, allow_none=True, load_default=None)
     free_categories = fields.List(fields.String(), load_default=list)
-    flat_price = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    flat_price = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=MONEY.maximum))
     markup_percent = fields.Float(load_default=0, validate=validate.Range(min=0, max=1000))
     margin_percent = fields.Float(load_default=30, validate=validate.Range(min=0.01, max=100))
 
