@@ -6,9 +6,10 @@ import os
 import secrets
 import tempfile
 from collections.abc import Mapping
+from importlib.resources import files
 from typing import Any
 
-from flask import Flask, jsonify, redirect, url_for
+from flask import Blueprint, Flask, jsonify, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 
@@ -20,6 +21,7 @@ from tms.persistence.db import database_is_reachable
 from tms.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
+DOCS_ASSETS = API_PREFIX + "/docs/assets"  # Swagger UI's files, served from the flask-swagger-ui package
 
 
 class TmsApi(Api):  # type: ignore[misc]  # flask-smorest ships no types
@@ -41,7 +43,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
         OPENAPI_URL_PREFIX=API_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS + "/",
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # Swagger UI would send the document to swagger.io
         MAX_CONTENT_LENGTH=settings.uploads_max_mb * 1024 * 1024,
     )
     app.config.update(SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True)
@@ -61,6 +64,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     _register_blueprints(api)
     register_error_handlers(app)
+    swagger_ui = str(files("flask_swagger_ui") / "dist")
+    app.register_blueprint(Blueprint("docs_assets", __name__, static_folder=swagger_ui, static_url_path=DOCS_ASSETS))
 
     from tms.web.pages import init_app as init_pages
 

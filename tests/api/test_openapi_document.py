@@ -117,3 +117,14 @@ def test_the_errors_the_api_answers_validate_against_the_documented_error(
         assert body["status"] == status
     assert any(problem.get("field") for problem in answers[422].get_json()["errors"])
 
+
+def test_the_swagger_ui_page_loads_its_files_from_this_service(client: FlaskClient) -> None:
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "cdn." not in html and "https://" not in html
+    for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"):
+        assert f"/api/v1/docs/assets/{asset}" in html
+        served = client.get(f"/api/v1/docs/assets/{asset}")
+        assert served.status_code == 200 and len(served.get_data()) > 1000, asset
+        served.close()
