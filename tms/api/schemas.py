@@ -402,14 +402,24 @@ class PromotionSchema(Schema):
             raise ValidationError("ends before it starts", field_name="ends_on")
 
 
+def storable_text(text: str) -> None:
+    """Text every store keeps: PostgreSQL refuses a NUL character and a lone surrogate (`"\\ud800"`)."""
+    if "\x00" in text:
+        raise ValidationError("must not contain a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("must be valid Unicode text") from None
+
+
 class PolicySchema(Schema):
     currency = fields.String(load_default="EUR", validate=validate.OneOf(["EUR"]))
     free_always = fields.Boolean(load_default=False)
     # Amounts are bounded as every amount the API reads (a float near 1e308 has no price in cents).
     free_above = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=MONEY.maximum))
-    free_tiers = fields.List(fields.String(), load_default=list)
+    free_tiers = fields.List(fields.String(validate=storable_text), load_default=list)
     promotion = fields.Nested(PromotionSchema, allow_none=True, load_default=None)
-    free_categories = fields.List(fields.String(), load_default=list)
+    free_categories = fields.List(fields.String(validate=storable_text), load_default=list)
     flat_price = fields.Float(allow_none=True, load_default=None, validate=validate.Range(min=0, max=MONEY.maximum))
     markup_percent = fields.Float(load_default=0, validate=validate.Range(min=0, max=1000))
     margin_percent = fields.Float(load_default=30, validate=validate.Range(min=0.01, max=100))

@@ -1,0 +1,31 @@
+"""What the OpenAPI fuzz test found, each kept as a plain test: bad input answers 422, never 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask.testing import FlaskClient
+
+POLICY = "/api/v1/shipping-policy"
+
+
+@pytest.mark.parametrize("field", ["free_above", "flat_price"])
+def test_a_policy_amount_too_large_to_price_is_refused_naming_it(
+    client: FlaskClient, manager: dict[str, str], field: str
+) -> None:
+    response = client.put(POLICY, json={field: 1.45e308}, headers=manager)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == [field]
+    assert client.put(POLICY, json={field: 10_000_000}, headers=manager).status_code == 200
+
+
+@pytest.mark.parametrize("text", ["gold\x00", "\ud83d"])  # a NUL; a lone surrogate, as JSON's "\ud83d"
+def test_policy_text_that_a_store_cannot_keep_is_refused_naming_it(
+    client: FlaskClient, manager: dict[str, str], text: str
+) -> None:
+    body = json.dumps({"free_tiers": ["silver", text]})  # written as \u0000 and \ud83d
+    response = client.put(POLICY, data=body, content_type="application/json", headers=manager)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.get_json()["errors"]] == ["free_tiers[1]"]
+    assert client.get(POLICY, headers=manager).get_json()["free_tiers"] == []
