@@ -29,3 +29,19 @@ def test_policy_text_that_a_store_cannot_keep_is_refused_naming_it(
     assert response.status_code == 422
     assert [e["field"] for e in response.get_json()["errors"]] == ["free_tiers[1]"]
     assert client.get(POLICY, headers=manager).get_json()["free_tiers"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/api/v1/rate-cards/in-force?carrier=col%00issimo",
+        "/api/v1/rate-cards?carrier=col%00issimo",
+        "/api/v1/orders?consignee_key=a%00b",
+    ],
+)
+def test_a_query_naming_text_that_a_store_cannot_keep_is_refused(
+    client: FlaskClient, manager: dict[str, str], query: str
+) -> None:
+    response = client.get(query, headers=manager)
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["message"] == "must not contain a NUL character"

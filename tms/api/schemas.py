@@ -34,6 +34,16 @@ from tms.domain.quotes import Destination, Promise, QuoteRequest
 from tms.domain.rate_cards import CardStatus
 
 
+def storable_text(text: str) -> None:
+    """Text every store keeps: PostgreSQL refuses a NUL character and a lone surrogate (`"\\ud800"`)."""
+    if "\x00" in text:
+        raise ValidationError("must not contain a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("must be valid Unicode text") from None
+
+
 class ProblemSchema(Schema):
     """One problem and where it is: a field of the body or query, or a cell of a workbook or CSV file."""
 
@@ -140,12 +150,12 @@ class UploadQuerySchema(Schema):
 
 
 class RateCardListQuerySchema(Schema):
-    carrier = fields.String()
+    carrier = fields.String(validate=storable_text)
     status = fields.Enum(CardStatus, by_value=True)
 
 
 class InForceQuerySchema(Schema):
-    carrier = fields.String(required=True)
+    carrier = fields.String(required=True, validate=storable_text)
     on = fields.Date(metadata={"description": "Defaults to today"})
 
 
@@ -400,16 +410,6 @@ class PromotionSchema(Schema):
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
         if data["ends_on"] < data["starts_on"]:
             raise ValidationError("ends before it starts", field_name="ends_on")
-
-
-def storable_text(text: str) -> None:
-    """Text every store keeps: PostgreSQL refuses a NUL character and a lone surrogate (`"\\ud800"`)."""
-    if "\x00" in text:
-        raise ValidationError("must not contain a NUL character")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError("must be valid Unicode text") from None
 
 
 class PolicySchema(Schema):
