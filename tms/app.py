@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, redirect, url_for
+from flask import Blueprint, Flask, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 
 from tms.api.auth import BEARER_SCHEME, KeyCache
-from tms.api.errors import register_error_handlers
+from tms.api.errors import ApiError, register_error_handlers
 from tms.api.schemas import ErrorResponses, ErrorSchema
 from tms.bootstrap import Container, build_container
 from tms.persistence.db import database_is_reachable
@@ -64,6 +64,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     _register_blueprints(api)
     register_error_handlers(app)
+    app.before_request(_refuse_a_nul_in_the_path)
     swagger_ui = str(files("flask_swagger_ui") / "dist")
     app.register_blueprint(Blueprint("docs_assets", __name__, static_folder=swagger_ui, static_url_path=DOCS_ASSETS))
 
@@ -88,6 +89,12 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
         return jsonify(status="unavailable", database="unreachable"), 503
 
     return app
+
+
+def _refuse_a_nul_in_the_path() -> None:
+    """A path holding a NUL character names nothing stored (PostgreSQL text cannot hold one): 404."""
+    if "\x00" in request.path:
+        raise ApiError(404, "not_found", "nothing here has a NUL character in its name")
 
 
 def _register_blueprints(api: Api) -> None:

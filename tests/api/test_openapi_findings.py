@@ -45,3 +45,19 @@ def test_a_query_naming_text_that_a_store_cannot_keep_is_refused(
     response = client.get(query, headers=manager)
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["message"] == "must not contain a NUL character"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/orders/a%00b"),
+        ("POST", "/api/v1/orders/a%00b/cancel"),
+        ("GET", "/api/v1/carriers/a%00b/fuel-surcharge"),
+    ],
+)
+def test_a_path_holding_a_nul_character_names_nothing(
+    client: FlaskClient, manager: dict[str, str], method: str, path: str
+) -> None:
+    response = client.open(path, method=method, headers=manager)
+    assert response.status_code == 404
+    assert response.get_json()["code"] == "not_found"
