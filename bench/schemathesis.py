@@ -1,6 +1,6 @@
 """The OpenAPI fuzz test unbounded: `python -m bench schemathesis` runs
 tests/api/test_openapi_schemathesis.py with many more cases per operation than `make test` does
-(TMS_FUZZ_EXAMPLES, 500 by default here) and random seeds, on the database TMS_TEST_DATABASE_URL
+(TMS_FUZZ_EXAMPLES, 700 by default here) and random seeds, on the database TMS_TEST_DATABASE_URL
 names (SQLite otherwise), and prints the cases run and the failures per operation.
 
 `make test` runs the same test bounded (25 cases per operation, derandomized) to stay within minutes.
@@ -22,7 +22,7 @@ TEST = "tests/api/test_openapi_schemathesis.py"
 
 
 def run() -> dict[str, Any]:
-    examples = int(os.environ.get("TMS_FUZZ_EXAMPLES", "500"))
+    examples = int(os.environ.get("TMS_FUZZ_EXAMPLES", "700"))
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "fuzz.json"
         env = {**os.environ, "TMS_FUZZ_EXAMPLES": str(examples), "TMS_FUZZ_RANDOM": "1", "TMS_FUZZ_REPORT": str(report)}
