@@ -6,19 +6,31 @@ import os
 import secrets
 import tempfile
 from collections.abc import Mapping
+from importlib.resources import files
 from typing import Any
 
-from flask import Flask, jsonify, redirect, url_for
+from flask import Blueprint, Flask, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 
 from tms.api.auth import BEARER_SCHEME, KeyCache
-from tms.api.errors import register_error_handlers
+from tms.api.errors import ApiError, register_error_handlers
+from tms.api.schemas import ErrorResponses, ErrorSchema
 from tms.bootstrap import Container, build_container
 from tms.persistence.db import DatabaseProbe, is_database_outage
 from tms.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
+DOCS_ASSETS = API_PREFIX + "/docs/assets"  # Swagger UI's files, served from the flask-swagger-ui package
+
+
+class TmsApi(Api):  # type: ignore[misc]  # flask-smorest ships no types
+    """flask-smorest's Api documenting the errors as `tms.api.errors` answers them: one `Error` schema,
+    and on each operation the statuses it can answer (no catch-all `default` response, which would
+    let any status pass for documented)."""
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, container: Container | None = None) -> Flask:
@@ -31,7 +43,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
         OPENAPI_URL_PREFIX=API_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS + "/",
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # Swagger UI would send the document to swagger.io
         MAX_CONTENT_LENGTH=settings.uploads_max_mb * 1024 * 1024,
     )
     # The manager pages' cookies (the server-side session's token, and Flask's signed one for flash
@@ -50,15 +63,19 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
     app.extensions["tms_key_cache"] = KeyCache()
     probe = DatabaseProbe(container.engine, timeout_s=settings.database_health_timeout_s)
 
-    api = Api(
+    api = TmsApi(
         app,
         spec_kwargs={
             "info": {"description": "Carrier rate cards, checkout quotes and shipment planning."},
+            "extra_plugins": [ErrorResponses()],
         },
     )
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     _register_blueprints(api)
     register_error_handlers(app, is_outage=is_database_outage, retry_after_s=settings.database_retry_after_s)
+    app.before_request(_refuse_a_nul_in_the_path)
+    swagger_ui = str(files("flask_swagger_ui") / "dist")
+    app.register_blueprint(Blueprint("docs_assets", __name__, static_folder=swagger_ui, static_url_path=DOCS_ASSETS))
 
     from tms.web.pages import init_app as init_pages
 
@@ -82,6 +99,12 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
         return jsonify(status="unavailable", database="unreachable"), 503
 
     return app
+
+
+def _refuse_a_nul_in_the_path() -> None:
+    """A path holding a NUL character names nothing stored (PostgreSQL text cannot hold one): 404."""
+    if "\x00" in request.path:
+        raise ApiError(404, "not_found", "nothing here has a NUL character in its name")
 
 
 def _register_blueprints(api: Api) -> None:

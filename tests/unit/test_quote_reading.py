@@ -57,7 +57,7 @@ def valid_bodies(draw: st.DrawFn) -> dict[str, Any]:
     )
     side = st.one_of(st.integers(1, 200), st.floats(0.05, 500), st.decimals("0.1", "300", places=2).map(str))
     body: dict[str, Any] = {
-        "order_ref": draw(st.text(min_size=1, max_size=20)),
+        "order_ref": draw(st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=20)),
         "ordered_at": ordered.isoformat(),
         "destination": {"country": country, "postcode": postcode},
         "parcels": [
@@ -307,3 +307,14 @@ def test_a_promise_day_outside_the_calendar_is_refused_by_both_endpoints() -> No
     }
     errors = OrderInSchema().validate(order)
     assert flatten_messages(errors)[0].field == "promise.deliver_by"
+
+
+def test_text_a_store_cannot_keep_is_refused_by_both_readers_alike() -> None:
+    body = {
+        "order_ref": "A\x00B",
+        "ordered_at": "2026-03-02T10:00:00+01:00",
+        "destination": {"country": "FR", "postcode": "69003"},
+        "parcels": [{"weight_kg": 1, "length_cm": 20, "width_cm": 15, "height_cm": 8}],
+        "cart": {"value": 30},
+    }
+    assert by_hand(body) == by_schema(body) == frozenset({("order_ref", "must not contain a NUL character")})

@@ -42,6 +42,7 @@ def list_keys() -> Any:
 @blp.route("/<int:key_id>", methods=["DELETE"])
 @protected(blp, Role.ADMIN)
 @blp.response(200, ApiKeySchema)
+@blp.alt_response(409, schema="Error", description="The key is already revoked")
 def revoke_key(key_id: int) -> Any:
     """Revoke a key: it stops working within seconds (each worker caches keys for 5 s)."""
     container = services()

@@ -28,7 +28,7 @@ from tms.api.reading import (
     QuerySchema,
     Text,
 )
-from tms.api.schemas import CartValueSchema
+from tms.api.schemas import CartValueSchema, storable_text
 from tms.domain.access import Role
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.plans import Plan, shipment_document
@@ -128,7 +128,7 @@ class OrderOutSchema(Schema):
 
 class OrderListQuerySchema(QuerySchema):
     status = fields.Enum(OrderStatus, by_value=True)
-    consignee_key = fields.String()
+    consignee_key = fields.String(validate=storable_text)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 

@@ -130,6 +130,7 @@ def list_rate_cards(query: dict[str, Any]) -> Any:
 @protected(blp, Role.MANAGER)
 @blp.arguments(InForceQuerySchema, location="query")
 @blp.response(200, RateCardDetailSchema)
+@blp.alt_response(404, schema="Error", description="No such carrier, or none of its cards is in force that day")
 def rate_card_in_force(query: dict[str, Any]) -> Any:
     """The card that prices a carrier's parcels on a date (today by default)."""
     container = services()

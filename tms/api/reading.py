@@ -112,6 +112,13 @@ def read_text(value: Any, *, max_length: int | None = None) -> str | None:
         raise Refused("must be a string")
     if max_length is not None and len(value) > max_length:
         raise Refused(f"must be at most {max_length} characters")
+    if "\x00" in value:  # PostgreSQL keeps no NUL character, nor a lone surrogate, in text
+        raise Refused("must not contain a NUL character")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Refused("must be valid Unicode text") from None
     return value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apispec import BasePlugin
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from tms.api.reading import (
@@ -39,19 +40,72 @@ from tms.domain.quotes import Destination, Promise, QuoteRequest
 from tms.domain.rate_cards import CardStatus
 
 
+def storable_text(text: str) -> None:
+    """Text every store keeps: PostgreSQL refuses a NUL character and a lone surrogate (`"\\ud800"`)."""
+    if "\x00" in text:
+        raise ValidationError("must not contain a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("must be valid Unicode text") from None
+
+
 class ProblemSchema(Schema):
+    """One problem and where it is: a field of the body or query, or a cell of a workbook or CSV file."""
+
     message = fields.String(required=True)
-    field = fields.String()
-    sheet = fields.String()
+    field = fields.String(metadata={"description": "A dotted path into the body or query: `parcels[0].weight_kg`"})
+    sheet = fields.String(metadata={"description": "The workbook sheet or CSV table"})
     row = fields.Integer()
     column = fields.String()
 
 
 class ErrorSchema(Schema):
-    status = fields.Integer(required=True)
-    code = fields.String(required=True)
+    """Every error the API answers, whatever raised it (`tms.api.errors`); it replaces flask-smorest's
+    default `Error` in the OpenAPI document."""
+
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status, repeated"})
+    code = fields.String(required=True, metadata={"example": "invalid_input"})
     message = fields.String(required=True)
-    errors = fields.List(fields.Nested(ProblemSchema), required=True)
+    errors = fields.List(
+        fields.Nested(ProblemSchema),
+        required=True,
+        metadata={"description": "Every problem found, each with where it is (empty when not about the input)"},
+    )
+
+
+ERROR = "Error"  # the name under which ErrorSchema is a component of the OpenAPI document
+
+
+def error_response(description: str) -> dict[str, Any]:
+    """An OpenAPI response in the one error shape."""
+    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+
+
+class ErrorResponses(BasePlugin):
+    """An apispec plugin that documents, on every operation, the errors that its kind of operation
+    can answer: with a key, 503 when the database is unavailable; with a path parameter, 404 when it
+    names nothing; with a body or a query, 422 naming the field. Those an operation documents itself
+    (a 409, a more precise description) are kept."""
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any) -> None:
+        for operation in (operations or {}).values():
+            responses: dict[Any, Any] = operation.setdefault("responses", {})
+            documented = {str(status) for status in responses}
+            for status, description in self.common_errors(path or "", operation).items():
+                if str(status) not in documented:
+                    responses[str(status)] = error_response(description)
+
+    @staticmethod
+    def common_errors(path: str, operation: dict[str, Any]) -> dict[int, str]:
+        errors = {}
+        if "{" in path:
+            errors[404] = "What the path names does not exist"
+        if "requestBody" in operation or any(p.get("in") == "query" for p in operation.get("parameters", [])):
+            errors[422] = "The request is not valid; every problem names its field"
+        if operation.get("security"):
+            errors[503] = "The database is unavailable; try again later"
+        return errors
 
 
 class CarrierSchema(Schema):
@@ -102,12 +156,12 @@ class UploadQuerySchema(QuerySchema):
 
 
 class RateCardListQuerySchema(QuerySchema):
-    carrier = fields.String()
+    carrier = fields.String(validate=storable_text)
     status = fields.Enum(CardStatus, by_value=True)
 
 
 class InForceQuerySchema(QuerySchema):
-    carrier = fields.String(required=True)
+    carrier = fields.String(required=True, validate=storable_text)
     on = fields.Date(metadata={"description": "Defaults to today"})
 
 
@@ -143,7 +197,8 @@ class FuelSurchargeSchema(BodySchema):
         required=True,
         as_string=False,
         validate=validate.Range(min=0, max=100),
-        metadata={"description": "Kept to the nearest basis point (0.01 %), a half up"},
+        # The document states the bounds as numbers: the Decimal field would write them as strings.
+        metadata={"description": "Kept to the nearest basis point (0.01 %), a half up", "minimum": 0, "maximum": 100},
     )
     valid_from = fields.Date(required=True)
 

@@ -42,7 +42,8 @@ def make_engine(
     the busy timeout (how long a write waits for another writer's lock). A timeout of 0 is none."""
     connect_timeout_s = connect_timeout_s or None
     statement_timeout_s = statement_timeout_s or None
-    if pool_timeout_s is not None:
+    # An in-memory SQLite database has one connection per thread and no pool to wait for.
+    if pool_timeout_s is not None and ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
         options["pool_timeout"] = pool_timeout_s
     if url.startswith("sqlite"):
         busy_s = SQLITE_BUSY_TIMEOUT_S if statement_timeout_s is None else statement_timeout_s
