@@ -210,7 +210,7 @@ def ship_day(order_day: date, order_time: time, warehouse: Warehouse, schedule: 
     return _ship_day(order_day, order_time < warehouse.order_cutoff, first_run_after, warehouse, schedule)
 
 
-def can_plan(warehouse: Warehouse, schedule: CarrierSchedule, run_at: time) -> bool:
+def can_plan(schedule: CarrierSchedule, run_at: time) -> bool:
     """True if a planning run at `run_at` comes in time for the carrier's pickup that day."""
     return run_at < schedule.pickup_cutoff
 
@@ -227,7 +227,7 @@ def _ship_day(
     if working.isdisjoint(schedule.pickup_weekdays):
         raise ValueError("the carrier never picks up on a warehouse working weekday")
     runs = warehouse.planning_runs
-    if not any(can_plan(warehouse, schedule, run) for run in runs):
+    if not any(can_plan(schedule, run) for run in runs):
         raise ValueError(
             f"no planning run of {warehouse.code} comes before the carrier's pickup cut-off "
             f"{schedule.pickup_cutoff:%H:%M}"
@@ -241,7 +241,7 @@ def _ship_day(
     later_runs_today = runs[first_run_after:]
     for _ in range(SHIP_DAY_SEARCH_DAYS):
         if day.weekday() in schedule.pickup_weekdays and (
-            day > order_day or any(can_plan(warehouse, schedule, run) for run in later_runs_today)
+            day > order_day or any(can_plan(schedule, run) for run in later_runs_today)
         ):
             return day
         day = next_working_day(warehouse, day)

@@ -119,9 +119,6 @@ class CardTimeline(Generic[Payload]):
         """The first day any card is in force."""
         return min((found[0].valid_from for found in self._versions.values()), default=None)
 
-    def versions(self) -> list[CardVersion[Payload]]:
-        return [v for found in self._versions.values() for v in found]
-
     def by_id(self, record_id: int) -> CardVersion[Payload] | None:
         return self._by_id.get(record_id)
 

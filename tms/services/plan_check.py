@@ -135,7 +135,7 @@ def check_plan(
         if s.ships_on.weekday() not in service.pickup_weekdays:
             problems.append(f"shipment {name}: {s.carrier} does not pick up on {s.ships_on}")
         run_at = plan.run_at or warehouse.planning_runs[0]
-        if not s.held and not can_plan(warehouse, schedule, run_at):
+        if not s.held and not can_plan(schedule, run_at):
             problems.append(f"shipment {name}: the {run_at:%H:%M} run comes after {s.carrier}'s pickup cut-off")
         address = first.address
         earliest, latest = delivery_dates(

@@ -171,6 +171,10 @@ class _Planner:
         self.month_parcels = month_parcels
         self.packings = packings
         self.versions_by_day = [book.timeline.all_in_force(day) for day in days]
+        # The tier each carrier's month has reached today: read for every option of every draft.
+        self._tiers_today = {
+            code: version.tier_reached(month_parcels.get(code, 0)) for code, version in self.versions_by_day[0]
+        }
         self.dates: dict[str, OrderDates] = {}
 
     def dates_of(self, order: Order) -> OrderDates:
@@ -185,10 +189,7 @@ class _Planner:
         return self.month_parcels.get(carrier, 0) if (day.year, day.month) == (first.year, first.month) else 0
 
     def tier_today(self, carrier: str) -> int:
-        for code, version in self.versions_by_day[0]:
-            if code == carrier:
-                return version.tier_reached(self.month_volume(carrier, self.days[0]))
-        return 0
+        return self._tiers_today.get(carrier, 0)
 
     def waiting_until(self, order: Order) -> date | None:
         """The order's first ship day when no service of its mode may take it on any day of this plan."""
@@ -284,7 +285,7 @@ class _Planner:
                     transit = ls.service.transit.get(zone)
                     if ls.mode != mode or transit is None or day.weekday() not in ls.schedule.pickup_weekdays:
                         continue
-                    if day_index == 0 and not can_plan(self.warehouse, ls.schedule, self.run_at):
+                    if day_index == 0 and not can_plan(ls.schedule, self.run_at):
                         continue
                     if not all(may_ship_on(d, self.warehouse, ls.schedule, day) for d in dates):
                         continue

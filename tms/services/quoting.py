@@ -174,12 +174,6 @@ class QuoteBook:
         """Each carrier's card in force on `day` (carriers whose cards all start later are left out)."""
         return [(code, version.card) for code, version in self.timeline.all_in_force(day)]
 
-    def fuel_bp(self, live: LiveCard, day: date) -> int:
-        """The fuel figure on `day` for a card of the book (the timeline's rule)."""
-        version = self.timeline.by_id(live.record_id)
-        assert version is not None, "a card of the book is on its timeline"
-        return self.timeline.fuel_bp(version, day)
-
     def shown_window(self, order: Order) -> Window | None:
         """(ships_on, earliest, latest) that a quote at the order's time showed for the service the order
         names, by the card in force that day; None when it names none, or one that cannot carry it."""
