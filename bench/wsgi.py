@@ -32,7 +32,7 @@ from bench.http import QUOTES, SHOPIFY, _load
 from bench.synthetic import random_order, random_shopify_rate
 
 Environ = tuple[dict[str, Any], bytes]
-QUOTE_PARTS = ["_json_body", "parse_quote_body", "quote_order", "quote_json"]
+QUOTE_PARTS = ["json_object", "parse_quote_body", "quote_order", "quote_json"]
 
 
 def _environ(path: str, key: str, body: dict[str, Any] | None = None) -> Environ:
