@@ -211,7 +211,7 @@ class FuelSurchargeOutSchema(Schema):
 
 
 class ApiKeyCreateSchema(BodySchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, max_length=200)
     role = fields.Enum(Role, by_value=True, required=True)
     channel = Text(
         max_length=CHANNEL_MAX,

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from tms.api.auth import protected
 from tms.api.blueprint import api_blueprint
 from tms.api.context import services
+from tms.api.reading import CODE_MAX, BodySchema, QuerySchema, Text
 from tms.domain.access import Role
 from tms.domain.shipments import TRACKING_NUMBER_MAX, Shipment, ShipmentStatus
 from tms.services import shipments as shipment_service
@@ -18,18 +19,18 @@ URL_PREFIX = "/shipments"
 blp = api_blueprint("shipments", __name__, description="Shipments booked by the planning runs, and their dispatch")
 
 
-class ShipmentQuerySchema(Schema):
+class ShipmentQuerySchema(QuerySchema):
     run_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     ships_on = fields.Date()
-    carrier = fields.String(validate=validate.Length(min=1, max=40))
+    carrier = Text(max_length=CODE_MAX)
     status = fields.Enum(ShipmentStatus, by_value=True)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
 
-class DispatchSchema(Schema):
+class DispatchSchema(BodySchema):
     tracking_numbers = fields.List(
-        fields.String(validate=validate.Length(min=1, max=TRACKING_NUMBER_MAX)),
+        Text(required=True, max_length=TRACKING_NUMBER_MAX),
         required=True,
         validate=validate.Length(min=1, max=1000),
         metadata={"description": "One per parcel, in the order of the shipment's boxes"},
