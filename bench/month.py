@@ -1,0 +1,325 @@
+"""A month of orders through the checkout and every planning run, on the demo cards.
+
+A seeded generator of our own: about 600 orders a day over the 22 working days of March 2026,
+from two warehouses (PAR1 and LYS1, config/warehouses.toml), 70 % home and 30 % pickup point,
+15 % of the consignees ordering again with their name or address written differently ("41 rue
+Saint-Honoré" / "41 r. St-Honore", "Léa Martin" / "MARTIN Léa"), some heavy and multi-item orders.
+
+Each order is first quoted as the checkout quotes it (`quote_order`, its items as parcels, at the
+time it is placed); the shopper takes the cheapest option of the mode they want, and the shop
+registers the order with that carrier, service and the latest date shown, as the order endpoint
+does. Then every planning run of every warehouse happens in turn, on a real (SQLite) database,
+through the same `run_consolidation` as the scheduler, which refuses any plan its checker refuses.
+
+Reported: orders never shipped (and why), savings against the baseline (each shipped order alone on
+its first possible day, cheapest service keeping its promise), the gap between each run's cost
+and the solver's proven lower bound for that run, and the time per run.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tms.bootstrap import Container, build_container
+from tms.domain.delivery import is_working_day
+from tms.domain.errors import InvalidInput
+from tms.domain.modes import DeliveryMode
+from tms.domain.orders import Address, Item, Order, OrderStatus
+from tms.domain.parcels import Parcel
+from tms.domain.policy import Cart
+from tms.domain.quotes import Destination, Promise, QuoteRequest
+from tms.persistence.migrate import upgrade
+from tms.services.consolidation import run_consolidation
+from tms.services.demo import load_demo
+from tms.services.orders import register_order
+from tms.services.quoting import QuoteBook, quote_order
+from tms.settings import load_settings
+
+PARIS = ZoneInfo("Europe/Paris")
+FIRST_DAY, LAST_DAY = date(2026, 3, 1), date(2026, 3, 31)
+WORKING_DAYS = 22  # Monday to Friday in March 2026, no public holiday
+# (weight g, length, width, height mm): the shop's catalogue, with two heavy items
+CATALOGUE = [
+    (250, 200, 150, 40),
+    (400, 300, 200, 50),
+    (900, 330, 220, 120),
+    (1200, 350, 250, 130),
+    (2500, 400, 300, 200),
+    (150, 150, 100, 30),
+    (600, 250, 250, 100),
+    (1000, 510, 200, 100),  # light but long
+    (2200, 445, 350, 190),
+    (9500, 450, 350, 300),  # heavy
+    (17000, 600, 400, 300),  # heavy and big
+]
+CATALOGUE_WEIGHTS = [14, 14, 12, 10, 8, 12, 10, 4, 6, 2, 1]
+CITIES = [  # postcode, city, street names the consignees live in
+    ("75001", "Paris", ["rue Saint-Honoré", "avenue de l'Opéra", "boulevard de Sébastopol"]),
+    ("75011", "Paris", ["rue de la Roquette", "boulevard Voltaire", "avenue Parmentier"]),
+    ("69003", "Lyon", ["rue Paul Bert", "cours Lafayette", "avenue Félix Faure"]),
+    ("13001", "Marseille", ["rue Sainte-Barbe", "boulevard Dugommier", "place Sadi-Carnot"]),
+    ("31000", "Toulouse", ["rue Saint-Rome", "allée Jean Jaurès", "boulevard de Strasbourg"]),
+    ("33000", "Bordeaux", ["rue Sainte-Catherine", "cours de l'Intendance", "place Gambetta"]),
+    ("59000", "Lille", ["rue Faidherbe", "boulevard de la Liberté", "impasse du Moulin"]),
+    ("44000", "Nantes", ["rue Crébillon", "chemin de la Censive", "faubourg Saint-Clément"]),
+    ("67000", "Strasbourg", ["rue du Vieux-Marché-aux-Poissons", "avenue de la Forêt-Noire", "quai Kléber"]),
+    ("20000", "Ajaccio", ["cours Napoléon", "boulevard Pascal Rossini", "rue Fesch"]),
+    ("35000", "Rennes", ["rue Saint-Malo", "boulevard de la Liberté", "place des Lices"]),
+]
+FIRST_NAMES = ["Léa", "Lucas", "Chloé", "Hugo", "Inès", "Jules", "Zoé", "Louis", "Manon", "Gabriel", "Anaïs", "Noé"]
+LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]
+ABBREVIATIONS = [("rue ", "r. "), ("avenue ", "av. "), ("boulevard ", "bd "), ("Saint-", "St-"), ("Sainte-", "Ste-")]
+ABBREVIATIONS += [("place ", "pl. "), ("chemin ", "chem. "), ("impasse ", "imp. "), ("faubourg ", "fbg ")]
+ACCENTS = str.maketrans("éèêàçôûîïÉ", "eeeacouiiE")
+
+
+def written_differently(address: Address, rng: random.Random) -> Address:
+    """The same person at the same address as another shopper might type it again."""
+    line, name = address.line1, address.name
+    for full, short in ABBREVIATIONS:
+        if full in line and rng.random() < 0.7:
+            line = line.replace(full, short)
+    if rng.random() < 0.5:
+        line = line.translate(ACCENTS)
+    if rng.random() < 0.3:
+        line = line.upper()
+    first, last = name.split(" ", 1)
+    name = rng.choice([f"{last} {first}", f"{last.upper()} {first}", f"{first}  {last}", name.lower()])
+    return replace(address, name=name, line1=line)
+
+
+def customers(rng: random.Random, count: int) -> list[Address]:
+    people = []
+    for n in range(count):
+        postcode, city, streets = rng.choice(CITIES)
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}-{n}"
+        people.append(Address(name, f"{rng.randint(1, 120)} {rng.choice(streets)}", postcode, city, "FR"))
+    return people
+
+
+def order_times(rng: random.Random, per_working_day: int) -> list[datetime]:
+    """Order times over the month (Paris time), as many in all as per_working_day x 22, every day
+    of the week, more in the evening."""
+    days = (LAST_DAY - FIRST_DAY).days + 1
+    total = per_working_day * WORKING_DAYS
+    moments = []
+    for _ in range(total):
+        day = FIRST_DAY + timedelta(days=rng.randrange(days))
+        hour = rng.choices(range(24), weights=[1] * 7 + [3] * 5 + [4] * 6 + [6] * 5 + [2])[0]
+        moments.append(datetime.combine(day, clock(hour, rng.randrange(60)), PARIS))
+    return sorted(moments)
+
+
+def shoppers_choice(book: QuoteBook, order: Order, rng: random.Random) -> Order | None:
+    """The order as the checkout sells it: quoted at its time, the shopper takes the cheapest option
+    of their mode (the other mode when theirs has none); None when the checkout offers nothing."""
+    parcels = tuple(Parcel(i.weight_g, i.length_mm, i.width_mm, i.height_mm) for i in order.items)
+    request = QuoteRequest(
+        order.order_ref,
+        order.ordered_at,
+        Destination(order.address.country, order.address.postcode, order.address.city),
+        parcels,
+        Cart(order.cart_value_cents),
+        Promise(),
+        origin=order.warehouse,
+    )
+    quote = quote_order(book, request)
+    if not quote.options:
+        return None
+    wanted = [o for o in quote.options if o.offer.mode == order.mode] or list(quote.options)
+    chosen = min(wanted)
+    mode = DeliveryMode(chosen.offer.mode)
+    point = None
+    if mode != DeliveryMode.HOME:
+        point = f"{chosen.offer.carrier[:2].upper()}-{order.address.postcode}-{rng.randint(1, 8)}"
+    return replace(
+        order,
+        mode=mode,
+        carrier=chosen.offer.carrier,
+        service=chosen.offer.service,
+        deliver_by=chosen.latest,
+        pickup_point_id=point,
+    )
+
+
+def month_of_orders(per_working_day: int, seed: int) -> list[Order]:
+    rng = random.Random(seed)
+    people = customers(rng, per_working_day * WORKING_DAYS)
+    regulars: list[Address] = []
+    orders = []
+    for n, moment in enumerate(order_times(rng, per_working_day)):
+        if regulars and rng.random() < 0.15:
+            address = written_differently(rng.choice(regulars), rng)
+        else:
+            address = people[n]
+            if rng.random() < 0.3:
+                regulars.append(address)
+        kinds = rng.choices(range(len(CATALOGUE)), weights=CATALOGUE_WEIGHTS, k=rng.choice([1] * 6 + [2, 2, 3, 4]))
+        items = tuple(Item(f"SKU{k}", *CATALOGUE[k]) for k in kinds)
+        orders.append(
+            Order(
+                order_ref=f"M{n:06d}",
+                warehouse="PAR1" if rng.random() < 0.6 else "LYS1",
+                ordered_at=moment.astimezone(UTC),
+                address=address,
+                mode=DeliveryMode.PICKUP_POINT if rng.random() < 0.3 else DeliveryMode.HOME,
+                items=items,
+                cart_value_cents=rng.randint(1500, 25000),
+            )
+        )
+    return orders
+
+
+def run(per_working_day: int = 600, seed: int = 2026) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite:///{Path(directory) / 'month.db'}"
+        upgrade(url)
+        container = build_container(load_settings({"database_url": url}))
+        try:
+            return _month(container, per_working_day, seed)
+        finally:
+            container.close()
+
+
+def _month(container: Container, per_working_day: int, seed: int) -> dict[str, Any]:
+    settings = container.settings
+    load_demo(container.uow, settings.path(settings.demo_rate_cards_dir), datetime(2026, 2, 1, tzinfo=UTC))
+    started = time.perf_counter()
+    generated = month_of_orders(per_working_day, seed)
+    rng = random.Random(seed + 1)
+    book = container.fresh_book()
+    sold = [o for o in (shoppers_choice(book, order, rng) for order in generated) if o is not None]
+    checkout_s = time.perf_counter() - started
+    warehouses = {code: setup.warehouse for code, setup in book.warehouses.items()}
+    refused: Counter[str] = Counter()
+    queue = sorted(sold, key=lambda o: o.ordered_at)
+    runs: list[dict[str, Any]] = []
+    day = FIRST_DAY
+    while day <= LAST_DAY + timedelta(days=7):  # the last orders' runs happen in early April
+        for code, site in sorted(warehouses.items()):
+            if not is_working_day(site, day):
+                continue
+            for run_at in site.planning_runs:
+                moment = datetime.combine(day, run_at, site.zone).astimezone(UTC)
+                while queue and queue[0].ordered_at < moment:
+                    order = queue.pop(0)
+                    try:
+                        register_order(
+                            container.uow(),
+                            order,
+                            known_warehouses=set(warehouses),
+                            now=order.ordered_at,
+                            box_types=container.plan_settings.box_types,
+                        )
+                    except InvalidInput as error:
+                        refused[error.problems[0].message if error.problems else str(error)] += 1
+                t0 = time.perf_counter()
+                _, plan = run_consolidation(
+                    container.uow(),
+                    container.fresh_book(),
+                    day,
+                    container.plan_settings,
+                    now=moment,
+                    trigger="bench",
+                    warehouse=code,
+                    run_at=run_at,
+                )
+                wall = time.perf_counter() - t0
+                if plan.orders_in:
+                    runs.append(_run_row(day, code, run_at, plan, wall))
+        day += timedelta(days=1)
+    return _report(container, generated, sold, refused, runs, checkout_s)
+
+
+def _run_row(day: date, warehouse: str, run_at: clock, plan: Any, wall: float) -> dict[str, Any]:
+    return {
+        "day": day.isoformat(),
+        "warehouse": warehouse,
+        "run_at": run_at.strftime("%H:%M"),
+        "orders_in": plan.orders_in,
+        "shipped": sum(len(s.orders) for s in plan.shipped),
+        "unplannable": len(plan.unplannable),
+        "cost_cents": plan.cost_cents,
+        "baseline_cents": plan.baseline_cents,
+        "objective_cents": plan.objective_cents,
+        "bound_cents": plan.lower_bound_cents,
+        "wall_s": round(wall, 3),
+        "status": plan.solver_status,
+    }
+
+
+def _gap_percent(run: dict[str, Any]) -> float:
+    """How far the run's plan may be from the best plan of its model: objective against proven bound."""
+    return 100 * (run["objective_cents"] - run["bound_cents"]) / max(1, run["objective_cents"])
+
+
+def _report(
+    container: Container,
+    generated: list[Order],
+    sold: list[Order],
+    refused: Counter[str],
+    runs: list[dict[str, Any]],
+    checkout_s: float,
+) -> dict[str, Any]:
+    with container.uow() as uow:
+        statuses = Counter(o.status for o in uow.orders.list(limit=10**6, offset=0))
+        attention = Counter(
+            o.attention or "?" for o in uow.orders.list(status=OrderStatus.NEEDS_ATTENTION, limit=10**6, offset=0)
+        )
+    cost = sum(r["cost_cents"] for r in runs)
+    baseline = sum(r["baseline_cents"] for r in runs)
+    objective = sum(r["objective_cents"] for r in runs)
+    bound = sum(r["bound_cents"] for r in runs)
+    big = [r for r in runs if r["orders_in"] >= 300]
+    walls = [r["wall_s"] for r in runs]
+    never = len(sold) - statuses[OrderStatus.PLANNED] - statuses[OrderStatus.DISPATCHED]
+    row = {
+        "orders_generated": len(generated),
+        "orders_sold": len(sold),
+        "checkout_s": round(checkout_s, 1),
+        "refused_at_registration": sum(refused.values()),
+        "runs": len(runs),
+        "shipped": statuses[OrderStatus.PLANNED] + statuses[OrderStatus.DISPATCHED],
+        "never_shipped": never,
+        "never_shipped_percent": round(100 * never / max(1, len(sold)), 2),
+        "needs_attention": dict(attention),
+        "still_pending": statuses[OrderStatus.PENDING],
+        "cost_eur": cost / 100,
+        "baseline_eur": baseline / 100,
+        "savings_percent": round(100 * (baseline - cost) / max(1, baseline), 2),
+        "gap_to_bound_percent": round(100 * (objective - bound) / max(1, objective), 3),
+        "worst_run_gap_percent": round(max(map(_gap_percent, runs), default=0), 3),
+        "run_median_s": round(statistics.median(walls), 2) if walls else 0,
+        "run_max_s": max(walls, default=0),
+        "largest_run_orders": max((r["orders_in"] for r in runs), default=0),
+        "runs_of_300_or_more": len(big),
+        "statuses": {str(k): v for k, v in statuses.items()},
+    }
+    print("\nA month of orders (March 2026): checkout quote, registration, every planning run of two warehouses")
+    for key, value in row.items():
+        print(f"  {key:<28} {value}")
+    print(f"\n{'day':<11}{'wh':<6}{'run':<7}{'in':>6}{'shipped':>9}{'unplan.':>9}{'savings %':>10}{'gap %':>8}{'s':>7}")
+    for r in runs:
+        saving = 100 * (r["baseline_cents"] - r["cost_cents"]) / max(1, r["baseline_cents"])
+        gap = _gap_percent(r)
+        print(
+            f"{r['day']:<11}{r['warehouse']:<6}{r['run_at']:<7}{r['orders_in']:>6}{r['shipped']:>9}"
+            f"{r['unplannable']:>9}{saving:>10.2f}{gap:>8.3f}{r['wall_s']:>7.2f}"
+        )
+    return row
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(int(sys.argv[1]) if len(sys.argv) > 1 else 600)
