@@ -488,11 +488,14 @@ class FakeConsolidationRuns(_Repository, ConsolidationRuns):
             None,
         )
 
-    def day_load(self, ships_on: date) -> dict[str, tuple[int, int]]:
+    def day_load(self, ships_on: date, warehouse: str | None = None) -> dict[str, tuple[int, int]]:
         runs = self._tx.table("runs")
         totals: dict[str, tuple[int, int]] = {}
         for shipment in self._tx.table("shipments").values():
-            if runs[shipment["run_id"]]["status"] == "succeeded" and shipment["ships_on"] == ships_on:
+            run = runs[shipment["run_id"]]
+            if warehouse is not None and run["warehouse"] != warehouse:
+                continue
+            if run["status"] == "succeeded" and shipment["ships_on"] == ships_on:
                 parcels, grams = totals.get(shipment["carrier"], (0, 0))
                 totals[shipment["carrier"]] = (parcels + shipment["parcels"], grams + shipment["weight_g"])
         return totals

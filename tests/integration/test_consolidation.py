@@ -484,11 +484,27 @@ def test_a_second_run_the_same_day_shares_the_carriers_capacity_with_the_first(c
     assert plan.unplannable == {"B": "no carrier capacity left within the promise"}
 
 
-def stored_order(container, body: dict[str, Any]) -> None:
+def test_a_carriers_daily_capacity_is_per_warehouse_one_sites_runs_leave_the_others_intact(container, stored) -> None:
+    """A carrier's capacity is what it collects at one warehouse (config/carriers.toml): PAR1's run
+    filling acme's pickup there leaves acme's pickup at LYS1, the same day, untouched."""
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A")])
+    limits = settings(carrier_limits={"acme": CarrierLimits(parcels_per_day=1)})
+    _, paris = run_consolidation(container.uow(), container.fresh_book(), TUESDAY, limits, now=container.now())
+    assert [s.orders for s in paris.shipped] == [("A",)]
+    lyon = {**api_order("B", "2 rue"), "origin": "LYS1", "ordered_at": "2026-03-02T10:00:00+01:00"}
+    stored_order(container, lyon, "LYS1")
+    _, plan = run_consolidation(
+        container.uow(), container.fresh_book(), TUESDAY, limits, now=container.now(), warehouse="LYS1"
+    )
+    assert plan.unplannable == {}
+    assert [(s.orders, s.carrier) for s in plan.shipped] == [(("B",), "acme")]
+
+
+def stored_order(container, body: dict[str, Any], warehouse: str = "PAR1") -> None:
     from tms.api.orders import OrderInSchema, to_order
     from tms.services.orders import register_order
 
-    order = to_order(OrderInSchema().load(body), "PAR1")
+    order = to_order(OrderInSchema().load(body), warehouse)
     register_order(container.uow(), order, known_warehouses={"PAR1", "LYS1"}, now=container.now())
 
 

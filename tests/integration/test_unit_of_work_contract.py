@@ -279,11 +279,17 @@ def test_the_newest_policy_is_current(new_uow: Callable[[], UnitOfWork]) -> None
 
 
 def add_run(
-    uow: UnitOfWork, on: date, card_id: int, status: str = "succeeded", parcels: int = 2, run_at: str = "02:30"
+    uow: UnitOfWork,
+    on: date,
+    card_id: int,
+    status: str = "succeeded",
+    parcels: int = 2,
+    run_at: str = "02:30",
+    warehouse: str = "PAR1",
 ) -> int:
     run_id = uow.runs.add(
         shipping_date=on,
-        warehouse="PAR1",
+        warehouse=warehouse,
         run_at=run_at,
         status=status,
         trigger="scheduler",
@@ -319,6 +325,7 @@ def test_one_succeeded_run_per_date_warehouse_and_run_time_with_its_shipments(
         march_4 = add_run(uow, date(2026, 3, 4), card_id, parcels=5)
         afternoon = add_run(uow, date(2026, 3, 4), card_id, parcels=1, run_at="15:00")
         april = add_run(uow, date(2026, 4, 1), card_id, parcels=7)
+        lyon = add_run(uow, date(2026, 4, 1), card_id, parcels=3, warehouse="LYS1")
         uow.commit()
     with new_uow() as uow:
         add_run(uow, date(2026, 3, 5), card_id, status="failed")
@@ -330,8 +337,8 @@ def test_one_succeeded_run_per_date_warehouse_and_run_time_with_its_shipments(
         assert uow.runs.succeeded_on(shipping_date=date(2026, 3, 3), warehouse="LYS1", run_at="02:30") is None
         assert uow.runs.succeeded_on(shipping_date=date(2026, 3, 4), warehouse="PAR1", run_at="15:00") == afternoon
         assert uow.runs.succeeded_on(shipping_date=date(2026, 3, 5), warehouse="PAR1", run_at="02:30") is None
-        assert [r["id"] for r in uow.runs.list()] == [april, afternoon, march_4, first, failed]
-        assert [r["id"] for r in uow.runs.list(limit=1)] == [april]
+        assert [r["id"] for r in uow.runs.list()] == [lyon, april, afternoon, march_4, first, failed]
+        assert [r["id"] for r in uow.runs.list(limit=1)] == [lyon]
         run = uow.runs.get(first)
         assert run is not None and uow.runs.get(2**40) is None
         shipment_id = run["shipments"][0]["id"]
@@ -351,7 +358,12 @@ def test_one_succeeded_run_per_date_warehouse_and_run_time_with_its_shipments(
         assert [len(r["error"]) for r in uow.runs.list() if r["id"] == failed] == [2000]
         assert uow.runs.month_parcels(date(2026, 3, 1), date(2026, 3, 4)) == {"colissimo": 2}
         assert uow.runs.month_parcels(date(2026, 3, 1), date(2026, 4, 1)) == {"colissimo": 8}
+        assert uow.runs.month_parcels(date(2026, 4, 1), date(2026, 5, 1)) == {"colissimo": 10}  # tiers: all sites
         assert uow.runs.day_load(date(2026, 3, 4)) == {"colissimo": (6, 4800)}
+        assert uow.runs.day_load(date(2026, 3, 4), "PAR1") == {"colissimo": (6, 4800)}
+        assert uow.runs.day_load(date(2026, 3, 4), "LYS1") == {}
+        assert uow.runs.day_load(date(2026, 4, 1), "LYS1") == {"colissimo": (3, 2400)}
+        assert uow.runs.day_load(date(2026, 4, 1)) == {"colissimo": (10, 4800)}
         assert uow.runs.day_load(date(2026, 3, 6)) == {}
         assert uow.runs.month_parcels(date(2026, 5, 1), date(2026, 6, 1)) == {}
 

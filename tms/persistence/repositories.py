@@ -550,14 +550,15 @@ class ConsolidationRunRepository:
             )
         )
 
-    def day_load(self, ships_on: date) -> dict[str, tuple[int, int]]:
-        """(parcels, g) per carrier that succeeded runs put on the pickups of `ships_on`."""
+    def day_load(self, ships_on: date, warehouse: str | None = None) -> dict[str, tuple[int, int]]:
         query = (
             select(ShipmentRow.carrier, func.sum(ShipmentRow.parcels), func.sum(ShipmentRow.weight_g))
             .join(ConsolidationRunRow, ConsolidationRunRow.id == ShipmentRow.run_id)
             .where(ConsolidationRunRow.status == "succeeded", ShipmentRow.ships_on == ships_on)
             .group_by(ShipmentRow.carrier)
         )
+        if warehouse is not None:
+            query = query.where(ConsolidationRunRow.warehouse == warehouse)
         return {carrier: (int(p or 0), int(g or 0)) for carrier, p, g in self.session.execute(query)}
 
     def get(self, run_id: int) -> dict[str, Any] | None:

@@ -69,7 +69,7 @@ def run_consolidation(
         month_start = shipping_date.replace(day=1)
         # Shipped this month so far, today's earlier runs included: they count towards the tiers.
         month_parcels = uow.runs.month_parcels(month_start, shipping_date + timedelta(days=1))
-        booked = uow.runs.day_load(shipping_date)
+        booked = uow.runs.day_load(shipping_date, code)  # what this warehouse's earlier runs gave each carrier
 
     finished = now  # the caller's clock; the run's own duration is in the summary
 

@@ -555,8 +555,10 @@ def what_if_plan(
     uow: UnitOfWork, book: QuoteBook, orders: Sequence[Order], shipping_date: date, settings: PlanSettings
 ) -> Plan:
     """The plan these orders would get on `shipping_date`, from the month's real volume and what runs
-    already booked that day; nothing is written."""
+    already booked that day at their warehouse (at every warehouse, when the orders come from several);
+    nothing is written."""
+    sites = {order.warehouse for order in orders}
     with uow:
         month_parcels = uow.runs.month_parcels(shipping_date.replace(day=1), shipping_date + timedelta(days=1))
-        booked = uow.runs.day_load(shipping_date)
+        booked = uow.runs.day_load(shipping_date, sites.pop() if len(sites) == 1 else None)
     return plan_orders(book, orders, shipping_date, settings, month_parcels, booked=booked)

@@ -185,8 +185,9 @@ class ConsolidationRuns(Protocol):
     def month_parcels(self, month_start: date, before: date) -> dict[str, int]:
         """Parcels per carrier shipped by succeeded runs from `month_start` up to (excluding) `before`."""
 
-    def day_load(self, ships_on: date) -> dict[str, tuple[int, int]]:
-        """(parcels, g) per carrier that succeeded runs put on the pickups of `ships_on`."""
+    def day_load(self, ships_on: date, warehouse: str | None = None) -> dict[str, tuple[int, int]]:
+        """(parcels, g) per carrier that succeeded runs of `warehouse` (of every warehouse when None) put
+        on the pickups of `ships_on`: a carrier's daily capacity is what it collects at one warehouse."""
 
 
 class Shipments(Protocol):
