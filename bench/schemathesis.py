@@ -37,7 +37,8 @@ def run() -> dict[str, Any]:
         seconds = time.perf_counter() - started
         cases: dict[str, int] = json.loads(report.read_text()) if report.exists() else {}
     tail = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr.strip()[-500:]
-    print(f"\nschemathesis, unbounded: up to {examples} cases per operation, random seeds")
+    database = os.environ.get("TMS_TEST_DATABASE_URL", "sqlite").split(":", 1)[0].split("+", 1)[0]
+    print(f"\nschemathesis, unbounded: up to {examples} cases per operation, random seeds, on {database}")
     print(f"{'operation':<58} {'cases':>7}")
     for label, count in sorted(cases.items()):
         print(f"{label:<58} {count:>7}")
@@ -48,6 +49,7 @@ def run() -> dict[str, Any]:
         print(done.stdout[-20000:])
     return {
         "examples_per_operation": examples,
+        "database": database,
         "cases": total,
         "per_operation": cases,
         "seconds": round(seconds),
