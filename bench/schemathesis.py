@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST = "tests/api/test_openapi_schemathesis.py"
 
@@ -37,7 +39,7 @@ def run() -> dict[str, Any]:
         seconds = time.perf_counter() - started
         cases: dict[str, int] = json.loads(report.read_text()) if report.exists() else {}
     tail = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr.strip()[-500:]
-    database = os.environ.get("TMS_TEST_DATABASE_URL", "sqlite").split(":", 1)[0].split("+", 1)[0]
+    database = make_url(os.environ.get("TMS_TEST_DATABASE_URL", "sqlite://")).get_backend_name()
     print(f"\nschemathesis, unbounded: up to {examples} cases per operation, random seeds, on {database}")
     print(f"{'operation':<58} {'cases':>7}")
     for label, count in sorted(cases.items()):

@@ -493,9 +493,8 @@ class FakeConsolidationRuns(_Repository, ConsolidationRuns):
         totals: dict[str, tuple[int, int]] = {}
         for shipment in self._tx.table("shipments").values():
             run = runs[shipment["run_id"]]
-            if warehouse is not None and run["warehouse"] != warehouse:
-                continue
-            if run["status"] == "succeeded" and shipment["ships_on"] == ships_on:
+            of_the_site = warehouse in (None, run["warehouse"])
+            if run["status"] == "succeeded" and shipment["ships_on"] == ships_on and of_the_site:
                 parcels, grams = totals.get(shipment["carrier"], (0, 0))
                 totals[shipment["carrier"]] = (parcels + shipment["parcels"], grams + shipment["weight_g"])
         return totals
