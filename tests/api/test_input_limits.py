@@ -4,12 +4,14 @@ document, and errors that never echo a huge input back."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from tests.api.test_orders import an_order
+from tests.api.test_quotes import a_card
 from tests.api.test_quotes import an_order as a_quote_request
 from tests.api.test_rate_cards import an_example_card
 
@@ -90,11 +92,16 @@ HUGE = 5 * 1024 * 1024
 A_HUGE_POSTCODE = {**an_order()["destination"], "postcode": "9" * HUGE}
 
 
-def test_a_5_mb_order_ref_is_not_echoed_back(client: FlaskClient, checkout: dict[str, str]) -> None:
+def test_a_5_mb_order_ref_is_not_echoed_back(
+    client: FlaskClient, checkout: dict[str, str], cards: Callable[..., None]
+) -> None:
+    """With a card in force the quote would otherwise answer 200 and write the 5 MB reference back."""
+    cards(a_card())
     for url, body in (("/api/v1/quotes", a_quote_request), ("/api/v1/orders", an_order)):
         response = client.post(url, json=body(order_ref="A" * HUGE), headers=checkout)
         assert response.status_code == 422
         assert len(response.get_data()) < SMALL_ANSWER
+        assert [e["field"] for e in response.get_json()["errors"]] == ["order_ref"]
 
 
 @pytest.mark.parametrize(

@@ -75,19 +75,6 @@ def an_order(**changes: Any) -> dict[str, Any]:
     return order
 
 
-@pytest.fixture()
-def cards(client, manager, container):
-    """Upload and activate cards, then make the quote book see them."""
-
-    def load(*documents: dict[str, Any]) -> None:
-        for document in documents:
-            response = client.post("/api/v1/rate-cards?activate=true", json=document, headers=manager)
-            assert response.status_code == 201, response.get_json()
-        container.quote_book.refresh()
-
-    return load
-
-
 def quote(client, headers, **changes: Any) -> Any:
     response = client.post(QUOTES, json=an_order(**changes), headers=headers)
     assert response.status_code == 200, response.get_json()
