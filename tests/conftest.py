@@ -66,6 +66,7 @@ def container(engine: Engine, database_url: str, clock: Clock) -> Iterator[Conta
     container = Container(settings=settings, engine=engine, clock=clock)
     yield container
     container.quote_book.stop()
+    container.pickup_index.stop()
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())

@@ -26,6 +26,7 @@ from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.orders import Order, OrderStatus
+from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import Shipment, ShipmentStatus
@@ -36,6 +37,7 @@ from tms.services.unit_of_work import (
     FuelSurcharges,
     ManagerSessions,
     Orders,
+    PickupDirectories,
     RateCards,
     Shipments,
     ShippingPolicies,
@@ -43,7 +45,7 @@ from tms.services.unit_of_work import (
 )
 
 MAX_ID = 2**31  # as the SQL store: no id reaches PostgreSQL's int4 limit
-TABLES = ("carriers", "cards", "fuel", "keys", "sessions", "policies", "orders", "runs", "shipments")
+TABLES = ("carriers", "cards", "fuel", "keys", "sessions", "policies", "orders", "runs", "shipments", "directories")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -147,6 +149,9 @@ class FakeCarriers(_Repository, Carriers):
             for key in tx.store.tables["fuel"]:
                 if key[0] == code:
                     tx.refresh("fuel", key)
+            for directory_id, directory in tx.store.tables["directories"].items():
+                if directory.carrier_code == code:
+                    tx.refresh("directories", directory_id)
         entry = self._entry(code)
         if entry is None:
             raise LookupError(code)
@@ -228,6 +233,100 @@ class FakeRateCards(_Repository, RateCards):
             record = replace(record, retired_at=_utc(at))
         self._tx.put("cards", card_id, record)
         return record
+
+
+class FakePickupDirectories(_Repository, PickupDirectories):
+    def __init__(self, uow: FakeUnitOfWork, carriers: FakeCarriers) -> None:
+        super().__init__(uow)
+        self._carriers = carriers
+
+    def add(
+        self,
+        *,
+        carrier_code: str,
+        status: DirectoryStatus,
+        checksum: str,
+        point_count: int,
+        source_format: str,
+        source_name: str,
+        uploaded_at: datetime,
+        uploaded_by: str,
+        document: dict[str, Any],
+    ) -> DirectoryRecord:
+        self._carriers.id_of(carrier_code, lock=True)
+        table = self._tx.table("directories")
+        version = max((d.version for d in table.values() if d.carrier_code == carrier_code), default=0) + 1
+        if any(
+            d.carrier_code == carrier_code and d.version == version for _, d in self._tx.seen_anywhere("directories")
+        ):
+            raise self._refuse(f"{carrier_code!r} directory version {version} exists")
+        uploaded_at = _utc(uploaded_at)
+        record = DirectoryRecord(
+            id=self._uow.store.next_id("directories"),
+            carrier_code=carrier_code,
+            version=version,
+            status=status,
+            checksum=checksum,
+            point_count=point_count,
+            source_format=source_format,
+            source_name=source_name,
+            uploaded_at=uploaded_at,
+            uploaded_by=uploaded_by,
+            activated_at=uploaded_at if status is DirectoryStatus.ACTIVE else None,
+            retired_at=None,
+            document=_json(document),
+        )
+        self._tx.put("directories", record.id, record)
+        return replace(record, document={})
+
+    def get(self, directory_id: int, *, fresh: bool = False) -> DirectoryRecord | None:
+        if not 0 < directory_id < MAX_ID:
+            return None
+        if fresh:
+            self._tx.refresh("directories", directory_id)
+        record: DirectoryRecord | None = self._tx.table("directories").get(directory_id)
+        return None if record is None else replace(record, document={})
+
+    def _sorted(self, records: list[DirectoryRecord]) -> list[DirectoryRecord]:
+        return sorted(records, key=lambda r: (r.carrier_code, -r.version))
+
+    def find_by_checksum(self, carrier_code: str, checksum: str) -> DirectoryRecord | None:
+        matches = [r for r in self.list(carrier_code=carrier_code) if r.checksum == checksum]
+        return matches[0] if matches else None
+
+    def set_status(self, directory_id: int, status: DirectoryStatus, at: datetime) -> DirectoryRecord:
+        record: DirectoryRecord | None = self._tx.table("directories").get(directory_id)
+        if record is None:
+            raise LookupError(directory_id)
+        record = replace(record, status=status)
+        if status is DirectoryStatus.ACTIVE:
+            record = replace(record, activated_at=_utc(at))
+        elif status is DirectoryStatus.RETIRED:
+            record = replace(record, retired_at=_utc(at))
+        self._tx.put("directories", directory_id, record)
+        return replace(record, document={})
+
+    def active_with_points(self) -> list[DirectoryRecord]:
+        return self._sorted([r for r in self._tx.table("directories").values() if r.status is DirectoryStatus.ACTIVE])
+
+    def signature(self) -> tuple[object, ...]:
+        records: list[DirectoryRecord] = list(self._tx.table("directories").values())
+        return (
+            len(records),
+            max((r.id for r in records), default=None),
+            max((r.activated_at for r in records if r.activated_at), default=None),
+            max((r.retired_at for r in records if r.retired_at), default=None),
+        )
+
+    def list(
+        self, *, carrier_code: str | None = None, statuses: Sequence[DirectoryStatus] = ()
+    ) -> list[DirectoryRecord]:
+        records = [
+            replace(r, document={})
+            for r in self._tx.table("directories").values()
+            if (carrier_code is None or r.carrier_code == carrier_code) and (not statuses or r.status in statuses)
+        ]
+        return self._sorted(records)
 
 
 class FakeFuelSurcharges(_Repository, FuelSurcharges):
@@ -580,6 +679,7 @@ class FakeUnitOfWork:
         self.orders = FakeOrders(self)
         self.runs = FakeConsolidationRuns(self)
         self.shipments = FakeShipments(self)
+        self.pickup_directories = FakePickupDirectories(self, self.carriers)
 
     def transaction(self) -> _Transaction:
         if self._transaction is None:

@@ -19,6 +19,7 @@ from tms.domain.policy import WarehouseCosts
 from tms.domain.units import cents_from_amount, grams_from_kg, mm_from_cm
 from tms.persistence.db import make_engine, make_session_factory
 from tms.persistence.unit_of_work import SqlUnitOfWork
+from tms.services.pickup_points import LivePointIndex, load_point_index, point_index_signature
 from tms.services.planning import PlanSettings
 from tms.services.quoting import LiveQuoteBook, QuoteBook, WarehouseSetup, load_quote_book, quote_inputs_signature
 from tms.settings import Settings
@@ -46,6 +47,9 @@ class Container:
             load=lambda: load_quote_book(self.uow(), self.warehouses, self.today()),
             signature=lambda: quote_inputs_signature(self.uow(), self.today()),
         )
+        self.pickup_index = LivePointIndex(
+            load=lambda: load_point_index(self.uow()), signature=lambda: point_index_signature(self.uow())
+        )
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._session_factory)
@@ -60,6 +64,7 @@ class Container:
     def close(self) -> None:
         """Stop watching the store and close the database connections."""
         self.quote_book.stop()
+        self.pickup_index.stop()
         self.engine.dispose()
 
     def fresh_book(self) -> QuoteBook:

@@ -39,6 +39,7 @@ class Settings:
     uploads_max_surcharges: int = 100
     uploads_max_tiers: int = 50
     uploads_max_problems: int = 100
+    uploads_max_pickup_points: int = 50_000
     demo_rate_cards_dir: str = "config/demo"
     warehouses_file: str = "config/warehouses.toml"
     shopify_app_secret: str = ""

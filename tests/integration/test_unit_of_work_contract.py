@@ -15,6 +15,7 @@ from tests.fakes import FakeStore
 from tms.domain.access import Role
 from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.orders import Address, Item, Order, OrderStatus
+from tms.domain.pickup_points import DirectoryStatus
 from tms.domain.rate_cards import CardStatus
 from tms.domain.shipments import ShipmentStatus
 from tms.services.unit_of_work import UnitOfWork
@@ -402,3 +403,48 @@ def test_manager_sessions_are_found_by_hash_touched_revoked_and_forgotten(new_uo
         uow.commit()
     with new_uow() as uow:
         assert uow.manager_sessions.by_hash("s3") is None and uow.manager_sessions.by_hash("s1") is not None
+
+
+def add_directory(uow: UnitOfWork, checksum: str, status: DirectoryStatus = DirectoryStatus.DRAFT) -> Any:
+    return uow.pickup_directories.add(
+        carrier_code="colissimo",
+        status=status,
+        checksum=checksum,
+        point_count=1,
+        source_format="csv",
+        source_name="points.csv",
+        uploaded_at=NOW,
+        uploaded_by="manager",
+        document={"points": [{"id": checksum, "latitude": 45.76}]},
+    )
+
+
+def test_pickup_directories_are_versioned_per_carrier_and_keep_their_points_out_of_listings(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        uow.carriers.ensure("dpd", "DPD", NOW)
+        before = uow.pickup_directories.signature()
+        first = add_directory(uow, "d1", DirectoryStatus.ACTIVE)
+        second = add_directory(uow, "d2")
+        uow.commit()
+    assert (first.version, second.version, first.activated_at, second.activated_at) == (1, 2, NOW, None)
+    assert first.document == {}
+    with new_uow() as uow:
+        assert uow.pickup_directories.signature() != before
+        assert [d.version for d in uow.pickup_directories.list(carrier_code="colissimo")] == [2, 1]
+        assert uow.pickup_directories.list(carrier_code="dpd") == []
+        assert [d.id for d in uow.pickup_directories.list(statuses=[DirectoryStatus.DRAFT])] == [second.id]
+        assert uow.pickup_directories.find_by_checksum("colissimo", "d2") == second
+        assert uow.pickup_directories.find_by_checksum("dpd", "d2") is None
+        later = NOW + timedelta(hours=1)
+        retired = uow.pickup_directories.set_status(first.id, DirectoryStatus.RETIRED, later)
+        active = uow.pickup_directories.set_status(second.id, DirectoryStatus.ACTIVE, later)
+        uow.commit()
+    assert (retired.retired_at, active.activated_at, active.status) == (later, later, DirectoryStatus.ACTIVE)
+    with new_uow() as uow:
+        (in_use,) = uow.pickup_directories.active_with_points()
+        assert (in_use.id, in_use.document) == (second.id, {"points": [{"id": "d2", "latitude": 45.76}]})
+        assert uow.pickup_directories.get(second.id) == replace(in_use, document={})
+        assert uow.pickup_directories.get(10**12) is None

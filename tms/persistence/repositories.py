@@ -8,13 +8,14 @@ from typing import Any
 
 from sqlalchemy import CursorResult, Result, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Address, Item, Order, OrderStatus
+from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import Shipment, ShipmentStatus
@@ -25,6 +26,7 @@ from tms.persistence.tables import (
     FuelSurchargeRow,
     ManagerSessionRow,
     OrderRow,
+    PickupDirectoryRow,
     RateCardRow,
     ShipmentRow,
     ShippingPolicyRow,
@@ -342,6 +344,125 @@ class ShippingPolicyRepository:
     def set(self, document: dict[str, Any], at: datetime, by: str) -> None:
         self.session.add(ShippingPolicyRow(document=document, set_at=at, set_by=by))
         self.session.flush()
+
+
+def _directory(row: PickupDirectoryRow, *, with_points: bool = False) -> DirectoryRecord:
+    return DirectoryRecord(
+        id=row.id,
+        carrier_code=row.carrier.code,
+        version=row.version,
+        status=DirectoryStatus(row.status),
+        checksum=row.checksum,
+        point_count=row.point_count,
+        source_format=row.source_format,
+        source_name=row.source_name,
+        uploaded_at=row.uploaded_at,
+        uploaded_by=row.uploaded_by,
+        activated_at=row.activated_at,
+        retired_at=row.retired_at,
+        document=row.document if with_points else {},
+    )
+
+
+class PickupDirectoryRepository:
+    def __init__(self, session: Session, carriers: CarrierRepository) -> None:
+        self.session = session
+        self.carriers = carriers
+
+    def add(
+        self,
+        *,
+        carrier_code: str,
+        status: DirectoryStatus,
+        checksum: str,
+        point_count: int,
+        source_format: str,
+        source_name: str,
+        uploaded_at: datetime,
+        uploaded_by: str,
+        document: dict[str, Any],
+    ) -> DirectoryRecord:
+        """Store a new version (the carrier's highest + 1); the carrier row is locked meanwhile."""
+        carrier_id = self.carriers.id_of(carrier_code, lock=True)
+        latest = self.session.scalar(
+            select(func.max(PickupDirectoryRow.version)).where(PickupDirectoryRow.carrier_id == carrier_id)
+        )
+        row = PickupDirectoryRow(
+            carrier_id=carrier_id,
+            version=(latest or 0) + 1,
+            status=status.value,
+            checksum=checksum,
+            point_count=point_count,
+            source_format=source_format,
+            source_name=source_name,
+            uploaded_at=uploaded_at,
+            uploaded_by=uploaded_by,
+            activated_at=uploaded_at if status is DirectoryStatus.ACTIVE else None,
+            retired_at=None,
+            document=document,
+        )
+        self.session.add(row)
+        _flush_unique(self.session, f"{carrier_code!r} directory version {row.version} exists")
+        return _directory(row)
+
+    def get(self, directory_id: int, *, fresh: bool = False) -> DirectoryRecord | None:
+        if not 0 < directory_id < MAX_ID:
+            return None
+        row = self.session.get(PickupDirectoryRow, directory_id, populate_existing=fresh)
+        return None if row is None else _directory(row)
+
+    def find_by_checksum(self, carrier_code: str, checksum: str) -> DirectoryRecord | None:
+        query = (
+            select(PickupDirectoryRow)
+            .join(PickupDirectoryRow.carrier)
+            .where(CarrierRow.code == carrier_code, PickupDirectoryRow.checksum == checksum)
+            .order_by(PickupDirectoryRow.version.desc())
+        )
+        row = self.session.scalars(query).first()
+        return None if row is None else _directory(row)
+
+    def set_status(self, directory_id: int, status: DirectoryStatus, at: datetime) -> DirectoryRecord:
+        row = self.session.get_one(PickupDirectoryRow, directory_id)
+        row.status = status.value
+        if status is DirectoryStatus.ACTIVE:
+            row.activated_at = at
+        elif status is DirectoryStatus.RETIRED:
+            row.retired_at = at
+        self.session.flush()
+        return _directory(row)
+
+    def active_with_points(self) -> list[DirectoryRecord]:
+        query = (
+            select(PickupDirectoryRow)
+            .join(PickupDirectoryRow.carrier)
+            .where(PickupDirectoryRow.status == DirectoryStatus.ACTIVE.value)
+            .options(undefer(PickupDirectoryRow.document))
+            .order_by(CarrierRow.code, PickupDirectoryRow.version.desc())
+        )
+        return [_directory(row, with_points=True) for row in self.session.scalars(query)]
+
+    def signature(self) -> tuple[object, ...]:
+        return tuple(
+            self.session.execute(
+                select(
+                    func.count(),
+                    func.max(PickupDirectoryRow.id),
+                    func.max(PickupDirectoryRow.activated_at),
+                    func.max(PickupDirectoryRow.retired_at),
+                )
+            ).one()
+        )
+
+    def list(
+        self, *, carrier_code: str | None = None, statuses: Sequence[DirectoryStatus] = ()
+    ) -> list[DirectoryRecord]:
+        query = select(PickupDirectoryRow).join(PickupDirectoryRow.carrier)
+        if carrier_code is not None:
+            query = query.where(CarrierRow.code == carrier_code)
+        if statuses:
+            query = query.where(PickupDirectoryRow.status.in_([s.value for s in statuses]))
+        query = query.order_by(CarrierRow.code, PickupDirectoryRow.version.desc())
+        return [_directory(row) for row in self.session.scalars(query)]
 
 
 def quote_inputs_signature(session: Session) -> tuple[object, ...]:

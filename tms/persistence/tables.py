@@ -203,3 +203,27 @@ class ShipmentRow(Base):
     status: Mapped[str] = mapped_column(String(16), server_default="planned", index=True)
     tracking_numbers: Mapped[list[str]] = mapped_column(Document, server_default="[]")
     dispatched_at: Mapped[datetime | None] = mapped_column()
+
+
+class PickupDirectoryRow(Base):
+    """One version of a carrier's pickup-point directory; its points are one JSON document (read
+    only when the in-memory index is built, so listing versions never loads them)."""
+
+    __tablename__ = "pickup_directories"
+    __table_args__ = (UniqueConstraint("carrier_id", "version", name="uq_pickup_directories_carrier_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("carriers.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    checksum: Mapped[str] = mapped_column(String(64))
+    point_count: Mapped[int] = mapped_column(Integer)
+    source_format: Mapped[str] = mapped_column(String(16))
+    source_name: Mapped[str] = mapped_column(String(255))
+    uploaded_at: Mapped[datetime] = mapped_column()
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    activated_at: Mapped[datetime | None] = mapped_column()
+    retired_at: Mapped[datetime | None] = mapped_column()
+    document: Mapped[dict[str, Any]] = mapped_column(Document, deferred=True)
+
+    carrier: Mapped[CarrierRow] = relationship(lazy="joined")

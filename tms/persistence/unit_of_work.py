@@ -15,6 +15,7 @@ from tms.persistence.repositories import (
     FuelSurchargeRepository,
     ManagerSessionRepository,
     OrderRepository,
+    PickupDirectoryRepository,
     RateCardRepository,
     ShipmentRepository,
     ShippingPolicyRepository,
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
         self.orders = OrderRepository(self.session)
         self.runs = ConsolidationRunRepository(self.session)
         self.shipments = ShipmentRepository(self.session)
+        self.pickup_directories = PickupDirectoryRepository(self.session, self.carriers)
         return self
 
     def __exit__(

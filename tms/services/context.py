@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from tms.services.pickup_points import LivePointIndex
 from tms.services.planning import PlanSettings
 from tms.services.quoting import LiveQuoteBook, QuoteBook, WarehouseSetup
 from tms.services.unit_of_work import UnitOfWork
@@ -13,6 +14,7 @@ from tms.services.unit_of_work import UnitOfWork
 class ServiceContext(Protocol):
     settings: Any
     quote_book: LiveQuoteBook
+    pickup_index: LivePointIndex
     warehouses: list[WarehouseSetup]
     plan_settings: PlanSettings
 

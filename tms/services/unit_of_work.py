@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.orders import Order, OrderStatus
+from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import Shipment, ShipmentStatus
@@ -210,6 +211,44 @@ class Shipments(Protocol):
         not planned (or does not exist)."""
 
 
+class PickupDirectories(Protocol):
+    """Versions of the carriers' pickup-point directories. Records come without their points
+    (`document` empty) except from `active_with_points`, which the in-memory index reads."""
+
+    def add(
+        self,
+        *,
+        carrier_code: str,
+        status: DirectoryStatus,
+        checksum: str,
+        point_count: int,
+        source_format: str,
+        source_name: str,
+        uploaded_at: datetime,
+        uploaded_by: str,
+        document: dict[str, Any],
+    ) -> DirectoryRecord:
+        """Store the carrier's next version (its highest + 1); an active one is activated at upload."""
+
+    def get(self, directory_id: int, *, fresh: bool = False) -> DirectoryRecord | None: ...
+
+    def find_by_checksum(self, carrier_code: str, checksum: str) -> DirectoryRecord | None:
+        """The newest version of the carrier with this checksum."""
+
+    def set_status(self, directory_id: int, status: DirectoryStatus, at: datetime) -> DirectoryRecord: ...
+
+    def active_with_points(self) -> list[DirectoryRecord]:
+        """Every active version with its points, by carrier code then newest first."""
+
+    def signature(self) -> tuple[object, ...]:
+        """Changes whenever a version is added, activated or retired."""
+
+    def list(
+        self, *, carrier_code: str | None = None, statuses: Sequence[DirectoryStatus] = ()
+    ) -> list[DirectoryRecord]:
+        """By carrier code, then newest version first."""
+
+
 class UnitOfWork(Protocol):
     """Used as `with uow: ...; uow.commit()`; leaving the block without commit rolls back."""
 
@@ -239,6 +278,9 @@ class UnitOfWork(Protocol):
 
     @property
     def shipments(self) -> Shipments: ...
+
+    @property
+    def pickup_directories(self) -> PickupDirectories: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -1,0 +1,100 @@
+"""Pickup points (relays and lockers) as the carriers' directories list them, and when one is open.
+
+Hours are local times of the point (the business's time zone), per weekday Monday..Sunday, each day
+zero or more [opens, closes) ranges in minutes since midnight. A closure is a period of whole days
+(first and last day included) when the point takes and gives back no parcel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+LOOKAHEAD_DAYS = 14  # how far ahead the next opening is looked for; a point closed longer is not offered
+
+Range = tuple[int, int]  # opens, closes: minutes since midnight, opens < closes <= 1440
+
+
+class PointKind(StrEnum):
+    RELAY = "relay"  # a shop that holds parcels over the counter
+    LOCKER = "locker"  # an automatic parcel locker, compartments of fixed sizes
+
+
+class DirectoryStatus(StrEnum):
+    DRAFT = "draft"  # uploaded and checked, not offered yet
+    ACTIVE = "active"  # the carrier's directory in use (one per carrier: the newest activated)
+    RETIRED = "retired"  # replaced by a newer active version, or retired; kept for history
+
+
+@dataclass(frozen=True)
+class PickupPoint:
+    point_id: str
+    name: str
+    address: str
+    postcode: str
+    city: str
+    country: str
+    latitude: float
+    longitude: float
+    kind: PointKind
+    hours: tuple[tuple[Range, ...], ...]  # 7 days, Monday first
+    closures: tuple[tuple[date, date], ...] = ()
+    max_weight_g: int | None = None
+    max_length_mm: int | None = None  # longest side
+    compartments_mm: tuple[tuple[int, int, int], ...] = ()  # a locker's compartment sizes (l, w, h)
+
+    def closed_on(self, day: date) -> bool:
+        return any(first <= day <= last for first, last in self.closures)
+
+    def takes_weight(self, weight_g: int | None) -> bool:
+        return weight_g is None or self.max_weight_g is None or weight_g <= self.max_weight_g
+
+    def next_opening(self, now: datetime) -> datetime | None:
+        """`now` if the point is open at `now` (a naive local time), else the start of its next
+        opening range within LOOKAHEAD_DAYS days, closures skipped; None if it opens in none."""
+        minute = now.hour * 60 + now.minute
+        today = now.date()
+        for offset in range(LOOKAHEAD_DAYS):
+            day = today + timedelta(days=offset)
+            if self.closed_on(day):
+                continue
+            for opens, closes in self.hours[day.weekday()]:
+                if offset == 0:
+                    if opens <= minute < closes:
+                        return now
+                    if opens <= minute:
+                        continue
+                return datetime(day.year, day.month, day.day) + timedelta(minutes=opens)
+        return None
+
+
+@dataclass(frozen=True)
+class DirectoryRecord:
+    """One stored version of a carrier's directory; `document` is its canonical JSON."""
+
+    id: int
+    carrier_code: str
+    version: int
+    status: DirectoryStatus
+    checksum: str
+    point_count: int
+    source_format: str
+    source_name: str
+    uploaded_at: datetime
+    uploaded_by: str
+    activated_at: datetime | None
+    retired_at: datetime | None
+    document: Mapping[str, Any]
+
+
+def clock_text(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def hours_text(ranges: tuple[Range, ...]) -> str:
+    """A day's ranges as the directories write them: "09:00-12:00 14:00-19:00" ("" when closed)."""
+    return " ".join(f"{clock_text(o)}-{clock_text(c)}" for o, c in ranges)

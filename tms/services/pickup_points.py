@@ -1,0 +1,411 @@
+"""Pickup-point directories: upload (all-or-nothing, versioned per carrier), activate, retire; and
+the in-memory index that finds the nearest suitable points.
+
+The index is built when a directory is activated (and when a worker starts or sees another worker
+activate one), never per request. Per carrier it holds a k-d tree (scipy's cKDTree) over the points'
+positions as unit vectors: the chord between two unit vectors grows with the great-circle distance,
+so the tree's nearest neighbours are the nearest on the sphere, with no distortion near the poles or
+across a meridian. A query asks the tree for a few more points than wanted, keeps the suitable ones
+(weight, open for use) in order of distance, and asks again for more only when too few were
+suitable: "the N nearest suitable points of carrier C within R km" (`PointIndex.nearest`) is what
+the checkout's quote will ask.
+
+Without coordinates, the shopper's position is derived from the directories themselves: the mean
+position of every active point in the postcode, else in the city, else in the department (the
+postcode's first two characters, three for overseas France). See docs/pickup-points.md for why and
+how far off that can be.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from carriers.points import Directory, directory_to_json, read_points_json
+from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
+from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus, PickupPoint
+from tms.services.unit_of_work import UnitOfWork
+
+EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
+
+
+@dataclass(frozen=True)
+class DirectoryUpload:
+    record: DirectoryRecord
+    created: bool  # False when the same directory was stored before (the upload is idempotent)
+
+
+def _checksum(document: dict[str, Any]) -> str:
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def unknown_carrier(code: str) -> InvalidInput:
+    return InvalidInput("unknown carrier", [Problem(f"{code!r} is not a carrier of this service", field="carrier")])
+
+
+def store_directory(
+    uow: UnitOfWork,
+    carrier_code: str,
+    directory: Directory,
+    *,
+    source_format: str,
+    source_name: str,
+    uploaded_by: str,
+    activate: bool,
+    now: datetime,
+) -> DirectoryUpload:
+    """Store a checked directory as the carrier's next version (the same one twice is stored once);
+    `activate` puts it in use at once, retiring the carrier's version in use before."""
+    document = directory_to_json(directory)
+    digest = _checksum(document)
+    for attempt in range(3):
+        with uow:
+            try:
+                if uow.carriers.get(carrier_code) is None:
+                    raise unknown_carrier(carrier_code)
+                uow.carriers.id_of(carrier_code, lock=True)
+                existing = uow.pickup_directories.find_by_checksum(carrier_code, digest)
+                if existing is not None and existing.status is not DirectoryStatus.RETIRED:
+                    if activate and existing.status is DirectoryStatus.DRAFT:
+                        existing = _activate(uow, existing, now)
+                        uow.commit()
+                    return DirectoryUpload(existing, created=False)
+                record = uow.pickup_directories.add(
+                    carrier_code=carrier_code,
+                    status=DirectoryStatus.DRAFT,
+                    checksum=digest,
+                    point_count=len(directory.points),
+                    source_format=source_format,
+                    source_name=source_name[:255],
+                    uploaded_at=now,
+                    uploaded_by=uploaded_by[:200],
+                    document=document,
+                )
+                if activate:
+                    record = _activate(uow, record, now)
+                uow.commit()
+                return DirectoryUpload(record, created=True)
+            except DuplicateKey:
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
+
+
+def _activate(uow: UnitOfWork, record: DirectoryRecord, now: datetime) -> DirectoryRecord:
+    for other in uow.pickup_directories.list(carrier_code=record.carrier_code, statuses=[DirectoryStatus.ACTIVE]):
+        if other.id != record.id:
+            uow.pickup_directories.set_status(other.id, DirectoryStatus.RETIRED, now)
+    return uow.pickup_directories.set_status(record.id, DirectoryStatus.ACTIVE, now)
+
+
+def _locked(uow: UnitOfWork, directory_id: int) -> DirectoryRecord:
+    record = uow.pickup_directories.get(directory_id)
+    if record is None:
+        raise NotFound(f"pickup-point directory {directory_id} does not exist")
+    uow.carriers.id_of(record.carrier_code, lock=True)
+    locked = uow.pickup_directories.get(directory_id, fresh=True)
+    assert locked is not None  # directories are never deleted
+    return locked
+
+
+def activate_directory(uow: UnitOfWork, directory_id: int, now: datetime) -> DirectoryRecord:
+    """A draft becomes the carrier's directory in use; the one in use before is retired."""
+    with uow:
+        record = _locked(uow, directory_id)
+        if record.status is not DirectoryStatus.DRAFT:
+            raise Conflict(f"directory {directory_id} is {record.status.value}; only a draft can be activated")
+        record = _activate(uow, record, now)
+        uow.commit()
+        return record
+
+
+def retire_directory(uow: UnitOfWork, directory_id: int, now: datetime) -> DirectoryRecord:
+    """A retired directory is kept for history; its carrier offers no point until another is activated."""
+    with uow:
+        record = _locked(uow, directory_id)
+        if record.status is DirectoryStatus.RETIRED:
+            raise Conflict(f"directory {directory_id} is already retired")
+        record = uow.pickup_directories.set_status(directory_id, DirectoryStatus.RETIRED, now)
+        uow.commit()
+        return record
+
+
+def get_directory(uow: UnitOfWork, directory_id: int) -> DirectoryRecord:
+    with uow:
+        record = uow.pickup_directories.get(directory_id)
+    if record is None:
+        raise NotFound(f"pickup-point directory {directory_id} does not exist")
+    return record
+
+
+def list_directories(
+    uow: UnitOfWork, *, carrier_code: str | None = None, status: DirectoryStatus | None = None
+) -> list[DirectoryRecord]:
+    with uow:
+        return uow.pickup_directories.list(carrier_code=carrier_code, statuses=[status] if status else [])
+
+
+# -- the index
+
+
+def _unit_vectors(latitudes: Sequence[float], longitudes: Sequence[float]) -> np.ndarray:
+    lat = np.radians(np.asarray(latitudes, dtype=float))
+    lon = np.radians(np.asarray(longitudes, dtype=float))
+    cos_lat = np.cos(lat)
+    return np.column_stack((cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)))
+
+
+def _chord(distance_m: float) -> float:
+    return 2 * math.sin(min(distance_m / EARTH_RADIUS_M, math.pi) / 2)
+
+
+def _metres(chord: float) -> float:
+    return 2 * EARTH_RADIUS_M * math.asin(min(chord / 2, 1.0))
+
+
+@dataclass(frozen=True)
+class Found:
+    carrier_code: str
+    point: PickupPoint
+    distance_m: int
+    next_opening: datetime  # naive local time; equal to the query's `at` when open then
+
+
+class CarrierPoints:
+    """One carrier's points in use and their k-d tree."""
+
+    def __init__(self, carrier_code: str, record: DirectoryRecord, points: Sequence[PickupPoint]) -> None:
+        self.carrier_code = carrier_code
+        self.directory_id, self.version = record.id, record.version
+        self.points = tuple(points)
+        self.tree = cKDTree(_unit_vectors([p.latitude for p in points], [p.longitude for p in points]))
+
+    def nearest(
+        self,
+        position: np.ndarray,
+        n: int,
+        *,
+        radius_m: float | None,
+        weight_g: int | None,
+        at: datetime,
+    ) -> list[Found]:
+        """The `n` nearest points that take `weight_g` and open within the look-ahead, nearest first."""
+        total = len(self.points)
+        bound = _chord(radius_m) if radius_m is not None else np.inf
+        found: list[Found] = []
+        asked, seen = min(total, n + 4), 0
+        while True:
+            chords, indexes = self.tree.query(position, k=asked, distance_upper_bound=bound)
+            for chord, index in zip(np.atleast_1d(chords)[seen:], np.atleast_1d(indexes)[seen:], strict=True):
+                if index >= total:  # past the radius
+                    return found
+                point = self.points[index]
+                if not point.takes_weight(weight_g):
+                    continue
+                opening = point.next_opening(at)
+                if opening is None:
+                    continue
+                found.append(Found(self.carrier_code, point, round(_metres(float(chord))), opening))
+                if len(found) == n:
+                    return found
+            if asked >= total:
+                return found
+            seen, asked = asked, min(total, asked * 4)
+
+
+@dataclass(frozen=True)
+class Position:
+    latitude: float
+    longitude: float
+    source: str  # coordinates, postcode, city or department
+
+
+def department(country: str, postcode: str) -> str:
+    """The part of a postcode that names its department: 2 characters, 3 for France overseas (97x, 98x)."""
+    if country == "FR" and postcode[:2] in ("97", "98"):
+        return postcode[:3]
+    return postcode[:2]
+
+
+def _city_key(city: str) -> str:
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", city.casefold())
+    letters = "".join(ch if ch.isalnum() else " " for ch in folded if not unicodedata.combining(ch))
+    return " ".join(letters.replace("saint", "st").split())
+
+
+class PointIndex:
+    """Every carrier's points in use, searchable by distance; immutable once built."""
+
+    def __init__(self, directories: Iterable[tuple[DirectoryRecord, Sequence[PickupPoint]]], carriers: Iterable[str]):
+        self.by_carrier: dict[str, CarrierPoints] = {}
+        self.carriers = frozenset(carriers)
+        sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+        for record, points in directories:
+            if record.carrier_code in self.by_carrier or not points:
+                continue  # one version per carrier: the newest active (they come newest first)
+            self.by_carrier[record.carrier_code] = CarrierPoints(record.carrier_code, record, points)
+            for p in points:
+                for key in (
+                    ("postcode", p.country, p.postcode),
+                    ("city", p.country, _city_key(p.city)),
+                    ("department", p.country, department(p.country, p.postcode)),
+                ):
+                    entry = sums[key]
+                    entry[0] += p.latitude
+                    entry[1] += p.longitude
+                    entry[2] += 1
+        self._centres = {key: (s[0] / s[2], s[1] / s[2]) for key, s in sums.items()}
+
+    @property
+    def point_count(self) -> int:
+        return sum(len(c.points) for c in self.by_carrier.values())
+
+    def locate(self, country: str, postcode: str | None, city: str | None) -> Position | None:
+        """The mean position of the points in the postcode, else the city, else the department."""
+        keys = []
+        if postcode:
+            keys.append(("postcode", country, postcode))
+        if city:
+            keys.append(("city", country, _city_key(city)))
+        if postcode:
+            keys.append(("department", country, department(country, postcode)))
+        for key in keys:
+            centre = self._centres.get(key)
+            if centre is not None:
+                return Position(round(centre[0], 6), round(centre[1], 6), key[0])
+        return None
+
+    def nearest(
+        self,
+        latitude: float,
+        longitude: float,
+        n: int,
+        *,
+        carriers: Iterable[str] | None = None,
+        radius_km: float | None = None,
+        weight_g: int | None = None,
+        at: datetime,
+    ) -> list[Found]:
+        """The `n` nearest suitable points of the carriers (all by default), nearest first."""
+        position = _unit_vectors([latitude], [longitude])[0]
+        radius_m = None if radius_km is None else radius_km * 1000
+        codes = self.by_carrier if carriers is None else carriers
+        found: list[Found] = []
+        for code in codes:
+            points = self.by_carrier.get(code)
+            if points is not None:
+                found += points.nearest(position, n, radius_m=radius_m, weight_g=weight_g, at=at)
+        found.sort(key=lambda f: (f.distance_m, f.carrier_code, f.point.point_id))
+        return found[:n]
+
+
+def load_point_index(uow: UnitOfWork) -> PointIndex:
+    """Read every active directory and build the index."""
+    with uow:
+        records = uow.pickup_directories.active_with_points()
+        carriers = [c.code for c in uow.carriers.list()]
+    return PointIndex(((r, read_points_json(r.document).points) for r in records), carriers)
+
+
+def point_index_signature(uow: UnitOfWork) -> object:
+    with uow:
+        return (uow.pickup_directories.signature(), len(uow.carriers.list()))
+
+
+@dataclass
+class LivePointIndex:
+    """This worker's PointIndex, rebuilt in a background thread when a directory changes in the store
+    (`refresh` rebuilds at once: the worker that activates a directory does so)."""
+
+    load: Callable[[], PointIndex]
+    signature: Callable[[], object]
+    poll_s: float = 0.5
+    _index: PointIndex | None = None
+    _seen: object = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _thread: threading.Thread | None = None
+    _stopped: threading.Event = field(default_factory=threading.Event)
+
+    def current(self) -> PointIndex:
+        index = self._index
+        if index is None or self._thread is None:
+            with self._lock:
+                if self._index is None:
+                    self.refresh()
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._watch, name="pickup-index-watch", daemon=True)
+                    self._thread.start()
+            index = self._index
+        assert index is not None
+        return index
+
+    def refresh(self) -> None:
+        seen = self.signature()
+        self._index = self.load()
+        self._seen = seen
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(self.poll_s):
+            try:
+                if self.signature() != self._seen:
+                    self.refresh()
+            except Exception:  # a database blip must not kill the watcher; the old index stays in use
+                self._stopped.wait(1.0)
+
+
+@dataclass(frozen=True)
+class PointSearch:
+    """What the checkout asks: a position or a place, optionally a carrier, a count and a weight."""
+
+    country: str
+    postcode: str | None = None
+    city: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    carrier: str | None = None
+    limit: int = 10
+    weight_g: int | None = None
+
+
+@dataclass(frozen=True)
+class PointsNearby:
+    position: Position | None  # None: no coordinates sent and no point known near the place
+    found: list[Found]
+    without_directory: list[str]  # the carriers asked for that have no directory in use
+
+
+def find_pickup_points(index: PointIndex, search: PointSearch, at: datetime) -> PointsNearby:
+    """The nearest points open for use (opening within the look-ahead, closures skipped) that take
+    the weight; `at` is the local time their opening hours are read in."""
+    if search.carrier is not None and search.carrier not in index.carriers:
+        raise unknown_carrier(search.carrier)
+    carriers = [search.carrier] if search.carrier is not None else sorted(index.carriers)
+    without = [c for c in carriers if c not in index.by_carrier]
+    if search.latitude is not None and search.longitude is not None:
+        position: Position | None = Position(search.latitude, search.longitude, "coordinates")
+    else:
+        position = index.locate(search.country, search.postcode, search.city)
+    if position is None:
+        return PointsNearby(None, [], without)
+    found = index.nearest(
+        position.latitude, position.longitude, search.limit, carriers=carriers, weight_g=search.weight_g, at=at
+    )
+    return PointsNearby(position, found, without)
