@@ -13,7 +13,18 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-SUITES = ("quote", "wsgi", "http", "uploads", "assignment", "binpacking", "consolidation", "month", "schemathesis")
+SUITES = (
+    "quote",
+    "wsgi",
+    "http",
+    "uploads",
+    "pickup",
+    "assignment",
+    "binpacking",
+    "consolidation",
+    "month",
+    "schemathesis",
+)
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
