@@ -27,12 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from carriers.points import COLUMNS as POINT_COLUMNS
+
 ROOT = Path(__file__).resolve().parent.parent
 CITIES = ROOT / "config" / "demo" / "pickup" / "cities.csv"
-COLUMNS = (
-    "id,name,address,postcode,city,country,latitude,longitude,kind,monday,tuesday,wednesday,thursday,friday,"
-    "saturday,sunday,closures,max_weight_kg,max_length_cm,compartments_cm"
-).split(",")
+COLUMNS = list(POINT_COLUMNS)
 MAX_UPLOAD_S = 10.0
 POINTS = 20_000
 CARRIERS = ("chronopost", "colissimo", "dpd", "mondial_relay")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from types import TracebackType
@@ -306,8 +306,9 @@ class FakePickupDirectories(_Repository, PickupDirectories):
         self._tx.put("directories", directory_id, record)
         return replace(record, document={})
 
-    def active_with_points(self) -> list[DirectoryRecord]:
-        return self._sorted([r for r in self._tx.table("directories").values() if r.status is DirectoryStatus.ACTIVE])
+    def active_with_points(self, *, except_ids: Collection[int] = ()) -> list[DirectoryRecord]:
+        active = [r for r in self._tx.table("directories").values() if r.status is DirectoryStatus.ACTIVE]
+        return self._sorted([replace(r, document={}) if r.id in except_ids else r for r in active])
 
     def signature(self) -> tuple[object, ...]:
         records: list[DirectoryRecord] = list(self._tx.table("directories").values())

@@ -48,7 +48,7 @@ class Container:
             signature=lambda: quote_inputs_signature(self.uow(), self.today()),
         )
         self.pickup_index = LivePointIndex(
-            load=lambda: load_point_index(self.uow()), signature=lambda: point_index_signature(self.uow())
+            load=lambda known: load_point_index(self.uow(), known), signature=lambda: point_index_signature(self.uow())
         )
 
     def uow(self) -> SqlUnitOfWork:

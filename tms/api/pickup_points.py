@@ -202,7 +202,7 @@ def upload_directory(carrier: str, activate: bool, dry_run: bool) -> Any:
         now=container.now(),
     )
     if outcome.record.status is DirectoryStatus.ACTIVE:
-        container.pickup_index.refresh()
+        container.pickup_index.refresh((outcome.record, directory.points))
     return {"created": outcome.created, "directory": outcome.record}, 201 if outcome.created else 200
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, Result, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session
 
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
@@ -346,7 +347,7 @@ class ShippingPolicyRepository:
         self.session.flush()
 
 
-def _directory(row: PickupDirectoryRow, *, with_points: bool = False) -> DirectoryRecord:
+def _directory(row: PickupDirectoryRow) -> DirectoryRecord:
     return DirectoryRecord(
         id=row.id,
         carrier_code=row.carrier.code,
@@ -360,7 +361,7 @@ def _directory(row: PickupDirectoryRow, *, with_points: bool = False) -> Directo
         uploaded_by=row.uploaded_by,
         activated_at=row.activated_at,
         retired_at=row.retired_at,
-        document=row.document if with_points else {},
+        document={},
     )
 
 
@@ -431,15 +432,20 @@ class PickupDirectoryRepository:
         self.session.flush()
         return _directory(row)
 
-    def active_with_points(self) -> list[DirectoryRecord]:
+    def active_with_points(self, *, except_ids: Collection[int] = ()) -> list[DirectoryRecord]:
         query = (
             select(PickupDirectoryRow)
             .join(PickupDirectoryRow.carrier)
             .where(PickupDirectoryRow.status == DirectoryStatus.ACTIVE.value)
-            .options(undefer(PickupDirectoryRow.document))
             .order_by(CarrierRow.code, PickupDirectoryRow.version.desc())
         )
-        return [_directory(row, with_points=True) for row in self.session.scalars(query)]
+        records = [_directory(row) for row in self.session.scalars(query)]
+        wanted = [r.id for r in records if r.id not in except_ids]
+        documents: dict[int, dict[str, Any]] = {}
+        if wanted:
+            found = select(PickupDirectoryRow.id, PickupDirectoryRow.document).where(PickupDirectoryRow.id.in_(wanted))
+            documents = {row.id: row.document for row in self.session.execute(found)}
+        return [replace(r, document=documents[r.id]) if r.id in documents else r for r in records]
 
     def signature(self) -> tuple[object, ...]:
         return tuple(

@@ -23,7 +23,7 @@ import json
 import math
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -190,6 +190,20 @@ class CarrierPoints:
         self.directory_id, self.version = record.id, record.version
         self.points = tuple(points)
         self.tree = cKDTree(_unit_vectors([p.latitude for p in points], [p.longitude for p in points]))
+        # Per postcode, city and department: the sums of the points' latitudes and longitudes, and
+        # their count, from which the index takes a place's mean position over every carrier.
+        sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+        for p in points:
+            for key in (
+                ("postcode", p.country, p.postcode),
+                ("city", p.country, _city_key(p.city)),
+                ("department", p.country, department(p.country, p.postcode)),
+            ):
+                entry = sums[key]
+                entry[0] += p.latitude
+                entry[1] += p.longitude
+                entry[2] += 1
+        self.place_sums = {key: (s[0], s[1], int(s[2])) for key, s in sums.items()}
 
     def nearest(
         self,
@@ -249,25 +263,24 @@ def _city_key(city: str) -> str:
 class PointIndex:
     """Every carrier's points in use, searchable by distance; immutable once built."""
 
-    def __init__(self, directories: Iterable[tuple[DirectoryRecord, Sequence[PickupPoint]]], carriers: Iterable[str]):
+    def __init__(self, carriers_points: Iterable[CarrierPoints], carriers: Iterable[str]):
         self.by_carrier: dict[str, CarrierPoints] = {}
         self.carriers = frozenset(carriers)
         sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-        for record, points in directories:
-            if record.carrier_code in self.by_carrier or not points:
+        for points in carriers_points:
+            if points.carrier_code in self.by_carrier or not points.points:
                 continue  # one version per carrier: the newest active (they come newest first)
-            self.by_carrier[record.carrier_code] = CarrierPoints(record.carrier_code, record, points)
-            for p in points:
-                for key in (
-                    ("postcode", p.country, p.postcode),
-                    ("city", p.country, _city_key(p.city)),
-                    ("department", p.country, department(p.country, p.postcode)),
-                ):
-                    entry = sums[key]
-                    entry[0] += p.latitude
-                    entry[1] += p.longitude
-                    entry[2] += 1
+            self.by_carrier[points.carrier_code] = points
+            for key, (latitude, longitude, count) in points.place_sums.items():
+                entry = sums[key]
+                entry[0] += latitude
+                entry[1] += longitude
+                entry[2] += count
         self._centres = {key: (s[0] / s[2], s[1] / s[2]) for key, s in sums.items()}
+
+    @property
+    def by_directory(self) -> dict[int, CarrierPoints]:
+        return {points.directory_id: points for points in self.by_carrier.values()}
 
     @property
     def point_count(self) -> int:
@@ -312,12 +325,21 @@ class PointIndex:
         return found[:n]
 
 
-def load_point_index(uow: UnitOfWork) -> PointIndex:
-    """Read every active directory and build the index."""
+def load_point_index(uow: UnitOfWork, known: Mapping[int, CarrierPoints] | None = None) -> PointIndex:
+    """Read the active directories and build the index. A directory version never changes once
+    stored, so those in `known` (by directory id) are taken as they are: only the points of newly
+    activated versions are read and indexed again."""
+    known = known or {}
     with uow:
-        records = uow.pickup_directories.active_with_points()
+        records = uow.pickup_directories.active_with_points(except_ids=known.keys())
         carriers = [c.code for c in uow.carriers.list()]
-    return PointIndex(((r, read_points_json(r.document).points) for r in records), carriers)
+    return PointIndex(
+        (
+            known[r.id] if r.id in known else CarrierPoints(r.carrier_code, r, read_points_json(r.document).points)
+            for r in records
+        ),
+        carriers,
+    )
 
 
 def point_index_signature(uow: UnitOfWork) -> object:
@@ -330,7 +352,7 @@ class LivePointIndex:
     """This worker's PointIndex, rebuilt in a background thread when a directory changes in the store
     (`refresh` rebuilds at once: the worker that activates a directory does so)."""
 
-    load: Callable[[], PointIndex]
+    load: Callable[[Mapping[int, CarrierPoints]], PointIndex]  # given the carriers' points already indexed
     signature: Callable[[], object]
     poll_s: float = 0.5
     _index: PointIndex | None = None
@@ -352,9 +374,15 @@ class LivePointIndex:
         assert index is not None
         return index
 
-    def refresh(self) -> None:
+    def refresh(self, stored: tuple[DirectoryRecord, Sequence[PickupPoint]] | None = None) -> None:
+        """Rebuild now; `stored` is a directory this worker just stored and has read already, so its
+        points are indexed as they are instead of read back from the store."""
         seen = self.signature()
-        self._index = self.load()
+        known = {} if self._index is None else self._index.by_directory
+        if stored is not None:
+            record, points = stored
+            known[record.id] = CarrierPoints(record.carrier_code, record, points)
+        self._index = self.load(known)
         self._seen = seen
 
     def stop(self) -> None:

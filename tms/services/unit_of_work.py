@@ -6,7 +6,7 @@ the unit tests both satisfy it. A store refuses a row whose unique key exists wi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -237,8 +237,9 @@ class PickupDirectories(Protocol):
 
     def set_status(self, directory_id: int, status: DirectoryStatus, at: datetime) -> DirectoryRecord: ...
 
-    def active_with_points(self) -> list[DirectoryRecord]:
-        """Every active version with its points, by carrier code then newest first."""
+    def active_with_points(self, *, except_ids: Collection[int] = ()) -> list[DirectoryRecord]:
+        """Every active version with its points (those of `except_ids` without), by carrier code then
+        newest first."""
 
     def signature(self) -> tuple[object, ...]:
         """Changes whenever a version is added, activated or retired."""
