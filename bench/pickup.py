@@ -6,7 +6,7 @@ within R km) against a scan of every point with numpy.
 python -m bench pickup            # the benchmark (SQLite in a temporary directory, or TMS_BENCH_DATABASE_URL)
 python -m bench.pickup demo       # write the demo directories config/demo/pickup/<carrier>.csv
 
-Points are drawn around the cities of config/demo/pickup/cities.csv (real coordinates), seeded so
+Points are drawn around the cities of config/demo/cities.csv (real coordinates), seeded so
 that runs compare.
 """
 
@@ -30,7 +30,7 @@ import numpy as np
 from carriers.points import COLUMNS as POINT_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
-CITIES = ROOT / "config" / "demo" / "pickup" / "cities.csv"
+CITIES = ROOT / "config" / "demo" / "cities.csv"
 COLUMNS = list(POINT_COLUMNS)
 MAX_UPLOAD_S = 10.0
 POINTS = 20_000
@@ -121,7 +121,7 @@ def write_demo() -> None:
         for city in cities():
             for _ in range(city["points"]):
                 rows.append(point_row(rng, prefixes[carrier], len(rows) + 1, city, city["spread_km"]))
-        path = CITIES.parent / f"{carrier}.csv"
+        path = CITIES.parent / "pickup" / f"{carrier}.csv"
         path.write_bytes(directory_csv(rows))
         print(f"{path.relative_to(ROOT)}: {len(rows)} points")
 
