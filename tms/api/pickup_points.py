@@ -102,6 +102,7 @@ class PointQuerySchema(QuerySchema):
 
     @validates_schema(skip_on_field_errors=True)
     def _place(self, data: dict[str, Any], **_: Any) -> None:
+        data["country"] = data.get("country") or "FR"  # an empty country is the default one
         if ("lat" in data) != ("lon" in data):
             missing = "lon" if "lat" in data else "lat"
             raise ValidationError("is required with " + ("lat" if missing == "lon" else "lon"), field_name=missing)

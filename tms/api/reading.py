@@ -275,7 +275,8 @@ class Text(fields.String):
 
 class Country(Text):
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
-        return _refusing(read_country, super()._deserialize(value, attr, data, **kwargs))
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return None if text is None else _refusing(read_country, text)
 
 
 class Currency(Text):
