@@ -14,6 +14,7 @@ import pytest
 from tests.fakes import FakeStore
 from tms.domain.access import Role
 from tms.domain.errors import DuplicateKey, DuplicateRun
+from tms.domain.features import Features, SpeedClass
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.rate_cards import CardStatus
 from tms.domain.shipments import ShipmentStatus
@@ -402,3 +403,15 @@ def test_manager_sessions_are_found_by_hash_touched_revoked_and_forgotten(new_uo
         uow.commit()
     with new_uow() as uow:
         assert uow.manager_sessions.by_hash("s3") is None and uow.manager_sessions.by_hash("s1") is not None
+
+
+def test_an_order_keeps_the_features_recorded_with_it_or_none(new_uow: Callable[[], UnitOfWork]) -> None:
+    chosen = Features(SpeedClass.EXPRESS, signature=True, appointment=False, insurance_cents=90_000)
+    with new_uow() as uow:
+        uow.orders.add(an_order("A-1", features=chosen), NOW)
+        uow.orders.add(an_order("A-2"), NOW)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.orders.get("A-1").features == chosen  # type: ignore[union-attr]
+        assert uow.orders.get("A-2").features is None  # type: ignore[union-attr]
+        assert [o.features for o in uow.orders.pending()] == [chosen, None]
