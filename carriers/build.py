@@ -69,6 +69,7 @@ CENTS = (2, "amounts have at most 2 decimals (whole cents)")
 BASIS_POINTS = (2, "percentages have at most 2 decimals")
 WHOLE = (0, "it must be a whole number")
 POSTCODE_CHARACTERS = frozenset(string.ascii_letters + string.digits + " -")  # postcodes sort as base 36
+FLAG_TEXTS = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False, "x": True}
 LARGEST = 10**9  # in the stored unit: 1000 t, 10 million in money, 100 km; anything above is a typo
 
 
@@ -264,6 +265,9 @@ class _Builder:
             girth = self.scaled(table.cell(row, "max_length_girth_cm"), MILLIMETRES, required=False)
             dims = self.scaled(table.cell(row, "max_dimensions_sum_cm"), MILLIMETRES, required=False)
             divisor = self.scaled(table.cell(row, "volumetric_divisor"), WHOLE, required=False)
+            signature = self.flag(table.cell(row, "signature"))
+            appointment = self.flag(table.cell(row, "appointment"))
+            cover = self.scaled(table.cell(row, "insurance_cover"), CENTS, required=False)
             if (
                 code is None
                 or name is None
@@ -273,6 +277,8 @@ class _Builder:
                 or pickup_days is None
                 or delivery_days is None
                 or max_weight is None
+                or signature is None
+                or appointment is None
             ):
                 continue
             services.append(
@@ -290,6 +296,9 @@ class _Builder:
                     max_length_girth_mm=girth,
                     max_dimensions_sum_mm=dims,
                     volumetric_divisor=divisor,
+                    signature=signature,
+                    appointment=appointment,
+                    insurance_cents=cover,
                 )
             )
         return services
@@ -681,6 +690,22 @@ class _Builder:
         except ValueError:
             self.report(cell.where, f"{text!r} is not one of: {', '.join(member.value for member in enum)}")
             return None
+
+    def flag(self, cell: Cell) -> bool | None:
+        """A yes/no column, empty = no: JSON true or false; in a sheet also yes/no, true/false, 1/0, x."""
+        value = cell.value
+        if cell.empty:
+            return False
+        if isinstance(value, bool):
+            return value
+        if not cell.typed:
+            if isinstance(value, int | float | Decimal) and value in (0, 1):
+                return bool(value)
+            if isinstance(value, str) and value.strip().lower() in FLAG_TEXTS:
+                return FLAG_TEXTS[value.strip().lower()]
+        shown = "true or false" if cell.typed else "yes or no (or true/false, 1/0, x, or empty for no)"
+        self.report(cell.where, f"must be {shown}, not {value!r}")
+        return None
 
     def number(self, cell: Cell, *, required: bool) -> Decimal | None:
         value = cell.value

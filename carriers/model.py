@@ -14,15 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
 
+from tms.domain.features import Features
+from tms.domain.features import SpeedClass as SpeedClass  # the domain's: an order may require a speed class
 from tms.domain.modes import DeliveryMode as DeliveryMode  # the domain's: a service offers the mode a shopper picks
 from tms.domain.units import GRAMS_PER_KG
-
-
-class SpeedClass(StrEnum):
-    ECONOMY = "economy"
-    STANDARD = "standard"
-    EXPRESS = "express"
-
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -145,6 +140,14 @@ class Service:
     max_length_girth_mm: int | None = None
     max_dimensions_sum_mm: int | None = None
     volumetric_divisor: int | None = None
+    signature: bool = False  # the consignee signs for the parcel
+    appointment: bool = False  # delivered on a day or slot agreed with the consignee
+    insurance_cents: int | None = None  # declared value covered, where the service offers cover
+
+    @property
+    def features(self) -> Features:
+        """What the service offers a shopper who chooses it: the plan keeps at least these."""
+        return Features(self.speed, self.signature, self.appointment, self.insurance_cents)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,8 @@ Full description: docs/rate-card-formats.md. This README sheet is ignored on upl
 Card: key / value rows: carrier_code, carrier_name, currency (ISO 4217), valid_from (YYYY-MM-DD), \
 fuel_percent, notes.
 Services: one row per service. Weights in kg, lengths in cm, days like Mon-Fri or Mon,Wed,Fri, cutoff HH:MM.
+   Features: signature and appointment yes or no (empty = no); insurance_cover = the declared value covered \
+(empty = none). The nightly plan moves an order only to a service with the same mode and at least these features.
 Zones: one row per (country, postcodes); empty postcodes = the whole country; a prefix 20; \
 a range 97100-97199; several separated by commas.
 Transit: business days from pickup to delivery for each priced service and zone.
@@ -96,6 +98,9 @@ def _service_json(service: Service, zone_order: list[str]) -> dict[str, Any]:
         "max_length_girth_cm": _json_number(service.max_length_girth_mm, MM_PER_CM),
         "max_dimensions_sum_cm": _json_number(service.max_dimensions_sum_mm, MM_PER_CM),
         "volumetric_divisor": service.volumetric_divisor,
+        "signature": service.signature,
+        "appointment": service.appointment,
+        "insurance_cover": _json_number(service.insurance_cents, CENTS_PER_UNIT),
         "transit": {
             zone: [service.transit[zone].min_days, service.transit[zone].max_days]
             for zone in _ordered(service.transit, zone_order)
@@ -196,6 +201,10 @@ def _money(cents: int | None) -> Decimal | None:
     return None if cents is None else amount_decimal(cents)
 
 
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
 def _tables(card: RateCard) -> dict[str, list[list[object]]]:
     """The rows of every table but the prices, values as str, int or Decimal (None = empty)."""
     zone_order = [zone.code for zone in card.zones]
@@ -223,6 +232,9 @@ def _tables(card: RateCard) -> dict[str, list[list[object]]]:
                 _cm(s.max_length_girth_mm),
                 _cm(s.max_dimensions_sum_mm),
                 s.volumetric_divisor,
+                _yes_no(s.signature),
+                _yes_no(s.appointment),
+                _money(s.insurance_cents),
             ]
             for s in card.services
         ],

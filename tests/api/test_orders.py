@@ -197,3 +197,45 @@ def test_a_key_with_a_channel_that_cannot_name_one_is_422_on_channel(channel, cl
     assert response.status_code == 422
     assert [e["field"] for e in response.get_json()["errors"]] == ["channel"]
     assert len(client.get("/api/v1/keys", headers=admin).get_json()) == 1  # the admin's own
+
+
+def _activate_demo_colissimo(client, manager, container) -> None:
+    import json
+
+    from tests.carriers.builders import ROOT
+
+    card = json.loads((ROOT / "config" / "demo" / "colissimo.json").read_text(encoding="utf-8"))
+    assert client.post("/api/v1/rate-cards?activate=true", json=card, headers=manager).status_code == 201
+    container.quote_book.refresh()
+
+
+def test_an_order_records_the_features_of_the_service_its_shopper_chose(client, checkout, manager, container) -> None:
+    _activate_demo_colissimo(client, manager, container)
+    body = an_order(service="HOME_SIG", features={"insurance_cover": 900})
+    response = client.post(ORDERS, json=body, headers=checkout)
+    assert response.status_code == 201, response.get_json()
+    recorded = {"speed": "standard", "signature": True, "appointment": False, "insurance_cover": 900.0}
+    assert response.get_json()["features"] == recorded
+    assert client.get(f"{ORDERS}/A-2001", headers=manager).get_json()["features"] == recorded
+    # The same order posted again is the same order, though it states less than was recorded.
+    assert client.post(ORDERS, json=body, headers=checkout).status_code == 200
+    plain = client.post(ORDERS, json=an_order(order_ref="A-2002"), headers=checkout).get_json()
+    assert plain["features"] == {"speed": "standard", "signature": False, "appointment": False, "insurance_cover": None}
+
+
+@pytest.mark.parametrize(
+    ("features", "field"),
+    [
+        ({"signature": "yes"}, "signature"),
+        ({"appointment": 1}, "appointment"),
+        ({"speed": "fast"}, "speed"),
+        ({"insurance_cover": -5}, "insurance_cover"),
+        ({"insurance_cover": "a lot"}, "insurance_cover"),
+        ({"gift_wrap": True}, "gift_wrap"),
+    ],
+)
+def test_a_bad_feature_is_422_naming_its_field(client, checkout, manager, features, field) -> None:
+    response = client.post(ORDERS, json=an_order(features=features), headers=checkout)
+    assert response.status_code == 422, response.get_json()
+    assert [e.get("field") for e in response.get_json()["errors"]] == [f"features.{field}"]
+    assert client.get(ORDERS, headers=manager).get_json() == []

@@ -645,3 +645,16 @@ def test_the_openapi_document_describes_the_view_and_the_summary_answer(client) 
     assert [(p.field, p.message) for p in refused.value.problems] == [("view", "must be one of full, summary")]
     assert QuoteRequestSchema().validate(an_order(view="summary")) == {}
     assert parse_quote_body(an_order(view="summary"))[1] == "summary"
+
+
+def test_each_option_shows_its_services_features_so_the_shop_can_display_them(client, checkout, cards) -> None:
+    signed = a_service("HOME_SIG", "home", signature=True, insurance_cover=500)
+    card = a_card(services=[*a_card()["services"], signed])
+    card["prices"] = [*card["prices"], a_grid("HOME_SIG", "FR", [(10, 7.20)])]
+    cards(card)
+    body = quote(client, checkout)
+    features = {o["service"]: o["features"] for o in body["options"]}
+    assert features["HOME_SIG"] == {"signature": True, "appointment": False, "insurance_cover": 500.0}
+    assert features["HOME"] == {"signature": False, "appointment": False, "insurance_cover": None}
+    summary = quote(client, checkout, view="summary")
+    assert summary["cheapest"]["home"]["features"] == features["HOME"]

@@ -331,3 +331,19 @@ def test_a_json_body_nested_thousands_deep_is_422_naming_the_body(client, manage
     response = client.post(CARDS, data=body, headers=manager, content_type="application/json")
     assert response.status_code == 422
     assert [e["field"] for e in response.get_json()["errors"]] == ["body"]
+
+
+def test_a_bad_service_feature_in_csv_files_is_422_naming_its_row_and_column(client, manager, engine) -> None:
+    tables = write_csv_files(read_json(EXAMPLE))
+    lines = tables["services.csv"].decode().splitlines()
+    header = lines[0].split(",")
+    row = lines[2].split(",")
+    row[header.index("signature")] = "perhaps"
+    tables["services.csv"] = "\n".join([*lines[:2], ",".join(row), *lines[3:]]).encode()
+    before = row_counts(engine)
+    response = upload_files(client, manager, {name.removesuffix(".csv"): (d, name) for name, d in tables.items()})
+    assert response.status_code == 422, response.get_json()
+    errors = response.get_json()["errors"]
+    assert [(e.get("sheet"), e.get("row"), e.get("column")) for e in errors] == [("services", 3, "signature")]
+    assert "yes or no" in errors[0]["message"]
+    assert row_counts(engine) == before

@@ -167,6 +167,9 @@ def services(draw: st.DrawFn) -> list[Service]:
                 max_length_girth_mm=draw(optional_mm),
                 max_dimensions_sum_mm=draw(optional_mm),
                 volumetric_divisor=draw(st.none() | st.integers(1, 10_000)),
+                signature=draw(st.booleans()),
+                appointment=draw(st.booleans()),
+                insurance_cents=draw(st.none() | st.integers(1, 10**9)),
             )
         )
     return found

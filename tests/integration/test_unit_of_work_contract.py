@@ -14,6 +14,7 @@ import pytest
 from tests.fakes import FakeStore
 from tms.domain.access import Role
 from tms.domain.errors import DuplicateKey, DuplicateRun
+from tms.domain.features import Features, SpeedClass
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.pickup_points import DirectoryStatus
 from tms.domain.rate_cards import CardStatus
@@ -448,3 +449,15 @@ def test_pickup_directories_are_versioned_per_carrier_and_keep_their_points_out_
         assert (in_use.id, in_use.document) == (second.id, {"points": [{"id": "d2", "latitude": 45.76}]})
         assert uow.pickup_directories.get(second.id) == replace(in_use, document={})
         assert uow.pickup_directories.get(10**12) is None
+
+
+def test_an_order_keeps_the_features_recorded_with_it_or_none(new_uow: Callable[[], UnitOfWork]) -> None:
+    chosen = Features(SpeedClass.EXPRESS, signature=True, appointment=False, insurance_cents=90_000)
+    with new_uow() as uow:
+        uow.orders.add(an_order("A-1", features=chosen), NOW)
+        uow.orders.add(an_order("A-2"), NOW)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.orders.get("A-1").features == chosen  # type: ignore[union-attr]
+        assert uow.orders.get("A-2").features is None  # type: ignore[union-attr]
+        assert [o.features for o in uow.orders.pending()] == [chosen, None]

@@ -19,6 +19,7 @@ from tms.api.reading import (
     Centimetres,
     Kilograms,
     Mode,
+    Money,
     Objects,
     OrderTime,
     Part,
@@ -30,6 +31,7 @@ from tms.api.reading import (
 )
 from tms.api.schemas import CartValueSchema, storable_text
 from tms.domain.access import Role
+from tms.domain.features import Features, SpeedClass
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.plans import Plan, shipment_document
 from tms.domain.shipments import Shipment
@@ -65,6 +67,41 @@ class OrderCartSchema(CartValueSchema):
             raise ValidationError("must be EUR: an order's value is kept in euros", field_name="currency")
 
 
+class Flag(fields.Boolean):
+    """A JSON true or false, nothing else (1 and "yes" are refused); null as absent."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(load_default=None, allow_none=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if type(value) is not bool:
+            raise ValidationError("must be true or false")
+        return value
+
+
+class FeaturesInSchema(BodySchema):
+    """What the order requires of the service that carries it, beyond the features of the service it names."""
+
+    speed = fields.Enum(
+        SpeedClass, by_value=True, load_default=None, allow_none=True, metadata={"description": "At least this fast"}
+    )
+    signature = Flag()
+    appointment = Flag()
+    insurance_cents = Money(
+        data_key="insurance_cover",
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Declared value the service must cover, in euros"},
+    )
+
+
+class FeaturesOutSchema(Schema):
+    speed = fields.String(allow_none=True)
+    signature = fields.Boolean()
+    appointment = fields.Boolean()
+    insurance_cover = fields.Float(allow_none=True)
+
+
 class OrderInSchema(PromisedOrderSchema):
     order_ref = Text(required=True, max_length=ORDER_REF_MAX)
     ordered_at = OrderTime(required=True)
@@ -77,6 +114,13 @@ class OrderInSchema(PromisedOrderSchema):
     promise = Part(PromiseSchema)
     items = Objects(ItemSchema, "items", 200)
     cart = Part(OrderCartSchema, required=True)
+    features = Part(
+        FeaturesInSchema,
+        metadata={
+            "description": "Features the shopper chose, kept by the plan with those of the named service "
+            "(signature, appointment, insurance cover, speed class)"
+        },
+    )
 
 
 class ItemOutSchema(Schema):
@@ -124,6 +168,11 @@ class OrderOutSchema(Schema):
         PlannedServiceSchema, allow_none=True, metadata={"description": "The shipment a run put the order in"}
     )
     channel = fields.String(allow_none=True, metadata={"description": "Of the key that registered it"})
+    features = fields.Nested(
+        FeaturesOutSchema,
+        allow_none=True,
+        metadata={"description": "What the plan keeps of the shopper's choice (null: recorded before features)"},
+    )
 
 
 class OrderListQuerySchema(QuerySchema):
@@ -166,7 +215,28 @@ def to_order(data: dict[str, Any], default_warehouse: str) -> Order:
         carrier=data["carrier"],
         service=data["service"],
         pickup_point_id=data["pickup_point_id"],
+        features=None if data["features"] is None else _features(data["features"]),
     )
+
+
+def _features(data: dict[str, Any]) -> Features:
+    return Features(
+        data["speed"],
+        bool(data["signature"]),
+        bool(data["appointment"]),
+        data["insurance_cents"] or None,
+    )
+
+
+def features_json(features: Features | None) -> dict[str, Any] | None:
+    if features is None:
+        return None
+    return {
+        "speed": None if features.speed is None else features.speed.value,
+        "signature": features.signature,
+        "appointment": features.appointment,
+        "insurance_cover": None if features.insurance_cents is None else features.insurance_cents / 100,
+    }
 
 
 def order_json(order: Order, shipments: dict[int, Shipment] | None = None) -> dict[str, Any]:
@@ -178,6 +248,7 @@ def order_json(order: Order, shipments: dict[int, Shipment] | None = None) -> di
         "consignee_key": order.consignee_key,
         "weight_g": order.weight_g,
         "requested": {"carrier": order.carrier, "service": order.service},
+        "features": features_json(order.features),
         "planned": None
         if shipment is None
         else {
@@ -210,6 +281,7 @@ def register_order(body: dict[str, Any]) -> Any:
         known_warehouses={w.warehouse.code for w in context.warehouses},
         now=context.now(),
         box_types=context.plan_settings.box_types,
+        book=context.quote_book.current(),
     )
     return order_json(stored), 201 if created else 200
 
@@ -275,10 +347,9 @@ def what_if_plan(body: dict[str, Any]) -> Any:
     """Solve a what-if: plan the given orders for a shipping date without writing anything."""
     context = services()
     default = context.warehouses[0].warehouse.code
-    orders = [to_order(o, default) for o in body["orders"]]
-    plan = what_if_plan_service(
-        context.uow(), context.fresh_book(), orders, body["shipping_date"], context.plan_settings
-    )
+    book = context.fresh_book()
+    orders = [order_service.with_chosen_features(book, to_order(o, default)) for o in body["orders"]]
+    plan = what_if_plan_service(context.uow(), book, orders, body["shipping_date"], context.plan_settings)
     return plan_json(plan)
 
 

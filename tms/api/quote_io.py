@@ -243,6 +243,11 @@ def _offer_json(offer: Offer) -> tuple[dict[str, Any], dict[str, Any]]:
             "service_name": offer.service_name,
             "mode": offer.mode,
             "speed": offer.speed,
+            "features": {
+                "signature": offer.signature,
+                "appointment": offer.appointment,
+                "insurance_cover": None if offer.insurance_cents is None else offer.insurance_cents / 100,
+            },
         }
         parts = _offer_parts[offer] = (head, {"id": offer.rate_card_id, "version": offer.rate_card_version})
     return parts

@@ -335,6 +335,16 @@ class CardRefSchema(Schema):
     version = fields.Integer()
 
 
+class OfferedFeaturesSchema(Schema):
+    """What the service promises beyond its mode and speed; the nightly plan keeps at least these."""
+
+    signature = fields.Boolean()
+    appointment = fields.Boolean()
+    insurance_cover = fields.Float(
+        allow_none=True, metadata={"description": "Declared value covered; null: no cover offered"}
+    )
+
+
 class OptionSchema(Schema):
     carrier = fields.String()
     carrier_name = fields.String()
@@ -342,6 +352,7 @@ class OptionSchema(Schema):
     service_name = fields.String()
     mode = fields.Enum(DeliveryMode, by_value=True)
     speed = fields.String()
+    features = fields.Nested(OfferedFeaturesSchema)
     cost = fields.Nested(CostSchema)
     customer_price = fields.Float()
     currency = fields.String()
@@ -393,6 +404,7 @@ class SummaryOptionSchema(Schema):
     service_name = fields.String()
     mode = fields.String()
     speed = fields.String()
+    features = fields.Nested(OfferedFeaturesSchema)
     customer_price = fields.Float()
     currency = fields.String()
     delivery = fields.Nested(DeliverySchema)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from tms.domain.consignees import address_identity, pickup_identity
+from tms.domain.features import Features
 from tms.domain.modes import DeliveryMode
 
 
@@ -57,6 +58,9 @@ class Order:
     shipment_id: int | None = None  # the shipment a run put it in
     attention: str | None = None  # why a run could not plan it and never will, when it needs attention
     channel: str | None = None  # the channel of the key that registered it (None: registered before channels)
+    # What the shopper's choice holds the plan to: the features the order states, with those of the service it
+    # names as the card in force at checkout had them, recorded at registration (None: registered before).
+    features: Features | None = None
 
     @property
     def consignee_key(self) -> str:

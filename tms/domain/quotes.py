@@ -60,6 +60,9 @@ class Offer(NamedTuple):
     currency: str
     rate_card_id: int
     rate_card_version: int
+    signature: bool = False
+    appointment: bool = False
+    insurance_cents: int | None = None  # declared value covered; None: no cover offered
 
 
 class QuoteOption(NamedTuple):

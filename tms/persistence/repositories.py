@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
+from tms.domain.features import Features, SpeedClass
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
@@ -504,7 +505,29 @@ def _order(row: OrderRow) -> Order:
         shipment_id=row.shipment_id,
         attention=row.attention,
         channel=row.channel,
+        features=None if row.features is None else _features(row.features),
     )
+
+
+def _features(document: dict[str, Any]) -> Features:
+    speed = document.get("speed")
+    return Features(
+        SpeedClass(speed) if speed else None,
+        bool(document.get("signature")),
+        bool(document.get("appointment")),
+        document.get("insurance_cents"),
+    )
+
+
+def _features_document(features: Features | None) -> dict[str, Any] | None:
+    if features is None:
+        return None
+    return {
+        "speed": None if features.speed is None else features.speed.value,
+        "signature": features.signature,
+        "appointment": features.appointment,
+        "insurance_cents": features.insurance_cents,
+    }
 
 
 class OrderRepository:
@@ -538,6 +561,7 @@ class OrderRepository:
             cart_value_cents=order.cart_value_cents,
             items=[item.__dict__ for item in order.items],
             channel=order.channel,
+            features=_features_document(order.features),
         )
         self.session.add(row)
         try:

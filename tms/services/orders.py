@@ -10,16 +10,30 @@ from solvers.boxing import BoxType
 from solvers.boxing import Item as BoxItem
 from tms.domain.access import ApiKey
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem, quoted
+from tms.domain.features import NO_FEATURES
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.shipments import Shipment
+from tms.services.quoting import QuoteBook
 from tms.services.shipments import dispatch_order_shipment
 from tms.services.unit_of_work import UnitOfWork
 
 
+def with_chosen_features(book: QuoteBook | None, order: Order) -> Order:
+    """The order with what the shopper's choice holds the plan to: the features it states, with those of
+    the service it names as the card in force on its order day has them (a service no card has adds
+    none). Recorded when the order is registered, so a card changed before the night run changes nothing."""
+    if book is None:  # nothing to record from: the plan reads the named service's features itself
+        return order
+    stated = order.features or NO_FEATURES
+    chosen = book.chosen_service(order)
+    return replace(order, features=stated if chosen is None else stated.together(chosen.features))
+
+
 def _same_order(stored: Order, order: Order) -> bool:
     """Equal as registered (status, run and timestamps aside), by the same channel (any, for an order
-    registered before orders had channels)."""
+    registered before orders had channels). The features it states must be among those recorded (which
+    add the chosen service's)."""
 
     def as_registered(o: Order) -> Order:
         return replace(
@@ -30,8 +44,12 @@ def _same_order(stored: Order, order: Order) -> bool:
             run_id=None,
             shipment_id=None,
             attention=None,
+            features=None,
         )
 
+    stated = order.features or NO_FEATURES
+    if stored.features is not None and not stored.features.covers(stated):
+        return False
     return (stored.channel is None or stored.channel == order.channel) and as_registered(stored) == as_registered(order)
 
 
@@ -42,10 +60,12 @@ def register_order(
     known_warehouses: set[str],
     now: datetime,
     box_types: Sequence[BoxType] = (),
+    book: QuoteBook | None = None,
 ) -> tuple[Order, bool]:
     """Store a paid order as pending, with its channel. The same order again from the same channel is a
     no-op; another one with its ref, or the same from another channel, is 409. With `box_types`, an
-    item that fits none of them is refused (422 naming it): nothing could ship it."""
+    item that fits none of them is refused (422 naming it): nothing could ship it. With `book`, the
+    features of the service it names are recorded with it (`with_chosen_features`)."""
     if order.warehouse not in known_warehouses:
         raise InvalidInput(
             "unknown warehouse", [Problem(f"must be one of {', '.join(sorted(known_warehouses))}", field="origin")]
@@ -70,7 +90,7 @@ def register_order(
                     return existing, False
                 raise Conflict(f"order {quoted(order.order_ref)} is already registered with other content")
             try:
-                stored = uow.orders.add(order, now)
+                stored = uow.orders.add(with_chosen_features(book, order), now)
                 uow.commit()
                 return stored, True
             except DuplicateKey:

@@ -6,6 +6,9 @@ planner's intermediate results:
 
 - each order is shipped exactly once, held, waiting (not ready for this plan) or unplannable;
 - a shipment's orders share consignee, warehouse and mode; the mode is the shopper's;
+- the service has every feature each order's shopper chose: a speed class at least as fast, a
+  signature, an appointment, at least the insurance cover (recorded with the order, or else those
+  of the service it names on the card in force on its order day);
 - the card named is the carrier's card in force on the ship day;
 - no order ships before the shipping-day rule allows, nor before the ship day its checkout
   showed; a shipment that is not held ships on the plan's day, from a run before its pickup cut-off;
@@ -24,11 +27,12 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from carriers.model import RateCard
+from carriers.model import RateCard, Service
 from carriers.pricing import NotServed, price_shipment
 from solvers.boxing import BoxingSolution, PackedBox, check_boxing
 from solvers.boxing import Item as BoxItem
 from tms.domain.delivery import CarrierSchedule, can_plan, delivery_dates, holiday_region, plan_days, ship_day
+from tms.domain.features import Features
 from tms.domain.orders import Order
 from tms.domain.parcels import Parcel
 from tms.domain.plans import Plan
@@ -40,6 +44,34 @@ def _zone(card: RateCard, country: str, postcode: str) -> str | None:
     """Most specific matching entry, by a plain scan (not the planner's index)."""
     matches = [(e.specificity(), z.code) for z in card.zones for e in z.entries if e.matches(country, postcode)]
     return max(matches)[1] if matches else None
+
+
+_SPEEDS = ("economy", "standard", "express")  # slowest first
+
+
+def _features_dropped(book: QuoteBook, order: Order, offered: Service) -> list[str]:
+    """What the order's shopper chose that the service lacks. The choice is the order's recorded
+    features, or (recorded before features) the named service on the card in force on its order day."""
+    chosen = order.features
+    if chosen is None:
+        setup = book.warehouses.get(order.warehouse)
+        version = None
+        if setup is not None and order.carrier and order.service:
+            version = book.timeline.in_force(order.carrier, setup.warehouse.local(order.ordered_at).date())
+        named = [] if version is None else [x for x in version.card.card.services if x.code == order.service]
+        if not named:
+            return []
+        chosen = Features(named[0].speed, named[0].signature, named[0].appointment, named[0].insurance_cents)
+    dropped = []
+    if chosen.speed is not None and _SPEEDS.index(offered.speed.value) < _SPEEDS.index(chosen.speed.value):
+        dropped.append(f"is {offered.speed.value}, slower than {chosen.speed.value}")
+    if chosen.signature and not offered.signature:
+        dropped.append("has no signature")
+    if chosen.appointment and not offered.appointment:
+        dropped.append("has no appointment")
+    if chosen.insurance_cents and (offered.insurance_cents or 0) < chosen.insurance_cents:
+        dropped.append(f"covers {offered.insurance_cents or 0} cents, less than {chosen.insurance_cents}")
+    return dropped
 
 
 def _same_month(a: date, b: date) -> bool:
@@ -115,6 +147,9 @@ def check_plan(
             continue
         if service.mode.value != first.mode:
             problems.append(f"shipment {name} changes the shopper's mode {first.mode} to {service.mode.value}")
+        for o in members:
+            for lacking in _features_dropped(book, o, service):
+                problems.append(f"order {o.order_ref}: {s.carrier} {s.service} {lacking}, which its shopper chose")
         if first.pickup_point_id and s.carrier != first.carrier:
             problems.append(f"shipment {name} moves a pickup-point order off its carrier's network")
         zone = _zone(card, first.address.country, first.address.postcode)

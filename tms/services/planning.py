@@ -50,6 +50,7 @@ from tms.domain.delivery import (
     plan_days,
     ship_day,
 )
+from tms.domain.features import NO_FEATURES, Features
 from tms.domain.orders import Order
 from tms.domain.parcels import Parcel
 from tms.domain.plans import CarrierLimits, Plan, PlannedShipment
@@ -266,6 +267,7 @@ class _Planner:
         deliver_by = min((d.deliver_by for d in dates if d.deliver_by), default=None)
         deliver_after = max((o.deliver_after for o in orders if o.deliver_after), default=None)
         fixed_carrier = first.carrier if first.pickup_point_id else None
+        required = _required_features(self.book, orders)
         # Orders placed after the run's moment are not in it (what-if plans may name any order).
         in_run_today = all((d.local_day, d.local_time) < (self.days[0], self.run_at) for d in dates)
         options = []
@@ -284,6 +286,8 @@ class _Planner:
                 for ls in live.services:
                     transit = ls.service.transit.get(zone)
                     if ls.mode != mode or transit is None or day.weekday() not in ls.schedule.pickup_weekdays:
+                        continue
+                    if not ls.service.features.covers(required):  # the shopper's choice is a contract
                         continue
                     if day_index == 0 and not can_plan(ls.schedule, self.run_at):
                         continue
@@ -340,6 +344,14 @@ class _Planner:
             if o.day == 0
         ]
         return min(costs, default=None)
+
+
+def _required_features(book: QuoteBook, orders: Sequence[Order]) -> Features:
+    """What a shipment's service must offer: every feature any of its orders' shoppers chose."""
+    required = NO_FEATURES
+    for order in orders:
+        required = required.together(book.required_features(order))
+    return required
 
 
 def _shape(item: BoxItem) -> tuple[int, int, int, int]:

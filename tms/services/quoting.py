@@ -20,7 +20,7 @@ from itertools import repeat
 from operator import add, getitem, itemgetter
 from typing import NamedTuple, cast
 
-from carriers.model import RateCard, normalise_postcode
+from carriers.model import RateCard, Service, normalise_postcode
 from carriers.pricing import (
     CompiledCard,
     billable_weight_g,
@@ -32,6 +32,7 @@ from carriers.pricing import (
 )
 from tms.domain.delivery import CarrierSchedule, Warehouse, holiday_region, window_from_local_time
 from tms.domain.errors import InvalidInput, Problem
+from tms.domain.features import NO_FEATURES, Features
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order
 from tms.domain.parcels import Parcel
@@ -103,6 +104,9 @@ class QuoteBook:
                         card.currency,
                         record.id,
                         record.version,
+                        s.signature,
+                        s.appointment,
+                        s.insurance_cents,
                     ),
                     order[(record.carrier_code, s.code)],
                 )
@@ -177,17 +181,10 @@ class QuoteBook:
     def shown_window(self, order: Order) -> Window | None:
         """(ships_on, earliest, latest) that a quote at the order's time showed for the service the order
         names, by the card in force that day; None when it names none, or one that cannot carry it."""
-        setup = self.warehouses.get(order.warehouse)
-        if setup is None or not (order.carrier and order.service):
+        found = self._chosen(order)
+        if found is None:
             return None
-        warehouse = setup.warehouse
-        local = warehouse.local(order.ordered_at)
-        version = self.timeline.in_force(order.carrier, local.date())
-        if version is None:
-            return None
-        chosen = next((ls for ls in version.card.services if ls.service.code == order.service), None)
-        if chosen is None:
-            return None
+        warehouse, local, version, chosen = found
         country, postcode = order.address.country.upper(), normalise_postcode(order.address.postcode)
         zone = version.card.compiled.zones.zone_for(country, postcode)
         transit = chosen.service.transit.get(zone) if zone else None
@@ -206,6 +203,34 @@ class QuoteBook:
             )
         except ValueError:  # this carrier never takes the warehouse's orders
             return None
+
+    def chosen_service(self, order: Order) -> Service | None:
+        """The service the order names, as the card in force on its order day has it; None when it names
+        none, or one no such card has."""
+        found = self._chosen(order)
+        return None if found is None else found[3].service
+
+    def required_features(self, order: Order) -> Features:
+        """What the plan must keep of the shopper's choice: the features recorded with the order, or for an
+        order registered before features were (None), those of the service it names."""
+        if order.features is not None:
+            return order.features
+        chosen = self.chosen_service(order)
+        return NO_FEATURES if chosen is None else chosen.features
+
+    def _chosen(self, order: Order) -> tuple[Warehouse, datetime, CardVersion[LiveCard], LiveService] | None:
+        setup = self.warehouses.get(order.warehouse)
+        if setup is None or not (order.carrier and order.service):
+            return None
+        warehouse = setup.warehouse
+        local = warehouse.local(order.ordered_at)
+        version = self.timeline.in_force(order.carrier, local.date())
+        if version is None:
+            return None
+        chosen = next((ls for ls in version.card.services if ls.service.code == order.service), None)
+        if chosen is None:
+            return None
+        return warehouse, local, version, chosen
 
     def plan_on(self, day: date) -> DayPlan:
         """The cards in force on `day` with the day's fuel figures and volume discounts (see quote_index)."""
