@@ -141,9 +141,11 @@ def consolidate_command(shipping_date: datetime, warehouse: str | None, run_at: 
     from tms.domain.errors import Conflict, NotFound
     from tms.scheduler import consolidate
 
+    container = _container()
+    _refuse_uncarriable_boxes(container)
     try:
         run_id, plan = consolidate(
-            _container(), shipping_date.date(), "manual", warehouse, run_at.time() if run_at else None
+            container, shipping_date.date(), "manual", warehouse, run_at.time() if run_at else None
         )
     except (Conflict, NotFound) as error:
         raise click.ClickException(str(error)) from None
@@ -179,10 +181,21 @@ def scheduler_command() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     container = _container()
+    _refuse_uncarriable_boxes(container)
     scheduler = build_scheduler(container)
     click.echo("scheduler: planning runs " + "; ".join(schedule_lines(container)) + "; Ctrl-C stops")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
+
+
+def _refuse_uncarriable_boxes(container: Container) -> None:
+    """Stop with the reason when a configured box type is carried by no active service."""
+    from tms.services.packing import UncarriableBoxes
+
+    try:
+        container.refuse_uncarriable_boxes()
+    except UncarriableBoxes as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command("run")
