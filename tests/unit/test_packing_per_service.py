@@ -22,7 +22,14 @@ from tms.bootstrap import load_plan_settings, load_warehouses
 from tms.domain.orders import Address, Item, Order
 from tms.domain.plans import Plan
 from tms.domain.policy import ShippingPolicy
-from tms.services.packing import UncarriableBoxes, refuse_uncarriable_boxes, uncarriable_boxes
+from tms.services.packing import (
+    EXACT_UP_TO_ITEMS,
+    CheapestPacking,
+    UncarriableBoxes,
+    cheapest_by_count,
+    refuse_uncarriable_boxes,
+    uncarriable_boxes,
+)
 from tms.services.plan_check import check_plan
 from tms.services.planning import NO_CAPACITY, PlanSettings, plan_orders
 from tms.services.quoting import QuoteBook
@@ -199,3 +206,28 @@ def test_a_box_type_no_service_carries_is_refused_naming_the_box_and_why() -> No
     assert "colissimo HOME: oversize (L + W + H 1800 mm > max 1500 mm)" in message
     assert "chronopost C13: weight_not_priced (volumetric 38400 g is past the last bracket, 30000 g)" in message
     assert "box type L" not in message
+
+
+def test_a_large_group_is_packed_three_ways_on_the_accepted_boxes_and_the_cheapest_with_postage_is_kept() -> None:
+    # 8 items (past the exact search) of 2.4 l: a cheap M holds five (15.75 l x 0.85), L all of them.
+    shapes = [(500, 200, 150, 80)] * (EXACT_UP_TO_ITEMS + 2)
+    boxes = (BoxType("M", 350, 250, 180, 12_000, 10), BoxType("L", 500, 400, 300, 25_000, 95))
+
+    free = cheapest_by_count(shapes, boxes, lambda box, weight_g: 0, 0.85)
+    per_parcel = cheapest_by_count(shapes, boxes, lambda box, weight_g: 590, 0.85)
+
+    assert min(free.values(), key=lambda p: p.cost_cents) == free[2] and free[2].cost_cents == 20  # two M
+    assert per_parcel[1] == CheapestPacking(95 + 590, (("L", tuple(range(8))),))  # fewest parcels
+    assert min(per_parcel.values(), key=lambda p: p.cost_cents) == per_parcel[1]
+
+
+def test_a_large_order_plans_on_boxes_its_service_accepts() -> None:
+    book = a_book(demo_card("colissimo"))
+    order = an_order(
+        "BULK", Item("CASE", 2_200, 445, 350, 190, quantity=4), Item("BOOK", 400, 300, 200, 50, quantity=4)
+    )
+
+    plan = planned(book, [order], settings(OLD_BOXES))
+
+    (shipment,) = plan.shipments
+    assert "XL" not in {box for box, _ in shipment.boxes}  # past Colissimo's 150 cm
