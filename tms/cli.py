@@ -212,12 +212,14 @@ def run_command() -> None:
     tms = str(Path(sys.executable).parent / "tms")
     children = [subprocess.Popen([tms, "serve"]), subprocess.Popen([tms, "scheduler"])]
     click.echo("serving on http://" + load_settings().server_bind + " (API docs at /api/v1/docs); Ctrl-C stops")
+    failed = 0  # a child that stopped on its own with an error (e.g. the scheduler refusing the box types)
     try:
         while all(child.poll() is None for child in children):
             try:
                 children[0].wait(timeout=1)
             except subprocess.TimeoutExpired:
                 continue
+        failed = next((child.returncode for child in children if child.returncode), 0)
     except KeyboardInterrupt:
         pass
     finally:
@@ -229,6 +231,8 @@ def run_command() -> None:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+    if failed:
+        raise SystemExit(failed)
 
 
 # Request headers gunicorn accepts: a header line of up to 16 KiB (gunicorn's default, 8190 bytes,
