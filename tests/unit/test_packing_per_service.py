@@ -231,3 +231,29 @@ def test_a_large_order_plans_on_boxes_its_service_accepts() -> None:
 
     (shipment,) = plan.shipments
     assert "XL" not in {box for box, _ in shipment.boxes}  # past Colissimo's 150 cm
+
+
+def test_a_box_is_filled_only_up_to_what_its_service_weighs_and_prices() -> None:
+    book = a_book(demo_card("colissimo"))  # Point Retrait: up to 5 kg
+    order = dataclasses.replace(an_order("PAIR", Item("JAR", 3_000, 200, 150, 80, quantity=2)), mode="pickup_point")
+
+    plan = planned(book, [order], settings(OLD_BOXES))
+
+    (shipment,) = plan.shipments
+    assert (shipment.service, [box for box, _ in shipment.boxes]) == ("PICKUP", ["S", "S"])  # not 6 kg in one M
+
+
+def test_the_checker_refuses_a_box_the_planned_service_does_not_accept() -> None:
+    book = a_book(demo_card("colissimo"))
+    order = an_order("ROD", Item("ROD", 1_000, 510, 200, 100))
+    plan_settings = settings((*OLD_BOXES, BoxType("LONG", 600, 250, 150, 10_000, 75)))
+    plan = planned(book, [order], plan_settings)
+    (shipment,) = plan.shipments
+    assert shipment.boxes == (("LONG", ("ROD/0/0",)),)
+
+    in_xl = dataclasses.replace(
+        shipment, boxes=(("XL", ("ROD/0/0",)),), packaging_cents=180, cost_cents=shipment.cost_cents + 105
+    )
+    problems = check_plan(book, [order], dataclasses.replace(plan, shipments=(in_xl,)), plan_settings)
+
+    assert any("does not serve it (oversize: parcel 1: L + W + H 1800 mm > max 1500 mm)" in p for p in problems)
