@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 from carriers.model import PriceGrid
 from carriers.pricing import CompiledCard, CompiledService, billable_weight_g, limits_refusal
-from solvers.boxing import BoxType, ItemsFitNoBox, pack_items
+from solvers.boxing import BoxingSolution, BoxType, ItemsFitNoBox, pack_items
 from solvers.boxing import Item as BoxItem
 from tms.domain.errors import InvalidInput
 from tms.domain.parcels import Parcel
@@ -70,19 +70,24 @@ class CheapestPacking:
     blocks: Blocks
 
 
+PackerCache = dict[tuple[tuple[Shape, ...], tuple[BoxType, ...]], BoxingSolution | None]
+
+
 def cheapest_by_count(
     shapes: Sequence[Shape],
     box_types: Sequence[BoxType],
     postage: Callable[[BoxType, int], int | None],
     fill_ratio: float,
+    packer_cache: PackerCache | None = None,
 ) -> dict[int, CheapestPacking]:
     """For each number of parcels, the cheapest packing of the items (boxes + `postage(box, weight_g)`,
-    None when the service does not carry that parcel). Exact up to `EXACT_UP_TO_ITEMS` items."""
+    None when the service does not carry that parcel). Exact up to `EXACT_UP_TO_ITEMS` items; beyond,
+    `packer_cache` keeps the packer's answers for box types alike (the same for services alike)."""
     if not shapes or not box_types:
         return {}
     if len(shapes) <= EXACT_UP_TO_ITEMS:
         return _exact(shapes, box_types, postage, fill_ratio)
-    return _heuristic(shapes, box_types, postage, fill_ratio)
+    return _heuristic(shapes, box_types, postage, fill_ratio, {} if packer_cache is None else packer_cache)
 
 
 def _block_cost(
@@ -136,7 +141,11 @@ def _exact(
 
 
 def _heuristic(
-    shapes: Sequence[Shape], box_types: Sequence[BoxType], postage: Callable[[BoxType, int], int | None], fill: float
+    shapes: Sequence[Shape],
+    box_types: Sequence[BoxType],
+    postage: Callable[[BoxType, int], int | None],
+    fill: float,
+    packer_cache: PackerCache,
 ) -> dict[int, CheapestPacking]:
     """Three packings on the accepted box types, each priced exactly; the cheapest per count."""
     items = [BoxItem(str(n), *shape) for n, shape in enumerate(shapes)]
@@ -151,9 +160,14 @@ def _heuristic(
     by_code = {b.code: b for b in box_types}
     found: dict[int, CheapestPacking] = {}
     for variant in variants:
-        try:
-            solution = pack_items(items, variant, fill_ratio=fill, time_limit_s=2.0)
-        except ItemsFitNoBox:
+        key = (tuple(shapes), tuple(variant))
+        if key not in packer_cache:
+            try:
+                packer_cache[key] = pack_items(items, variant, fill_ratio=fill, time_limit_s=2.0)
+            except ItemsFitNoBox:
+                packer_cache[key] = None
+        solution = packer_cache[key]
+        if solution is None:
             return {}
         total = 0
         blocks = []

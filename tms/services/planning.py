@@ -43,7 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
-from carriers.model import SurchargeKind
+from carriers.model import SurchargeKind, normalise_postcode
 from carriers.pricing import NotServed, price_shipment
 from solvers import assignment as asg
 from solvers.boxing import BoxType, ItemsFitNoBox
@@ -60,11 +60,12 @@ from tms.domain.delivery import (
 from tms.domain.orders import Order
 from tms.domain.plans import CarrierLimits, Plan, PlannedShipment
 from tms.domain.rate_cards import CardVersion
-from tms.services.packing import CheapestPacking, Shape, accepted_box_types, box_parcel, cheapest_by_count
+from tms.services.packing import CheapestPacking, PackerCache, Shape, accepted_box_types, box_parcel, cheapest_by_count
 from tms.services.quote_index import LiveCard
 from tms.services.quoting import QuoteBook
 from tms.services.unit_of_work import UnitOfWork
 
+_REMOTE_AREA = SurchargeKind.REMOTE_AREA
 HELD = "held:"  # the solver sees a held option's carrier as its own: it has day-1 capacity, no tiers
 NO_CAPACITY = "no carrier capacity left within the promise"  # the one reason a later run may still overcome
 
@@ -183,6 +184,7 @@ class _Planner:
         self.month_parcels = month_parcels
         self.packing_cache = packing_cache  # shared by the plan's warehouses
         self.accepted: dict[tuple[int, str, str], tuple[BoxType, ...]] = {}
+        self.packer_cache: PackerCache = {}
         self.versions_by_day = [book.timeline.all_in_force(day) for day in days]
         # The tier each carrier's month has reached today: read for every option of every draft.
         self._tiers_today = {
@@ -252,9 +254,12 @@ class _Planner:
         grid = compiled.grids.get(zone)
         if grid is None:
             return {}
-        remote = any(rule.kind is SurchargeKind.REMOTE_AREA for rule in compiled.surcharges)
-        destination = (country, postcode) if remote else None
-        key = (shapes, live.record_id, service, zone, destination, fuel_bp, discount_bp)
+        # The destination matters only through the remote-area surcharges that cover it.
+        place = country.upper(), normalise_postcode(postcode)
+        remote = tuple(
+            n for n, rule in enumerate(compiled.surcharges) if rule.kind is _REMOTE_AREA and rule.covers(*place)
+        )
+        key = (shapes, live.record_id, service, zone, remote, fuel_bp, discount_bp)
         known = self.packing_cache.get(key)
         if known is None:
             accepted_key = (live.record_id, service, zone)
@@ -275,7 +280,9 @@ class _Planner:
                 )
                 return None if isinstance(price, NotServed) else price.total_cents
 
-            known = self.packing_cache[key] = cheapest_by_count(shapes, accepted, postage, self.settings.fill_ratio)
+            known = self.packing_cache[key] = cheapest_by_count(
+                shapes, accepted, postage, self.settings.fill_ratio, self.packer_cache
+            )
         return known
 
     def draft(self, orders: list[Order]) -> ShipmentDraft | str:
