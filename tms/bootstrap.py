@@ -19,6 +19,7 @@ from tms.domain.policy import WarehouseCosts
 from tms.domain.units import cents_from_amount, grams_from_kg, mm_from_cm
 from tms.persistence.db import make_engine, make_session_factory
 from tms.persistence.unit_of_work import SqlUnitOfWork
+from tms.services.packing import refuse_uncarriable_boxes
 from tms.services.pickup_points import LivePointIndex, load_point_index, point_index_signature
 from tms.services.planning import PlanSettings
 from tms.services.quoting import LiveQuoteBook, QuoteBook, WarehouseSetup, load_quote_book, quote_inputs_signature
@@ -70,6 +71,13 @@ class Container:
     def fresh_book(self) -> QuoteBook:
         """The cards as stored right now (the nightly run does not rely on a watcher's copy)."""
         return load_quote_book(self.uow(), self.warehouses, self.today())
+
+    def refuse_uncarriable_boxes(self) -> None:
+        """Raise UncarriableBoxes for a configured box type that no service of the cards in force today
+        carries. Box types are read with the settings, cards live in the store: this is checked where
+        both are known, when the planning scheduler (or a run by hand) starts; an empty store passes."""
+        in_force = self.fresh_book().timeline.all_in_force(self.today())
+        refuse_uncarriable_boxes(self.plan_settings.box_types, [(c, v.card.compiled) for c, v in in_force])
 
 
 def build_container(settings: Settings) -> Container:

@@ -141,9 +141,11 @@ def consolidate_command(shipping_date: datetime, warehouse: str | None, run_at: 
     from tms.domain.errors import Conflict, NotFound
     from tms.scheduler import consolidate
 
+    container = _container()
+    _refuse_uncarriable_boxes(container)
     try:
         run_id, plan = consolidate(
-            _container(), shipping_date.date(), "manual", warehouse, run_at.time() if run_at else None
+            container, shipping_date.date(), "manual", warehouse, run_at.time() if run_at else None
         )
     except (Conflict, NotFound) as error:
         raise click.ClickException(str(error)) from None
@@ -179,10 +181,21 @@ def scheduler_command() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     container = _container()
+    _refuse_uncarriable_boxes(container)
     scheduler = build_scheduler(container)
     click.echo("scheduler: planning runs " + "; ".join(schedule_lines(container)) + "; Ctrl-C stops")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
+
+
+def _refuse_uncarriable_boxes(container: Container) -> None:
+    """Stop with the reason when a configured box type is carried by no active service."""
+    from tms.services.packing import UncarriableBoxes
+
+    try:
+        container.refuse_uncarriable_boxes()
+    except UncarriableBoxes as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command("run")
@@ -199,12 +212,14 @@ def run_command() -> None:
     tms = str(Path(sys.executable).parent / "tms")
     children = [subprocess.Popen([tms, "serve"]), subprocess.Popen([tms, "scheduler"])]
     click.echo("serving on http://" + load_settings().server_bind + " (API docs at /api/v1/docs); Ctrl-C stops")
+    failed = 0  # a child that stopped on its own with an error (e.g. the scheduler refusing the box types)
     try:
         while all(child.poll() is None for child in children):
             try:
                 children[0].wait(timeout=1)
             except subprocess.TimeoutExpired:
                 continue
+        failed = next((child.returncode for child in children if child.returncode), 0)
     except KeyboardInterrupt:
         pass
     finally:
@@ -216,6 +231,8 @@ def run_command() -> None:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+    if failed:
+        raise SystemExit(failed)
 
 
 # Request headers gunicorn accepts: a header line of up to 16 KiB (gunicorn's default, 8190 bytes,

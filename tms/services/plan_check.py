@@ -15,6 +15,9 @@ planner's intermediate results:
 - every promise is kept by dates recomputed from the card: deliver_by, deliver_after and the
   latest date the checkout showed for the chosen service;
 - carrier capacities per day (with what earlier runs booked) and box limits hold;
+- packing belongs to the service: every box, as a parcel of its inner size and its contents' weight,
+  is within the planned service's limits and priced by its grid (the pricing engine refuses it
+  otherwise), and the packaging stated is what the boxes cost;
 - each shipment's cost, recomputed from the card at the volume tier the plan reaches (parcels
   shipped this month + this plan's shipped parcels; held ones at the month's tier), is the one
   reported; the plan's cost and baseline are those of its shipments shipped today, its objective
@@ -244,8 +247,10 @@ def check_plan(
             discount_bp=discount,
         )
         if isinstance(price, NotServed):
-            problems.append(f"shipment {name}: the card does not serve it ({price.reason})")
+            problems.append(f"shipment {name}: the card does not serve it ({price.reason}: {price.detail})")
             continue
+        if s.packaging_cents != packed.cost_cents:
+            problems.append(f"shipment {name} states {s.packaging_cents} cents of boxes, they cost {packed.cost_cents}")
         costs = setup.costs
         expected = (
             price.total_cents

@@ -4,8 +4,9 @@
    same warehouse and mode, are merged greedily (earliest deadline first) while
    a service still keeps every merged promise and the merge is not dearer than
    shipping them apart.
-2. Each shipment's items are packed into the configured box types
-   (`solvers.boxing`, least box cost); the boxes are its parcels.
+2. Packing belongs to the service (`tms.services.packing`): for each candidate service, only the
+   box types it accepts, and for each number of parcels the packing cheapest in boxes + postage.
+   The assignment chooses service and packing together: each option carries its own boxes.
 3. Options: every (service, day) that may carry the shipment by the shipping-day
    rule (`tms.domain.delivery.ship_day`: never before an order is ready, only
    on the run's day when the run comes before the carrier's cut-off, never
@@ -27,6 +28,11 @@
 
 A promise is the order's `deliver_by`/`deliver_after` and, when the order names
 the service the shopper chose, the latest date the checkout showed for it.
+
+Known limit: the assignment counts one number of parcels per shipment (carrier capacities), so a
+shipment's options share one: the count of its cheapest option today (at the tier each carrier's
+month has reached), each service with its cheapest packing of that count. A service that could
+carry the shipment only in another number of parcels is not offered to the assignment.
 """
 
 from __future__ import annotations
@@ -37,9 +43,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
+from carriers.model import SurchargeKind, normalise_postcode
 from carriers.pricing import NotServed, price_shipment
 from solvers import assignment as asg
-from solvers.boxing import BoxingSolution, BoxType, PackedBox, pack_items
+from solvers.boxing import BoxType, ItemsFitNoBox
 from solvers.boxing import Item as BoxItem
 from tms.domain.delivery import (
     CarrierSchedule,
@@ -52,13 +59,14 @@ from tms.domain.delivery import (
 )
 from tms.domain.features import NO_FEATURES, Features
 from tms.domain.orders import Order
-from tms.domain.parcels import Parcel
 from tms.domain.plans import CarrierLimits, Plan, PlannedShipment
 from tms.domain.rate_cards import CardVersion
+from tms.services.packing import CheapestPacking, PackerCache, Shape, accepted_box_types, box_parcel, cheapest_by_count
 from tms.services.quote_index import LiveCard
 from tms.services.quoting import QuoteBook
 from tms.services.unit_of_work import UnitOfWork
 
+_REMOTE_AREA = SurchargeKind.REMOTE_AREA
 HELD = "held:"  # the solver sees a held option's carrier as its own: it has day-1 capacity, no tiers
 NO_CAPACITY = "no carrier capacity left within the promise"  # the one reason a later run may still overcome
 
@@ -89,14 +97,19 @@ class PlannedOption:
     transport_cents_by_tier: tuple[int, ...]
     rate_card_id: int
     rate_card_version: int
+    boxes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # this service's packing: (box type, item ids)
+    packaging_cents: int = 0  # what its boxes cost
+
+    def cost_cents(self, tier: int) -> int:
+        """Transport at the tier plus packaging."""
+        return self.transport_cents_by_tier[tier] + self.packaging_cents
 
 
 @dataclass
 class ShipmentDraft:
     orders: list[Order]
-    packing: BoxingSolution
-    options: list[PlannedOption]
-    fixed_cents: int  # packaging + handling + indirect: the same whatever the service
+    options: list[PlannedOption]  # every one with the same number of parcels
+    fixed_cents: int  # handling + indirect: the same whatever the service and packing
 
     @property
     def id(self) -> str:
@@ -104,7 +117,7 @@ class ShipmentDraft:
 
     @property
     def parcels(self) -> int:
-        return len(self.packing.boxes)
+        return len(self.options[0].boxes)
 
     @property
     def weight_g(self) -> int:
@@ -162,7 +175,7 @@ class _Planner:
         days: list[date],
         run_at: time,
         month_parcels: Mapping[str, int],
-        packings: dict[tuple[tuple[int, int, int, int], ...], BoxingSolution],
+        packing_cache: dict[object, dict[int, CheapestPacking]],
     ):
         self.book = book
         self.settings = settings
@@ -170,7 +183,9 @@ class _Planner:
         self.days = days
         self.run_at = run_at
         self.month_parcels = month_parcels
-        self.packings = packings
+        self.packing_cache = packing_cache  # shared by the plan's warehouses
+        self.accepted: dict[tuple[int, str, str], tuple[BoxType, ...]] = {}
+        self.packer_cache: PackerCache = {}
         self.versions_by_day = [book.timeline.all_in_force(day) for day in days]
         # The tier each carrier's month has reached today: read for every option of every draft.
         self._tiers_today = {
@@ -209,10 +224,10 @@ class _Planner:
         first = min(firsts, default=None)
         return first if first is not None and first > self.days[-1] else None
 
-    def pack(self, orders: Sequence[Order]) -> BoxingSolution:
-        """Boxes for the orders' items. Orders draw on one catalogue, so the same multiset of item
-        shapes comes back again and again: it is solved once per plan and the answer reused."""
-        items = sorted(
+    def items_of(self, orders: Sequence[Order]) -> list[BoxItem]:
+        """The orders' items one unit each, in shape order: orders draw on one catalogue, so the same
+        multiset of shapes comes back again and again and its packings are found once per plan."""
+        return sorted(
             (
                 BoxItem(f"{o.order_ref}/{n}/{k}", i.weight_g, i.length_mm, i.width_mm, i.height_mm)
                 for o in orders
@@ -221,45 +236,83 @@ class _Planner:
             ),
             key=_shape,
         )
-        key = tuple(_shape(i) for i in items)
-        known = self.packings.get(key)
-        if known is None:
-            anonymous = [BoxItem(str(n), *shape) for n, shape in enumerate(key)]
-            known = self.packings[key] = pack_items(
-                anonymous, self.settings.box_types, fill_ratio=self.settings.fill_ratio, time_limit_s=2.0
-            )
-        return BoxingSolution(
-            [PackedBox(b.box_type, tuple(items[int(n)].id for n in b.items)) for b in known.boxes],
-            known.cost_cents,
-            known.lower_bound_cents,
-            known.status,
-            known.seconds,
+
+    def packings(
+        self,
+        shapes: tuple[Shape, ...],
+        live: LiveCard,
+        service: str,
+        zone: str,
+        country: str,
+        postcode: str,
+        *,
+        fuel_bp: int,
+        discount_bp: int,
+    ) -> dict[int, CheapestPacking]:
+        """The cheapest packing per number of parcels on one service: boxes it accepts + postage at these rates.
+        Cached per plan: the postage depends on the destination only through remote-area surcharges."""
+        compiled = live.compiled.services[service]
+        grid = compiled.grids.get(zone)
+        if grid is None:
+            return {}
+        # The destination matters only through the remote-area surcharges that cover it.
+        place = country.upper(), normalise_postcode(postcode)
+        remote = tuple(
+            n for n, rule in enumerate(compiled.surcharges) if rule.kind is _REMOTE_AREA and rule.covers(*place)
         )
+        key = (shapes, live.record_id, service, zone, remote, fuel_bp, discount_bp)
+        known = self.packing_cache.get(key)
+        if known is None:
+            accepted_key = (live.record_id, service, zone)
+            accepted = self.accepted.get(accepted_key)
+            if accepted is None:
+                accepted = self.accepted[accepted_key] = accepted_box_types(compiled, grid, self.settings.box_types)
+
+            def postage(box: BoxType, weight_g: int) -> int | None:
+                price = price_shipment(
+                    live.compiled,
+                    service,
+                    zone,
+                    country,
+                    postcode,
+                    (box_parcel(box, weight_g),),
+                    fuel_bp=fuel_bp,
+                    discount_bp=discount_bp,
+                )
+                return None if isinstance(price, NotServed) else price.total_cents
+
+            known = self.packing_cache[key] = cheapest_by_count(
+                shapes, accepted, postage, self.settings.fill_ratio, self.packer_cache
+            )
+        return known
 
     def draft(self, orders: list[Order]) -> ShipmentDraft | str:
         """The shipment of these orders with every option keeping all their promises, or why there is none."""
-        try:
-            packing = self.pack(orders)
-        except ValueError as error:
-            return f"no box fits: {error}"
-        boxes = {b.code: b for b in self.settings.box_types}
-        parcels = tuple(
-            Parcel(
-                sum(_item_weight(orders, ref) for ref in packed.items),
-                boxes[packed.box_type].inner_length_mm,
-                boxes[packed.box_type].inner_width_mm,
-                boxes[packed.box_type].inner_height_mm,
-            )
-            for packed in packing.boxes
-        )
-        costs = self.book.warehouses[orders[0].warehouse].costs
-        fixed = packing.cost_cents + (costs.handling_cents + costs.indirect_cents) * len(orders)
-        options = self._options(orders, parcels)
+        items = self.items_of(orders)
+        unfit = [i for i in items if not any(b.fits(i) for b in self.settings.box_types)]
+        if unfit:
+            details = [f"{i.id} ({i.length_mm}x{i.width_mm}x{i.height_mm} mm, {i.weight_g} g)" for i in unfit]
+            return f"no box fits: {ItemsFitNoBox([i.id for i in unfit], details)}"
+        options, promise_kept = self._options(orders, items)
+        merged = "" if len(orders) == 1 else "s of the merged orders"
         if not options:
-            return "no service keeps the promise" + ("" if len(orders) == 1 else "s of the merged orders")
-        return ShipmentDraft(list(orders), packing, options, fixed)
+            if not promise_kept:
+                return "no service keeps the promise" + merged
+            return "no service that keeps the promise" + merged + " accepts boxes that hold the items"
+        # One number of parcels per shipment (the assignment's capacities count one): its cheapest option's.
+        parcels = len(min(options, key=self.cost_today).boxes)
+        costs = self.book.warehouses[orders[0].warehouse].costs
+        fixed = (costs.handling_cents + costs.indirect_cents) * len(orders)
+        return ShipmentDraft(list(orders), [o for o in options if len(o.boxes) == parcels], fixed)
 
-    def _options(self, orders: list[Order], parcels: tuple[Parcel, ...]) -> list[PlannedOption]:
+    def cost_today(self, option: PlannedOption) -> int:
+        """Transport and packaging of an option at the tier the month has reached (held: plus the hold cost)."""
+        if option.day == 0:
+            return option.cost_cents(self.tier_today(option.carrier))
+        return option.cost_cents(0) + self.settings.hold_cost_cents
+
+    def _options(self, orders: list[Order], items: list[BoxItem]) -> tuple[list[PlannedOption], bool]:
+        """Every (service, day, packing) keeping the orders' promises, and whether a service keeps them at all."""
         first = orders[0]
         country, postcode, mode = first.address.country, first.address.postcode, first.mode
         region = holiday_region(country, postcode)
@@ -270,6 +323,9 @@ class _Planner:
         required = _required_features(self.book, orders)
         # Orders placed after the run's moment are not in it (what-if plans may name any order).
         in_run_today = all((d.local_day, d.local_time) < (self.days[0], self.run_at) for d in dates)
+        shapes = tuple(_shape(i) for i in items)
+        box_of = {b.code: b for b in self.settings.box_types}
+        promise_kept = False
         options = []
         for day_index, day in enumerate(self.days):
             if day_index == 0 and not in_run_today:
@@ -298,37 +354,49 @@ class _Planner:
                     )
                     if (deliver_by and latest > deliver_by) or (deliver_after and earliest < deliver_after):
                         continue
-                    prices = [
-                        price_shipment(
-                            live.compiled,
-                            ls.service.code,
-                            zone,
-                            country,
-                            postcode,
-                            parcels,
-                            fuel_bp=fuel,
-                            discount_bp=bp,
-                        )
-                        for bp in discounts
-                    ]
-                    totals = tuple(p.total_cents for p in prices if not isinstance(p, NotServed))
-                    if len(totals) != len(prices):
-                        continue
-                    options.append(
-                        PlannedOption(
-                            carrier,
-                            ls.service.code,
-                            ls.mode,
-                            day_index,
-                            day,
-                            earliest,
-                            latest,
-                            totals,
-                            live.record_id,
-                            live.version,
-                        )
+                    promise_kept = True
+                    search_bp = discounts[self.tier_today(carrier)] if day_index == 0 else discounts[0]
+                    packings = self.packings(
+                        shapes, live, ls.service.code, zone, country, postcode, fuel_bp=fuel, discount_bp=search_bp
                     )
-        return options
+                    for packing in packings.values():
+                        parcels = tuple(
+                            box_parcel(box_of[code], sum(items[i].weight_g for i in held))
+                            for code, held in packing.blocks
+                        )
+                        prices = [
+                            price_shipment(
+                                live.compiled,
+                                ls.service.code,
+                                zone,
+                                country,
+                                postcode,
+                                parcels,
+                                fuel_bp=fuel,
+                                discount_bp=bp,
+                            )
+                            for bp in discounts
+                        ]
+                        totals = tuple(p.total_cents for p in prices if not isinstance(p, NotServed))
+                        if len(totals) != len(prices):
+                            continue
+                        options.append(
+                            PlannedOption(
+                                carrier,
+                                ls.service.code,
+                                ls.mode,
+                                day_index,
+                                day,
+                                earliest,
+                                latest,
+                                totals,
+                                live.record_id,
+                                live.version,
+                                tuple((code, tuple(items[i].id for i in held)) for code, held in packing.blocks),
+                                sum(box_of[code].cost_cents for code, _ in packing.blocks),
+                            )
+                        )
+        return options, promise_kept
 
     def _discounts(self, carrier: str, version: CardVersion[LiveCard], day_index: int, day: date) -> tuple[int, ...]:
         """Today: the discount at each tier of the card in force. Held: the tier the month has reached."""
@@ -337,12 +405,8 @@ class _Planner:
         return (version.discount_bp(self.month_volume(carrier, day)),)
 
     def cheapest_today(self, draft: ShipmentDraft) -> int | None:
-        """Cost of the cheapest day-0 option at the tier the month has reached (no capacities)."""
-        costs = [
-            o.transport_cents_by_tier[self.tier_today(o.carrier)] + draft.fixed_cents
-            for o in draft.options
-            if o.day == 0
-        ]
+        """Cost of the cheapest day-0 option at the tier the month has reached (no capacities), packaging included."""
+        costs = [self.cost_today(o) + draft.fixed_cents for o in draft.options if o.day == 0]
         return min(costs, default=None)
 
 
@@ -356,12 +420,6 @@ def _required_features(book: QuoteBook, orders: Sequence[Order]) -> Features:
 
 def _shape(item: BoxItem) -> tuple[int, int, int, int]:
     return (item.weight_g, item.length_mm, item.width_mm, item.height_mm)
-
-
-def _item_weight(orders: Sequence[Order], packed_ref: str) -> int:
-    ref, index, _ = packed_ref.rsplit("/", 2)
-    order = next(o for o in orders if o.order_ref == ref)
-    return order.items[int(index)].weight_g
 
 
 def plan_orders(
@@ -393,7 +451,7 @@ def plan_orders(
             continue
         groups[(order.warehouse, order.mode, order.consignee_key)].append(order)
 
-    packings: dict[tuple[tuple[int, int, int, int], ...], BoxingSolution] = {}
+    packings: dict[object, dict[int, CheapestPacking]] = {}
     planners: dict[str, _Planner] = {}
     for (code, _, _), members in sorted(groups.items()):
         planner = planners.get(code)
@@ -450,7 +508,7 @@ def plan_orders(
         tier = solution.tiers.get(planned.carrier, 0) if planned.day == 0 else 0
         transport = planned.transport_cents_by_tier[tier]
         hold = settings.hold_cost_cents if planned.day else 0
-        cost = transport + draft.fixed_cents + hold
+        cost = transport + planned.packaging_cents + draft.fixed_cents + hold
         apart = [alone_today.get(o.order_ref) for o in draft.orders]
         # Orders that could not ship alone today claim no savings: their baseline is what they cost.
         baseline = cost if planned.day or None in apart else sum(c for c in apart if c is not None)
@@ -465,10 +523,10 @@ def plan_orders(
                 latest=planned.latest,
                 parcels=draft.parcels,
                 weight_g=draft.weight_g,
-                boxes=tuple((b.box_type, b.items) for b in draft.packing.boxes),
+                boxes=planned.boxes,
                 transport_cents=transport,
-                packaging_cents=draft.packing.cost_cents,
-                other_cents=draft.fixed_cents - draft.packing.cost_cents,
+                packaging_cents=planned.packaging_cents,
+                other_cents=draft.fixed_cents,
                 cost_cents=cost,
                 rate_card_id=planned.rate_card_id,
                 rate_card_version=planned.rate_card_version,
@@ -534,9 +592,10 @@ def _instance(
     for draft in drafts:
         mapping: dict[asg.Option, PlannedOption] = {}
         for option in draft.options:
-            hold = settings.hold_cost_cents if option.day else 0
+            # The option's own boxes and, held, the hold cost: the same at every tier.
+            extra = option.packaging_cents + (settings.hold_cost_cents if option.day else 0)
             carrier = option.carrier if option.day == 0 else HELD + option.carrier
-            solver_option = asg.Option(carrier, option.day, tuple(c + hold for c in option.transport_cents_by_tier))
+            solver_option = asg.Option(carrier, option.day, tuple(c + extra for c in option.transport_cents_by_tier))
             if solver_option not in mapping:  # identical (carrier, day, costs): keep the earlier delivery
                 mapping[solver_option] = option
         shipments.append(asg.Shipment(draft.id, draft.parcels, draft.weight_g, tuple(mapping)))
