@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from bench.reference_plan import ExactPlan, exact_plan
+from bench.reference_plan import ExactPlan, as_plan, exact_plan
 from carriers.readers import read_json
 from solvers.boxing import BoxType
 from tms.bootstrap import load_warehouses
@@ -213,7 +213,8 @@ def an_instance(rng: random.Random) -> Instance:
 class Outcome:
     plan: Plan
     exact: ExactPlan
-    problems: list[str]
+    problems: list[str]  # the checker's, on the plan
+    exact_problems: list[str]  # the checker's, on the reference plan: it too must keep every rule
     plan_dropped: int
     gap: float  # (plan - exact) / exact on the orders both ship; inf when the plan leaves out more
 
@@ -234,6 +235,8 @@ def compare(instance: Instance) -> Outcome:
         month_parcels=instance.month_parcels,
         run_at=instance.run_at,
     )
+    reference = as_plan(exact, TUESDAY, s.box_types, s.hold_cost_cents)
+    exact_problems = check_plan(instance.book, instance.orders, reference, s, instance.month_parcels)
     dropped = len(plan.unplannable) + len(plan.waiting)
     if dropped > len(exact.dropped):
         gap = float("inf")
@@ -243,7 +246,7 @@ def compare(instance: Instance) -> Outcome:
         gap = 0.0 if plan.objective_cents == 0 else float("inf")
     else:
         gap = (plan.objective_cents - exact.objective_cents) / exact.objective_cents
-    return Outcome(plan, exact, problems, dropped, gap)
+    return Outcome(plan, exact, problems, exact_problems, dropped, gap)
 
 
 def describe(instance: Instance, outcome: Outcome) -> str:
@@ -287,17 +290,20 @@ def run(instances: int = 500, seed: int = 7, show: int = 8) -> dict[str, Any]:
     started = clock.monotonic()
     gaps = []
     worst: list[tuple[float, int, str]] = []
-    refused = 0
+    refused = refused_exact = 0
     for k in range(instances):
         instance = an_instance(rng)
         outcome = compare(instance)
         refused += bool(outcome.problems)
+        refused_exact += bool(outcome.exact_problems)
         gaps.append(outcome.gap)
-        if outcome.gap > 0.01 or outcome.gap < 0 or outcome.problems:
+        if outcome.gap > 0.01 or outcome.gap < 0 or outcome.problems or outcome.exact_problems:
             text = describe(instance, outcome) + "".join(f"\n    checker: {p}" for p in outcome.problems)
+            text += "".join(f"\n    checker on the reference: {p}" for p in outcome.exact_problems)
             worst.append((outcome.gap, k, text))
     result = distribution(gaps)
     result["plans the checker refused"] = refused
+    result["reference plans it refused"] = refused_exact
     result["seconds"] = round(clock.monotonic() - started, 1)
     print(f"Plan against the exact reference, {instances} instances (seed {seed})")
     for key, value in result.items():

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from functools import cache
@@ -55,11 +55,12 @@ from tms.domain.delivery import CarrierSchedule, delivery_dates, holiday_region,
 from tms.domain.features import Features
 from tms.domain.orders import Order
 from tms.domain.parcels import Parcel
-from tms.domain.plans import CarrierLimits
+from tms.domain.plans import CarrierLimits, Plan, PlannedShipment
 from tms.services.quoting import QuoteBook
 
 BIG = 10**9  # an order left out costs more than any plan
 Shape = tuple[int, int, int, int]  # weight_g, length_mm, width_mm, height_mm
+Postage = Callable[[Parcel], int | None]
 _SPEED_RANK = {"economy": 0, "standard": 1, "express": 2}
 
 
@@ -68,21 +69,45 @@ class Column:
     orders: tuple[str, ...]
     carrier: str
     service: str
+    mode: str
     day: int
     ships_on: date
     parcels: int
     weight_g: int
     cost_by_tier: tuple[int, ...]  # transport + boxes (+ hold, day 1) at each tier of the carrier's card
+    boxes_by_tier: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]  # (box code, item ids) at each tier
+    earliest: date
+    latest: date
+    rate_card_id: int
+    rate_card_version: int
 
 
 @dataclass(frozen=True)
 class ExactShipment:
-    orders: tuple[str, ...]
-    carrier: str
-    service: str
-    day: int
-    parcels: int
+    column: Column
+    tier: int  # the tier its price is at (0 for a held one: its cost_by_tier has one entry)
+    fixed_cents: int  # handling and indirect of its orders
     cost_cents: int  # transport + boxes + hold + handling and indirect of its orders
+
+    @property
+    def orders(self) -> tuple[str, ...]:
+        return self.column.orders
+
+    @property
+    def carrier(self) -> str:
+        return self.column.carrier
+
+    @property
+    def service(self) -> str:
+        return self.column.service
+
+    @property
+    def day(self) -> int:
+        return self.column.day
+
+    @property
+    def parcels(self) -> int:
+        return self.column.parcels
 
 
 @dataclass(frozen=True)
@@ -132,6 +157,10 @@ def set_partitions(n: int) -> tuple[tuple[int, ...], ...]:
     return tuple(found)
 
 
+def _held(ids: Sequence[str], mask: int) -> tuple[str, ...]:
+    return tuple(item for i, item in enumerate(ids) if mask >> i & 1)
+
+
 def covers(service: Service, required: Features) -> bool:
     """The shopper's choice kept: a speed class at least as fast, signature, appointment, the cover."""
     if required.speed is not None and _SPEED_RANK[service.speed.value] < _SPEED_RANK[required.speed.value]:
@@ -172,25 +201,25 @@ class _Columns:
         self.hold_cost_cents = hold_cost_cents
         self.fill_ratio = fill_ratio
         self.month_parcels = month_parcels
-        self.block_cache: dict[object, int | None] = {}
+        self.block_cache: dict[object, tuple[int, str] | None] = {}
 
     def month_volume(self, carrier: str, day: date) -> int:
         first = self.days[0]
         return self.month_parcels.get(carrier, 0) if (day.year, day.month) == (first.year, first.month) else 0
 
-    def best_box(self, shapes: tuple[Shape, ...], price_key: object, price: object) -> int | None:
+    def best_box(self, shapes: tuple[Shape, ...], price_key: object, price: Postage) -> tuple[int, str] | None:
         """The cheapest box + postage for one block of items, None when no carried box holds it."""
         key = (shapes, price_key)
         if key in self.block_cache:
             return self.block_cache[key]
-        best: int | None = None
+        best: tuple[int, str] | None = None
         weight = sum(s[0] for s in shapes)
         for box in self.box_types:
             if not holds(box, shapes, self.fill_ratio):
                 continue
-            postage = price(Parcel(weight, box.inner_length_mm, box.inner_width_mm, box.inner_height_mm))  # type: ignore[operator]
-            if postage is not None and (best is None or box.cost_cents + postage < best):
-                best = box.cost_cents + postage
+            postage = price(Parcel(weight, box.inner_length_mm, box.inner_width_mm, box.inner_height_mm))
+            if postage is not None and (best is None or box.cost_cents + postage < best[0]):
+                best = (box.cost_cents + postage, box.code)
         self.block_cache[key] = best
         return best
 
@@ -199,8 +228,14 @@ class _Columns:
         first = orders[0]
         country, postcode = first.address.country.upper(), first.address.postcode.replace(" ", "").upper()
         region = holiday_region(country, postcode)
-        units = [i for o in orders for i in o.items for _ in range(i.quantity)]
-        shapes = sorted((i.weight_g, i.length_mm, i.width_mm, i.height_mm) for i in units)
+        units = sorted(
+            ((i.weight_g, i.length_mm, i.width_mm, i.height_mm), f"{o.order_ref}/{n}/{k}")
+            for o in orders
+            for n, i in enumerate(o.items)
+            for k in range(i.quantity)
+        )
+        shapes = [shape for shape, _ in units]
+        ids = [item for _, item in units]
         if not shapes or any(not any(fits(b, s) for b in self.box_types) for s in shapes):
             return []
         locals_ = [self.warehouse.local(o.ordered_at) for o in orders]
@@ -252,21 +287,29 @@ class _Columns:
                     )
                     if (deliver_by and latest > deliver_by) or (deliver_after and earliest < deliver_after):
                         continue
-                    by_count_tier = self._packings(
+                    by_count = self._packings(
                         shapes, version.card.compiled, service.code, zone, country, postcode, fuel, discounts
                     )
                     hold = self.hold_cost_cents if day_index else 0
-                    for count, costs in sorted(by_count_tier.items()):
+                    for count, packings in sorted(by_count.items()):
                         columns.append(
                             Column(
                                 refs,
                                 carrier,
                                 service.code,
+                                service.mode.value,
                                 day_index,
                                 day,
                                 count,
                                 weight,
-                                tuple(c + hold for c in costs),
+                                tuple(cost + hold for cost, _ in packings),
+                                tuple(
+                                    tuple((code, _held(ids, mask)) for code, mask in blocks) for _, blocks in packings
+                                ),
+                                earliest,
+                                latest,
+                                version.record_id,
+                                version.version,
                             )
                         )
         return columns
@@ -281,10 +324,11 @@ class _Columns:
         postcode: str,
         fuel: int,
         discounts: tuple[int, ...],
-    ) -> dict[int, list[int]]:
-        """Per number of parcels, the cheapest boxes + postage at each discount: every partition of the items."""
+    ) -> dict[int, list[tuple[int, tuple[tuple[str, int], ...]]]]:
+        """Per number of parcels, the cheapest boxes + postage at each discount, and those boxes (box code,
+        mask of the items it holds): every partition of the items."""
         n = len(shapes)
-        by_count: dict[int, list[int]] = {}
+        by_count: dict[int, list[tuple[int, tuple[tuple[str, int], ...]] | None]] = {}
         for t, discount in enumerate(discounts):
 
             def postage(parcel: Parcel, discount: int = discount) -> int | None:
@@ -294,17 +338,20 @@ class _Columns:
                 return None if isinstance(price, NotServed) else price.total_cents
 
             key = (id(compiled), service, zone, country, postcode, fuel, discount)
-            block: dict[int, int | None] = {}
+            block: dict[int, tuple[int, str] | None] = {}
             for mask in range(1, 1 << n):
                 block[mask] = self.best_box(tuple(shapes[i] for i in range(n) if mask >> i & 1), key, postage)
             for partition in set_partitions(n):
-                costs = [block[m] for m in partition]
-                if any(c is None for c in costs):
+                boxes = [block[m] for m in partition]
+                if any(b is None for b in boxes):
                     continue
-                total = sum(c for c in costs if c is not None)
-                found = by_count.setdefault(len(partition), [math.inf] * len(discounts))  # type: ignore[list-item]
-                found[t] = min(found[t], total)
-        return {k: v for k, v in by_count.items() if all(c != math.inf for c in v)}
+                chosen = [(b, m) for b, m in zip(boxes, partition, strict=True) if b is not None]
+                total = sum(b[0] for b, _ in chosen)
+                found = by_count.setdefault(len(partition), [None] * len(discounts))
+                known = found[t]
+                if known is None or total < known[0]:
+                    found[t] = (total, tuple((b[1], m) for b, m in chosen))
+        return {k: [p for p in v if p is not None] for k, v in by_count.items() if all(p is not None for p in v)}
 
 
 def exact_plan(
@@ -404,12 +451,59 @@ def exact_plan(
     for n, column in enumerate(columns):
         if not solver.value(x[n]):
             continue
-        if column.day:
-            cost = column.cost_by_tier[0]
-        else:
-            tier = next(t for t, zt in enumerate(chosen_tier[n]) if solver.value(zt))
-            cost = column.cost_by_tier[tier]
-        cost += sum(fixed[ref] for ref in column.orders)
+        tier = 0 if column.day else next(t for t, zt in enumerate(chosen_tier[n]) if solver.value(zt))
+        fixed_cents = sum(fixed[ref] for ref in column.orders)
+        cost = column.cost_by_tier[tier] + fixed_cents
         total += cost
-        shipments.append(ExactShipment(column.orders, column.carrier, column.service, column.day, column.parcels, cost))
+        shipments.append(ExactShipment(column, tier, fixed_cents, cost))
     return ExactPlan(total, dropped, tuple(shipments), len(columns), status == cp_model.OPTIMAL)
+
+
+def as_plan(exact: ExactPlan, shipping_date: date, box_types: Sequence[BoxType], hold_cost_cents: int) -> Plan:
+    """The reference plan in the plan's own terms, for the independent checker: every shipment's baseline
+    is its cost (no saving claimed), dropped orders are unplannable."""
+    box_cost = {b.code: b.cost_cents for b in box_types}
+    shipments = []
+    for s in exact.shipments:
+        c = s.column
+        boxes = c.boxes_by_tier[s.tier]
+        packaging = sum(box_cost[code] for code, _ in boxes)
+        hold = hold_cost_cents if c.day else 0
+        shipments.append(
+            PlannedShipment(
+                orders=c.orders,
+                carrier=c.carrier,
+                service=c.service,
+                mode=c.mode,
+                ships_on=c.ships_on,
+                earliest=c.earliest,
+                latest=c.latest,
+                parcels=c.parcels,
+                weight_g=c.weight_g,
+                boxes=boxes,
+                transport_cents=c.cost_by_tier[s.tier] - packaging - hold,
+                packaging_cents=packaging,
+                other_cents=s.fixed_cents,
+                cost_cents=s.cost_cents,
+                rate_card_id=c.rate_card_id,
+                rate_card_version=c.rate_card_version,
+                held=c.day > 0,
+                baseline_cents=s.cost_cents,
+            )
+        )
+    shipped = [s for s in shipments if not s.held]
+    return Plan(
+        shipping_date=shipping_date,
+        orders_in=len({ref for s in shipments for ref in s.orders} | exact.dropped),
+        shipments=tuple(shipments),
+        unplannable={ref: "left out by the reference" for ref in exact.dropped},
+        cost_cents=sum(s.cost_cents for s in shipped),
+        baseline_cents=sum(s.cost_cents for s in shipped),
+        lower_bound_cents=exact.objective_cents,
+        gap=0.0,
+        solver_status="optimal" if exact.optimal else "feasible",
+        solver_method="reference",
+        solver_seconds=0.0,
+        seconds=0.0,
+        objective_cents=exact.objective_cents,
+    )
