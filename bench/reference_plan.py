@@ -367,8 +367,12 @@ def exact_plan(
     month_parcels: Mapping[str, int] | None = None,
     run_at: time | None = None,
     time_limit_s: float = 30.0,
+    only: Mapping[frozenset[str], int | None] | None = None,
 ) -> ExactPlan:
-    """The cheapest plan by the rules (see the module docstring); exact when `optimal`."""
+    """The cheapest plan by the rules (see the module docstring); exact when `optimal`.
+
+    `only` (to explain a plan's gap): the sets of orders that may travel together, each with the one
+    number of parcels it must have (None: any); other sets are not offered."""
     month_parcels = month_parcels or {}
     carrier_limits = carrier_limits or {}
     groups: dict[tuple[str, str, str], list[Order]] = defaultdict(list)
@@ -389,7 +393,12 @@ def exact_plan(
             )
             first_day = maker.days[0]
         for mask in range(1, 1 << len(members)):
-            columns.extend(maker.of([m for i, m in enumerate(members) if mask >> i & 1]))
+            block = [m for i, m in enumerate(members) if mask >> i & 1]
+            key = frozenset(o.order_ref for o in block)
+            if only is not None and key not in only:
+                continue
+            count = None if only is None else only[key]
+            columns.extend(c for c in maker.of(block) if count is None or c.parcels == count)
 
     refs = [o.order_ref for o in orders if o.order_ref not in unknown]
     costs = {o.order_ref: book.warehouses[o.warehouse].costs for o in orders if o.order_ref not in unknown}
