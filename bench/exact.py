@@ -235,7 +235,7 @@ def compare(instance: Instance) -> Outcome:
     plan = plan_orders(instance.book, instance.orders, TUESDAY, s, instance.month_parcels, run_at=instance.run_at)
     problems = check_plan(instance.book, instance.orders, plan, s, instance.month_parcels)
     exact = exact_of(instance)
-    reference = as_plan(exact, TUESDAY, s.box_types, s.hold_cost_cents)
+    reference = as_plan(exact, TUESDAY, s.box_types, s.hold_cost_cents, instance.run_at)
     exact_problems = check_plan(instance.book, instance.orders, reference, s, instance.month_parcels)
     dropped = len(plan.unplannable) + len(plan.waiting)
     if dropped > len(exact.dropped):

@@ -468,7 +468,13 @@ def exact_plan(
     return ExactPlan(total, dropped, tuple(shipments), len(columns), status == cp_model.OPTIMAL)
 
 
-def as_plan(exact: ExactPlan, shipping_date: date, box_types: Sequence[BoxType], hold_cost_cents: int) -> Plan:
+def as_plan(
+    exact: ExactPlan,
+    shipping_date: date,
+    box_types: Sequence[BoxType],
+    hold_cost_cents: int,
+    run_at: time | None = None,
+) -> Plan:
     """The reference plan in the plan's own terms, for the independent checker: every shipment's baseline
     is its cost (no saving claimed), dropped orders are unplannable."""
     box_cost = {b.code: b.cost_cents for b in box_types}
@@ -515,4 +521,5 @@ def as_plan(exact: ExactPlan, shipping_date: date, box_types: Sequence[BoxType],
         solver_seconds=0.0,
         seconds=0.0,
         objective_cents=exact.objective_cents,
+        run_at=run_at,
     )
