@@ -8,7 +8,17 @@ catalogue; 3 carriers with a home and a pickup-point service each (random prices
 cut-offs, volumetric divisors, remote-area surcharges, volume tiers near the month's volume, parcel
 capacities); 3 box types; holding on or off. The exact reference (`bench.reference_plan`) is the
 cheapest plan by the rules; the table gives the share of instances whose plan is within 0 %, 0.1 %,
-1 % and 5 % of it, the largest gap, and the instances past 1 % with what they show.
+1 % and 5 % of it, the largest gap, and the instances past 1 % with their cause and shipments.
+
+Measured (500 instances, seed 7, 7 s): never dearer than the plan, every plan and every reference plan
+accepted by the checker; within 0 %: 83.6 %, 0.1 %: 84.4 %, 1 %: 86.4 %, 5 %: 90.6 %; largest gap
+28.8 %; the plan leaves out more orders on 18 instances. The issue's 95 % within 1 % is not met. Of the
+68 instances past 1 %: 49 are the merges (the exact plan restricted to the plan's merges is within 1 %
+of the plan): merging is decided before the assignment, on the cost of shipping today at the month's
+tier, and only with the open shipment of the earliest-deadline order, so orders that would be held
+together are held apart, a better pairing of three orders is not tried, and merges that tiers or
+capacities make dear stay; 18 leave out a merged shipment whole for capacity where its orders apart
+would ship; 1 leaves out as many orders in fewer shipments at a higher cost.
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ from tms.services.quoting import QuoteBook
 from tms.settings import load_settings
 
 TUESDAY = date(2026, 3, 3)
+THRESHOLDS = (0.0, 0.001, 0.01, 0.05)
+WITHIN = 0.01  # the issue's bound: the plan within 1 % of the exact plan on at least 95 % of instances
 CARRIERS = ("alpha", "beta", "gamma")
 SHAPES = (  # weight_g, length, width, height (mm)
     (300, 200, 150, 80),
@@ -271,26 +283,36 @@ def _key(exact: ExactPlan) -> tuple[int, int]:
 
 
 def cause(instance: Instance, outcome: Outcome) -> str:
-    """Why the plan is dearer than the reference (or leaves out more): the exact plan restricted to the
-    plan's merges (its orders left out for capacity taken as one shipment per consignee, as it merged
-    them; the others alone), then also to its numbers of parcels per shipment."""
+    """Why the plan is dearer than the reference, or leaves out more orders.
+
+    Leaving out more: when orders to one consignee are left out together for capacity, the plan merged
+    them and left the merged shipment out whole. Dearer: the plan is within 1 % of the exact plan
+    restricted to the plan's merges (the merges cost the difference), or restricted to its merges and
+    their numbers of parcels (one count per shipment), or of neither (the assignment)."""
     plan = outcome.plan
     by_ref = {o.order_ref: o for o in instance.orders}
-    full: dict[str, set[str]] = {}
-    for ref, why in plan.unplannable.items():
-        if why == NO_CAPACITY:
-            full.setdefault(by_ref[ref].consignee_key, set()).add(ref)
-    alone = [ref for ref, why in plan.unplannable.items() if why != NO_CAPACITY] + list(plan.waiting)
+    capacity = [ref for ref, why in plan.unplannable.items() if why == NO_CAPACITY]
+    full: Counter[str] = Counter(by_ref[ref].consignee_key for ref in capacity)
+    if outcome.gap == float("inf"):
+        if any(n > 1 for n in full.values()):
+            return "leaves out more: a merged shipment left out whole for capacity"
+        return "leaves out more: other"
+    left_out = [*plan.unplannable, *plan.waiting]
     merges: dict[frozenset[str], int | None] = {frozenset(s.orders): None for s in plan.shipments}
-    merges |= {frozenset(refs): None for refs in full.values()} | {frozenset([r]): None for r in alone}
-    target = (outcome.plan_dropped, plan.objective_cents)
-    what = "leaves out more orders" if outcome.gap == float("inf") else "costs more"
-    if _key(exact_of(instance, merges)) >= target:
-        return f"merging: the plan {what} with its merges"
+    merges |= {frozenset([ref]): None for ref in left_out}
+
+    def explains(restricted: ExactPlan) -> bool:
+        dropped, cost = _key(restricted)
+        return dropped > outcome.plan_dropped or (
+            dropped == outcome.plan_dropped and plan.objective_cents <= cost * (1 + WITHIN)
+        )
+
+    if explains(exact_of(instance, merges)):
+        return "dearer: its merges"
     counts = merges | {frozenset(s.orders): s.parcels for s in plan.shipments}
-    if _key(exact_of(instance, counts)) >= target:
-        return f"one parcel count per shipment: the plan {what} with its merges' counts"
-    return f"assignment: the plan {what} with the same merges and counts"
+    if explains(exact_of(instance, counts)):
+        return "dearer: one parcel count per shipment"
+    return "dearer: the assignment (same merges and counts)"
 
 
 def describe(instance: Instance, outcome: Outcome) -> str:
@@ -310,9 +332,6 @@ def describe(instance: Instance, outcome: Outcome) -> str:
         for x in exact.shipments
     ]
     return "\n".join(lines)
-
-
-THRESHOLDS = (0.0, 0.001, 0.01, 0.05)
 
 
 def distribution(gaps: list[float]) -> dict[str, Any]:
@@ -342,10 +361,10 @@ def run(instances: int = 500, seed: int = 7, show: int = 8) -> dict[str, Any]:
         refused += bool(outcome.problems)
         refused_exact += bool(outcome.exact_problems)
         gaps.append(outcome.gap)
-        why = cause(instance, outcome) if outcome.gap > 0.01 else ""
+        why = cause(instance, outcome) if outcome.gap > WITHIN else ""
         if why:
             causes[why] += 1
-        if outcome.gap > 0.01 or outcome.gap < 0 or outcome.problems or outcome.exact_problems:
+        if outcome.gap > WITHIN or outcome.gap < 0 or outcome.problems or outcome.exact_problems:
             text = f"  {why}\n" + describe(instance, outcome) + "".join(f"\n    checker: {p}" for p in outcome.problems)
             text += "".join(f"\n    checker on the reference: {p}" for p in outcome.exact_problems)
             worst.append((outcome.gap, k, text))
@@ -356,7 +375,8 @@ def run(instances: int = 500, seed: int = 7, show: int = 8) -> dict[str, Any]:
     result["seconds"] = round(clock.monotonic() - started, 1)
     print(f"Plan against the exact reference, {instances} instances (seed {seed})")
     for key, value in result.items():
-        print(f"  {key:32} {value:.2%}" if isinstance(value, float) and "within" in key else f"  {key:32} {value}")
+        share = isinstance(value, float) and key.startswith(("within", "max gap"))
+        print(f"  {key:32} {value:.2%}" if share else f"  {key:32} {value}")
     worst.sort(key=lambda w: -abs(w[0]) if w[0] == w[0] else 0)
     for _, k, text in worst[:show]:
         print(f"instance {k}:\n{text}")
