@@ -22,6 +22,7 @@ SUITES = (
     "assignment",
     "binpacking",
     "consolidation",
+    "exact",
     "month",
     "schemathesis",
 )

@@ -4,14 +4,19 @@ It re-derives everything from the orders, the book's card timeline and the setti
 product's rules (the pricing engine, the shipping-day rule, the card timeline), never from the
 planner's intermediate results:
 
-- each order is shipped exactly once, held, waiting (not ready for this plan) or unplannable;
-- a shipment's orders share consignee, warehouse and mode; the mode is the shopper's;
+- each order is shipped exactly once, held, waiting (not ready for this plan) or unplannable; a
+  waiting order is one that no service of its mode (for a pickup point, of the point's carrier) serving
+  its destination may take on a day of this plan by the shipping-day rule (and the ship day its
+  checkout showed; today only if this run sees it), and it waits until a day after today;
+- a shipment's orders share consignee (the same person at the same address, or at the same pickup
+  point of the same carrier), warehouse and mode; the mode, stated and of the service, is the shopper's;
 - the service has every feature each order's shopper chose: a speed class at least as fast, a
   signature, an appointment, at least the insurance cover (recorded with the order, or else those
   of the service it names on the card in force on its order day);
 - the card named is the carrier's card in force on the ship day;
 - no order ships before the shipping-day rule allows, nor before the ship day its checkout
-  showed; a shipment that is not held ships on the plan's day, from a run before its pickup cut-off;
+  showed; a shipment that is not held ships on the plan's day, from a run before its pickup cut-off
+  that sees each of its orders (placed before the run's moment);
 - every promise is kept by dates recomputed from the card: deliver_by, deliver_after and the
   latest date the checkout showed for the chosen service;
 - carrier capacities per day (with what earlier runs booked) and box limits hold;
@@ -20,7 +25,8 @@ planner's intermediate results:
   otherwise), and the packaging stated is what the boxes cost;
 - each shipment's cost, recomputed from the card at the volume tier the plan reaches (parcels
   shipped this month + this plan's shipped parcels; held ones at the month's tier), is the one
-  reported; the plan's cost and baseline are those of its shipments shipped today, its objective
+  reported, and so are its transport (at that tier) and its handling and indirect costs; the plan's
+  cost and baseline are those of its shipments shipped today, its objective
   that of all of them; a held shipment claims no saving.
 """
 
@@ -28,7 +34,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, time
 
 from carriers.model import RateCard, Service
 from carriers.pricing import NotServed, price_shipment
@@ -77,6 +83,45 @@ def _features_dropped(book: QuoteBook, order: Order, offered: Service) -> list[s
     return dropped
 
 
+def _not_waiting(book: QuoteBook, order: Order, until: date, days: Sequence[date], run_at: time | None) -> list[str]:
+    """Why an order the plan says is waiting is not: a service of its mode (of its point's carrier) serving
+    its destination may take it on a day of this plan by the shipping-day rule, or it waits for a past day."""
+    if until < days[0]:
+        return [f"order {order.order_ref} waits until {until}, before this plan's day {days[0]}"]
+    warehouse = book.warehouses[order.warehouse].warehouse
+    local = warehouse.local(order.ordered_at)
+    run = run_at or warehouse.planning_runs[0]
+    shown = book.shown_window(order)
+    address = order.address
+    for n, day in enumerate(days):
+        if n == 0 and (local.date(), local.time()) >= (day, run):
+            continue  # this run does not see it: it may only be held
+        if shown is not None and shown[0] > day:
+            continue
+        for carrier, version in book.timeline.all_in_force(day):
+            if order.pickup_point_id and carrier != order.carrier:
+                continue
+            zone = _zone(version.card.card, address.country, address.postcode)
+            for service in version.card.card.services:
+                if service.mode.value != order.mode or zone is None or zone not in service.transit:
+                    continue
+                if day.weekday() not in service.pickup_weekdays:
+                    continue
+                schedule = CarrierSchedule(service.pickup_cutoff, service.pickup_weekdays, service.delivery_weekdays)
+                if n == 0 and not can_plan(schedule, run):
+                    continue
+                try:
+                    ready = ship_day(local.date(), local.time(), warehouse, schedule)
+                except ValueError:
+                    continue
+                if ready <= day:
+                    return [
+                        f"order {order.order_ref} is said to wait until {until}, but {carrier} {service.code} "
+                        f"may take it on {day}"
+                    ]
+    return []
+
+
 def _same_month(a: date, b: date) -> bool:
     return (a.year, a.month) == (b.year, b.month)
 
@@ -108,6 +153,10 @@ def check_plan(
         for w in {o.warehouse for o in orders}
         if w in book.warehouses
     }
+    for ref, until in plan.waiting.items():
+        order = by_ref.get(ref)
+        if order is not None and order.warehouse in allowed_days:
+            problems.extend(_not_waiting(book, order, until, allowed_days[order.warehouse], plan.run_at))
     boxes = {b.code: b for b in settings.box_types}
     load: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
     shipped_parcels: Counter[str] = Counter()
@@ -150,6 +199,8 @@ def check_plan(
             continue
         if service.mode.value != first.mode:
             problems.append(f"shipment {name} changes the shopper's mode {first.mode} to {service.mode.value}")
+        if s.mode != first.mode:
+            problems.append(f"shipment {name} states mode {s.mode}, its orders' shoppers chose {first.mode}")
         for o in members:
             for lacking in _features_dropped(book, o, service):
                 problems.append(f"order {o.order_ref}: {s.carrier} {s.service} {lacking}, which its shopper chose")
@@ -186,6 +237,10 @@ def check_plan(
         )
         for o in members:
             local = warehouse.local(o.ordered_at)
+            if not s.held and (local.date(), local.time()) >= (days[0], run_at):
+                problems.append(
+                    f"order {o.order_ref} ships on {s.ships_on} from the {run_at:%H:%M} run, which it was placed after"
+                )
             try:
                 ready = ship_day(local.date(), local.time(), warehouse, schedule)
             except ValueError as error:
@@ -252,6 +307,14 @@ def check_plan(
         if s.packaging_cents != packed.cost_cents:
             problems.append(f"shipment {name} states {s.packaging_cents} cents of boxes, they cost {packed.cost_cents}")
         costs = setup.costs
+        if s.transport_cents != price.total_cents:
+            problems.append(
+                f"shipment {name} states {s.transport_cents} cents of transport, its card at the tier reached says "
+                f"{price.total_cents}"
+            )
+        fixed = (costs.handling_cents + costs.indirect_cents) * len(members)
+        if s.other_cents != fixed:
+            problems.append(f"shipment {name} states {s.other_cents} cents of handling and indirect, they are {fixed}")
         expected = (
             price.total_cents
             + packed.cost_cents
