@@ -204,40 +204,44 @@ def _month(container: Container, per_working_day: int, seed: int) -> dict[str, A
     refused: Counter[str] = Counter()
     queue = sorted(sold, key=lambda o: o.ordered_at)
     runs: list[dict[str, Any]] = []
+    # Every run of every warehouse in time order: an order is registered when it is placed, so a run
+    # sees the orders placed before its moment (those of the other warehouse too, as the shop's are).
+    slots = []
     day = FIRST_DAY
     while day <= LAST_DAY + timedelta(days=7):  # the last orders' runs happen in early April
         for code, site in sorted(warehouses.items()):
-            if not is_working_day(site, day):
-                continue
-            for run_at in site.planning_runs:
-                moment = datetime.combine(day, run_at, site.zone).astimezone(UTC)
-                while queue and queue[0].ordered_at < moment:
-                    order = queue.pop(0)
-                    try:
-                        register_order(
-                            container.uow(),
-                            order,
-                            known_warehouses=set(warehouses),
-                            now=order.ordered_at,
-                            box_types=container.plan_settings.box_types,
-                        )
-                    except InvalidInput as error:
-                        refused[error.problems[0].message if error.problems else str(error)] += 1
-                t0 = time.perf_counter()
-                _, plan = run_consolidation(
-                    container.uow(),
-                    container.fresh_book(),
-                    day,
-                    container.plan_settings,
-                    now=moment,
-                    trigger="bench",
-                    warehouse=code,
-                    run_at=run_at,
-                )
-                wall = time.perf_counter() - t0
-                if plan.orders_in:
-                    runs.append(_run_row(day, code, run_at, plan, wall))
+            if is_working_day(site, day):
+                slots += [
+                    (datetime.combine(day, at, site.zone).astimezone(UTC), code, day, at) for at in site.planning_runs
+                ]
         day += timedelta(days=1)
+    for moment, code, day, run_at in sorted(slots):
+        while queue and queue[0].ordered_at < moment:
+            order = queue.pop(0)
+            try:
+                register_order(
+                    container.uow(),
+                    order,
+                    known_warehouses=set(warehouses),
+                    now=order.ordered_at,
+                    box_types=container.plan_settings.box_types,
+                )
+            except InvalidInput as error:
+                refused[error.problems[0].message if error.problems else str(error)] += 1
+        t0 = time.perf_counter()
+        _, plan = run_consolidation(
+            container.uow(),
+            container.fresh_book(),
+            day,
+            container.plan_settings,
+            now=moment,
+            trigger="bench",
+            warehouse=code,
+            run_at=run_at,
+        )
+        wall = time.perf_counter() - t0
+        if plan.orders_in:
+            runs.append(_run_row(day, code, run_at, plan, wall))
     return _report(container, generated, sold, refused, runs, checkout_s)
 
 

@@ -15,6 +15,7 @@ from carriers.readers import read_json
 from solvers.boxing import BoxType
 from tests.documents import a_service_document
 from tms.domain.errors import Conflict
+from tms.domain.features import Features
 from tms.domain.orders import Address, Item, Order
 from tms.domain.plans import CarrierLimits, Plan, PlannedShipment, shipment_document
 from tms.domain.policy import ShippingPolicy
@@ -434,6 +435,38 @@ def test_an_order_not_ready_for_the_plan_waits_with_its_first_ship_day() -> None
     assert plan.summary()["orders_waiting"] == 1
     tuesday = plan_orders(book, [order], TUESDAY, settings())
     assert [s.ships_on for s in tuesday.shipped] == [TUESDAY]
+
+
+def test_an_order_placed_after_the_runs_moment_waits_for_a_later_run_instead_of_needing_attention() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    # Ordered Tue 3 March 10:00 Paris: the checkout showed Tuesday (the 15:00 run) and Thursday.
+    order = an_order("A", ordered_at=datetime(2026, 3, 3, 9, 0, tzinfo=UTC), carrier="acme", service="HOME")
+    shown = book.shown_window(order)
+    assert shown is not None and (shown[0], shown[2]) == (TUESDAY, date(2026, 3, 5))
+    order = Order(**{**order.__dict__, "deliver_by": shown[2]})
+    for holding in (False, True):
+        # The 02:30 run started late (or again by hand): the order came after its moment, so it is not in it.
+        night = plan_orders(book, [order], TUESDAY, settings(holding=holding), run_at=time(2, 30))
+        assert check_plan(book, [order], night, settings(holding=holding)) == []
+        assert (night.shipments, night.unplannable, night.waiting) == ((), {}, {"A": TUESDAY})
+    afternoon = plan_orders(book, [order], TUESDAY, settings(), run_at=time(15, 0))
+    assert [(s.ships_on, s.latest) for s in afternoon.shipped] == [(TUESDAY, date(2026, 3, 5))]
+
+
+def test_an_order_waits_for_the_first_day_a_service_with_its_features_comes_not_any_service_of_its_mode() -> None:
+    card = a_card("acme", home=6.0, relay=4.5)
+    signed = a_service_document("SIGNED", "home", name="SIGNED", transit={"FR": [2, 2]}, signature=True)
+    card["services"].append({**signed, "pickup_days": "Mon,Wed,Fri"})
+    card["prices"] += [{**p, "service": "SIGNED"} for p in card["prices"] if p["service"] == "HOME"]
+    book = a_book(card)
+    # Ready on Tuesday (ordered Monday after the cut-off), naming no service but asking for a signature:
+    # only SIGNED may carry it, and it first comes on Wednesday.
+    order = an_order("A", features=Features(signature=True))
+    plan = plan_orders(book, [order], TUESDAY, settings())
+    assert check_plan(book, [order], plan, settings()) == []
+    assert (plan.shipments, plan.unplannable, plan.waiting) == ((), {}, {"A": date(2026, 3, 4)})
+    wednesday = plan_orders(book, [order], date(2026, 3, 4), settings())
+    assert [(s.service, s.ships_on) for s in wednesday.shipped] == [("SIGNED", date(2026, 3, 4))]
 
 
 def test_the_checker_refuses_a_shipment_before_its_order_is_ready() -> None:

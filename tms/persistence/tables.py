@@ -155,7 +155,8 @@ class OrderRow(Base):
     shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"))
     attention: Mapped[str | None] = mapped_column(String(300))
     channel: Mapped[str | None] = mapped_column(String(64))  # of the key that registered it; None before 0005
-    # What the shopper's choice holds the plan to: speed, signature, appointment, insurance_cents; None before migration 0010
+    # What the shopper's choice holds the plan to: speed, signature, appointment, insurance_cents;
+    # None before migration 0010
     features: Mapped[dict[str, Any] | None] = mapped_column(Document)
 
 
