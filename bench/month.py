@@ -180,19 +180,26 @@ def month_of_orders(per_working_day: int, seed: int) -> list[Order]:
     return orders
 
 
-def run(per_working_day: int = 600, seed: int = 2026) -> dict[str, Any]:
+def run(per_working_day: int = 600, seed: int = 2026, capacities: str = "config") -> dict[str, Any]:
+    """`capacities`: "config", the carriers' daily limits of config/carriers.toml; "none", no limit."""
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory) / 'month.db'}"
         upgrade(url)
         container = build_container(load_settings({"database_url": url}))
         try:
-            return _month(container, per_working_day, seed)
+            return _month(container, per_working_day, seed, capacities)
         finally:
             container.close()
 
 
-def _month(container: Container, per_working_day: int, seed: int) -> dict[str, Any]:
+def _month(container: Container, per_working_day: int, seed: int, capacities: str) -> dict[str, Any]:
     settings = container.settings
+    if capacities not in ("config", "none"):
+        raise ValueError(f"capacities must be 'config' or 'none', not {capacities!r}")
+    plan_settings = container.plan_settings
+    if capacities == "none":
+        plan_settings = replace(plan_settings, carrier_limits={})
+    loads: Counter[tuple[str, str, str]] = Counter()  # (day, warehouse, carrier) -> parcels shipped
     load_demo(container.uow, settings.path(settings.demo_rate_cards_dir), datetime(2026, 2, 1, tzinfo=UTC))
     started = time.perf_counter()
     generated = month_of_orders(per_working_day, seed)
@@ -233,16 +240,22 @@ def _month(container: Container, per_working_day: int, seed: int) -> dict[str, A
             container.uow(),
             container.fresh_book(),
             day,
-            container.plan_settings,
+            plan_settings,
             now=moment,
             trigger="bench",
             warehouse=code,
             run_at=run_at,
         )
         wall = time.perf_counter() - t0
+        for shipment in plan.shipped:
+            loads[(day.isoformat(), code, shipment.carrier)] += shipment.parcels
         if plan.orders_in:
             runs.append(_run_row(day, code, run_at, plan, wall))
-    return _report(container, generated, sold, refused, runs, checkout_s)
+    peaks: dict[str, int] = {}
+    for (_, code, carrier), parcels in loads.items():
+        peaks[f"{code}/{carrier}"] = max(peaks.get(f"{code}/{carrier}", 0), parcels)
+    limits = {c: lim.parcels_per_day for c, lim in plan_settings.carrier_limits.items()}
+    return _report(container, generated, sold, refused, runs, checkout_s, capacities, limits, peaks)
 
 
 def _run_row(day: date, warehouse: str, run_at: clock, plan: Any, wall: float) -> dict[str, Any]:
@@ -274,6 +287,9 @@ def _report(
     refused: Counter[str],
     runs: list[dict[str, Any]],
     checkout_s: float,
+    capacities: str,
+    limits: dict[str, int | None],
+    peaks: dict[str, int],
 ) -> dict[str, Any]:
     with container.uow() as uow:
         statuses = Counter(o.status for o in uow.orders.list(limit=10**6, offset=0))
@@ -288,6 +304,7 @@ def _report(
     walls = [r["wall_s"] for r in runs]
     never = len(sold) - statuses[OrderStatus.PLANNED] - statuses[OrderStatus.DISPATCHED]
     row = {
+        "capacities": capacities,
         "orders_generated": len(generated),
         "orders_sold": len(sold),
         "checkout_s": round(checkout_s, 1),
@@ -308,6 +325,8 @@ def _report(
         "largest_run_orders": max((r["orders_in"] for r in runs), default=0),
         "runs_of_300_or_more": len(big),
         "statuses": {str(k): v for k, v in statuses.items()},
+        "parcels_per_day_limit": limits,
+        "busiest_day_parcels": dict(sorted(peaks.items())),
     }
     print("\nA month of orders (March 2026): checkout quote, registration, every planning run of two warehouses")
     for key, value in row.items():
@@ -326,4 +345,4 @@ def _report(
 if __name__ == "__main__":
     import sys
 
-    run(int(sys.argv[1]) if len(sys.argv) > 1 else 600)
+    run(int(sys.argv[1]) if len(sys.argv) > 1 else 600, capacities=sys.argv[2] if len(sys.argv) > 2 else "config")
