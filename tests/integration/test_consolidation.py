@@ -21,7 +21,7 @@ from tms.domain.plans import CarrierLimits, Plan, PlannedShipment, shipment_docu
 from tms.domain.policy import ShippingPolicy
 from tms.services.consolidation import run_consolidation
 from tms.services.plan_check import check_plan
-from tms.services.planning import PlanSettings, plan_orders
+from tms.services.planning import CAPACITY_RAN_OUT, NO_CAPACITY, PlanSettings, plan_orders
 from tms.services.quoting import QuoteBook
 
 TUESDAY = date(2026, 3, 3)
@@ -517,6 +517,32 @@ def test_a_second_run_the_same_day_shares_the_carriers_capacity_with_the_first(c
     assert plan.unplannable == {"B": "no carrier capacity left within the promise"}
 
 
+def test_an_order_starved_of_capacity_until_its_promise_passed_needs_attention_for_capacity_not_promise(
+    container, stored
+) -> None:
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A")])
+    limits = settings(carrier_limits={"acme": CarrierLimits(parcels_per_day=1)})
+    run_consolidation(container.uow(), container.fresh_book(), TUESDAY, limits, now=container.now())
+    # B could ship on Tuesday (delivered Thursday 5 as promised), but the first run took acme's only parcel.
+    stored_order(container, {**api_order("B", "2 rue", "2026-03-05"), "ordered_at": "2026-03-03T10:00:00+01:00"})
+    _, plan = run_consolidation(
+        container.uow(), container.fresh_book(), TUESDAY, limits, now=container.now(), run_at=time(15, 0)
+    )
+    assert plan.unplannable == {"B": "no carrier capacity left within the promise"}
+    with container.uow() as uow:
+        left = uow.orders.get("B")
+    assert left is not None and (left.status, left.attention) == ("pending", NO_CAPACITY)
+    # Shipped on Wednesday it arrives Friday 6, too late: what kept it from its promise was capacity.
+    wednesday_run = run_consolidation(
+        container.uow(), container.fresh_book(), date(2026, 3, 4), limits, now=container.now()
+    )
+    wednesday = wednesday_run[1]
+    assert wednesday.unplannable == {"B": CAPACITY_RAN_OUT}
+    with container.uow() as uow:
+        starved = uow.orders.get("B")
+    assert starved is not None and (starved.status, starved.attention) == ("needs_attention", CAPACITY_RAN_OUT)
+
+
 def test_a_carriers_daily_capacity_is_per_warehouse_one_sites_runs_leave_the_others_intact(container, stored) -> None:
     """A carrier's capacity is what it collects at one warehouse (config/carriers.toml): PAR1's run
     filling acme's pickup there leaves acme's pickup at LYS1, the same day, untouched."""
@@ -635,9 +661,9 @@ def test_an_order_whose_promise_can_no_longer_be_kept_needs_attention_and_says_w
         "needs_attention",
         "no service keeps the promise",
     )
-    # The order the full carrier could not take tonight may still ship tomorrow: it stays pending.
+    # The order the full carrier could not take tonight may still ship tomorrow: it stays pending, saying why.
     left = next(ref for ref in ("A", "B") if orders[ref]["status"] != "planned")
-    assert (orders[left]["status"], orders[left]["attention"]) == ("pending", None)
+    assert (orders[left]["status"], orders[left]["attention"]) == ("pending", NO_CAPACITY)
     attention = client.get("/api/v1/orders?status=needs_attention", headers=manager).get_json()
     assert [o["order_ref"] for o in attention] == ["LATE"]
 

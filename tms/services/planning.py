@@ -72,6 +72,8 @@ from tms.services.unit_of_work import UnitOfWork
 _REMOTE_AREA = SurchargeKind.REMOTE_AREA
 HELD = "held:"  # the solver sees a held option's carrier as its own: it has day-1 capacity, no tiers
 NO_CAPACITY = "no carrier capacity left within the promise"  # the one reason a later run may still overcome
+# An order a run left for want of capacity (`Order.attention` is NO_CAPACITY) whose promise no service keeps now.
+CAPACITY_RAN_OUT = "no carrier capacity was left within the promise: no service keeps it any more"
 
 
 @dataclass(frozen=True)
@@ -479,7 +481,8 @@ def plan_orders(
                 continue
             single = planner.draft([order])
             if isinstance(single, str):
-                unplannable[order.order_ref] = single
+                starved = order.attention == NO_CAPACITY and single.startswith("no service keeps the promise")
+                unplannable[order.order_ref] = CAPACITY_RAN_OUT if starved else single
             else:
                 alone[order.order_ref] = single
                 alone_today[order.order_ref] = planner.cheapest_today(single)
