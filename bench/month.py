@@ -13,7 +13,15 @@ through the same `run_consolidation` as the scheduler, which refuses any plan it
 
 Reported: orders never shipped (and why), savings against the baseline (each shipped order alone on
 its first possible day, cheapest service keeping its promise), the gap between each run's cost
-and the solver's proven lower bound for that run, and the time per run.
+and the solver's proven lower bound for that run, and the time per run, and each carrier's busiest day
+per warehouse against its daily limit.
+
+`python -m bench.month 600` uses the carriers' daily limits of config/carriers.toml, `python -m bench.month
+600 none` none. Figures of March 2026 at 600 orders a day: with the limits, 134 orders (1.02 %) never ship,
+each needing attention for want of capacity (Mondial Relay's 300 parcels a day at PAR1; its busiest Monday
+asks 752, and its pickup-point orders may take no other carrier), and the plan costs 5.11 % more than the
+baseline, which ignores capacities; without limits every order ships and the plan saves 0.30 %. Gap to the
+proven bound under 0.001 %; runs take 0.3 s (median), 1.5 s / 2.5 s at most (694 orders).
 """
 
 from __future__ import annotations
