@@ -494,12 +494,23 @@ class FakeOrders(_Repository, Orders):
                 changed += 1
         return changed
 
+    def note_left(self, reasons: Mapping[str, str]) -> int:
+        changed = 0
+        for order_ref, reason in reasons.items():
+            row: tuple[int, Order, int | None] | None = self._tx.table("orders").get(order_ref)
+            if row is not None and row[1].status is OrderStatus.PENDING:
+                self._tx.put("orders", order_ref, (row[0], replace(row[1], attention=reason[:300]), row[2]))
+                changed += 1
+        return changed
+
     def plan(self, order_refs: Sequence[str], run_id: int, shipment_id: int) -> int:
         changed = 0
         for order_ref in set(order_refs):
             row: tuple[int, Order, int | None] | None = self._tx.table("orders").get(order_ref)
             if row is not None and row[1].status is OrderStatus.PENDING:
-                planned = replace(row[1], status=OrderStatus.PLANNED, run_id=run_id, shipment_id=shipment_id)
+                planned = replace(
+                    row[1], status=OrderStatus.PLANNED, run_id=run_id, shipment_id=shipment_id, attention=None
+                )
                 self._tx.put("orders", order_ref, (row[0], planned, shipment_id))
                 changed += 1
         return changed

@@ -15,12 +15,13 @@ from carriers.readers import read_json
 from solvers.boxing import BoxType
 from tests.documents import a_service_document
 from tms.domain.errors import Conflict
+from tms.domain.features import Features
 from tms.domain.orders import Address, Item, Order
 from tms.domain.plans import CarrierLimits, Plan, PlannedShipment, shipment_document
 from tms.domain.policy import ShippingPolicy
 from tms.services.consolidation import run_consolidation
 from tms.services.plan_check import check_plan
-from tms.services.planning import PlanSettings, plan_orders
+from tms.services.planning import CAPACITY_RAN_OUT, NO_CAPACITY, PlanSettings, plan_orders
 from tms.services.quoting import QuoteBook
 
 TUESDAY = date(2026, 3, 3)
@@ -436,6 +437,38 @@ def test_an_order_not_ready_for_the_plan_waits_with_its_first_ship_day() -> None
     assert [s.ships_on for s in tuesday.shipped] == [TUESDAY]
 
 
+def test_an_order_placed_after_the_runs_moment_waits_for_a_later_run_instead_of_needing_attention() -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    # Ordered Tue 3 March 10:00 Paris: the checkout showed Tuesday (the 15:00 run) and Thursday.
+    order = an_order("A", ordered_at=datetime(2026, 3, 3, 9, 0, tzinfo=UTC), carrier="acme", service="HOME")
+    shown = book.shown_window(order)
+    assert shown is not None and (shown[0], shown[2]) == (TUESDAY, date(2026, 3, 5))
+    order = Order(**{**order.__dict__, "deliver_by": shown[2]})
+    for holding in (False, True):
+        # The 02:30 run started late (or again by hand): the order came after its moment, so it is not in it.
+        night = plan_orders(book, [order], TUESDAY, settings(holding=holding), run_at=time(2, 30))
+        assert check_plan(book, [order], night, settings(holding=holding)) == []
+        assert (night.shipments, night.unplannable, night.waiting) == ((), {}, {"A": TUESDAY})
+    afternoon = plan_orders(book, [order], TUESDAY, settings(), run_at=time(15, 0))
+    assert [(s.ships_on, s.latest) for s in afternoon.shipped] == [(TUESDAY, date(2026, 3, 5))]
+
+
+def test_an_order_waits_for_the_first_day_a_service_with_its_features_comes_not_any_service_of_its_mode() -> None:
+    card = a_card("acme", home=6.0, relay=4.5)
+    signed = a_service_document("SIGNED", "home", name="SIGNED", transit={"FR": [2, 2]}, signature=True)
+    card["services"].append({**signed, "pickup_days": "Mon,Wed,Fri"})
+    card["prices"] += [{**p, "service": "SIGNED"} for p in card["prices"] if p["service"] == "HOME"]
+    book = a_book(card)
+    # Ready on Tuesday (ordered Monday after the cut-off), naming no service but asking for a signature:
+    # only SIGNED may carry it, and it first comes on Wednesday.
+    order = an_order("A", features=Features(signature=True))
+    plan = plan_orders(book, [order], TUESDAY, settings())
+    assert check_plan(book, [order], plan, settings()) == []
+    assert (plan.shipments, plan.unplannable, plan.waiting) == ((), {}, {"A": date(2026, 3, 4)})
+    wednesday = plan_orders(book, [order], date(2026, 3, 4), settings())
+    assert [(s.service, s.ships_on) for s in wednesday.shipped] == [("SIGNED", date(2026, 3, 4))]
+
+
 def test_the_checker_refuses_a_shipment_before_its_order_is_ready() -> None:
     book = a_book(a_card("acme", home=6.0, relay=4.5))
     order = an_order("A", warehouse="LYS1", ordered_at=datetime(2026, 3, 1, 19, 40, tzinfo=UTC))
@@ -482,6 +515,32 @@ def test_a_second_run_the_same_day_shares_the_carriers_capacity_with_the_first(c
         container.uow(), container.fresh_book(), TUESDAY, limits, now=container.now(), run_at=time(15, 0)
     )
     assert plan.unplannable == {"B": "no carrier capacity left within the promise"}
+
+
+def test_an_order_starved_of_capacity_until_its_promise_passed_needs_attention_for_capacity_not_promise(
+    container, stored
+) -> None:
+    stored(a_card("acme", home=6.0, relay=4.5), [api_order("A")])
+    limits = settings(carrier_limits={"acme": CarrierLimits(parcels_per_day=1)})
+    run_consolidation(container.uow(), container.fresh_book(), TUESDAY, limits, now=container.now())
+    # B could ship on Tuesday (delivered Thursday 5 as promised), but the first run took acme's only parcel.
+    stored_order(container, {**api_order("B", "2 rue", "2026-03-05"), "ordered_at": "2026-03-03T10:00:00+01:00"})
+    _, plan = run_consolidation(
+        container.uow(), container.fresh_book(), TUESDAY, limits, now=container.now(), run_at=time(15, 0)
+    )
+    assert plan.unplannable == {"B": "no carrier capacity left within the promise"}
+    with container.uow() as uow:
+        left = uow.orders.get("B")
+    assert left is not None and (left.status, left.attention) == ("pending", NO_CAPACITY)
+    # Shipped on Wednesday it arrives Friday 6, too late: what kept it from its promise was capacity.
+    wednesday_run = run_consolidation(
+        container.uow(), container.fresh_book(), date(2026, 3, 4), limits, now=container.now()
+    )
+    wednesday = wednesday_run[1]
+    assert wednesday.unplannable == {"B": CAPACITY_RAN_OUT}
+    with container.uow() as uow:
+        starved = uow.orders.get("B")
+    assert starved is not None and (starved.status, starved.attention) == ("needs_attention", CAPACITY_RAN_OUT)
 
 
 def test_a_carriers_daily_capacity_is_per_warehouse_one_sites_runs_leave_the_others_intact(container, stored) -> None:
@@ -602,9 +661,9 @@ def test_an_order_whose_promise_can_no_longer_be_kept_needs_attention_and_says_w
         "needs_attention",
         "no service keeps the promise",
     )
-    # The order the full carrier could not take tonight may still ship tomorrow: it stays pending.
+    # The order the full carrier could not take tonight may still ship tomorrow: it stays pending, saying why.
     left = next(ref for ref in ("A", "B") if orders[ref]["status"] != "planned")
-    assert (orders[left]["status"], orders[left]["attention"]) == ("pending", None)
+    assert (orders[left]["status"], orders[left]["attention"]) == ("pending", NO_CAPACITY)
     attention = client.get("/api/v1/orders?status=needs_attention", headers=manager).get_json()
     assert [o["order_ref"] for o in attention] == ["LATE"]
 

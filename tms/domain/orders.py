@@ -56,7 +56,9 @@ class Order:
     created_at: datetime | None = None
     run_id: int | None = None
     shipment_id: int | None = None  # the shipment a run put it in
-    attention: str | None = None  # why a run could not plan it and never will, when it needs attention
+    # Why a run could not plan it and never will, when it needs attention; while pending, why the last run left it
+    # (no carrier capacity left), if it did
+    attention: str | None = None
     channel: str | None = None  # the channel of the key that registered it (None: registered before channels)
     # What the shopper's choice holds the plan to: the features the order states, with those of the service it
     # names as the card in force at checkout had them, recorded at registration (None: registered before).

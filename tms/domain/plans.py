@@ -55,7 +55,9 @@ class Plan:
     solver_method: str
     solver_seconds: float
     seconds: float
-    waiting: dict[str, date] = field(default_factory=dict)  # order ref -> its first ship day, after this plan's
+    # order ref -> its first ship day: after this plan's days, or this plan's day for an order placed after the run's
+    # moment (a later run sees it)
+    waiting: dict[str, date] = field(default_factory=dict)
     run_at: time | None = None  # the planning run's local time (None: each warehouse's first run)
     objective_cents: int = 0  # the solver's plan: today's shipments, the held ones and their hold costs
 

@@ -605,7 +605,7 @@ class OrderRepository:
             self.session.execute(
                 update(OrderRow)
                 .where(OrderRow.order_ref.in_(order_refs), OrderRow.status == OrderStatus.PENDING.value)
-                .values(status=OrderStatus.PLANNED.value, run_id=run_id, shipment_id=shipment_id)
+                .values(status=OrderStatus.PLANNED.value, run_id=run_id, shipment_id=shipment_id, attention=None)
             )
         )
         self.session.flush()
@@ -619,6 +619,19 @@ class OrderRepository:
                     update(OrderRow)
                     .where(OrderRow.order_ref == order_ref, OrderRow.status == OrderStatus.PENDING.value)
                     .values(status=OrderStatus.NEEDS_ATTENTION.value, attention=reason[:300])
+                )
+            )
+        self.session.flush()
+        return changed
+
+    def note_left(self, reasons: Mapping[str, str]) -> int:
+        changed = 0
+        for order_ref, reason in sorted(reasons.items()):
+            changed += _rowcount(
+                self.session.execute(
+                    update(OrderRow)
+                    .where(OrderRow.order_ref == order_ref, OrderRow.status == OrderStatus.PENDING.value)
+                    .values(attention=reason[:300])
                 )
             )
         self.session.flush()

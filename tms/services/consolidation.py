@@ -130,6 +130,8 @@ def run_consolidation(
             # Nothing keeps their promise now, nor ever will (promises only get closer), or nothing can
             # carry them: the shop hears it now instead of the order waiting night after night.
             uow.orders.need_attention({ref: why for ref, why in plan.unplannable.items() if why != NO_CAPACITY})
+            # Left for want of capacity: a later run may still ship them, or say capacity broke their promise.
+            uow.orders.note_left({ref: why for ref, why in plan.unplannable.items() if why == NO_CAPACITY})
             uow.commit()
     except DuplicateRun:  # another scheduler wrote this run first: nothing of ours was written
         raise

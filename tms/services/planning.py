@@ -14,6 +14,9 @@
    every promise, priced by the pricing engine with the card timeline's card,
    fuel and discount. Day 1 (the next shipping day) exists only when holding
    is enabled and costs `hold_cost` more, so the plan waits only when that pays.
+   An order this run may not plan waits, never needs attention: one placed at or after the run's
+   moment (a run started late or again sees it; a later run plans it), or one no service it may take
+   (mode, pickup point's carrier, chosen features) ships on any day of this plan.
 4. Volume tiers: the parcels already shipped this month plus those this plan
    ships today. A held shipment counts in the run that ships it, so it is priced
    at the tier the month has reached and adds nothing to today's volume.
@@ -69,6 +72,8 @@ from tms.services.unit_of_work import UnitOfWork
 _REMOTE_AREA = SurchargeKind.REMOTE_AREA
 HELD = "held:"  # the solver sees a held option's carrier as its own: it has day-1 capacity, no tiers
 NO_CAPACITY = "no carrier capacity left within the promise"  # the one reason a later run may still overcome
+# An order a run left for want of capacity (`Order.attention` is NO_CAPACITY) whose promise no service keeps now.
+CAPACITY_RAN_OUT = "no carrier capacity was left within the promise: no service keeps it any more"
 
 
 @dataclass(frozen=True)
@@ -208,12 +213,18 @@ class _Planner:
         return self._tiers_today.get(carrier, 0)
 
     def waiting_until(self, order: Order) -> date | None:
-        """The order's first ship day when no service of its mode may take it on any day of this plan."""
+        """The order's first ship day when this run may not plan it: placed at or after the run's moment (a
+        later run sees it), or no service it may take (its mode, its pickup point's carrier, the features its
+        shopper chose) may ship it on any day of this plan."""
         dates = self.dates_of(order)
+        required = self.book.required_features(order)
+        fixed_carrier = order.carrier if order.pickup_point_id else None
         firsts = []
-        for _, version in self.versions_by_day[-1]:
+        for carrier, version in self.versions_by_day[-1]:
+            if fixed_carrier and carrier != fixed_carrier:
+                continue
             for ls in version.card.services:
-                if ls.mode != order.mode:
+                if ls.mode != order.mode or not ls.service.features.covers(required):
                     continue
                 try:
                     firsts.append(ship_day(dates.local_day, dates.local_time, self.warehouse, ls.schedule))
@@ -222,6 +233,8 @@ class _Planner:
         if dates.shown_ships_on is not None:
             firsts = [max(first, dates.shown_ships_on) for first in firsts]
         first = min(firsts, default=None)
+        if (dates.local_day, dates.local_time) >= (self.days[0], self.run_at):  # not in this run
+            return self.days[0] if first is None else max(first, self.days[0])
         return first if first is not None and first > self.days[-1] else None
 
     def items_of(self, orders: Sequence[Order]) -> list[BoxItem]:
@@ -321,7 +334,7 @@ class _Planner:
         deliver_after = max((o.deliver_after for o in orders if o.deliver_after), default=None)
         fixed_carrier = first.carrier if first.pickup_point_id else None
         required = _required_features(self.book, orders)
-        # Orders placed after the run's moment are not in it (what-if plans may name any order).
+        # Orders placed at or after the run's moment are not in it: they wait (`waiting_until`).
         in_run_today = all((d.local_day, d.local_time) < (self.days[0], self.run_at) for d in dates)
         shapes = tuple(_shape(i) for i in items)
         box_of = {b.code: b for b in self.settings.box_types}
@@ -468,7 +481,8 @@ def plan_orders(
                 continue
             single = planner.draft([order])
             if isinstance(single, str):
-                unplannable[order.order_ref] = single
+                starved = order.attention == NO_CAPACITY and single.startswith("no service keeps the promise")
+                unplannable[order.order_ref] = CAPACITY_RAN_OUT if starved else single
             else:
                 alone[order.order_ref] = single
                 alone_today[order.order_ref] = planner.cheapest_today(single)

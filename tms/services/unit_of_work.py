@@ -141,6 +141,10 @@ class Orders(Protocol):
         """Mark the still-pending ones of these orders as needing attention, each with its reason;
         returns how many it changed."""
 
+    def note_left(self, reasons: Mapping[str, str]) -> int:
+        """Record on the still-pending ones of these orders why the run left them (they stay pending; planning
+        them clears it); returns how many it changed."""
+
 
 class ConsolidationRuns(Protocol):
     def add(
