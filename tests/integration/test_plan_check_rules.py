@@ -123,10 +123,17 @@ def test_an_order_not_ready_within_the_plan_waits_and_the_checker_agrees() -> No
     plan = plan_orders(book, orders, TUESDAY, settings())
     assert plan.waiting == {"A": WEDNESDAY}
     assert check_plan(book, orders, plan, settings()) == []
-    # With holding, Wednesday is a day of this plan: the order is held, not waiting.
+    # Placed after the run's moment, it is not this run's even with holding: it waits for a later run.
     held = plan_orders(book, orders, TUESDAY, settings(holding=True))
-    assert [s.held for s in held.shipments] == [True]
-    assert any("may take it on 2026-03-04" in p for p in check_plan(book, orders, plan, settings(holding=True)))
+    assert (held.shipments, list(held.waiting)) == ((), ["A"])
+    assert check_plan(book, orders, held, settings(holding=True)) == []
+    # An order placed before the run's moment, ready on Tuesday, said to wait for Wednesday: refused.
+    ready = [an_order("B")]
+    shipped = plan_orders(book, ready, TUESDAY, settings())
+    waiting = Plan(**{**shipped.__dict__, "shipments": (), "waiting": {"B": WEDNESDAY}})
+    assert any("may take it on 2026-03-03" in p for p in check_plan(book, ready, waiting, settings()))
+    # An order placed after the run's moment is not this run's: it may wait for a later run.
+    assert check_plan(book, orders, plan, settings(holding=True)) == []
 
 
 def test_an_order_shipped_before_its_ship_day_is_refused() -> None:

@@ -93,9 +93,9 @@ def _not_waiting(book: QuoteBook, order: Order, until: date, days: Sequence[date
     run = run_at or warehouse.planning_runs[0]
     shown = book.shown_window(order)
     address = order.address
+    if (local.date(), local.time()) >= (days[0], run):
+        return []  # placed after this run's moment: not this run's order, it waits for a later run
     for n, day in enumerate(days):
-        if n == 0 and (local.date(), local.time()) >= (day, run):
-            continue  # this run does not see it: it may only be held
         if shown is not None and shown[0] > day:
             continue
         for carrier, version in book.timeline.all_in_force(day):
@@ -105,7 +105,7 @@ def _not_waiting(book: QuoteBook, order: Order, until: date, days: Sequence[date
             for service in version.card.card.services:
                 if service.mode.value != order.mode or zone is None or zone not in service.transit:
                     continue
-                if day.weekday() not in service.pickup_weekdays:
+                if day.weekday() not in service.pickup_weekdays or _features_dropped(book, order, service):
                     continue
                 schedule = CarrierSchedule(service.pickup_cutoff, service.pickup_weekdays, service.delivery_weekdays)
                 if n == 0 and not can_plan(schedule, run):
