@@ -49,7 +49,8 @@ class Container:
             signature=lambda: quote_inputs_signature(self.uow(), self.today()),
         )
         self.pickup_index = LivePointIndex(
-            load=lambda known: load_point_index(self.uow(), known), signature=lambda: point_index_signature(self.uow())
+            load=lambda known: load_point_index(self.uow(), known, radius_km=self.settings.pickup_radius_km),
+            signature=lambda: point_index_signature(self.uow()),
         )
 
     def uow(self) -> SqlUnitOfWork:

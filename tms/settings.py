@@ -43,6 +43,8 @@ class Settings:
     demo_rate_cards_dir: str = "config/demo"
     warehouses_file: str = "config/warehouses.toml"
     shopify_app_secret: str = ""
+    shopify_points_as_rates: bool = False
+    pickup_radius_km: float = 15.0
     secret_key: str = ""
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12

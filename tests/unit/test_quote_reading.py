@@ -82,9 +82,13 @@ def valid_bodies(draw: st.DrawFn) -> dict[str, Any]:
         "origin": draw(st.sampled_from(["PAR1", None, ""])),
         "modes": draw(st.sampled_from([["home"], ["pickup_point", "locker"], None])),
         "view": draw(st.sampled_from(["full", "summary"])),
+        "points": draw(st.sampled_from([1, 3, 10, None])),
     }
     for path in draw(st.sets(st.sampled_from(sorted(optional)))):
         put(body, path, optional[path])
+    if draw(st.booleans()):  # the shopper's position: both coordinates or neither
+        latitude, longitude = draw(st.sampled_from([(45.76, 4.84), (-90, -180), (90.0, 180.0), (0, 0), (None, None)]))
+        body["destination"].update(latitude=latitude, longitude=longitude)
     return body
 
 
@@ -103,6 +107,8 @@ PATHS = [
     "destination.country",
     "destination.postcode",
     "destination.city",
+    "destination.latitude",
+    "destination.longitude",
     "destination.street",
     "parcels",
     "parcels.0",
@@ -121,6 +127,7 @@ PATHS = [
     "promise.deliver_after",
     "modes",
     "view",
+    "points",
     "extra",
 ]
 
@@ -213,7 +220,7 @@ def test_the_rounding_rules_a_client_can_count_on() -> None:
     assert (parcel.weight_g, parcel.length_mm, parcel.width_mm, parcel.height_mm) == (1235, 301, 200, 11)
     # Money to the nearest cent, a half up: 12.345 -> 12.35.
     assert request.cart.value_cents == 1235
-    assert (request.destination, request.cart.currency) == (("FR", "69003", ""), "EUR")
+    assert (request.destination, request.cart.currency) == (("FR", "69003", "", None, None), "EUR")
 
 
 def a_parcel(**changes: Any) -> dict[str, Any]:

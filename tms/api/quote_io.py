@@ -22,12 +22,14 @@ from tms.api.reading import (
     MONEY,
     NOT_AN_OBJECT,
     ORDER_REF_MAX,
+    POINTS_DEFAULT,
     REQUIRED,
     TIER_MAX,
     UNKNOWN,
     WEIGHT_KG,
     Quantity,
     Refused,
+    coordinates_problem,
     list_problem,
     place_problem,
     promise_problem,
@@ -35,8 +37,11 @@ from tms.api.reading import (
     read_country,
     read_currency,
     read_day,
+    read_latitude,
+    read_longitude,
     read_modes,
     read_order_time,
+    read_point_count,
     read_postcode,
     read_quantity,
     read_text,
@@ -45,7 +50,7 @@ from tms.api.reading import (
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart, FreeShipping
-from tms.domain.quotes import Destination, Exclusion, Offer, Promise, Quote, QuoteOption, QuoteRequest
+from tms.domain.quotes import Destination, Exclusion, Offer, PointOffer, Promise, Quote, QuoteOption, QuoteRequest
 
 
 class _Reader:
@@ -128,9 +133,9 @@ class _Reader:
 
 T = TypeVar("T")
 _REQUEST_FIELDS = frozenset(
-    {"order_ref", "ordered_at", "origin", "destination", "parcels", "cart", "customer", "promise", "modes"}
+    {"order_ref", "ordered_at", "origin", "destination", "parcels", "cart", "customer", "promise", "modes", "points"}
 )
-_DESTINATION_FIELDS = frozenset({"country", "postcode", "city"})
+_DESTINATION_FIELDS = frozenset({"country", "postcode", "city", "latitude", "longitude"})
 _PARCEL_FIELDS = frozenset({"weight_kg", "length_cm", "width_cm", "height_cm"})
 _CART_FIELDS = frozenset({"value", "currency", "categories"})
 _CUSTOMER_FIELDS = frozenset({"tier"})
@@ -163,8 +168,13 @@ def parse_quote_request(body: Any) -> QuoteRequest:
                 if problem:
                     r.fail("destination.postcode", problem)
                     postcode = None
+        latitude = r.read(dest, "latitude", "destination.latitude", read_latitude, required=False)
+        longitude = r.read(dest, "longitude", "destination.longitude", read_longitude, required=False)
+        missing = coordinates_problem(dest)
+        if missing is not None:
+            r.fail(f"destination.{missing[0]}", missing[1])
         if country is not None and postcode is not None:
-            destination = Destination(country, postcode, city)
+            destination = Destination(country, postcode, city, latitude, longitude)
 
     parcels: list[Parcel] = []
     raw_parcels = body.get("parcels")
@@ -206,6 +216,7 @@ def parse_quote_request(body: Any) -> QuoteRequest:
         r.fail("promise.deliver_by", problem)
 
     modes = r.read(body, "modes", "modes", read_modes, required=False)
+    points = r.read(body, "points", "points", read_point_count, required=False) or POINTS_DEFAULT
 
     if r.problems:
         raise InvalidInput("the quote request is not valid", r.problems)
@@ -219,6 +230,7 @@ def parse_quote_request(body: Any) -> QuoteRequest:
         promise=Promise(deliver_by, deliver_after),
         origin=origin,
         modes=modes,
+        points=points,
     )
 
 
@@ -299,6 +311,8 @@ def quote_document(quote: Quote) -> dict[str, Any]:
     """The quote as the API shows it, ready for orjson (dates are `date` objects)."""
     fees = _fees(quote.options[0]) if quote.options else None
     options = [option_document(o, fees) for o in quote.options]
+    if quote.points:
+        _add_points(quote, options)
     by_identity = {id(o): j for o, j in zip(quote.options, options, strict=True)}
     return _document(
         quote,
@@ -307,6 +321,28 @@ def quote_document(quote: Quote) -> dict[str, Any]:
         None if quote.recommended is None else by_identity[id(quote.recommended)],
         list(map(_exclusion_document, quote.excluded)),
     )
+
+
+def _add_points(quote: Quote, documents: list[dict[str, Any]]) -> None:
+    """Each pickup-point or locker option's points, in its document."""
+    for option, document in zip(quote.options, documents, strict=True):
+        offered = quote.points.get((option.offer.carrier, option.offer.service))
+        if offered is not None:
+            document["points"] = [_point_document(p) for p in offered]
+
+
+def _point_document(p: PointOffer) -> dict[str, Any]:
+    return {
+        "id": p.point_id,
+        "name": p.name,
+        "address": p.address,
+        "postcode": p.postcode,
+        "city": p.city,
+        "kind": p.kind,
+        "distance_m": p.distance_m,
+        "available_from": p.available_from,
+        "available_by": p.available_by,
+    }
 
 
 def _exclusion_document(e: Exclusion) -> dict[str, str]:
@@ -364,18 +400,22 @@ def quote_summary_document(quote: Quote) -> dict[str, Any]:
         "order_ref": quote.order_ref,
         "warehouse": quote.warehouse,
         "currency": quote.currency,
-        "cheapest": {mode: None if o is None else _summary_option(o) for mode, o in quote.cheapest.items()},
-        "recommended": None if quote.recommended is None else _summary_option(quote.recommended),
+        "cheapest": {mode: None if o is None else _summary_option(o, quote) for mode, o in quote.cheapest.items()},
+        "recommended": None if quote.recommended is None else _summary_option(quote.recommended, quote),
         "free_shipping": _free_shipping(quote.free_shipping),
     }
 
 
-def _summary_option(o: QuoteOption) -> dict[str, Any]:
+def _summary_option(o: QuoteOption, quote: Quote) -> dict[str, Any]:
     head, rate_card = _offer_json(o.offer)
-    return {
+    document = {
         **head,
         "customer_price": o.customer_price_cents / 100,
         "currency": o.offer.currency,
         "delivery": {"ships_on": o.ships_on, "earliest": o.earliest, "latest": o.latest},
         "rate_card": rate_card,
     }
+    offered = quote.points.get((o.offer.carrier, o.offer.service)) if quote.points else None
+    if offered is not None:
+        document["points"] = [_point_document(p) for p in offered]
+    return document

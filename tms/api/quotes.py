@@ -57,7 +57,8 @@ def quote() -> ResponseReturnValue:
     `"view": "summary"` answers only the cheapest option per mode and the recommended one, without
     the cost breakdowns and the exclusions."""
     order, view = parse_quote_body(json_object())
-    result = quote_order(services().quote_book.current(), order)
+    container = services()
+    result = quote_order(container.quote_book.current(), order, container.pickup_index.current())
     if view == "summary":
         return Response(orjson.dumps(quote_summary_document(result)), mimetype="application/json")
     return Response(quote_json(result), mimetype="application/json")
@@ -73,8 +74,8 @@ def shopify_callback() -> ResponseReturnValue:
     """Shopify's CarrierService callback: items in grams, prices in cents; no rates when none can serve."""
     container = services()
     order = parse_shopify_request(json_object(), now=container.now())
-    result = quote_order(container.quote_book.current(), order)
-    return _json_response(shopify_rates(result))
+    result = quote_order(container.quote_book.current(), order, container.pickup_index.current())
+    return _json_response(shopify_rates(result, points_as_rates=container.settings.shopify_points_as_rates))
 
 
 @blp.route("/shipping-policy", methods=["GET"])

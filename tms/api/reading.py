@@ -203,6 +203,43 @@ def read_categories(value: Any) -> frozenset[str]:
     return frozenset(value)
 
 
+POINTS_MAX = 10  # pickup points offered with one option
+POINTS_DEFAULT = 3
+
+
+def read_degrees(value: Any, bound: int) -> float:
+    """A latitude (bound 90) or longitude (180) in decimal degrees."""
+    if type(value) not in (int, float) or not math.isfinite(value):
+        raise Refused("must be a number")
+    if not -bound <= value <= bound:
+        raise Refused(f"must be between -{bound} and {bound}")
+    return float(value)
+
+
+def read_latitude(value: Any) -> float:
+    return read_degrees(value, 90)
+
+
+def read_longitude(value: Any) -> float:
+    return read_degrees(value, 180)
+
+
+def read_point_count(value: Any) -> int:
+    if type(value) is not int or not 1 <= value <= POINTS_MAX:
+        raise Refused(f"must be a whole number from 1 to {POINTS_MAX}")
+    return int(value)
+
+
+def coordinates_problem(place: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(field, message) when a body's place sends one coordinate without the other (null is absent)."""
+    latitude, longitude = place.get("latitude"), place.get("longitude")
+    if (latitude is None) == (longitude is None):
+        return None
+    if longitude is None:
+        return ("longitude", "is required with latitude")
+    return ("latitude", "is required with longitude")
+
+
 def window_problem(deliver_by: date | None, deliver_after: date | None) -> str | None:
     if deliver_by and deliver_after and deliver_after > deliver_by:
         return "the window ends before it starts: deliver_after is after deliver_by"
@@ -320,6 +357,31 @@ class Percent(_Quantity):
     """A percentage, loaded as whole basis points (to the nearest, a half up)."""
 
     quantity = PERCENT
+
+
+class Degrees(fields.Float):
+    """A latitude or longitude in decimal degrees, within +-`bound`."""
+
+    default_error_messages = _ABSENT
+
+    def __init__(self, bound: int, **kwargs: Any) -> None:
+        kwargs.update(load_default=None, allow_none=True, validate=validate.Range(-bound, bound))
+        super().__init__(**kwargs)
+        self.bound = bound
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
+        return _refusing(lambda v: read_degrees(v, self.bound), value)
+
+
+class PointCount(fields.Integer):
+    default_error_messages = _ABSENT
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(load_default=POINTS_DEFAULT, allow_none=True, validate=validate.Range(1, POINTS_MAX))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
+        return _refusing(read_point_count, value)
 
 
 class OrderTime(fields.AwareDateTime):

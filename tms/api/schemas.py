@@ -13,12 +13,14 @@ from tms.api.reading import (
     LIST_MAX,
     MAX_PARCELS,
     ORDER_REF_MAX,
+    POINTS_DEFAULT,
     TIER_MAX,
     BodySchema,
     Categories,
     Centimetres,
     Currency,
     Day,
+    Degrees,
     Kilograms,
     Modes,
     Money,
@@ -27,10 +29,12 @@ from tms.api.reading import (
     Part,
     Percent,
     PlaceSchema,
+    PointCount,
     PromisedOrderSchema,
     PromiseSchema,
     QuerySchema,
     Text,
+    coordinates_problem,
 )
 from tms.domain.access import CHANNEL_MAX, Role
 from tms.domain.modes import DeliveryMode
@@ -244,6 +248,14 @@ class ApiKeyCreatedSchema(ApiKeySchema):
 
 class DestinationSchema(PlaceSchema):
     city = Text(max_length=CITY_MAX, metadata={"example": "Lyon"})
+    latitude = Degrees(90, metadata={"description": "The shopper's position (with longitude), for the nearest points"})
+    longitude = Degrees(180)
+
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _both_coordinates(self, data: dict[str, Any], original: dict[str, Any], **_: Any) -> None:
+        problem = coordinates_problem(original) if isinstance(original, dict) else None
+        if problem:
+            raise ValidationError(problem[1], field_name=problem[0])
 
 
 class ParcelSchema(BodySchema):
@@ -279,6 +291,7 @@ class QuoteRequestSchema(PromisedOrderSchema):
     customer = Part(CustomerSchema)
     promise = Part(PromiseSchema)
     modes = Modes(metadata={"description": "Only these delivery modes; every mode if absent"})
+    points = PointCount(metadata={"description": "Pickup points offered with each pickup-point or locker option"})
     view = fields.Raw(  # read as the hand reader reads it: any value but the two is refused in the same words
         load_default="full",
         allow_none=True,
@@ -296,7 +309,7 @@ class QuoteRequestSchema(PromisedOrderSchema):
         return QuoteRequest(
             order_ref=data["order_ref"],
             ordered_at=data["ordered_at"],
-            destination=Destination(d["country"], d["postcode"], d["city"] or ""),
+            destination=Destination(d["country"], d["postcode"], d["city"] or "", d["latitude"], d["longitude"]),
             parcels=tuple(
                 Parcel(p["weight_g"], p["length_mm"], p["width_mm"], p["height_mm"]) for p in data["parcels"]
             ),
@@ -309,6 +322,7 @@ class QuoteRequestSchema(PromisedOrderSchema):
             promise=Promise(promise.get("deliver_by"), promise.get("deliver_after")),
             origin=data["origin"],
             modes=data["modes"],
+            points=data["points"] or POINTS_DEFAULT,
         )
 
 
@@ -345,6 +359,20 @@ class OfferedFeaturesSchema(Schema):
     )
 
 
+class OfferedPointSchema(Schema):
+    """A pickup point offered with a pickup-point or locker option, nearest first."""
+
+    id = fields.String()
+    name = fields.String()
+    address = fields.String()
+    postcode = fields.String()
+    city = fields.String()
+    kind = fields.String(metadata={"description": "relay or locker"})
+    distance_m = fields.Integer(metadata={"description": "From the shopper's position (sent, or the postcode's)"})
+    available_from = fields.Date(metadata={"description": "The first day it opens from the earliest delivery date"})
+    available_by = fields.Date(metadata={"description": "... from the latest delivery date: the date to promise"})
+
+
 class OptionSchema(Schema):
     carrier = fields.String()
     carrier_name = fields.String()
@@ -358,6 +386,9 @@ class OptionSchema(Schema):
     currency = fields.String()
     delivery = fields.Nested(DeliverySchema)
     rate_card = fields.Nested(CardRefSchema)
+    points = fields.List(
+        fields.Nested(OfferedPointSchema), metadata={"description": "Pickup-point and locker options only"}
+    )
 
 
 class CheapestSchema(Schema):
@@ -380,7 +411,8 @@ class ExclusionSchema(Schema):
     reason = fields.String(
         metadata={
             "description": "zone_not_served, overweight, oversize, weight_not_priced, too_late, too_early, "
-            "currency, no_pickup"
+            "currency, no_pickup, no_directory (the carrier has no pickup-point directory in use), "
+            "no_point_nearby (none of its points within the radius takes the parcels in time)"
         }
     )
     detail = fields.String()
@@ -409,6 +441,9 @@ class SummaryOptionSchema(Schema):
     currency = fields.String()
     delivery = fields.Nested(DeliverySchema)
     rate_card = fields.Nested(CardRefSchema)
+    points = fields.List(
+        fields.Nested(OfferedPointSchema), metadata={"description": "Pickup-point and locker options only"}
+    )
 
 
 class SummaryCheapestSchema(Schema):

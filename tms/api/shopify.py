@@ -80,14 +80,38 @@ def parse_shopify_request(body: Any, *, now: datetime) -> Any:
     )
 
 
+def _distance(metres: int) -> str:
+    return f"{metres} m" if metres < 1000 else f"{metres / 1000:.1f} km"
+
+
 def _shopify_date(day: date) -> str:
     return f"{day.isoformat()} 18:00:00 +0000"
 
 
-def shopify_rates(quote: Quote) -> dict[str, Any]:
+def shopify_rates(quote: Quote, *, points_as_rates: bool = False) -> dict[str, Any]:
+    """One rate per delivery mode, its cheapest option; with `points_as_rates`, a pickup-point or
+    locker option's nearest points as rates of their own, since Shopify's checkout has no point
+    picker (the point's identifier is in the service code: carrier:service:point)."""
     rates = []
     for mode, option in quote.cheapest.items():
         if option is None:
+            continue
+        offered = quote.points.get((option.carrier, option.service)) if points_as_rates else None
+        if offered:
+            for point in offered:
+                label = f"{point.name}, {point.address}, {point.postcode} {point.city} ({_distance(point.distance_m)})"
+                rates.append(
+                    {
+                        "service_name": f"{MODE_LABELS.get(mode, mode)} - {option.carrier_name}: {label}",
+                        "service_code": f"{option.carrier}:{option.service}:{point.point_id}",
+                        "total_price": str(option.customer_price_cents),
+                        "currency": option.currency,
+                        "description": f"{option.service_name}, to collect from {point.available_from} "
+                        f"(by {point.available_by})",
+                        "min_delivery_date": _shopify_date(point.available_from),
+                        "max_delivery_date": _shopify_date(point.available_by),
+                    }
+                )
             continue
         rates.append(
             {

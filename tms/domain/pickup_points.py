@@ -53,6 +53,27 @@ class PickupPoint:
     def takes_weight(self, weight_g: int | None) -> bool:
         return weight_g is None or self.max_weight_g is None or weight_g <= self.max_weight_g
 
+    def open_day_from(self, day: date) -> date | None:
+        """The first day from `day` on when the point opens (a parcel delivered that day is there to
+        collect), closures skipped; None if it opens on none of the LOOKAHEAD_DAYS days."""
+        for offset in range(LOOKAHEAD_DAYS):
+            current = day + timedelta(days=offset)
+            if self.hours[current.weekday()] and not self.closed_on(current):
+                return current
+        return None
+
+    def takes_parcels(self, heaviest_g: int, longest_mm: int, sizes: tuple[tuple[int, int, int], ...]) -> bool:
+        """Every parcel within the point's weight and length limits and, at a locker with known
+        compartments, each in some compartment (`sizes`: each parcel's sides, longest first)."""
+        if self.max_weight_g is not None and heaviest_g > self.max_weight_g:
+            return False
+        if self.max_length_mm is not None and longest_mm > self.max_length_mm:
+            return False
+        if self.compartments_mm:
+            boxes = [tuple(sorted(c, reverse=True)) for c in self.compartments_mm]
+            return all(any(all(p <= c for p, c in zip(size, box, strict=True)) for box in boxes) for size in sizes)
+        return True
+
     def next_opening(self, now: datetime) -> datetime | None:
         """`now` if the point is open at `now` (a naive local time), else the start of its next
         opening range within LOOKAHEAD_DAYS days, closures skipped; None if it opens in none."""

@@ -6,7 +6,9 @@ builds dozens of them per request, and a tuple is built several times faster (bo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import NamedTuple
 
 from tms.domain.modes import DeliveryMode
@@ -18,6 +20,8 @@ class Destination(NamedTuple):
     country: str
     postcode: str
     city: str = ""
+    latitude: float | None = None  # the shopper's position, when the checkout knows it
+    longitude: float | None = None
 
 
 class Promise(NamedTuple):
@@ -34,6 +38,7 @@ class QuoteRequest(NamedTuple):
     promise: Promise
     origin: str | None = None  # warehouse code; the default warehouse when None
     modes: frozenset[DeliveryMode] | None = None  # only these delivery modes
+    points: int = 3  # the nearest suitable pickup points offered with each pickup-point or locker option
 
 
 class CostBreakdown(NamedTuple):
@@ -143,8 +148,27 @@ class Exclusion(NamedTuple):
     carrier: str
     service: str
     mode: str
-    reason: str  # zone_not_served, overweight, oversize, weight_not_priced, too_late, too_early, currency, no_pickup
+    # zone_not_served, overweight, oversize, weight_not_priced, too_late, too_early, currency, no_pickup,
+    # no_directory (no pickup-point directory in use), no_point_nearby (none suitable within the radius)
+    reason: str
     detail: str
+
+
+class PointOffer(NamedTuple):
+    """A pickup point offered with an option: where, how far, and from when the parcel is there."""
+
+    point_id: str
+    name: str
+    address: str
+    postcode: str
+    city: str
+    kind: str  # relay or locker
+    distance_m: int
+    available_from: date  # the first day it opens from the option's earliest delivery date
+    available_by: date  # ... from its latest: the promise for that point
+
+
+NO_POINTS: Mapping[tuple[str, str], tuple[PointOffer, ...]] = MappingProxyType({})
 
 
 class Quote(NamedTuple):
@@ -156,3 +180,4 @@ class Quote(NamedTuple):
     free_shipping: FreeShipping
     excluded: tuple[Exclusion, ...]
     currency: str
+    points: Mapping[tuple[str, str], tuple[PointOffer, ...]] = NO_POINTS  # per (carrier, service) of a pickup option

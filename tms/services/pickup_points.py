@@ -25,7 +25,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -33,10 +33,17 @@ from scipy.spatial import cKDTree
 
 from carriers.points import Directory, directory_to_json, read_points_json
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
-from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus, PickupPoint
+from tms.domain.modes import DeliveryMode
+from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus, PickupPoint, PointKind
+from tms.domain.quotes import PointOffer, QuoteRequest
 from tms.services.unit_of_work import UnitOfWork
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
+RADIUS_KM = 15.0  # a quote's pickup-point options offer points within this distance (settings: pickup.radius_km)
+CANDIDATES = 24  # nearest points kept per (carrier, place); the quote keeps the suitable ones among them
+CACHED_PLACES = 50_000
+CACHED_OPEN_DAYS = 200_000
+Refusal = tuple[str, str]  # (reason, detail) of an option excluded for want of a point
 
 
 @dataclass(frozen=True)
@@ -204,6 +211,27 @@ class CarrierPoints:
                 entry[1] += p.longitude
                 entry[2] += 1
         self.place_sums = {key: (s[0], s[1], int(s[2])) for key, s in sums.items()}
+        lockers = [p for p in self.points if p.kind is PointKind.LOCKER]
+        self.lockers = tuple(lockers)
+        self.locker_tree = (
+            cKDTree(_unit_vectors([p.latitude for p in lockers], [p.longitude for p in lockers])) if lockers else None
+        )
+
+    def ranked(
+        self, position: np.ndarray, k: int, radius_m: float, *, lockers: bool
+    ) -> tuple[tuple[PickupPoint, int], ...]:
+        """The `k` nearest points (lockers only, or every kind) within `radius_m`, with their distance
+        in metres, nearest first: the candidates the quote filters for the parcel and the dates."""
+        points, tree = (self.lockers, self.locker_tree) if lockers else (self.points, self.tree)
+        if tree is None or not points:
+            return ()
+        chords, indexes = tree.query(position, k=min(k, len(points)), distance_upper_bound=_chord(radius_m))
+        total = len(points)
+        return tuple(
+            (points[int(i)], round(_metres(float(c))))
+            for c, i in zip(np.atleast_1d(chords), np.atleast_1d(indexes), strict=True)
+            if i < total
+        )
 
     def nearest(
         self,
@@ -263,9 +291,16 @@ def _city_key(city: str) -> str:
 class PointIndex:
     """Every carrier's points in use, searchable by distance; immutable once built."""
 
-    def __init__(self, carriers_points: Iterable[CarrierPoints], carriers: Iterable[str]):
+    def __init__(
+        self, carriers_points: Iterable[CarrierPoints], carriers: Iterable[str], *, radius_km: float = RADIUS_KM
+    ):
         self.by_carrier: dict[str, CarrierPoints] = {}
         self.carriers = frozenset(carriers)
+        self.radius_m = radius_km * 1000
+        # (carrier, lockers only, place key) -> candidates, and (carrier, point id, day) -> its first
+        # open day from then: what the quotes of a place share. Bounded; emptied when full.
+        self._candidates: dict[tuple[str, bool, tuple[str, str, str]], tuple[tuple[PickupPoint, int], ...]] = {}
+        self._open_days: dict[tuple[str, str, date], date | None] = {}
         sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         for points in carriers_points:
             if points.carrier_code in self.by_carrier or not points.points:
@@ -286,20 +321,53 @@ class PointIndex:
     def point_count(self) -> int:
         return sum(len(c.points) for c in self.by_carrier.values())
 
+    def place(self, country: str, postcode: str | None, city: str | None) -> tuple[str, str, str] | None:
+        """The key of the place whose points give the position: the postcode, else the city, else the
+        department; None when no point is in any of them."""
+        if postcode and ("postcode", country, postcode) in self._centres:
+            return ("postcode", country, postcode)
+        if city:
+            key = ("city", country, _city_key(city))
+            if key in self._centres:
+                return key
+        if postcode:
+            key = ("department", country, department(country, postcode))
+            if key in self._centres:
+                return key
+        return None
+
     def locate(self, country: str, postcode: str | None, city: str | None) -> Position | None:
         """The mean position of the points in the postcode, else the city, else the department."""
-        keys = []
-        if postcode:
-            keys.append(("postcode", country, postcode))
-        if city:
-            keys.append(("city", country, _city_key(city)))
-        if postcode:
-            keys.append(("department", country, department(country, postcode)))
-        for key in keys:
-            centre = self._centres.get(key)
-            if centre is not None:
-                return Position(round(centre[0], 6), round(centre[1], 6), key[0])
-        return None
+        key = self.place(country, postcode, city)
+        if key is None:
+            return None
+        latitude, longitude = self._centres[key]
+        return Position(round(latitude, 6), round(longitude, 6), key[0])
+
+    def candidates_near(
+        self, carrier: CarrierPoints, place: tuple[str, str, str], *, lockers: bool
+    ) -> tuple[tuple[PickupPoint, int], ...]:
+        """The carrier's CANDIDATES nearest points within the radius of the place's position (cached)."""
+        key = (carrier.carrier_code, lockers, place)
+        found = self._candidates.get(key)
+        if found is None:
+            if len(self._candidates) >= CACHED_PLACES:
+                self._candidates.clear()
+            latitude, longitude = self._centres[place]
+            position = _unit_vectors([latitude], [longitude])[0]
+            found = self._candidates[key] = carrier.ranked(position, CANDIDATES, self.radius_m, lockers=lockers)
+        return found
+
+    def open_day(self, carrier: str, point: PickupPoint, day: date) -> date | None:
+        """The point's first open day from `day` on (cached)."""
+        key = (carrier, point.point_id, day)
+        try:
+            return self._open_days[key]
+        except KeyError:
+            if len(self._open_days) >= CACHED_OPEN_DAYS:
+                self._open_days.clear()
+            found = self._open_days[key] = point.open_day_from(day)
+            return found
 
     def nearest(
         self,
@@ -325,7 +393,9 @@ class PointIndex:
         return found[:n]
 
 
-def load_point_index(uow: UnitOfWork, known: Mapping[int, CarrierPoints] | None = None) -> PointIndex:
+def load_point_index(
+    uow: UnitOfWork, known: Mapping[int, CarrierPoints] | None = None, *, radius_km: float = RADIUS_KM
+) -> PointIndex:
     """Read the active directories and build the index. A directory version never changes once
     stored, so those in `known` (by directory id) are taken as they are: only the points of newly
     activated versions are read and indexed again."""
@@ -339,6 +409,7 @@ def load_point_index(uow: UnitOfWork, known: Mapping[int, CarrierPoints] | None 
             for r in records
         ),
         carriers,
+        radius_km=radius_km,
     )
 
 
@@ -437,3 +508,82 @@ def find_pickup_points(index: PointIndex, search: PointSearch, at: datetime) -> 
         position.latitude, position.longitude, search.limit, carriers=carriers, weight_g=search.weight_g, at=at
     )
     return PointsNearby(position, found, without)
+
+
+def _longest_first(a: int, b: int, c: int) -> tuple[int, int, int]:
+    first, second, third = sorted((a, b, c), reverse=True)
+    return first, second, third
+
+
+class QuotePoints:
+    """The pickup points one quote offers. The shopper's position is resolved once per quote (the
+    coordinates sent, else the place of the postcode or city); then each pickup-point or locker
+    option gets the `request.points` nearest points of its carrier within the index's radius that
+    take every parcel and open, after the option's delivery dates, by the promise.
+
+    From a place, the candidates are cached per (carrier, place), so that the quotes to a postcode
+    share one k-d tree query; with coordinates, each quote queries the trees itself.
+    """
+
+    __slots__ = ("index", "wanted", "deliver_by", "position", "place", "heaviest", "longest", "sizes", "seen")
+
+    def __init__(self, index: PointIndex, request: QuoteRequest) -> None:
+        self.index = index
+        self.wanted = request.points
+        self.deliver_by = request.promise.deliver_by
+        destination = request.destination
+        self.position: np.ndarray | None = None
+        self.place: tuple[str, str, str] | None = None
+        if destination.latitude is not None and destination.longitude is not None:
+            self.position = _unit_vectors([destination.latitude], [destination.longitude])[0]
+        else:
+            self.place = index.place(destination.country, destination.postcode, destination.city or None)
+        self.sizes = tuple(_longest_first(p.length_mm, p.width_mm, p.height_mm) for p in request.parcels)
+        self.heaviest = max((p.weight_g for p in request.parcels), default=0)
+        self.longest = max((size[0] for size in self.sizes), default=0)
+        self.seen: dict[tuple[str, bool], tuple[tuple[PickupPoint, int], ...]] = {}
+
+    def offer(self, carrier: str, mode: str, earliest: date, latest: date) -> tuple[PointOffer, ...] | Refusal:
+        """The points offered with this option, or why the option is excluded."""
+        carrier_points = self.index.by_carrier.get(carrier)
+        if carrier_points is None:
+            return ("no_directory", f"{carrier} has no pickup-point directory in use")
+        lockers = mode == DeliveryMode.LOCKER
+        candidates = self.seen.get((carrier, lockers))
+        if candidates is None:
+            if self.position is not None:
+                candidates = carrier_points.ranked(self.position, CANDIDATES, self.index.radius_m, lockers=lockers)
+            elif self.place is not None:
+                candidates = self.index.candidates_near(carrier_points, self.place, lockers=lockers)
+            else:
+                candidates = ()
+            self.seen[(carrier, lockers)] = candidates
+        found: list[PointOffer] = []
+        open_day = self.index.open_day
+        for point, distance in candidates:
+            if not point.takes_parcels(self.heaviest, self.longest, self.sizes):
+                continue
+            available_by = open_day(carrier, point, latest)
+            if available_by is None or (self.deliver_by is not None and available_by > self.deliver_by):
+                continue
+            available_from = open_day(carrier, point, earliest) or available_by
+            found.append(
+                PointOffer(
+                    point.point_id,
+                    point.name,
+                    point.address,
+                    point.postcode,
+                    point.city,
+                    point.kind.value,
+                    distance,
+                    available_from,
+                    available_by,
+                )
+            )
+            if len(found) == self.wanted:
+                break
+        if not found:
+            what = "locker" if lockers else "pickup point"
+            radius = f"{self.index.radius_m / 1000:g} km"
+            return ("no_point_nearby", f"no {what} of {carrier} within {radius} takes the parcels in time")
+        return tuple(found)

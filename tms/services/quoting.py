@@ -37,8 +37,9 @@ from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order
 from tms.domain.parcels import Parcel
 from tms.domain.policy import FreeShipping, ShippingPolicy, WarehouseCosts, customer_price_cents, free_shipping
-from tms.domain.quotes import Exclusion, Offer, Promise, Quote, QuoteOption, QuoteRequest
+from tms.domain.quotes import Exclusion, Offer, PointOffer, Promise, Quote, QuoteOption, QuoteRequest
 from tms.domain.rate_cards import CardStatus, CardTimeline, CardVersion, FuelSurcharge, RateCardRecord
+from tms.services.pickup_points import PointIndex, QuotePoints
 from tms.services.policy import policy_from_document
 from tms.services.quote_index import (
     DayPlan,
@@ -260,8 +261,12 @@ def _refuse(message: str, field: str) -> InvalidInput:
     return InvalidInput(message, [Problem(message, field=field)])
 
 
-def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
+def quote_order(book: QuoteBook, request: QuoteRequest, points: PointIndex | None = None) -> Quote:
     """Price and date every service for the order; pick the cheapest per mode and overall.
+
+    With `points` (the pickup-point directories in use), each pickup-point and locker option
+    carries the nearest suitable points of its carrier, and an option with none is excluded
+    (`no_point_nearby`, or `no_directory` when its carrier has no directory in use).
 
     Reads the day plan's lanes to the destination (`quote_index`): the
     parcel-dependent classes (limits, billable weight and bracket, oversize
@@ -318,6 +323,9 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
         for group in lanes.groups:
             _one_by_one(group, classes, modes, dating, fees, options, excluded)
 
+    offered: dict[tuple[str, str], tuple[PointOffer, ...]] = {}
+    if points is not None and options:
+        options = _with_points(options, QuotePoints(points, request), offered, excluded)
     options.sort()  # (total, latest, order): cheapest, then sooner, then carrier and service codes
     excluded.sort()  # by order alone: carrier and service codes
     cheapest: dict[str, QuoteOption | None] = dict.fromkeys(MODES)
@@ -338,7 +346,32 @@ def quote_order(book: QuoteBook, request: QuoteRequest) -> Quote:
         free,
         tuple(map(itemgetter(1), excluded)),
         policy.currency,
+        offered,
     )
+
+
+def _with_points(
+    options: list[QuoteOption],
+    points: QuotePoints,
+    offered: dict[tuple[str, str], tuple[PointOffer, ...]],
+    excluded: list[tuple[int, Exclusion]],
+) -> list[QuoteOption]:
+    """The options kept: every home option, and each pickup-point or locker option that has points
+    to offer (they go in `offered`); the others go to `excluded` with the reason."""
+    kept = []
+    for option in options:
+        offer = option.offer
+        if offer.mode == DeliveryMode.HOME:
+            kept.append(option)
+            continue
+        found = points.offer(offer.carrier, offer.mode, option.earliest, option.latest)
+        if isinstance(found[0], PointOffer):
+            offered[(offer.carrier, offer.service)] = found
+            kept.append(option)
+        else:
+            reason, detail = found
+            excluded.append((option.order, Exclusion(offer.carrier, offer.service, offer.mode, reason, detail)))
+    return kept
 
 
 # Named tuples from plain ones, without the generated __new__'s Python-level call.
