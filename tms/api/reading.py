@@ -209,7 +209,8 @@ POINTS_DEFAULT = 3
 
 def read_degrees(value: Any, bound: int) -> float:
     """A latitude (bound 90) or longitude (180) in decimal degrees."""
-    if type(value) not in (int, float) or not math.isfinite(value):
+    kind = type(value)
+    if not (kind is int or (kind is float and math.isfinite(value))):  # bool is not a number here
         raise Refused("must be a number")
     if not -bound <= value <= bound:
         raise Refused(f"must be between -{bound} and {bound}")
