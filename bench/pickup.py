@@ -244,11 +244,83 @@ def run() -> dict[str, Any]:
         "max_upload_s": MAX_UPLOAD_S,
         "index_build_s": round(build_s, 3),
         "median_us": {name: round(us, 1) for name, us in timings.items()},
+        "quote": quote_cost(),
+    }
+
+
+def quote_cost(quotes: int = 20_000) -> dict[str, Any]:
+    """What the pickup points add to the in-process quote (`quote_order`), on the quote benchmark's
+    cards (10 carriers x 4 services, a pickup-point and a locker service each) with 4 of the carriers
+    holding a 20,000-point directory: the same orders quoted without points, with points from the
+    postcode, and with the shopper's coordinates, in alternation. The orders go to the postcodes of
+    the demo cities (where the points are); each is a new order."""
+    from bench.quote import build_book
+    from bench.synthetic import random_order
+    from carriers.points import read_points_csv
+    from tms.api.quote_io import parse_quote_request
+    from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
+    from tms.services.pickup_points import CarrierPoints, PointIndex
+    from tms.services.quoting import quote_order
+
+    book = build_book()
+    codes = [f"carrier{c:02d}" for c in range(10)]
+    with_points = []
+    for number, code in enumerate(codes[:4]):
+        directory = read_points_csv(synthetic_directory(POINTS, seed=100 + number, prefix=code[-2:]))
+        record = DirectoryRecord(
+            number + 1, code, 1, DirectoryStatus.ACTIVE, "", POINTS, "csv", "", datetime.now(), "", None, None, {}
+        )
+        with_points.append(CarrierPoints(code, record, directory.points))
+    index = PointIndex(with_points, codes)
+    rng = random.Random(13)
+    places = cities()
+    weights = [c["points"] for c in places]
+
+    def order(ref: int, coordinates: bool) -> Any:
+        body = random_order(rng, ref)
+        city = rng.choices(places, weights)[0]
+        body["destination"] = {"country": "FR", "postcode": rng.choice(city["postcodes"]), "city": city["city"]}
+        if coordinates:
+            latitude, longitude = _near(rng, city, city["spread_km"])
+            body["destination"].update(latitude=latitude, longitude=longitude)
+        return parse_quote_request(body)
+
+    for i in range(500):  # warm up, as the quote benchmark does
+        quote_order(book, order(-i, False), index)
+    timings: dict[str, list[float]] = {"without points": [], "points from the postcode": [], "from coordinates": []}
+    offered = []
+    for i in range(quotes):
+        by_postcode, by_position = order(i, False), order(i, True)
+        t0 = time.perf_counter_ns()
+        quote_order(book, by_postcode)
+        t1 = time.perf_counter_ns()
+        result = quote_order(book, by_postcode, index)
+        t2 = time.perf_counter_ns()
+        quote_order(book, by_position, index)
+        t3 = time.perf_counter_ns()
+        timings["without points"].append((t1 - t0) / 1000)
+        timings["points from the postcode"].append((t2 - t1) / 1000)
+        timings["from coordinates"].append((t3 - t2) / 1000)
+        offered.append(len(result.points))
+    medians = {name: round(statistics.median(values), 1) for name, values in timings.items()}
+    base = medians["without points"]
+    print(f"\nThe quote with pickup points ({quotes:,} orders, 4 carriers x {POINTS:,} points; median us)")
+    for name, median in medians.items():
+        extra = "" if name == "without points" else f"  (+{median - base:.1f})"
+        print(f"  {name:<28} {median:8.1f}{extra}")
+    print(f"  options offered with points per quote: {statistics.mean(offered):.1f}")
+    return {
+        "quotes": quotes,
+        "median_us": medians,
+        "added_us": {name: round(m - base, 1) for name, m in medians.items() if name != "without points"},
+        "options_with_points": round(statistics.mean(offered), 1),
     }
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["demo"]:
         write_demo()
+    elif sys.argv[1:] == ["quote"]:
+        quote_cost()
     else:
         run()

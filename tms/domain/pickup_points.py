@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -28,6 +29,24 @@ class DirectoryStatus(StrEnum):
     DRAFT = "draft"  # uploaded and checked, not offered yet
     ACTIVE = "active"  # the carrier's directory in use (one per carrier: the newest activated)
     RETIRED = "retired"  # replaced by a newer active version, or retired; kept for history
+
+
+Limits = tuple[int | None, int | None, tuple[tuple[int, int, int], ...]]  # max g, longest mm, compartments
+
+
+def limits_take(limits: Limits, heaviest_g: int, longest_mm: int, sizes: tuple[tuple[int, int, int], ...]) -> bool:
+    """Whether a point with these limits takes every parcel: within its weight and length limits and,
+    at a locker with known compartments, each in some compartment (`sizes`: each parcel's sides,
+    longest first)."""
+    max_weight_g, max_length_mm, compartments = limits
+    if max_weight_g is not None and heaviest_g > max_weight_g:
+        return False
+    if max_length_mm is not None and longest_mm > max_length_mm:
+        return False
+    if compartments:
+        boxes = [sorted(c, reverse=True) for c in compartments]
+        return all(any(all(p <= c for p, c in zip(size, box, strict=True)) for box in boxes) for size in sizes)
+    return True
 
 
 @dataclass(frozen=True)
@@ -53,9 +72,24 @@ class PickupPoint:
     def takes_weight(self, weight_g: int | None) -> bool:
         return weight_g is None or self.max_weight_g is None or weight_g <= self.max_weight_g
 
+    @cached_property
+    def _days_to_opening(self) -> tuple[int | None, ...]:
+        """Per weekday, the days from it to the next weekday the point opens (0: it opens that day)."""
+        return tuple(
+            next((offset for offset in range(7) if self.hours[(weekday + offset) % 7]), None) for weekday in range(7)
+        )
+
+    @cached_property
+    def limits(self) -> Limits:
+        """What decides which parcels the point takes: points with the same limits take the same ones."""
+        return (self.max_weight_g, self.max_length_mm, self.compartments_mm)
+
     def open_day_from(self, day: date) -> date | None:
         """The first day from `day` on when the point opens (a parcel delivered that day is there to
         collect), closures skipped; None if it opens on none of the LOOKAHEAD_DAYS days."""
+        if not self.closures:  # most points: a look-up per weekday
+            offset = self._days_to_opening[day.weekday()]
+            return None if offset is None else day + timedelta(days=offset)
         for offset in range(LOOKAHEAD_DAYS):
             current = day + timedelta(days=offset)
             if self.hours[current.weekday()] and not self.closed_on(current):
@@ -63,16 +97,7 @@ class PickupPoint:
         return None
 
     def takes_parcels(self, heaviest_g: int, longest_mm: int, sizes: tuple[tuple[int, int, int], ...]) -> bool:
-        """Every parcel within the point's weight and length limits and, at a locker with known
-        compartments, each in some compartment (`sizes`: each parcel's sides, longest first)."""
-        if self.max_weight_g is not None and heaviest_g > self.max_weight_g:
-            return False
-        if self.max_length_mm is not None and longest_mm > self.max_length_mm:
-            return False
-        if self.compartments_mm:
-            boxes = [tuple(sorted(c, reverse=True)) for c in self.compartments_mm]
-            return all(any(all(p <= c for p, c in zip(size, box, strict=True)) for box in boxes) for size in sizes)
-        return True
+        return limits_take(self.limits, heaviest_g, longest_mm, sizes)
 
     def next_opening(self, now: datetime) -> datetime | None:
         """`now` if the point is open at `now` (a naive local time), else the start of its next

@@ -34,7 +34,7 @@ from scipy.spatial import cKDTree
 from carriers.points import Directory, directory_to_json, read_points_json
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
 from tms.domain.modes import DeliveryMode
-from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus, PickupPoint, PointKind
+from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus, Limits, PickupPoint, PointKind, limits_take
 from tms.domain.quotes import PointOffer, QuoteRequest
 from tms.services.unit_of_work import UnitOfWork
 
@@ -42,7 +42,6 @@ EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 RADIUS_KM = 15.0  # a quote's pickup-point options offer points within this distance (settings: pickup.radius_km)
 CANDIDATES = 24  # nearest points kept per (carrier, place); the quote keeps the suitable ones among them
 CACHED_PLACES = 50_000
-CACHED_OPEN_DAYS = 200_000
 Refusal = tuple[str, str]  # (reason, detail) of an option excluded for want of a point
 
 
@@ -213,6 +212,10 @@ class CarrierPoints:
         self.place_sums = {key: (s[0], s[1], int(s[2])) for key, s in sums.items()}
         lockers = [p for p in self.points if p.kind is PointKind.LOCKER]
         self.lockers = tuple(lockers)
+        # The distinct limits of its points (a handful per directory): when none takes a parcel, no
+        # point does, and a quote knows it without looking at any point.
+        self.limits = frozenset(p.limits for p in self.points)
+        self.locker_limits = frozenset(p.limits for p in lockers)
         self.locker_tree = (
             cKDTree(_unit_vectors([p.latitude for p in lockers], [p.longitude for p in lockers])) if lockers else None
         )
@@ -297,10 +300,9 @@ class PointIndex:
         self.by_carrier: dict[str, CarrierPoints] = {}
         self.carriers = frozenset(carriers)
         self.radius_m = radius_km * 1000
-        # (carrier, lockers only, place key) -> candidates, and (carrier, point id, day) -> its first
-        # open day from then: what the quotes of a place share. Bounded; emptied when full.
+        # (carrier, lockers only, place key) -> candidates: what the quotes to a place share. Bounded;
+        # emptied when full.
         self._candidates: dict[tuple[str, bool, tuple[str, str, str]], tuple[tuple[PickupPoint, int], ...]] = {}
-        self._open_days: dict[tuple[str, str, date], date | None] = {}
         sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         for points in carriers_points:
             if points.carrier_code in self.by_carrier or not points.points:
@@ -357,17 +359,6 @@ class PointIndex:
             position = _unit_vectors([latitude], [longitude])[0]
             found = self._candidates[key] = carrier.ranked(position, CANDIDATES, self.radius_m, lockers=lockers)
         return found
-
-    def open_day(self, carrier: str, point: PickupPoint, day: date) -> date | None:
-        """The point's first open day from `day` on (cached)."""
-        key = (carrier, point.point_id, day)
-        try:
-            return self._open_days[key]
-        except KeyError:
-            if len(self._open_days) >= CACHED_OPEN_DAYS:
-                self._open_days.clear()
-            found = self._open_days[key] = point.open_day_from(day)
-            return found
 
     def nearest(
         self,
@@ -525,7 +516,18 @@ class QuotePoints:
     share one k-d tree query; with coordinates, each quote queries the trees itself.
     """
 
-    __slots__ = ("index", "wanted", "deliver_by", "position", "place", "heaviest", "longest", "sizes", "seen")
+    __slots__ = (
+        "index",
+        "wanted",
+        "deliver_by",
+        "position",
+        "place",
+        "heaviest",
+        "longest",
+        "sizes",
+        "seen",
+        "fits",
+    )
 
     def __init__(self, index: PointIndex, request: QuoteRequest) -> None:
         self.index = index
@@ -542,6 +544,14 @@ class QuotePoints:
         self.heaviest = max((p.weight_g for p in request.parcels), default=0)
         self.longest = max((size[0] for size in self.sizes), default=0)
         self.seen: dict[tuple[str, bool], tuple[tuple[PickupPoint, int], ...]] = {}
+        self.fits: dict[object, bool] = {}  # per point limits: whether they take the parcels (few per directory)
+
+    def _fit(self, limits: Limits) -> bool:
+        """Whether points with these limits take every parcel (worked out once per quote)."""
+        fit = self.fits.get(limits)
+        if fit is None:
+            fit = self.fits[limits] = limits_take(limits, self.heaviest, self.longest, self.sizes)
+        return fit
 
     def offer(self, carrier: str, mode: str, earliest: date, latest: date) -> tuple[PointOffer, ...] | Refusal:
         """The points offered with this option, or why the option is excluded."""
@@ -559,14 +569,20 @@ class QuotePoints:
                 candidates = ()
             self.seen[(carrier, lockers)] = candidates
         found: list[PointOffer] = []
-        open_day = self.index.open_day
+        fits = self.fits
+        kinds_limits = carrier_points.locker_limits if lockers else carrier_points.limits
+        if not any(self._fit(limits) for limits in kinds_limits):
+            candidates = ()  # no point of the carrier takes the parcels
         for point, distance in candidates:
-            if not point.takes_parcels(self.heaviest, self.longest, self.sizes):
+            fit = fits.get(point.limits)
+            if fit is None:
+                fit = self._fit(point.limits)
+            if not fit:
                 continue
-            available_by = open_day(carrier, point, latest)
+            available_by = point.open_day_from(latest)
             if available_by is None or (self.deliver_by is not None and available_by > self.deliver_by):
                 continue
-            available_from = open_day(carrier, point, earliest) or available_by
+            available_from = point.open_day_from(earliest) or available_by
             found.append(
                 PointOffer(
                     point.point_id,
@@ -574,7 +590,7 @@ class QuotePoints:
                     point.address,
                     point.postcode,
                     point.city,
-                    point.kind.value,
+                    point.kind,
                     distance,
                     available_from,
                     available_by,

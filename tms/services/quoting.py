@@ -359,10 +359,15 @@ def _with_points(
     """The options kept: every home option, and each pickup-point or locker option that has points
     to offer (they go in `offered`); the others go to `excluded` with the reason."""
     kept = []
+    with_directory = points.index.by_carrier
     for option in options:
         offer = option.offer
         if offer.mode == DeliveryMode.HOME:
             kept.append(option)
+            continue
+        if offer.carrier not in with_directory:
+            detail = f"{offer.carrier} has no pickup-point directory in use"
+            excluded.append((option.order, Exclusion(offer.carrier, offer.service, offer.mode, "no_directory", detail)))
             continue
         found = points.offer(offer.carrier, offer.mode, option.earliest, option.latest)
         if isinstance(found[0], PointOffer):
