@@ -380,8 +380,13 @@ def exact_plan(
     for order in orders:
         if order.warehouse not in book.warehouses:
             unknown.add(order.order_ref)
-        else:
-            groups[(order.warehouse, str(order.mode), consignee(order))].append(order)
+            continue
+        warehouse = book.warehouses[order.warehouse].warehouse
+        local = warehouse.local(order.ordered_at)
+        if (local.date(), local.time()) >= (shipping_date, run_at or warehouse.planning_runs[0]):
+            unknown.add(order.order_ref)  # placed after the run's moment: not this run's, it waits for a later one
+            continue
+        groups[(order.warehouse, str(order.mode), consignee(order))].append(order)
     columns: list[Column] = []
     makers: dict[str, _Columns] = {}
     first_day: date | None = None

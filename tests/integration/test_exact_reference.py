@@ -11,8 +11,6 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime
 
-import pytest
-
 from bench.exact import an_instance, compare, distribution
 from bench.reference_plan import as_plan, exact_plan, set_partitions
 from carriers.readers import read_json
@@ -120,13 +118,11 @@ def test_on_random_small_instances_the_exact_plan_is_never_dearer_and_both_plans
     assert figures["exact dearer (must be 0)"] == 0
 
 
-@pytest.mark.xfail(
-    reason="issue #9 item 7: the greedy merge (decided on today's costs, before holding and capacities, only "
-    "with the open shipment) and merged shipments left out whole for capacity keep about 14 % of plans more "
-    "than 1 % from the best; see python -m bench.exact",
-    strict=False,
-)
-def test_the_plan_is_within_1_percent_of_the_exact_plan_on_at_least_95_percent_of_instances() -> None:
+def test_the_plan_is_within_1_percent_of_the_exact_plan_on_most_instances_and_never_far() -> None:
+    """With every split of a consignee's orders tried (not only the greedy's), 96.5 % of these 200
+    instances are within 1 % and the worst is 3.1 % (the greedy merge: 92.5 %, worst 16.4 %). What is
+    left is mostly a merged shipment left out whole when capacity runs short (python -m bench.exact)."""
     rng = random.Random(7)
     gaps = [compare(an_instance(rng)).gap for _ in range(INSTANCES)]
-    assert distribution(gaps)["95 % within 1 %"]
+    found = distribution(gaps)
+    assert found["within 1.0%"] >= 0.95 and found["max gap"] < 0.05, found

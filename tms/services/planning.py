@@ -417,6 +417,10 @@ class _Planner:
             return version.discounts_by_tier
         return (version.discount_bp(self.month_volume(carrier, day)),)
 
+    def cheapest(self, draft: ShipmentDraft) -> int | None:
+        """Cost of its cheapest option today or, held, tomorrow (no capacities), fixed costs included."""
+        return min((self.cost_today(o) for o in draft.options), default=None) if draft.options else None
+
     def cheapest_today(self, draft: ShipmentDraft) -> int | None:
         """Cost of the cheapest day-0 option at the tier the month has reached (no capacities), packaging included."""
         costs = [self.cost_today(o) + draft.fixed_cents for o in draft.options if o.day == 0]
@@ -568,9 +572,16 @@ def plan_orders(
     )
 
 
+EXACT_MERGE_UP_TO = 6  # orders of one consignee: every way to split them into shipments is tried
+
+
 def _merge(planner: _Planner, members: list[Order], alone: dict[str, ShipmentDraft]) -> list[ShipmentDraft]:
-    """Earliest deadline first, add each order to the open shipment while that keeps a promise-keeping
-    option and costs no more than shipping it apart."""
+    """The shipments of one consignee's orders. Up to EXACT_MERGE_UP_TO orders, the cheapest way to
+    split them into shipments (every partition, each shipment at its cheapest option today or held,
+    without capacities; fewer shipments at equal cost). Beyond, earliest deadline first, each order
+    joins the open shipment while that keeps a promise-keeping option and costs no more than apart."""
+    if 1 < len(members) <= EXACT_MERGE_UP_TO:
+        return _best_partition(planner, members, alone)
     members = sorted(members, key=lambda o: (planner.dates_of(o).deliver_by or date.max, o.order_ref))
     drafts: list[ShipmentDraft] = []
     current: ShipmentDraft | None = None
@@ -589,6 +600,45 @@ def _merge(planner: _Planner, members: list[Order], alone: dict[str, ShipmentDra
         current = single
     if current is not None:
         drafts.append(current)
+    return drafts
+
+
+def _best_partition(planner: _Planner, members: list[Order], alone: dict[str, ShipmentDraft]) -> list[ShipmentDraft]:
+    """The partition of the orders into shipments of least total cost (dynamic programming over the
+    subsets: 3^n steps, n <= EXACT_MERGE_UP_TO). A subset no shipment can carry is never chosen; each
+    order alone always can (the caller gives only orders that can ship alone)."""
+    members = sorted(members, key=lambda o: o.order_ref)
+    n = len(members)
+    blocks: dict[int, tuple[int, ShipmentDraft]] = {}
+    for mask in range(1, 1 << n):
+        orders = [members[i] for i in range(n) if mask >> i & 1]
+        draft = alone[orders[0].order_ref] if len(orders) == 1 else planner.draft(orders)
+        if isinstance(draft, str):
+            continue
+        cost = planner.cheapest(draft)
+        if cost is not None:
+            blocks[mask] = (cost, draft)
+    # best[mask]: (cost, shipments) of the cheapest partition of the orders in mask, and its first block.
+    best: dict[int, tuple[int, int, int]] = {0: (0, 0, 0)}
+    for mask in range(1, 1 << n):
+        low = mask & -mask  # the block holding the lowest order of mask
+        choice: tuple[int, int, int] | None = None
+        sub = mask
+        while sub:
+            if sub & low and sub in blocks and (mask ^ sub) in best:
+                rest_cost, rest_count, _ = best[mask ^ sub]
+                candidate = (blocks[sub][0] + rest_cost, rest_count + 1, sub)
+                if choice is None or candidate < choice:
+                    choice = candidate
+            sub = (sub - 1) & mask
+        if choice is not None:
+            best[mask] = choice
+    drafts = []
+    mask = (1 << n) - 1
+    while mask:
+        block = best[mask][2]
+        drafts.append(blocks[block][1])
+        mask ^= block
     return drafts
 
 
