@@ -672,3 +672,15 @@ def test_an_order_whose_promise_can_no_longer_be_kept_needs_attention_and_says_w
     assert "Orders needing attention" in page and "LATE" in page and "no service keeps the promise" in page
     # The shop may cancel it; a later run does not see it.
     assert client.post("/api/v1/orders/LATE/cancel", headers=manager).get_json()["status"] == "cancelled"
+
+
+def test_a_merged_shipment_the_capacity_cannot_take_whole_ships_in_part() -> None:
+    """Two orders to one address travel together when they can; when acme's day takes only 1.5 kg, the
+    2 kg box cannot go, but one of the 1 kg orders can: it ships, the other waits for capacity."""
+    book = a_book(a_card("acme", home=6.0, relay=4.5))
+    orders = [an_order("A"), an_order("B")]
+    assert [s.orders for s in planned(book, orders, settings()).shipped] == [("A", "B")]
+    tight = settings(carrier_limits={"acme": CarrierLimits(weight_g_per_day=1_500)})
+    plan = planned(book, orders, tight)
+    assert [len(s.orders) for s in plan.shipped] == [1]
+    assert list(plan.unplannable.values()) == [NO_CAPACITY]

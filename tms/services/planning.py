@@ -1,9 +1,12 @@
 """Planning: merge, pack, assign and hold a warehouse's waiting orders for one planning run.
 
 1. Orders to the same consignee (same address, or same pickup point), with the
-   same warehouse and mode, are merged greedily (earliest deadline first) while
-   a service still keeps every merged promise and the merge is not dearer than
-   shipping them apart.
+   same warehouse and mode, are split into shipments the cheapest way: up to six
+   orders, every partition is tried, each shipment at its cheapest option today
+   or held (no capacities); beyond, earliest deadline first, an order joins the
+   open shipment while a service keeps every merged promise and it is not dearer.
+   A merged shipment the capacities leave out whole is split and the assignment
+   solved again (twice at most), so that its orders may ship apart.
 2. Packing belongs to the service (`tms.services.packing`): for each candidate service, only the
    box types it accepts, and for each number of parcels the packing cheapest in boxes + postage.
    The assignment chooses service and packing together: each option carries its own boxes.
@@ -470,6 +473,7 @@ def plan_orders(
 
     packings: dict[object, dict[int, CheapestPacking]] = {}
     planners: dict[str, _Planner] = {}
+    singles: dict[str, ShipmentDraft] = {}
     for (code, _, _), members in sorted(groups.items()):
         planner = planners.get(code)
         if planner is None:
@@ -477,7 +481,7 @@ def plan_orders(
             days = plan_days(warehouse, shipping_date, settings.holding)
             at = warehouse.planning_runs[0] if run_at is None else run_at
             planner = planners[code] = _Planner(book, settings, warehouse, days, at, month_parcels, packings)
-        alone: dict[str, ShipmentDraft] = {}
+        alone = singles  # every order's shipment alone, for a merge left out for want of capacity
         for order in members:
             later = planner.waiting_until(order)
             if later is not None:
@@ -513,6 +517,16 @@ def plan_orders(
     tiers_day = next(iter(planners.values())).days[0]
     instance, option_maps = _instance(book, tiers_day, drafts, settings, month_parcels, booked or {})
     solution = asg.solve(instance, time_limit_s=settings.time_limit_s, workers=settings.workers)
+    for _ in range(SPLIT_ROUNDS):
+        # A merged shipment the capacities leave out whole may still ship in part: solve again with
+        # its orders apart (each alone can ship, or it would not have been merged).
+        left_out = [d for d in drafts if len(d.orders) > 1 and solution.assignment.get(d.id) is None]
+        if not left_out:
+            break
+        split = {d.id for d in left_out}
+        drafts = [d for d in drafts if d.id not in split] + [singles[o.order_ref] for d in left_out for o in d.orders]
+        instance, option_maps = _instance(book, tiers_day, drafts, settings, month_parcels, booked or {})
+        solution = asg.solve(instance, time_limit_s=settings.time_limit_s, workers=settings.workers)
     shipments = []
     fixed_of_assigned = 0
     for draft, options in zip(drafts, option_maps, strict=True):
@@ -572,6 +586,7 @@ def plan_orders(
     )
 
 
+SPLIT_ROUNDS = 2  # solves again after splitting merged shipments left out for want of capacity
 EXACT_MERGE_UP_TO = 6  # orders of one consignee: every way to split them into shipments is tried
 
 
