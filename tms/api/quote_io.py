@@ -326,9 +326,13 @@ def quote_document(quote: Quote) -> dict[str, Any]:
 def _add_points(quote: Quote, documents: list[dict[str, Any]]) -> None:
     """Each pickup-point or locker option's points, in its document."""
     for option, document in zip(quote.options, documents, strict=True):
-        offered = quote.points.get((option.offer.carrier, option.offer.service))
-        if offered is not None:
-            document["points"] = [_point_document(p) for p in offered]
+        _put_points(quote, option, document)
+
+
+def _put_points(quote: Quote, option: QuoteOption, document: dict[str, Any]) -> None:
+    offered = quote.points.get((option.offer.carrier, option.offer.service))
+    if offered is not None:
+        document["points"] = [_point_document(p) for p in offered]
 
 
 def _point_document(p: PointOffer) -> dict[str, Any]:
@@ -415,7 +419,5 @@ def _summary_option(o: QuoteOption, quote: Quote) -> dict[str, Any]:
         "delivery": {"ships_on": o.ships_on, "earliest": o.earliest, "latest": o.latest},
         "rate_card": rate_card,
     }
-    offered = quote.points.get((o.offer.carrier, o.offer.service)) if quote.points else None
-    if offered is not None:
-        document["points"] = [_point_document(p) for p in offered]
+    _put_points(quote, o, document)
     return document

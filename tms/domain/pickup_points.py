@@ -96,9 +96,6 @@ class PickupPoint:
                 return current
         return None
 
-    def takes_parcels(self, heaviest_g: int, longest_mm: int, sizes: tuple[tuple[int, int, int], ...]) -> bool:
-        return limits_take(self.limits, heaviest_g, longest_mm, sizes)
-
     def next_opening(self, now: datetime) -> datetime | None:
         """`now` if the point is open at `now` (a naive local time), else the start of its next
         opening range within LOOKAHEAD_DAYS days, closures skipped; None if it opens in none."""

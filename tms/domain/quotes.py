@@ -144,6 +144,9 @@ class QuoteOption(NamedTuple):
         )
 
 
+Refusal = tuple[str, str]  # (reason, detail): why a service is excluded, before it becomes an Exclusion
+
+
 class Exclusion(NamedTuple):
     carrier: str
     service: str

@@ -35,14 +35,13 @@ from carriers.points import Directory, directory_to_json, read_points_json
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
 from tms.domain.modes import DeliveryMode
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus, Limits, PickupPoint, PointKind, limits_take
-from tms.domain.quotes import PointOffer, QuoteRequest
+from tms.domain.quotes import PointOffer, QuoteRequest, Refusal
 from tms.services.unit_of_work import UnitOfWork
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 RADIUS_KM = 15.0  # a quote's pickup-point options offer points within this distance (settings: pickup.radius_km)
 CANDIDATES = 24  # nearest points kept per (carrier, place); the quote keeps the suitable ones among them
 CACHED_PLACES = 50_000
-Refusal = tuple[str, str]  # (reason, detail) of an option excluded for want of a point
 
 
 @dataclass(frozen=True)
@@ -303,6 +302,7 @@ class PointIndex:
         # (carrier, lockers only, place key) -> candidates: what the quotes to a place share. Bounded;
         # emptied when full.
         self._candidates: dict[tuple[str, bool, tuple[str, str, str]], tuple[tuple[PickupPoint, int], ...]] = {}
+        self._no_directory: dict[str, Refusal] = {}
         sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         for points in carriers_points:
             if points.carrier_code in self.by_carrier or not points.points:
@@ -345,6 +345,13 @@ class PointIndex:
             return None
         latitude, longitude = self._centres[key]
         return Position(round(latitude, 6), round(longitude, 6), key[0])
+
+    def no_directory(self, carrier: str) -> Refusal:
+        """Why a carrier without a directory in use offers no pickup-point option (one per carrier)."""
+        found = self._no_directory.get(carrier)
+        if found is None:
+            found = self._no_directory[carrier] = ("no_directory", f"{carrier} has no pickup-point directory in use")
+        return found
 
     def candidates_near(
         self, carrier: CarrierPoints, place: tuple[str, str, str], *, lockers: bool
@@ -544,7 +551,7 @@ class QuotePoints:
         self.heaviest = max((p.weight_g for p in request.parcels), default=0)
         self.longest = max((size[0] for size in self.sizes), default=0)
         self.seen: dict[tuple[str, bool], tuple[tuple[PickupPoint, int], ...]] = {}
-        self.fits: dict[object, bool] = {}  # per point limits: whether they take the parcels (few per directory)
+        self.fits: dict[Limits, bool] = {}  # per point limits: whether they take the parcels (few per directory)
 
     def _fit(self, limits: Limits) -> bool:
         """Whether points with these limits take every parcel (worked out once per quote)."""
@@ -557,10 +564,13 @@ class QuotePoints:
         """The points offered with this option, or why the option is excluded."""
         carrier_points = self.index.by_carrier.get(carrier)
         if carrier_points is None:
-            return ("no_directory", f"{carrier} has no pickup-point directory in use")
+            return self.index.no_directory(carrier)
         lockers = mode == DeliveryMode.LOCKER
+        kinds_limits = carrier_points.locker_limits if lockers else carrier_points.limits
         candidates = self.seen.get((carrier, lockers))
-        if candidates is None:
+        if not any(self._fit(limits) for limits in kinds_limits):
+            candidates = ()  # no point of the carrier takes the parcels: none is looked for
+        elif candidates is None:
             if self.position is not None:
                 candidates = carrier_points.ranked(self.position, CANDIDATES, self.index.radius_m, lockers=lockers)
             elif self.place is not None:
@@ -570,9 +580,6 @@ class QuotePoints:
             self.seen[(carrier, lockers)] = candidates
         found: list[PointOffer] = []
         fits = self.fits
-        kinds_limits = carrier_points.locker_limits if lockers else carrier_points.limits
-        if not any(self._fit(limits) for limits in kinds_limits):
-            candidates = ()  # no point of the carrier takes the parcels
         for point, distance in candidates:
             fit = fits.get(point.limits)
             if fit is None:

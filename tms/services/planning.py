@@ -421,8 +421,9 @@ class _Planner:
         return (version.discount_bp(self.month_volume(carrier, day)),)
 
     def cheapest(self, draft: ShipmentDraft) -> int | None:
-        """Cost of its cheapest option today or, held, tomorrow (no capacities), fixed costs included."""
-        return min((self.cost_today(o) for o in draft.options), default=None) if draft.options else None
+        """Cost of its cheapest option today or, held, tomorrow (no capacities), packaging included; the
+        handling and indirect costs are left out, the same per order however the orders are split."""
+        return min((self.cost_today(o) for o in draft.options), default=None)
 
     def cheapest_today(self, draft: ShipmentDraft) -> int | None:
         """Cost of the cheapest day-0 option at the tier the month has reached (no capacities), packaging included."""

@@ -37,7 +37,7 @@ from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order
 from tms.domain.parcels import Parcel
 from tms.domain.policy import FreeShipping, ShippingPolicy, WarehouseCosts, customer_price_cents, free_shipping
-from tms.domain.quotes import Exclusion, Offer, PointOffer, Promise, Quote, QuoteOption, QuoteRequest
+from tms.domain.quotes import Exclusion, Offer, PointOffer, Promise, Quote, QuoteOption, QuoteRequest, Refusal
 from tms.domain.rate_cards import CardStatus, CardTimeline, CardVersion, FuelSurcharge, RateCardRecord
 from tms.services.pickup_points import PointIndex, QuotePoints
 from tms.services.policy import policy_from_document
@@ -359,23 +359,17 @@ def _with_points(
     """The options kept: every home option, and each pickup-point or locker option that has points
     to offer (they go in `offered`); the others go to `excluded` with the reason."""
     kept = []
-    with_directory = points.index.by_carrier
     for option in options:
         offer = option.offer
         if offer.mode == DeliveryMode.HOME:
             kept.append(option)
-            continue
-        if offer.carrier not in with_directory:
-            detail = f"{offer.carrier} has no pickup-point directory in use"
-            excluded.append((option.order, Exclusion(offer.carrier, offer.service, offer.mode, "no_directory", detail)))
             continue
         found = points.offer(offer.carrier, offer.mode, option.earliest, option.latest)
         if isinstance(found[0], PointOffer):
             offered[(offer.carrier, offer.service)] = found
             kept.append(option)
         else:
-            reason, detail = found
-            excluded.append((option.order, Exclusion(offer.carrier, offer.service, offer.mode, reason, detail)))
+            excluded.append((option.order, _exclusion((offer.carrier, offer.service, offer.mode, *found))))
     return kept
 
 
@@ -563,9 +557,6 @@ def _parcel_classes(lanes: Lanes, parcel: Parcel, n: int) -> ParcelClasses:
             plain = False
     surcharges = [parcel_surcharges(due, parcel)[1] for due in lanes.surcharges]
     return ParcelClasses(breaches, billable, brackets, surcharges, plain)
-
-
-Refusal = tuple[str, str]  # (reason, detail) of an exclusion
 
 
 class ParcelClasses(NamedTuple):
