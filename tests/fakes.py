@@ -30,6 +30,7 @@ from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import Shipment, ShipmentStatus
+from tms.domain.tracking import StoredEvent, TrackingEvent
 from tms.services.unit_of_work import (
     ApiKeys,
     Carriers,
@@ -41,11 +42,12 @@ from tms.services.unit_of_work import (
     RateCards,
     Shipments,
     ShippingPolicies,
+    TrackingEvents,
     UnitOfWork,
 )
 
 MAX_ID = 2**31  # as the SQL store: no id reaches PostgreSQL's int4 limit
-TABLES = ("carriers", "cards", "fuel", "keys", "sessions", "policies", "orders", "runs", "shipments", "directories")
+TABLES = ("carriers", "cards", "fuel", "keys", "sessions", "policies", "orders", "runs", "shipments", "directories", "tracking")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -671,6 +673,45 @@ class FakeShipments(_Repository, Shipments):
                 self._tx.put("orders", ref, (order_id, replace(order, status=OrderStatus.DISPATCHED), sid))
         return self.get(shipment_id)
 
+    def by_tracking_number(self, carrier: str, tracking_number: str) -> Shipment | None:
+        for i, row in sorted(self._tx.table("shipments").items()):
+            if (
+                row["carrier"] == carrier
+                and row["status"] is ShipmentStatus.DISPATCHED
+                and tracking_number in row["tracking_numbers"]
+            ):
+                return self._shipment(i, row)
+        return None
+
+
+class FakeTrackingEvents(_Repository, TrackingEvents):
+    def add(self, event: TrackingEvent, *, shipment_id: int | None, source: str, received_at: datetime) -> bool:
+        key = (event.carrier, event.tracking_number, event.code, _utc(event.occurred_at))
+        if any(stored.event.key == key for _, stored in self._tx.seen_anywhere("tracking")):
+            return False
+        event = replace(event, occurred_at=key[3])
+        stored = StoredEvent(
+            id=self._uow.store.next_id("tracking"),
+            event=event,
+            shipment_id=shipment_id,
+            source=source,
+            received_at=_utc(received_at),
+        )
+        self._tx.put("tracking", stored.id, stored)
+        return True
+
+    def for_shipment(self, shipment_id: int) -> list[StoredEvent]:
+        found = [s for s in self._tx.table("tracking").values() if s.shipment_id == shipment_id]
+        return sorted(found, key=lambda s: (s.event.occurred_at, s.id))
+
+    def unmatched(self, *, carrier: str | None = None, limit: int = 100, offset: int = 0) -> list[StoredEvent]:
+        found = [
+            s
+            for _, s in sorted(self._tx.table("tracking").items())
+            if s.shipment_id is None and (carrier is None or s.event.carrier == carrier)
+        ]
+        return found[offset : offset + limit]
+
 
 def _slot(run: dict[str, Any]) -> tuple[date, str, str]:
     return (run["shipping_date"], run["warehouse"], run["run_at"])
@@ -692,6 +733,7 @@ class FakeUnitOfWork:
         self.runs = FakeConsolidationRuns(self)
         self.shipments = FakeShipments(self)
         self.pickup_directories = FakePickupDirectories(self, self.carriers)
+        self.tracking = FakeTrackingEvents(self)
 
     def transaction(self) -> _Transaction:
         if self._transaction is None:

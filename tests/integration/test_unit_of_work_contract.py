@@ -461,3 +461,49 @@ def test_an_order_keeps_the_features_recorded_with_it_or_none(new_uow: Callable[
         assert uow.orders.get("A-1").features == chosen  # type: ignore[union-attr]
         assert uow.orders.get("A-2").features is None  # type: ignore[union-attr]
         assert [o.features for o in uow.orders.pending()] == [chosen, None]
+
+
+def test_tracking_events_are_stored_once_per_carrier_number_code_and_time_matched_or_unmatched(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    from tms.domain.tracking import EventKind, TrackingEvent
+
+    def event(number: str, code: str = "PC1", at: datetime = NOW, **changes: Any) -> TrackingEvent:
+        return TrackingEvent(
+            carrier="colissimo", tracking_number=number, code=code, kind=EventKind.PICKED_UP, occurred_at=at, **changes
+        )
+
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        run = uow.runs.get(add_run(uow, date(2026, 3, 3), add_card(uow).id))
+        assert run is not None
+        shipment_id = run["shipments"][0]["id"]
+        uow.shipments.dispatch(shipment_id, ["6A1", "6A2"], NOW)
+        uow.commit()
+    with new_uow() as uow:
+        found = uow.shipments.by_tracking_number("colissimo", "6A2")
+        assert found is not None and found.id == shipment_id
+        assert uow.shipments.by_tracking_number("dpd", "6A2") is None
+        assert uow.shipments.by_tracking_number("colissimo", "6A") is None
+        paris = NOW.astimezone(PARIS)
+        later = NOW + timedelta(hours=5)
+        assert uow.tracking.add(event("6A1", "DI1", later), shipment_id=shipment_id, source="poll", received_at=NOW)
+        assert uow.tracking.add(
+            event("6A1", held_until=date(2026, 3, 12), pickup_point="P1"),
+            shipment_id=shipment_id,
+            source="webhook",
+            received_at=NOW,
+        )
+        assert not uow.tracking.add(event("6A1", at=paris), shipment_id=shipment_id, source="csv", received_at=NOW)
+        assert uow.tracking.add(event("ZZ9"), shipment_id=None, source="csv", received_at=NOW)
+        uow.commit()
+    with new_uow() as uow:
+        assert not uow.tracking.add(event("ZZ9"), shipment_id=None, source="poll", received_at=NOW)
+        events = uow.tracking.for_shipment(shipment_id)
+        assert [(s.event.code, s.event.occurred_at, s.source) for s in events] == [
+            ("PC1", NOW, "webhook"),
+            ("DI1", later, "poll"),
+        ]
+        assert (events[0].event.pickup_point, events[0].event.held_until) == ("P1", date(2026, 3, 12))
+        assert [s.event.tracking_number for s in uow.tracking.unmatched()] == ["ZZ9"]
+        assert uow.tracking.unmatched(carrier="dpd") == [] and uow.tracking.unmatched(offset=1) == []

@@ -21,6 +21,7 @@ from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import Shipment, ShipmentStatus
+from tms.domain.tracking import EventKind, StoredEvent, TrackingEvent
 from tms.persistence.tables import (
     ApiKeyRow,
     CarrierRow,
@@ -32,6 +33,7 @@ from tms.persistence.tables import (
     RateCardRow,
     ShipmentRow,
     ShippingPolicyRow,
+    TrackingEventRow,
 )
 
 MAX_ID = 2**31  # integer primary keys: a larger id cannot exist (and would overflow PostgreSQL's int4)
@@ -825,6 +827,16 @@ class ShipmentRepository:
         self.session.flush()
         return self.get(shipment_id)
 
+    def by_tracking_number(self, carrier: str, tracking_number: str) -> Shipment | None:
+        """The dispatched shipment of the carrier with this tracking number among its parcels'."""
+        query = select(ShipmentRow).where(
+            ShipmentRow.carrier == carrier, ShipmentRow.status == ShipmentStatus.DISPATCHED.value
+        )
+        for row in self.session.scalars(query.order_by(ShipmentRow.id)):
+            if tracking_number in (row.tracking_numbers or ()):
+                return self._shipment(row)
+        return None
+
 
 def _run(row: ConsolidationRunRow) -> dict[str, Any]:
     return {
@@ -844,3 +856,71 @@ def _run(row: ConsolidationRunRow) -> dict[str, Any]:
 def _shipment(row: ShipmentRow) -> dict[str, Any]:
     """The shipment's stored document (its columns are copies kept for queries), with its id."""
     return {"id": row.id, **row.detail}
+
+
+def _stored_event(row: TrackingEventRow) -> StoredEvent:
+    event = TrackingEvent(
+        carrier=row.carrier,
+        tracking_number=row.tracking_number,
+        code=row.code,
+        kind=EventKind(row.kind),
+        occurred_at=row.occurred_at,
+        description=row.description,
+        location=row.location,
+        pickup_point=row.pickup_point,
+        held_until=row.held_until,
+    )
+    return StoredEvent(
+        id=row.id, event=event, shipment_id=row.shipment_id, source=row.source, received_at=row.received_at
+    )
+
+
+class TrackingEventRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, event: TrackingEvent, *, shipment_id: int | None, source: str, received_at: datetime) -> bool:
+        """Store the event; False (and nothing stored) if its (carrier, number, code, time) is stored."""
+        exists = self.session.scalar(
+            select(TrackingEventRow.id).where(
+                TrackingEventRow.carrier == event.carrier,
+                TrackingEventRow.tracking_number == event.tracking_number,
+                TrackingEventRow.code == event.code,
+                TrackingEventRow.occurred_at == event.occurred_at,
+            )
+        )
+        if exists is not None:
+            return False
+        self.session.add(
+            TrackingEventRow(
+                carrier=event.carrier,
+                tracking_number=event.tracking_number,
+                code=event.code,
+                kind=event.kind.value,
+                occurred_at=event.occurred_at,
+                description=event.description,
+                location=event.location,
+                pickup_point=event.pickup_point,
+                held_until=event.held_until,
+                shipment_id=shipment_id,
+                source=source,
+                received_at=received_at,
+            )
+        )
+        self.session.flush()
+        return True
+
+    def for_shipment(self, shipment_id: int) -> list[StoredEvent]:
+        query = (
+            select(TrackingEventRow)
+            .where(TrackingEventRow.shipment_id == shipment_id)
+            .order_by(TrackingEventRow.occurred_at, TrackingEventRow.id)
+        )
+        return [_stored_event(row) for row in self.session.scalars(query)]
+
+    def unmatched(self, *, carrier: str | None = None, limit: int = 100, offset: int = 0) -> list[StoredEvent]:
+        query = select(TrackingEventRow).where(TrackingEventRow.shipment_id.is_(None))
+        if carrier is not None:
+            query = query.where(TrackingEventRow.carrier == carrier)
+        query = query.order_by(TrackingEventRow.id).limit(limit).offset(offset)
+        return [_stored_event(row) for row in self.session.scalars(query)]

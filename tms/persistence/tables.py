@@ -229,3 +229,27 @@ class PickupDirectoryRow(Base):
     document: Mapped[dict[str, Any]] = mapped_column(Document, deferred=True)
 
     carrier: Mapped[CarrierRow] = relationship(lazy="joined")
+
+
+class TrackingEventRow(Base):
+    """A carrier's tracking event, once per (carrier, tracking number, code, time); shipment_id is
+    None while no shipment has its tracking number (an unmatched event)."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (
+        UniqueConstraint("carrier", "tracking_number", "code", "occurred_at", name="uq_tracking_events_event"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    carrier: Mapped[str] = mapped_column(String(40))
+    tracking_number: Mapped[str] = mapped_column(String(64), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(24))
+    occurred_at: Mapped[datetime] = mapped_column()
+    description: Mapped[str] = mapped_column(String(500), default="")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    pickup_point: Mapped[str] = mapped_column(String(200), default="")
+    held_until: Mapped[date | None] = mapped_column(Date)
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column()

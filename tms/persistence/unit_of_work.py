@@ -19,6 +19,7 @@ from tms.persistence.repositories import (
     RateCardRepository,
     ShipmentRepository,
     ShippingPolicyRepository,
+    TrackingEventRepository,
     quote_inputs_signature,
 )
 
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         self.runs = ConsolidationRunRepository(self.session)
         self.shipments = ShipmentRepository(self.session)
         self.pickup_directories = PickupDirectoryRepository(self.session, self.carriers)
+        self.tracking = TrackingEventRepository(self.session)
         return self
 
     def __exit__(

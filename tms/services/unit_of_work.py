@@ -18,6 +18,7 @@ from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import Shipment, ShipmentStatus
+from tms.domain.tracking import StoredEvent, TrackingEvent
 
 
 class Carriers(Protocol):
@@ -214,6 +215,20 @@ class Shipments(Protocol):
         """Planned -> dispatched with its tracking numbers, its planned orders with it; None if it was
         not planned (or does not exist)."""
 
+    def by_tracking_number(self, carrier: str, tracking_number: str) -> Shipment | None:
+        """The dispatched shipment of the carrier with this tracking number among its parcels'."""
+
+
+class TrackingEvents(Protocol):
+    def add(self, event: TrackingEvent, *, shipment_id: int | None, source: str, received_at: datetime) -> bool:
+        """Store the event; False (and nothing stored) if its (carrier, number, code, time) is stored."""
+
+    def for_shipment(self, shipment_id: int) -> list[StoredEvent]:
+        """By time the event happened, then as received."""
+
+    def unmatched(self, *, carrier: str | None = None, limit: int = 100, offset: int = 0) -> list[StoredEvent]:
+        """Events no shipment had the tracking number of, as received."""
+
 
 class PickupDirectories(Protocol):
     """Versions of the carriers' pickup-point directories. Records come without their points
@@ -286,6 +301,7 @@ class UnitOfWork(Protocol):
 
     @property
     def pickup_directories(self) -> PickupDirectories: ...
+    def tracking(self) -> TrackingEvents: ...
 
     def __enter__(self) -> UnitOfWork: ...
 
