@@ -57,7 +57,13 @@ class Settings:
     consolidation_fill_ratio: float = 0.85
     consolidation_boxes_file: str = "config/boxes.toml"
     consolidation_carriers_file: str = "config/carriers.toml"
+    tracking_poll_minutes: int = 60
+    tracking_timeout_s: float = 10.0
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def tracking_setting(self, carrier: str, name: str) -> str:
+        """A carrier's tracking setting ([tracking.<carrier>] url, api_key, webhook_secret); '' if unset."""
+        return str(self.extra.get(f"tracking_{carrier}_{name}", "") or "")
 
     def path(self, relative: str) -> Path:
         """A path from the settings, relative to the project root unless absolute."""

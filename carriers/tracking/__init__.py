@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from tms.domain.tracking import TrackingEvent
+from tms.domain.tracking import EventKind, TrackingEvent
 
 
 class TrackingFormatError(ValueError):
@@ -34,6 +34,9 @@ class TrackingAdapter(Protocol):
     @property
     def carrier(self) -> str: ...
 
+    def kind_of(self, code: str) -> EventKind:
+        """The normalised kind of one of the carrier's codes (unknown if not known)."""
+
     def request(self, base_url: str, tracking_number: str, api_key: str) -> TrackingRequest:
         """How the carrier's tracking API is asked about one parcel."""
 
@@ -54,6 +57,8 @@ def member(document: Any, name: str, path: str, kind: type | tuple[type, ...], *
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise TrackingFormatError(where, f"must be {'a list' if kind is list else expected}")
+    if isinstance(value, str) and ("\x00" in value or not value.isprintable()):
+        raise TrackingFormatError(where, "must be printable text, without a NUL character")
     return value
 
 

@@ -34,6 +34,9 @@ KINDS: dict[str, EventKind] = {
 class DpdAdapter:
     carrier: str = "dpd"
 
+    def kind_of(self, code: str) -> EventKind:
+        return KINDS.get(code, EventKind.UNKNOWN)
+
     def request(self, base_url: str, tracking_number: str, api_key: str) -> TrackingRequest:
         headers = {"Accept": "application/json"}
         if api_key:

@@ -46,6 +46,9 @@ KINDS: dict[str, EventKind] = {
 class SuiviAdapter:
     carrier: str
 
+    def kind_of(self, code: str) -> EventKind:
+        return KINDS.get(code, EventKind.UNKNOWN)
+
     def request(self, base_url: str, tracking_number: str, api_key: str) -> TrackingRequest:
         return TrackingRequest(
             url=f"{base_url.rstrip('/')}/idships/{quote(tracking_number, safe='')}?lang=fr_FR",

@@ -45,6 +45,9 @@ def _day(text: str, where: str) -> date:
 class MondialRelayAdapter:
     carrier: str = "mondial_relay"
 
+    def kind_of(self, code: str) -> EventKind:
+        return KINDS.get(code, EventKind.UNKNOWN)
+
     def request(self, base_url: str, tracking_number: str, api_key: str) -> TrackingRequest:
         return TrackingRequest(
             url=f"{base_url.rstrip('/')}/tracing/{quote(tracking_number, safe='')}",
