@@ -47,7 +47,19 @@ from tms.services.unit_of_work import (
 )
 
 MAX_ID = 2**31  # as the SQL store: no id reaches PostgreSQL's int4 limit
-TABLES = ("carriers", "cards", "fuel", "keys", "sessions", "policies", "orders", "runs", "shipments", "directories", "tracking")
+TABLES = (
+    "carriers",
+    "cards",
+    "fuel",
+    "keys",
+    "sessions",
+    "policies",
+    "orders",
+    "runs",
+    "shipments",
+    "directories",
+    "tracking",
+)
 
 
 def _utc(moment: datetime) -> datetime:

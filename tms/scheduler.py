@@ -11,11 +11,16 @@ from datetime import date, time
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
+from carriers.tracking import adapters
+from carriers.tracking.http import fetch_document
 from tms.bootstrap import Container
 from tms.domain.errors import DuplicateRun
 from tms.domain.plans import Plan
+from tms.domain.tracking import TrackingEvent
 from tms.services.consolidation import NotAShippingDay, run_consolidation
+from tms.services.tracking import PollReport, poll_open_parcels
 
 log = logging.getLogger("tms.scheduler")
 
@@ -64,6 +69,43 @@ def planning_job(container: Container, warehouse: str, run_at: time) -> None:
     )
 
 
+def polled_carriers(container: Container) -> set[str]:
+    """The carriers with an adapter and a tracking API url in the settings."""
+    return {code for code in adapters() if container.settings.tracking_setting(code, "url")}
+
+
+def tracking_poll_job(container: Container) -> PollReport | None:
+    """Ask each polled carrier's tracking API about its open parcels, and store what it answers."""
+    settings = container.settings
+    known = adapters()
+
+    def ask(carrier: str, tracking_number: str) -> list[TrackingEvent]:
+        adapter = known[carrier]
+        request = adapter.request(
+            settings.tracking_setting(carrier, "url"), tracking_number, settings.tracking_setting(carrier, "api_key")
+        )
+        document = fetch_document(request, settings.tracking_timeout_s)
+        return [] if document is None else adapter.parse(document)
+
+    carriers = polled_carriers(container)
+    if not carriers:
+        return None
+    try:
+        report = poll_open_parcels(container.uow(), ask, carriers=carriers, now=container.now())
+    except Exception:  # the scheduler goes on; the next poll asks again
+        log.exception("tracking poll failed")
+        return None
+    log.info(
+        "tracking poll: %s parcels asked, %s failed, %s events new, %s duplicates, %s unmatched",
+        report.asked,
+        report.failed,
+        report.recorded.stored,
+        report.recorded.duplicates,
+        report.recorded.unmatched,
+    )
+    return report
+
+
 def build_scheduler(container: Container) -> BlockingScheduler:
     """One job per warehouse and planning run, in the warehouse's time zone."""
     scheduler = BlockingScheduler(timezone=container.settings.timezone)
@@ -79,6 +121,15 @@ def build_scheduler(container: Container) -> BlockingScheduler:
                 coalesce=True,
                 misfire_grace_time=3600,
             )
+    if polled_carriers(container):
+        scheduler.add_job(
+            tracking_poll_job,
+            IntervalTrigger(minutes=container.settings.tracking_poll_minutes),
+            args=[container],
+            id="tracking-poll",
+            max_instances=1,
+            coalesce=True,
+        )
     return scheduler
 
 

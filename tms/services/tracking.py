@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from tms.domain.errors import InvalidInput, NotFound, Problem
-from tms.domain.tracking import StoredEvent, TrackingEvent, event_problems
+from tms.domain.shipments import ShipmentStatus
+from tms.domain.tracking import FINAL_KINDS, StoredEvent, TrackingEvent, event_problems
 from tms.services.unit_of_work import UnitOfWork
+
+log = logging.getLogger("tms.tracking")
 
 
 @dataclass(frozen=True)
@@ -61,3 +65,58 @@ def unmatched_events(
 ) -> list[StoredEvent]:
     with uow:
         return uow.tracking.unmatched(carrier=carrier, limit=limit, offset=offset)
+
+
+@dataclass(frozen=True)
+class PollReport:
+    asked: int  # parcels asked about
+    failed: int  # parcels the carrier's API did not answer for (logged; asked again next time)
+    recorded: Recorded
+
+
+def open_parcels(uow: UnitOfWork, carriers: set[str], *, page: int = 500) -> list[tuple[str, str]]:
+    """(carrier, tracking number) of every dispatched parcel of these carriers not yet delivered or returned."""
+    found: list[tuple[str, str]] = []
+    with uow:
+        offset = 0
+        while True:
+            shipments = uow.shipments.list(status=ShipmentStatus.DISPATCHED, limit=page, offset=offset)
+            for shipment in shipments:
+                if shipment.carrier not in carriers or not shipment.tracking_numbers:
+                    continue
+                final = {
+                    s.event.tracking_number
+                    for s in uow.tracking.for_shipment(shipment.id)
+                    if s.event.kind in FINAL_KINDS
+                }
+                found += [(shipment.carrier, n) for n in shipment.tracking_numbers if n not in final]
+            if len(shipments) < page:
+                return found
+            offset += page
+
+
+def poll_open_parcels(
+    uow: UnitOfWork,
+    ask: Callable[[str, str], Sequence[TrackingEvent]],
+    *,
+    carriers: set[str],
+    now: datetime,
+) -> PollReport:
+    """Ask the carrier about each open parcel (`ask(carrier, tracking number)`), store what it says.
+    A parcel whose carrier fails (any exception of `ask`) is logged and left for the next poll."""
+    events: list[TrackingEvent] = []
+    parcels = open_parcels(uow, carriers)
+    failed = 0
+    for carrier, number in parcels:
+        try:
+            answered = ask(carrier, number)
+        except Exception as error:  # a carrier's outage or a malformed answer must not stop the others
+            log.warning("tracking of %s %s failed: %s", carrier, number, error)
+            failed += 1
+            continue
+        good = [e for e in answered if not event_problems(e)]
+        if len(good) < len(answered):
+            log.warning("tracking of %s %s: %d events not storable", carrier, number, len(answered) - len(good))
+        events += good
+    recorded = record_events(uow, events, source="poll", now=now)
+    return PollReport(asked=len(parcels), failed=failed, recorded=recorded)
