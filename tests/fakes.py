@@ -14,6 +14,7 @@ of work.
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -29,7 +30,7 @@ from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
-from tms.domain.shipments import Shipment, ShipmentStatus
+from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
 from tms.domain.tracking import StoredEvent, TrackingEvent
 from tms.services.unit_of_work import (
     ApiKeys,
@@ -581,6 +582,7 @@ class FakeConsolidationRuns(_Repository, ConsolidationRuns):
         cost_cents: int,
         rate_card_id: int,
         detail: dict[str, Any],
+        promised_by: date | None = None,
     ) -> int:
         if run_id not in self._tx.table("runs") or rate_card_id not in self._tx.table("cards"):
             raise LookupError(run_id, rate_card_id)  # the store's foreign keys
@@ -598,6 +600,11 @@ class FakeConsolidationRuns(_Repository, ConsolidationRuns):
             "status": ShipmentStatus.PLANNED,
             "tracking_numbers": (),
             "dispatched_at": None,
+            "tracking_token": new_tracking_token(),
+            "promised_by": promised_by,
+            "predicted_on": None,
+            "promise_status": None,
+            "delivered_on": None,
         }
         self._tx.put("shipments", shipment_id, {**shipment, "detail": _json(detail)})
         return shipment_id
@@ -661,6 +668,7 @@ class FakeShipments(_Repository, Shipments):
         ships_on: date | None = None,
         carrier: str | None = None,
         status: ShipmentStatus | None = None,
+        promise_status: Sequence[PromiseStatus] = (),
         limit: int = 100,
         offset: int = 0,
     ) -> list[Shipment]:
@@ -671,6 +679,7 @@ class FakeShipments(_Repository, Shipments):
             and (ships_on is None or row["ships_on"] == ships_on)
             and (carrier is None or row["carrier"] == carrier)
             and (status is None or row["status"] is status)
+            and (not promise_status or row["promise_status"] in promise_status)
         ]
         return found[offset : offset + limit]
 
@@ -680,20 +689,73 @@ class FakeShipments(_Repository, Shipments):
             return None
         moved = {**row, "status": ShipmentStatus.DISPATCHED, "tracking_numbers": tuple(tracking_numbers)}
         self._tx.put("shipments", shipment_id, {**moved, "dispatched_at": _utc(at)})
-        for ref, (order_id, order, sid) in list(self._tx.table("orders").items()):
-            if sid == shipment_id and order.status is OrderStatus.PLANNED:
-                self._tx.put("orders", ref, (order_id, replace(order, status=OrderStatus.DISPATCHED), sid))
+        self._move_orders(shipment_id, OrderStatus.PLANNED, OrderStatus.DISPATCHED)
         return self.get(shipment_id)
 
+    def _move_orders(self, shipment_id: int, before: OrderStatus, after: OrderStatus) -> None:
+        for ref, (order_id, order, sid) in list(self._tx.table("orders").items()):
+            if sid == shipment_id and order.status is before:
+                self._tx.put("orders", ref, (order_id, replace(order, status=after), sid))
+
     def by_tracking_number(self, carrier: str, tracking_number: str) -> Shipment | None:
-        for i, row in sorted(self._tx.table("shipments").items()):
-            if (
-                row["carrier"] == carrier
-                and row["status"] is ShipmentStatus.DISPATCHED
-                and tracking_number in row["tracking_numbers"]
-            ):
+        for i, row in sorted(self._tx.table("shipments").items(), reverse=True):
+            if row["carrier"] == carrier and tracking_number in row["tracking_numbers"]:
                 return self._shipment(i, row)
         return None
+
+    def by_token(self, token: str) -> Shipment | None:
+        for i, row in self._tx.table("shipments").items():
+            if token and row["tracking_token"] == token:
+                return self._shipment(i, row)
+        return None
+
+    def watched(self, *, after_id: int = 0, limit: int = 500) -> builtins.list[Shipment]:
+        open_ = (ShipmentStatus.PLANNED, ShipmentStatus.DISPATCHED)
+        found = [
+            self._shipment(i, row)
+            for i, row in sorted(self._tx.table("shipments").items())
+            if i > after_id and row["status"] in open_
+        ]
+        return found[:limit]
+
+    def set_promise(self, shipment_id: int, *, predicted_on: date | None, status: PromiseStatus, at: datetime) -> None:
+        row = self._tx.table("shipments").get(shipment_id)
+        if row is not None:
+            self._tx.put("shipments", shipment_id, {**row, "predicted_on": predicted_on, "promise_status": status})
+
+    def deliver(self, shipment_id: int, delivered_on: date, status: PromiseStatus, at: datetime) -> bool:
+        row = self._tx.table("shipments").get(shipment_id)
+        if row is None or row["status"] is not ShipmentStatus.DISPATCHED:
+            return False
+        delivered = {"status": ShipmentStatus.DELIVERED, "delivered_on": delivered_on, "predicted_on": delivered_on}
+        self._tx.put("shipments", shipment_id, {**row, **delivered, "promise_status": status})
+        self._move_orders(shipment_id, OrderStatus.DISPATCHED, OrderStatus.DELIVERED)
+        return True
+
+    def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
+        found = []
+        for i, row in self._tx.table("shipments").items():
+            delivered_on = row["delivered_on"]
+            if row["status"] is not ShipmentStatus.DELIVERED or not since <= delivered_on <= until:
+                continue
+            orders = [o for _, o, sid in self._tx.table("orders").values() if sid == i]
+            if not orders:
+                continue
+            country = min(o.address.country for o in orders)
+            postcode = min(o.address.postcode for o in orders)
+            found.append(
+                DeliveryOutcome(
+                    i,
+                    row["carrier"],
+                    row["service"],
+                    country,
+                    postcode,
+                    row["ships_on"],
+                    row["promised_by"],
+                    delivered_on,
+                )
+            )
+        return sorted(found, key=lambda o: (o.delivered_on, o.shipment_id))
 
 
 class FakeTrackingEvents(_Repository, TrackingEvents):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -20,7 +21,7 @@ from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
-from tms.domain.shipments import Shipment, ShipmentStatus
+from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
 from tms.domain.tracking import EventKind, StoredEvent, TrackingEvent
 from tms.persistence.tables import (
     ApiKeyRow,
@@ -31,6 +32,7 @@ from tms.persistence.tables import (
     OrderRow,
     PickupDirectoryRow,
     RateCardRow,
+    ShipmentParcelRow,
     ShipmentRow,
     ShippingPolicyRow,
     TrackingEventRow,
@@ -508,6 +510,8 @@ def _order(row: OrderRow) -> Order:
         attention=row.attention,
         channel=row.channel,
         features=None if row.features is None else _features(row.features),
+        email=row.email,
+        language=row.language,
     )
 
 
@@ -564,6 +568,8 @@ class OrderRepository:
             items=[item.__dict__ for item in order.items],
             channel=order.channel,
             features=_features_document(order.features),
+            email=order.email,
+            language=order.language,
         )
         self.session.add(row)
         try:
@@ -688,8 +694,11 @@ class ConsolidationRunRepository:
         cost_cents: int,
         rate_card_id: int,
         detail: dict[str, Any],
+        promised_by: date | None = None,
     ) -> int:
         row = ShipmentRow(
+            tracking_token=new_tracking_token(),
+            promised_by=promised_by,
             run_id=run_id,
             ships_on=ships_on,
             carrier=carrier,
@@ -781,6 +790,11 @@ class ShipmentRepository:
             tracking_numbers=tuple(row.tracking_numbers or ()),
             dispatched_at=row.dispatched_at,
             detail=dict(row.detail),
+            tracking_token=row.tracking_token or "",
+            promised_by=row.promised_by,
+            predicted_on=row.predicted_on,
+            promise_status=None if row.promise_status is None else PromiseStatus(row.promise_status),
+            delivered_on=row.delivered_on,
         )
 
     def get(self, shipment_id: int) -> Shipment | None:
@@ -794,10 +808,13 @@ class ShipmentRepository:
         ships_on: date | None = None,
         carrier: str | None = None,
         status: ShipmentStatus | None = None,
+        promise_status: Sequence[PromiseStatus] = (),
         limit: int = 100,
         offset: int = 0,
     ) -> list[Shipment]:
         query = select(ShipmentRow).order_by(ShipmentRow.id)
+        if promise_status:
+            query = query.where(ShipmentRow.promise_status.in_([s.value for s in promise_status]))
         if run_id is not None:
             query = query.where(ShipmentRow.run_id == run_id)
         if ships_on is not None:
@@ -824,18 +841,98 @@ class ShipmentRepository:
             .where(OrderRow.shipment_id == shipment_id, OrderRow.status == OrderStatus.PLANNED.value)
             .values(status=OrderStatus.DISPATCHED.value)
         )
+        row = self.session.get(ShipmentRow, shipment_id)
+        assert row is not None
+        self.session.add_all(
+            ShipmentParcelRow(shipment_id=shipment_id, carrier=row.carrier, tracking_number=number)
+            for number in tracking_numbers
+        )
         self.session.flush()
         return self.get(shipment_id)
 
     def by_tracking_number(self, carrier: str, tracking_number: str) -> Shipment | None:
-        """The dispatched shipment of the carrier with this tracking number among its parcels'."""
-        query = select(ShipmentRow).where(
-            ShipmentRow.carrier == carrier, ShipmentRow.status == ShipmentStatus.DISPATCHED.value
+        """The newest dispatched (or delivered) shipment of the carrier with this tracking number."""
+        row = self.session.scalar(
+            select(ShipmentRow)
+            .join(ShipmentParcelRow, ShipmentParcelRow.shipment_id == ShipmentRow.id)
+            .where(ShipmentParcelRow.carrier == carrier, ShipmentParcelRow.tracking_number == tracking_number)
+            .order_by(ShipmentRow.id.desc())
+            .limit(1)
         )
-        for row in self.session.scalars(query.order_by(ShipmentRow.id)):
-            if tracking_number in (row.tracking_numbers or ()):
-                return self._shipment(row)
-        return None
+        return None if row is None else self._shipment(row)
+
+    def by_token(self, token: str) -> Shipment | None:
+        if not token or len(token) > 43:
+            return None
+        row = self.session.scalar(select(ShipmentRow).where(ShipmentRow.tracking_token == token))
+        return None if row is None else self._shipment(row)
+
+    def watched(self, *, after_id: int = 0, limit: int = 500) -> builtins.list[Shipment]:
+        """Shipments the promise watch looks at (planned or dispatched, not delivered), by id after `after_id`."""
+        query = (
+            select(ShipmentRow)
+            .where(
+                ShipmentRow.status.in_([ShipmentStatus.PLANNED.value, ShipmentStatus.DISPATCHED.value]),
+                ShipmentRow.id > after_id,
+            )
+            .order_by(ShipmentRow.id)
+            .limit(limit)
+        )
+        return [self._shipment(row) for row in self.session.scalars(query)]
+
+    def set_promise(self, shipment_id: int, *, predicted_on: date | None, status: PromiseStatus, at: datetime) -> None:
+        self.session.execute(
+            update(ShipmentRow)
+            .where(ShipmentRow.id == shipment_id)
+            .values(predicted_on=predicted_on, promise_status=status.value, watched_at=at)
+        )
+
+    def deliver(self, shipment_id: int, delivered_on: date, status: PromiseStatus, at: datetime) -> bool:
+        """Dispatched -> delivered, its orders with it; False if it was not dispatched."""
+        changed = _rowcount(
+            self.session.execute(
+                update(ShipmentRow)
+                .where(ShipmentRow.id == shipment_id, ShipmentRow.status == ShipmentStatus.DISPATCHED.value)
+                .values(
+                    status=ShipmentStatus.DELIVERED.value,
+                    delivered_on=delivered_on,
+                    predicted_on=delivered_on,
+                    promise_status=status.value,
+                    watched_at=at,
+                )
+            )
+        )
+        if changed:
+            self.session.execute(
+                update(OrderRow)
+                .where(OrderRow.shipment_id == shipment_id, OrderRow.status == OrderStatus.DISPATCHED.value)
+                .values(status=OrderStatus.DELIVERED.value)
+            )
+        return bool(changed)
+
+    def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
+        """Shipments delivered between the two days (inclusive), with their destination, by delivery day."""
+        query = (
+            select(
+                ShipmentRow.id,
+                ShipmentRow.carrier,
+                ShipmentRow.service,
+                func.min(OrderRow.country),
+                func.min(OrderRow.postcode),
+                ShipmentRow.ships_on,
+                ShipmentRow.promised_by,
+                ShipmentRow.delivered_on,
+            )
+            .join(OrderRow, OrderRow.shipment_id == ShipmentRow.id)
+            .where(
+                ShipmentRow.status == ShipmentStatus.DELIVERED.value,
+                ShipmentRow.delivered_on >= since,
+                ShipmentRow.delivered_on <= until,
+            )
+            .group_by(ShipmentRow.id)
+            .order_by(ShipmentRow.delivered_on, ShipmentRow.id)
+        )
+        return [DeliveryOutcome(*row) for row in self.session.execute(query)]  # type: ignore[arg-type]
 
 
 def _run(row: ConsolidationRunRow) -> dict[str, Any]:

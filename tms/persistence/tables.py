@@ -157,6 +157,8 @@ class OrderRow(Base):
     channel: Mapped[str | None] = mapped_column(String(64))  # of the key that registered it; None before 0005
     # What the shopper's choice holds the plan to: speed, signature, appointment, insurance_cents; None before 0010
     features: Mapped[dict[str, Any] | None] = mapped_column(Document)
+    email: Mapped[str | None] = mapped_column(String(254))  # the shopper's, for the messages after checkout
+    language: Mapped[str | None] = mapped_column(String(2))  # of those messages and the tracking page
 
 
 class ConsolidationRunRow(Base):
@@ -205,6 +207,26 @@ class ShipmentRow(Base):
     status: Mapped[str] = mapped_column(String(16), server_default="planned", index=True)
     tracking_numbers: Mapped[list[str]] = mapped_column(Document, server_default="[]")
     dispatched_at: Mapped[datetime | None] = mapped_column()
+    tracking_token: Mapped[str | None] = mapped_column(
+        String(43), index=True, unique=True
+    )  # the shopper's tracking page
+    promised_by: Mapped[date | None] = mapped_column(Date)  # the date the shopper was shown
+    predicted_on: Mapped[date | None] = mapped_column(Date)
+    promise_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    delivered_on: Mapped[date | None] = mapped_column(Date)
+    watched_at: Mapped[datetime | None] = mapped_column()
+
+
+class ShipmentParcelRow(Base):
+    """A dispatched parcel's tracking number, indexed: a carrier's event finds its shipment in one probe."""
+
+    __tablename__ = "shipment_parcels"
+    __table_args__ = (Index("ix_shipment_parcels_number", "carrier", "tracking_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(40))
+    tracking_number: Mapped[str] = mapped_column(String(64))
 
 
 class PickupDirectoryRow(Base):

@@ -112,7 +112,9 @@ def run_consolidation(
                 warehouse=code,
                 run_at=at,
             )
+            deliver_by = {o.order_ref: o.deliver_by for o in pending}
             for shipment in plan.shipped:
+                promised = [day for ref in shipment.orders if (day := deliver_by.get(ref)) is not None]
                 shipment_id = uow.runs.add_shipment(
                     run_id=run_id,
                     ships_on=shipment.ships_on,
@@ -124,6 +126,8 @@ def run_consolidation(
                     cost_cents=shipment.cost_cents,
                     rate_card_id=shipment.rate_card_id,
                     detail=shipment_document(shipment),
+                    # The date the shopper was shown: the earliest promise of its orders, else its planned window's end.
+                    promised_by=min(promised) if promised else shipment.latest,
                 )
                 if uow.orders.plan(list(shipment.orders), run_id, shipment_id) != len(shipment.orders):
                     raise Conflict("orders changed while the run was planning; start the run again")

@@ -6,6 +6,7 @@ the unit tests both satisfy it. A store refuses a row whose unique key exists wi
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
@@ -17,7 +18,7 @@ from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
-from tms.domain.shipments import Shipment, ShipmentStatus
+from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus
 from tms.domain.tracking import StoredEvent, TrackingEvent
 
 
@@ -177,7 +178,9 @@ class ConsolidationRuns(Protocol):
         cost_cents: int,
         rate_card_id: int,
         detail: dict[str, Any],
-    ) -> int: ...
+        promised_by: date | None = None,
+    ) -> int:
+        """The shipment, with a new tracking-page token and the date its shopper was shown."""
 
     def succeeded_on(self, *, shipping_date: date, warehouse: str, run_at: str) -> int | None:
         """The id of the succeeded run of this (shipping date, warehouse, run time), if any."""
@@ -206,6 +209,7 @@ class Shipments(Protocol):
         ships_on: date | None = None,
         carrier: str | None = None,
         status: ShipmentStatus | None = None,
+        promise_status: Sequence[PromiseStatus] = (),
         limit: int = 100,
         offset: int = 0,
     ) -> list[Shipment]:
@@ -216,7 +220,22 @@ class Shipments(Protocol):
         not planned (or does not exist)."""
 
     def by_tracking_number(self, carrier: str, tracking_number: str) -> Shipment | None:
-        """The dispatched shipment of the carrier with this tracking number among its parcels'."""
+        """The newest dispatched (or delivered) shipment of the carrier with this tracking number."""
+
+    def by_token(self, token: str) -> Shipment | None:
+        """The shipment of a tracking page's token."""
+
+    def watched(self, *, after_id: int = 0, limit: int = 500) -> builtins.list[Shipment]:
+        """Planned or dispatched shipments (not delivered), by id after `after_id`: the promise watch's."""
+
+    def set_promise(self, shipment_id: int, *, predicted_on: date | None, status: PromiseStatus, at: datetime) -> None:
+        """Record the promise watch's prediction and verdict."""
+
+    def deliver(self, shipment_id: int, delivered_on: date, status: PromiseStatus, at: datetime) -> bool:
+        """Dispatched -> delivered, its dispatched orders with it; False if it was not dispatched."""
+
+    def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
+        """Shipments delivered between the two days (inclusive), by delivery day."""
 
 
 class TrackingEvents(Protocol):
