@@ -20,6 +20,7 @@ from tms.domain.errors import DuplicateRun
 from tms.domain.plans import Plan
 from tms.domain.tracking import TrackingEvent
 from tms.services.consolidation import NotAShippingDay, run_consolidation
+from tms.services.promises import WatchReport
 from tms.services.tracking import PollReport, poll_open_parcels
 
 log = logging.getLogger("tms.scheduler")
@@ -91,7 +92,9 @@ def tracking_poll_job(container: Container) -> PollReport | None:
     if not carriers:
         return None
     try:
-        report = poll_open_parcels(container.uow(), ask, carriers=carriers, now=container.now())
+        report = poll_open_parcels(
+            container.uow(), ask, carriers=carriers, now=container.now(), watch=container.promise_watch
+        )
     except Exception:  # the scheduler goes on; the next poll asks again
         log.exception("tracking poll failed")
         return None
@@ -102,6 +105,25 @@ def tracking_poll_job(container: Container) -> PollReport | None:
         report.recorded.stored,
         report.recorded.duplicates,
         report.recorded.unmatched,
+    )
+    return report
+
+
+def promise_watch_job(container: Container) -> WatchReport | None:
+    """Review every open shipment against its promise (the scheduler process only)."""
+    try:
+        report = container.promise_watch.run(container.uow, container.now())
+    except Exception:  # the scheduler goes on; the next watch looks again
+        log.exception("promise watch failed")
+        return None
+    log.info(
+        "promise watch: %s shipments reviewed, %s at risk, %s late, %s delivered, %s messages, %s failed",
+        report.reviewed,
+        report.at_risk,
+        report.late,
+        report.delivered,
+        report.messages,
+        report.failed,
     )
     return report
 
@@ -121,6 +143,14 @@ def build_scheduler(container: Container) -> BlockingScheduler:
                 coalesce=True,
                 misfire_grace_time=3600,
             )
+    scheduler.add_job(
+        promise_watch_job,
+        IntervalTrigger(minutes=container.settings.promises_watch_minutes),
+        args=[container],
+        id="promise-watch",
+        max_instances=1,
+        coalesce=True,
+    )
     if polled_carriers(container):
         scheduler.add_job(
             tracking_poll_job,

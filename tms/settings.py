@@ -58,6 +58,9 @@ class Settings:
     consolidation_boxes_file: str = "config/boxes.toml"
     consolidation_carriers_file: str = "config/carriers.toml"
     tracking_poll_minutes: int = 60
+    promises_watch_minutes: int = 15
+    promises_compensation_code: str = ""
+    public_url: str = "http://127.0.0.1:8000"
     tracking_timeout_s: float = 10.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -210,6 +210,7 @@ class CarrierPoints:
                 entry[2] += 1
         self.place_sums = {key: (s[0], s[1], int(s[2])) for key, s in sums.items()}
         lockers = [p for p in self.points if p.kind is PointKind.LOCKER]
+        self.by_id = {p.point_id: p for p in self.points}
         self.lockers = tuple(lockers)
         # The distinct limits of its points (a handful per directory): when none takes a parcel, no
         # point does, and a quote knows it without looking at any point.
@@ -314,6 +315,11 @@ class PointIndex:
                 entry[1] += longitude
                 entry[2] += count
         self._centres = {key: (s[0] / s[2], s[1] / s[2]) for key, s in sums.items()}
+
+    def point(self, carrier: str, point_id: str) -> PickupPoint | None:
+        """The carrier's point in use with this identifier (None when it left the directory)."""
+        points = self.by_carrier.get(carrier)
+        return None if points is None else points.by_id.get(point_id)
 
     @property
     def by_directory(self) -> dict[int, CarrierPoints]:
