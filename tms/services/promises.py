@@ -130,9 +130,12 @@ class PromiseWatch:
         return Review(shipment.id, prediction, status, messages)
 
     def shipped(self, uow: UnitOfWork, shipment: Shipment, now: datetime) -> int:
-        """The shipment was handed to the carrier: tell its shoppers (in the dispatch's transaction)."""
+        """The shipment was handed to the carrier: tell its shoppers and predict its delivery (in the
+        dispatch's transaction)."""
         orders = [o for o in (uow.orders.get(ref) for ref in shipment.orders) if o is not None]
-        return self._tell(uow, Topic.SHIPPED, "shipped", shipment, orders, now)
+        told = self._tell(uow, Topic.SHIPPED, "shipped", shipment, orders, now)
+        review = self.review(uow, shipment, now)
+        return told + (0 if review is None else review.messages)
 
     def _all_collected(self, uow: UnitOfWork, shipment: Shipment) -> bool:
         collected = {
@@ -254,7 +257,11 @@ def _lane_of_card(uow: UnitOfWork, shipment: Shipment, country: str, postcode: s
     record = uow.rate_cards.get(shipment.rate_card_id)
     if record is None:
         return None
-    card = load_card(record)
+    try:
+        card = load_card(record)
+    except Exception:  # checked at upload; a card that no longer reads leaves the shipment unwatched, said once
+        log.exception("promise watch: card %s of shipment %s does not read", record.id, shipment.id)
+        return None
     try:
         service = card.service(shipment.service)
     except KeyError:

@@ -108,6 +108,7 @@ def dispatch_shipment(
             raise Conflict(f"shipment {shipment_id} is {shipment.status.value}; only a planned one can be dispatched")
         if watch is not None:
             watch.shipped(uow, moved, now)
+            moved = uow.shipments.get(moved.id) or moved
         uow.commit()
         return moved
 
@@ -129,5 +130,6 @@ def dispatch_order_shipment(
             raise Conflict(f"order {order_ref!r} was dispatched meanwhile")
         if watch is not None:
             watch.shipped(uow, moved, now)
+            moved = uow.shipments.get(moved.id) or moved
         uow.commit()
         return moved
