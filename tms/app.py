@@ -80,6 +80,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
     from tms.web.pages import init_app as init_pages
 
     init_pages(app)
+    from tms.web.tracking import init_app as init_tracking
+
+    init_tracking(app)
 
     @app.get("/")
     def home() -> ResponseReturnValue:

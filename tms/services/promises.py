@@ -306,3 +306,39 @@ def point_json(point: PickupPoint) -> dict[str, Any]:
             for day, ranges in enumerate(point.hours)
         },
     }
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """What the shopper's tracking page shows of a shipment."""
+
+    shipment: Shipment
+    orders: tuple[Order, ...]
+    events: tuple[StoredEvent, ...]  # by time, oldest first
+    carrier_name: str
+    point: PickupPoint | None
+    point_name: str  # the carrier's name for the point when it is not in the directory
+    held_until: date | None
+
+
+def tracked_shipment(uow: UnitOfWork, watch: PromiseWatch, token: str) -> Tracked | None:
+    """The shipment of a tracking page's token (None: no such page)."""
+    with uow:
+        shipment = uow.shipments.by_token(token)
+        if shipment is None:
+            return None
+        orders = tuple(o for o in (uow.orders.get(ref) for ref in shipment.orders) if o is not None)
+        events = tuple(uow.tracking.for_shipment(shipment.id))
+        carrier = uow.carriers.get(shipment.carrier)
+    waiting = [e.event for e in events if e.event.kind is EventKind.AVAILABLE_FOR_PICKUP]
+    point_id = next((o.pickup_point_id for o in orders if o.pickup_point_id), None)
+    point = watch.point(shipment.carrier, point_id) if point_id else None
+    return Tracked(
+        shipment=shipment,
+        orders=orders,
+        events=events,
+        carrier_name=carrier.name if carrier is not None else shipment.carrier,
+        point=point,
+        point_name=waiting[-1].pickup_point if waiting else (point_id or ""),
+        held_until=waiting[-1].held_until if waiting else None,
+    )
