@@ -38,6 +38,7 @@ def consolidate(
         trigger=trigger,
         warehouse=warehouse,
         run_at=run_at,
+        points=container.pickup_index.current(),
     )
 
 

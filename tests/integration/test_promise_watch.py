@@ -202,3 +202,46 @@ def test_an_order_takes_the_shoppers_address_and_language_or_names_the_field_it_
     good = client.post("/api/v1/orders", json={**api_order("Z"), "email": "lea@example.fr"}, headers=manager)
     assert good.status_code == 201
     assert (good.get_json()["email"], good.get_json()["language"]) == ("lea@example.fr", None)
+
+
+POINTS = (
+    "id,name,address,postcode,city,country,latitude,longitude,kind,"
+    "monday,tuesday,wednesday,thursday,friday,saturday,sunday,closures\n"
+    "PT1,Tabac de la Gare,3 place Carnot,69002,Lyon,FR,45.7485,4.8276,relay,"
+    "09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-12:00,,2026-03-01/2026-03-20\n"
+    "PT2,Presse du Rhône,8 quai Perrache,69002,Lyon,FR,45.7460,4.8260,relay,"
+    "09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-12:00,,\n"
+)
+
+
+def test_a_point_closed_until_the_promise_or_gone_from_the_directory_needs_attention_with_a_replacement(
+    container, client, manager
+) -> None:
+    import io
+
+    from tms.scheduler import consolidate
+
+    card = a_card(CARRIER, home=6.0, relay=4.5)
+    assert client.post("/api/v1/rate-cards?activate=true", json=card, headers=manager).status_code == 201
+    answer = client.post(
+        f"/api/v1/pickup-directories?carrier={CARRIER}&activate=true",
+        data={"file": (io.BytesIO(POINTS.encode()), "points.csv")},
+        headers=manager,
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code in (200, 201), answer.get_json()
+    container.pickup_index.refresh()
+    relay = {"mode": "pickup_point", "carrier": CARRIER}
+    for ref, point in (("CLOSED", "PT1"), ("GONE", "PT9"), ("OPEN", "PT2")):
+        order = {**api_order(ref, line1=f"{ref} rue", deliver_by="2026-03-06"), **relay, "pickup_point_id": point}
+        assert client.post("/api/v1/orders", json=order, headers=manager).status_code == 201
+    _, plan = consolidate(container, TUESDAY, "test")
+    assert [ref for s in plan.shipped for ref in s.orders] == ["OPEN"]
+    orders = {o["order_ref"]: o for o in client.get("/api/v1/orders", headers=manager).get_json()}
+    assert orders["OPEN"]["status"] == "planned"
+    closed, gone = orders["CLOSED"], orders["GONE"]
+    assert (closed["status"], gone["status"]) == ("needs_attention", "needs_attention")
+    assert closed["attention"].startswith("pickup point PT1 is closed from 2026-03-03 to 2026-03-06")
+    assert "nearest open: PT2 Presse du Rhône, 8 quai Perrache, 69002 Lyon (0.3 km)" in closed["attention"]
+    assert gone["attention"].startswith(f"pickup point PT9 is no longer in {CARRIER}'s directory")
+    assert "nearest open: PT" in gone["attention"]

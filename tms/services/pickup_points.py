@@ -25,7 +25,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from scipy.spatial import cKDTree
 from carriers.points import Directory, directory_to_json, read_points_json
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
 from tms.domain.modes import DeliveryMode
+from tms.domain.orders import Order
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus, Limits, PickupPoint, PointKind, limits_take
 from tms.domain.quotes import PointOffer, QuoteRequest, Refusal
 from tms.services.unit_of_work import UnitOfWork
@@ -616,3 +617,35 @@ class QuotePoints:
             radius = f"{self.index.radius_m / 1000:g} km"
             return ("no_point_nearby", f"no {what} of {carrier} within {radius} takes the parcels in time")
         return tuple(found)
+
+
+def unusable_points(index: PointIndex, orders: Sequence[Order], first_day: date) -> dict[str, str]:
+    """Of the pickup-point orders, those whose chosen point left its carrier's directory, or is closed
+    on every day from `first_day` (the run's shipping day) to the order's promise (a week when it has
+    none): order_ref -> why, with the nearest open point of the carrier to suggest instead. Carriers
+    without a directory are not judged (their points are not known)."""
+    found: dict[str, str] = {}
+    for order in orders:
+        carrier, point_id = order.carrier, order.pickup_point_id
+        if not carrier or not point_id or carrier not in index.by_carrier:
+            continue
+        point = index.point(carrier, point_id)
+        last = order.deliver_by or first_day + timedelta(days=7)
+        days = [first_day + timedelta(days=n) for n in range(max((last - first_day).days, 0) + 1)]
+        if point is not None and not all(point.closed_on(day) for day in days):
+            continue
+        if point is None:
+            why = f"pickup point {point_id} is no longer in {carrier}'s directory"
+            position = index.locate(order.address.country, order.address.postcode, order.address.city)
+            near = None if position is None else (position.latitude, position.longitude)
+        else:
+            why = f"pickup point {point_id} is closed from {days[0]} to {days[-1]}"
+            near = (point.latitude, point.longitude)
+        at = datetime(first_day.year, first_day.month, first_day.day, 12)
+        others = [] if near is None else index.nearest(*near, 2, carriers=[carrier], weight_g=order.weight_g, at=at)
+        other = next((f for f in others if f.point.point_id != point_id), None)
+        if other is not None:
+            p, km = other.point, other.distance_m / 1000
+            why += f"; nearest open: {p.point_id} {p.name}, {p.address}, {p.postcode} {p.city} ({km:.1f} km)"
+        found[order.order_ref] = why
+    return found
