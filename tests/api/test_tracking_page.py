@@ -64,3 +64,31 @@ def test_at_the_pickup_point_the_page_shows_the_point_its_hours_and_the_last_day
 def test_an_unknown_or_malformed_token_is_404(client) -> None:
     for token in ("x" * 32, "y" * 44, "%00"):
         assert client.get(f"/t/{token}").status_code == 404
+
+
+def test_the_manager_dashboard_lists_the_late_shipment_and_the_on_time_rates(container, client, manager) -> None:
+    from tests.api.test_manager_pages import sign_in
+
+    exception = (EventKind.EXCEPTION, datetime(2026, 3, 5, 7, 0, tzinfo=UTC))
+    shipment = tracked_shipment(container, client, manager, events=(exception,))
+    sign_in(client, manager)
+    html = client.get("/manager/").get_data(as_text=True)
+    promises = html[html.index('id="promises"') : html.index("On time, deliveries")]
+    assert "A-1001" in promises and "2026-03-06" in promises and "2026-03-07" in promises
+    assert '<td class="promise-late">late</td>' in promises
+    assert shipment["tracking_url"] in promises
+    assert "No delivery with a promised date yet." in html
+
+    delivered = (EventKind.DELIVERED, datetime(2026, 3, 7, 10, 0, tzinfo=UTC))
+    from tests.tracked import CARRIER
+    from tms.domain.tracking import TrackingEvent
+    from tms.services.tracking import record_events
+
+    container.clock.now = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)
+    event = TrackingEvent(CARRIER, "6A100", "DI1", delivered[0], delivered[1])
+    record_events(container.uow(), [event], source="poll", now=container.now(), watch=container.promise_watch)
+    sign_in(client, manager)  # two days later: the session has ended
+    html = client.get("/manager/").get_data(as_text=True)
+    assert "No shipment is at risk or late." in html
+    on_time = html[html.index("On time, deliveries") :]
+    assert f"<td>{CARRIER}</td>" in on_time and "0.0 %" in on_time and "1.0" in on_time
