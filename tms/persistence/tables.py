@@ -212,7 +212,7 @@ class ShipmentRow(Base):
     )  # the shopper's tracking page
     promised_by: Mapped[date | None] = mapped_column(Date)  # the date the shopper was shown
     predicted_on: Mapped[date | None] = mapped_column(Date)
-    promise_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    promise_status: Mapped[str | None] = mapped_column(String(24), index=True)
     delivered_on: Mapped[date | None] = mapped_column(Date)
     watched_at: Mapped[datetime | None] = mapped_column()
 

@@ -27,7 +27,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("tracking_token", sa.String(length=43), nullable=True))
         batch.add_column(sa.Column("promised_by", sa.Date(), nullable=True))
         batch.add_column(sa.Column("predicted_on", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("promise_status", sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column("promise_status", sa.String(length=24), nullable=True))
         batch.add_column(sa.Column("delivered_on", sa.Date(), nullable=True))
         batch.add_column(sa.Column("watched_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
