@@ -320,13 +320,15 @@ def test_each_planning_run_runs_once_per_date_whoever_starts_it(container, store
         ("02:30", "succeeded", 1),
     ]
 
-    # One job per warehouse and planning run, in the warehouse's time zone (config/warehouses.toml).
+    # One job per warehouse and planning run, in the warehouse's time zone (config/warehouses.toml), and
+    # the outbox's delivery every 30 s.
     jobs = {j.id: str(j.trigger) for j in build_scheduler(container).get_jobs()}
     assert jobs == {
         "planning-PAR1-0230": "cron[hour='2', minute='30']",
         "planning-PAR1-1500": "cron[hour='15', minute='0']",
         "planning-LYS1-0230": "cron[hour='2', minute='30']",
         "planning-LYS1-1300": "cron[hour='13', minute='0']",
+        "outbox-delivery": "interval[0:00:30]",
     }
 
 
