@@ -53,6 +53,7 @@ class HttpWebhookSender:
                 status = answer.status
                 answer.read(MAX_ANSWER_BYTES)
         except urllib.error.HTTPError as error:
+            error.close()  # the answer's connection
             raise DeliveryFailed(f"HTTP {error.code} from {subscription.url}") from None
         except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError, ValueError) as error:
             raise DeliveryFailed(f"{subscription.url}: {type(error).__name__}: {error}") from None
