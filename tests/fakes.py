@@ -5,7 +5,8 @@ commit discards every change), documents stored as JSON (a copy, not the caller'
 datetimes kept in UTC (a naive one is refused), ids from sequences that a rollback does not give
 back, and the store's unique rules raising `DuplicateKey` and ending the transaction: a carrier
 code, a carrier's card version, a carrier's fuel date, an API key's hash, a manager session's
-token hash, an order_ref, one succeeded run per shipping date. A unique rule also sees rows other
+token hash, an order_ref, one succeeded run per shipping date (an outbox message whose idempotency
+key is taken is not written: `add` answers None, as the SQL store does). A unique rule also sees rows other
 units of work committed after this transaction began, as the database's unique indexes do; locking
 a carrier (`id_of(lock=True)`) makes its cards read as committed now.
 tests/integration/test_unit_of_work_contract.py runs the same scenario here and on the SQL unit

@@ -461,3 +461,17 @@ def test_the_html_part_escapes_what_the_shopper_typed_and_drops_links_that_are_n
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "javascript:" not in html and "javascript:" not in mail.get_body(("plain",)).get_content()
     assert mail["Content-Language"] == "fr"  # a language neither French nor English: the shop's default
+
+
+def test_the_verification_example_of_the_docs_accepts_what_the_service_signs() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "notifications.md").read_text()
+    example = next(block for block in text.split("```python\n")[1:] if "def verified" in block).split("```")[0]
+    namespace: dict[str, Any] = {}
+    exec(example, namespace)  # noqa: S102 (the documentation's own example)
+    body = webhook_body({"type": "shipment.shipped"})
+    now = int(datetime.now(UTC).timestamp())
+    assert namespace["verified"]("whsec_x", body, webhook_signature("whsec_x", body, now))
+    assert not namespace["verified"]("whsec_x", body + b"x", webhook_signature("whsec_x", body, now))
+    assert not namespace["verified"]("whsec_x", body, webhook_signature("whsec_x", body, now - 3600))
