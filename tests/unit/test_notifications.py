@@ -454,9 +454,10 @@ def test_the_html_part_escapes_what_the_shopper_typed_and_drops_links_that_are_n
         store,
         key="shipment:9:shipped",
         facts=shipped_facts(tracking_url="javascript:alert(1)"),
-        recipients=[a_recipient(name='<script>alert("x")</script>', language="de")],
+        recipients=[a_recipient(name='<script>alert("x")</script>\r\nBcc: x@example.net', language="de")],
     )
     mail = EmailRenderer(SHOP).render(messages(store)[-1])
+    assert "\n" not in str(mail["To"]) and mail["Bcc"] is None  # a line break in a name adds no header
     html = mail.get_body(("html",)).get_content()
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "javascript:" not in html and "javascript:" not in mail.get_body(("plain",)).get_content()

@@ -50,6 +50,11 @@ def _web_url(value: Any) -> str:
     return text if text.startswith(("https://", "http://")) else ""
 
 
+def _one_line(value: Any) -> str:
+    """A name as one line of text: line breaks and other control characters become spaces."""
+    return " ".join("".join(c if c.isprintable() else " " for c in str(value or "")).split())
+
+
 class EmailRenderer:
     """One e-mail per outbox message: subject, text and HTML parts in the shopper's language."""
 
@@ -77,7 +82,7 @@ class EmailRenderer:
         return {
             "language": language,
             "shop": {"name": self.shop.name, "logo_url": _web_url(self.shop.logo_url), "url": _web_url(self.shop.url)},
-            "name": payload.get("name") or "",
+            "name": _one_line(payload.get("name")),
             "orders": orders,
             "order_refs": ", ".join(str(o["order_ref"]) for o in orders),
             "carrier_name": facts.get("carrier_name") or facts.get("carrier") or "",
@@ -103,7 +108,7 @@ class EmailRenderer:
         mail = EmailMessage()
         mail["Subject"] = subject
         mail["From"] = formataddr((self.shop.name, self.shop.sender))
-        mail["To"] = formataddr((str(message.payload.get("name") or ""), str(message.payload["email"])))
+        mail["To"] = formataddr((_one_line(message.payload.get("name")), str(message.payload["email"])))
         mail["Date"] = format_datetime(message.created_at)
         mail["Message-ID"] = message_id(message, self.shop.sender)
         mail["Auto-Submitted"] = "auto-generated"

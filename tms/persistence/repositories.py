@@ -988,7 +988,7 @@ class OutboxRepository:
             sent_at=None,
         )
         self.session.add(row)
-        self.session.flush()
+        _flush_unique(self.session, "an outbox message with this idempotency key exists")
         return _message(row)
 
     def get(self, message_id: int) -> OutboxMessage | None:

@@ -74,14 +74,15 @@ def notify(
             "facts": facts,
         }
         written += _write(uow, topic, key, Channel.EMAIL, address, payload, now)
-    if uow.webhooks.active(topic):
+    subscriptions = uow.webhooks.active(topic)
+    if subscriptions:
         body = {
             "id": event_id(key),
             "type": topic.value,
             "created_at": now.astimezone(UTC).isoformat(),
             "data": {**facts, "orders": [_order(r) for r in recipients]},
         }
-        for subscription in uow.webhooks.active(topic):
+        for subscription in subscriptions:
             written += _write(uow, topic, key, Channel.WEBHOOK, str(subscription.id), body, now)
     return written
 

@@ -247,7 +247,7 @@ class Outbox(Protocol):
         retry_until: datetime | None,
     ) -> OutboxMessage | None:
         """Write a pending message due at `created_at`; None (nothing written) if its key is in the outbox.
-        A concurrent transaction writing the same key first makes this one's commit a DuplicateKey."""
+        A concurrent transaction writing the same key first makes this one a DuplicateKey (it is over)."""
 
     def get(self, message_id: int) -> OutboxMessage | None: ...
 
