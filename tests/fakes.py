@@ -5,7 +5,8 @@ commit discards every change), documents stored as JSON (a copy, not the caller'
 datetimes kept in UTC (a naive one is refused), ids from sequences that a rollback does not give
 back, and the store's unique rules raising `DuplicateKey` and ending the transaction: a carrier
 code, a carrier's card version, a carrier's fuel date, an API key's hash, a manager session's
-token hash, an order_ref, one succeeded run per shipping date. A unique rule also sees rows other
+token hash, an order_ref, one succeeded run per shipping date (an outbox message whose idempotency
+key is taken is not written: `add` answers None, as the SQL store does). A unique rule also sees rows other
 units of work committed after this transaction began, as the database's unique indexes do; locking
 a carrier (`id_of(lock=True)`) makes its cards read as committed now.
 tests/integration/test_unit_of_work_contract.py runs the same scenario here and on the SQL unit
@@ -26,6 +27,7 @@ from typing import Any
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
+from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topic, WebhookSubscription
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
@@ -39,12 +41,14 @@ from tms.services.unit_of_work import (
     FuelSurcharges,
     ManagerSessions,
     Orders,
+    Outbox,
     PickupDirectories,
     RateCards,
     Shipments,
     ShippingPolicies,
     TrackingEvents,
     UnitOfWork,
+    WebhookSubscriptions,
 )
 
 MAX_ID = 2**31  # as the SQL store: no id reaches PostgreSQL's int4 limit
@@ -60,6 +64,8 @@ TABLES = (
     "shipments",
     "directories",
     "tracking",
+    "outbox",
+    "webhooks",
 )
 
 
@@ -787,6 +793,128 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
         return found[offset : offset + limit]
 
 
+class FakeOutbox(_Repository, Outbox):
+    def add(
+        self,
+        *,
+        idempotency_key: str,
+        event_key: str,
+        channel: Channel,
+        topic: Topic,
+        recipient: str,
+        payload: dict[str, Any],
+        created_at: datetime,
+        retry_until: datetime | None,
+    ) -> OutboxMessage | None:
+        if any(m.idempotency_key == idempotency_key for _, m in self._tx.seen_anywhere("outbox")):
+            return None
+        message = OutboxMessage(
+            id=self._uow.store.next_id("outbox"),
+            idempotency_key=idempotency_key,
+            event_key=event_key,
+            channel=channel,
+            topic=topic,
+            recipient=recipient,
+            payload=_json(payload),
+            status=MessageStatus.PENDING,
+            attempts=0,
+            next_attempt_at=_utc(created_at),
+            retry_until=None if retry_until is None else _utc(retry_until),
+            last_error="",
+            created_at=_utc(created_at),
+            sent_at=None,
+        )
+        self._tx.put("outbox", message.id, message)
+        return message
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        self._tx.refresh("outbox", message_id)
+        message: OutboxMessage | None = self._tx.table("outbox").get(message_id)
+        return message
+
+    def claim_due(
+        self, *, now: datetime, lease_until: datetime, limit: int, channels: Collection[Channel]
+    ) -> list[OutboxMessage]:
+        for key in list(self._uow.store.tables["outbox"]):
+            self._tx.refresh("outbox", key)  # as the conditional UPDATE sees the committed row
+        due = sorted(
+            (
+                m
+                for m in self._tx.table("outbox").values()
+                if m.status is MessageStatus.PENDING and m.next_attempt_at <= _utc(now) and m.channel in channels
+            ),
+            key=lambda m: (m.next_attempt_at, m.id),
+        )[:limit]
+        claimed = [replace(m, next_attempt_at=_utc(lease_until)) for m in due]
+        for message in claimed:
+            self._tx.put("outbox", message.id, message)
+        return claimed
+
+    def _set(self, message_id: int, **changes: Any) -> None:
+        message = self.get(message_id)
+        if message is not None:
+            self._tx.put("outbox", message_id, replace(message, attempts=message.attempts + 1, **changes))
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        self._set(message_id, status=MessageStatus.SENT, sent_at=_utc(at))
+
+    def retry_later(self, message_id: int, *, error: str, next_attempt_at: datetime) -> None:
+        self._set(message_id, last_error=error[:1000], next_attempt_at=_utc(next_attempt_at))
+
+    def give_up(self, message_id: int, *, error: str) -> None:
+        self._set(message_id, status=MessageStatus.DEAD, last_error=error[:1000])
+
+    def replay(self, message_id: int, *, now: datetime, retry_until: datetime | None) -> OutboxMessage | None:
+        message = self.get(message_id) if 0 < message_id < MAX_ID else None
+        if message is None or message.status is MessageStatus.SENT:
+            return None
+        message = replace(
+            message,
+            status=MessageStatus.PENDING,
+            attempts=0,
+            next_attempt_at=_utc(now),
+            retry_until=None if retry_until is None else _utc(retry_until),
+        )
+        self._tx.put("outbox", message_id, message)
+        return message
+
+    def list(self, *, status: MessageStatus | None = None, limit: int = 100, offset: int = 0) -> list[OutboxMessage]:
+        found = [m for _, m in sorted(self._tx.table("outbox").items(), reverse=True) if status in (None, m.status)]
+        return found[offset : offset + limit]
+
+
+class FakeWebhookSubscriptions(_Repository, WebhookSubscriptions):
+    def add(self, *, url: str, topics: Sequence[Topic], secret: str, created_at: datetime) -> WebhookSubscription:
+        subscription = WebhookSubscription(
+            id=self._uow.store.next_id("webhooks"),
+            url=url,
+            topics=tuple(topics),
+            secret=secret,
+            active=True,
+            created_at=_utc(created_at),
+        )
+        self._tx.put("webhooks", subscription.id, subscription)
+        return subscription
+
+    def get(self, subscription_id: int) -> WebhookSubscription | None:
+        found: WebhookSubscription | None = self._tx.table("webhooks").get(subscription_id)
+        return found
+
+    def active(self, topic: Topic | None = None) -> list[WebhookSubscription]:
+        return [
+            s
+            for _, s in sorted(self._tx.table("webhooks").items())
+            if s.active and (topic is None or topic in s.topics)
+        ]
+
+    def deactivate(self, subscription_id: int) -> bool:
+        found = self.get(subscription_id)
+        if found is None or not found.active:
+            return False
+        self._tx.put("webhooks", subscription_id, replace(found, active=False))
+        return True
+
+
 def _slot(run: dict[str, Any]) -> tuple[date, str, str]:
     return (run["shipping_date"], run["warehouse"], run["run_at"])
 
@@ -808,6 +936,8 @@ class FakeUnitOfWork:
         self.shipments = FakeShipments(self)
         self.pickup_directories = FakePickupDirectories(self, self.carriers)
         self.tracking = FakeTrackingEvents(self)
+        self.outbox = FakeOutbox(self)
+        self.webhooks = FakeWebhookSubscriptions(self)
 
     def transaction(self) -> _Transaction:
         if self._transaction is None:

@@ -57,6 +57,7 @@ class Container:
             timezone=self.settings.timezone,
             public_url=self.settings.public_url,
             compensation_code=self.settings.promises_compensation_code,
+            feedback_url=self.settings.promises_feedback_url,
             point=lambda carrier, point_id: self.pickup_index.current().point(carrier, point_id),
         )
 

@@ -19,7 +19,9 @@ from tms.bootstrap import Container
 from tms.domain.errors import DuplicateRun
 from tms.domain.plans import Plan
 from tms.domain.tracking import TrackingEvent
+from tms.notify import build_senders, retry_policy
 from tms.services.consolidation import NotAShippingDay, run_consolidation
+from tms.services.notifications import DeliveryReport, Senders, deliver_due
 from tms.services.promises import WatchReport
 from tms.services.tracking import PollReport, poll_open_parcels
 
@@ -129,8 +131,35 @@ def promise_watch_job(container: Container) -> WatchReport | None:
     return report
 
 
+def deliver_notifications_job(container: Container, senders: Senders) -> DeliveryReport | None:
+    """Send the outbox's due messages (e-mails to the shoppers, webhooks to the merchant)."""
+    settings = container.settings
+    try:
+        report = deliver_due(
+            container.uow(),
+            senders,
+            clock=container.now,
+            policy=retry_policy(settings),
+            batch_size=settings.notifications_batch_size,
+            max_batches=settings.notifications_max_batches,
+        )
+    except Exception:  # the scheduler goes on; the messages stay in the outbox for the next pass
+        log.exception("outbox delivery failed")
+        return None
+    if report.claimed:
+        log.info(
+            "outbox: %s claimed, %s sent, %s to retry, %s dead",
+            report.claimed,
+            report.sent,
+            report.retried,
+            report.dead,
+        )
+    return report
+
+
 def build_scheduler(container: Container) -> BlockingScheduler:
-    """One job per warehouse and planning run, in the warehouse's time zone."""
+    """One job per warehouse and planning run, in the warehouse's time zone; the tracking poll; the
+    outbox's delivery."""
     scheduler = BlockingScheduler(timezone=container.settings.timezone)
     for setup in container.warehouses:
         site = setup.warehouse
@@ -161,6 +190,14 @@ def build_scheduler(container: Container) -> BlockingScheduler:
             max_instances=1,
             coalesce=True,
         )
+    scheduler.add_job(
+        deliver_notifications_job,
+        IntervalTrigger(seconds=container.settings.notifications_deliver_every_s),
+        args=[container, build_senders(container.settings)],
+        id="outbox-delivery",
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler
 
 

@@ -17,6 +17,7 @@ from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.features import Features, SpeedClass
 from tms.domain.modes import DeliveryMode
+from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topic, WebhookSubscription
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
@@ -30,12 +31,14 @@ from tms.persistence.tables import (
     FuelSurchargeRow,
     ManagerSessionRow,
     OrderRow,
+    OutboxMessageRow,
     PickupDirectoryRow,
     RateCardRow,
     ShipmentParcelRow,
     ShipmentRow,
     ShippingPolicyRow,
     TrackingEventRow,
+    WebhookSubscriptionRow,
 )
 
 MAX_ID = 2**31  # integer primary keys: a larger id cannot exist (and would overflow PostgreSQL's int4)
@@ -1021,3 +1024,186 @@ class TrackingEventRepository:
             query = query.where(TrackingEventRow.carrier == carrier)
         query = query.order_by(TrackingEventRow.id).limit(limit).offset(offset)
         return [_stored_event(row) for row in self.session.scalars(query)]
+
+
+ERROR_MAX = 1000  # the outbox keeps the start of a long error
+
+
+def _message(row: OutboxMessageRow) -> OutboxMessage:
+    return OutboxMessage(
+        id=row.id,
+        idempotency_key=row.idempotency_key,
+        event_key=row.event_key,
+        channel=Channel(row.channel),
+        topic=Topic(row.topic),
+        recipient=row.recipient,
+        payload=row.payload,
+        status=MessageStatus(row.status),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        retry_until=row.retry_until,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+    )
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        *,
+        idempotency_key: str,
+        event_key: str,
+        channel: Channel,
+        topic: Topic,
+        recipient: str,
+        payload: dict[str, Any],
+        created_at: datetime,
+        retry_until: datetime | None,
+    ) -> OutboxMessage | None:
+        exists = self.session.scalar(
+            select(OutboxMessageRow.id).where(OutboxMessageRow.idempotency_key == idempotency_key)
+        )
+        if exists is not None:
+            return None
+        row = OutboxMessageRow(
+            idempotency_key=idempotency_key,
+            event_key=event_key,
+            channel=channel.value,
+            topic=topic.value,
+            recipient=recipient,
+            payload=payload,
+            status=MessageStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=created_at,
+            retry_until=retry_until,
+            last_error="",
+            created_at=created_at,
+            sent_at=None,
+        )
+        self.session.add(row)
+        _flush_unique(self.session, "an outbox message with this idempotency key exists")
+        return _message(row)
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        if not 0 < message_id < MAX_ID:
+            return None
+        row = self.session.get(OutboxMessageRow, message_id, populate_existing=True)
+        return None if row is None else _message(row)
+
+    def claim_due(
+        self, *, now: datetime, lease_until: datetime, limit: int, channels: Collection[Channel]
+    ) -> list[OutboxMessage]:
+        due = self.session.scalars(
+            select(OutboxMessageRow.id)
+            .where(
+                OutboxMessageRow.status == MessageStatus.PENDING.value,
+                OutboxMessageRow.next_attempt_at <= now,
+                OutboxMessageRow.channel.in_([c.value for c in channels]),
+            )
+            .order_by(OutboxMessageRow.next_attempt_at, OutboxMessageRow.id)
+            .limit(limit)
+        ).all()
+        claimed = []
+        for message_id in due:  # each taken only if no other claim moved it since it was read
+            result = self.session.execute(
+                update(OutboxMessageRow)
+                .where(
+                    OutboxMessageRow.id == message_id,
+                    OutboxMessageRow.status == MessageStatus.PENDING.value,
+                    OutboxMessageRow.next_attempt_at <= now,
+                )
+                .values(next_attempt_at=lease_until)
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(result):
+                claimed.append(message_id)
+        found = [self.get(message_id) for message_id in claimed]
+        return [message for message in found if message is not None]
+
+    def _set(self, message_id: int, **values: Any) -> None:
+        self.session.execute(
+            update(OutboxMessageRow)
+            .where(OutboxMessageRow.id == message_id)
+            .values(attempts=OutboxMessageRow.attempts + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        self._set(message_id, status=MessageStatus.SENT.value, sent_at=at)
+
+    def retry_later(self, message_id: int, *, error: str, next_attempt_at: datetime) -> None:
+        self._set(message_id, last_error=error[:ERROR_MAX], next_attempt_at=next_attempt_at)
+
+    def give_up(self, message_id: int, *, error: str) -> None:
+        self._set(message_id, status=MessageStatus.DEAD.value, last_error=error[:ERROR_MAX])
+
+    def replay(self, message_id: int, *, now: datetime, retry_until: datetime | None) -> OutboxMessage | None:
+        if not 0 < message_id < MAX_ID:
+            return None
+        result = self.session.execute(
+            update(OutboxMessageRow)
+            .where(
+                OutboxMessageRow.id == message_id,
+                OutboxMessageRow.status.in_([MessageStatus.PENDING.value, MessageStatus.DEAD.value]),
+            )
+            .values(status=MessageStatus.PENDING.value, attempts=0, next_attempt_at=now, retry_until=retry_until)
+            .execution_options(synchronize_session=False)
+        )
+        return self.get(message_id) if _rowcount(result) else None
+
+    def list(self, *, status: MessageStatus | None = None, limit: int = 100, offset: int = 0) -> list[OutboxMessage]:
+        query = select(OutboxMessageRow)
+        if status is not None:
+            query = query.where(OutboxMessageRow.status == status.value)
+        query = query.order_by(OutboxMessageRow.id.desc()).limit(limit).offset(offset)
+        return [_message(row) for row in self.session.scalars(query.execution_options(populate_existing=True))]
+
+
+def _subscription(row: WebhookSubscriptionRow) -> WebhookSubscription:
+    return WebhookSubscription(
+        id=row.id,
+        url=row.url,
+        topics=tuple(Topic(t) for t in row.topics),
+        secret=row.secret,
+        active=row.active,
+        created_at=row.created_at,
+    )
+
+
+class WebhookSubscriptionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, *, url: str, topics: Sequence[Topic], secret: str, created_at: datetime) -> WebhookSubscription:
+        row = WebhookSubscriptionRow(
+            url=url, topics=[t.value for t in topics], secret=secret, active=True, created_at=created_at
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _subscription(row)
+
+    def get(self, subscription_id: int) -> WebhookSubscription | None:
+        if not 0 < subscription_id < MAX_ID:
+            return None
+        row = self.session.get(WebhookSubscriptionRow, subscription_id, populate_existing=True)
+        return None if row is None else _subscription(row)
+
+    def active(self, topic: Topic | None = None) -> list[WebhookSubscription]:
+        query = select(WebhookSubscriptionRow).where(WebhookSubscriptionRow.active.is_(True))
+        found = [_subscription(row) for row in self.session.scalars(query.order_by(WebhookSubscriptionRow.id))]
+        return [s for s in found if topic is None or topic in s.topics]
+
+    def deactivate(self, subscription_id: int) -> bool:
+        if not 0 < subscription_id < MAX_ID:
+            return False
+        result = self.session.execute(
+            update(WebhookSubscriptionRow)
+            .where(WebhookSubscriptionRow.id == subscription_id, WebhookSubscriptionRow.active.is_(True))
+            .values(active=False)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) > 0

@@ -60,6 +60,7 @@ class PromiseWatch:
     timezone: str = "Europe/Paris"
     public_url: str = "http://127.0.0.1:8000"
     compensation_code: str = ""
+    feedback_url: str = ""
     point: Callable[[str, str], PickupPoint | None] = lambda carrier, point_id: None
     _lanes: dict[tuple[int, str, str, str], Lane | None] = field(default_factory=dict, repr=False)
 
@@ -83,7 +84,9 @@ class PromiseWatch:
         if shipment.status is ShipmentStatus.DELIVERED:  # at a point: collected later, and the shopper thanked
             collected = shipment.tracking_numbers and self._all_collected(uow, shipment)
             if collected and shipment.mode != DeliveryMode.HOME.value:
-                self._tell(uow, Topic.DELIVERED, "delivered", shipment, orders, now)
+                self._tell(
+                    uow, Topic.DELIVERED, "delivered", shipment, orders, now, feedback_url=self.feedback_url or None
+                )
             return None
         lane = self._lane(uow, shipment, orders[0])
         if lane is None:
@@ -109,7 +112,9 @@ class PromiseWatch:
         if prediction.delivered_on is not None and shipment.status is ShipmentStatus.DISPATCHED:
             uow.shipments.deliver(shipment.id, prediction.delivered_on, status, now)
             if not at_point:
-                messages += self._tell(uow, Topic.DELIVERED, "delivered", shipment, orders, now)
+                messages += self._tell(
+                    uow, Topic.DELIVERED, "delivered", shipment, orders, now, feedback_url=self.feedback_url or None
+                )
         else:
             uow.shipments.set_promise(shipment.id, predicted_on=prediction.latest, status=status, at=now)
         waiting = [e for e in events if e.event.kind is EventKind.AVAILABLE_FOR_PICKUP]
@@ -133,7 +138,10 @@ class PromiseWatch:
         """The shipment was handed to the carrier: tell its shoppers and predict its delivery (in the
         dispatch's transaction)."""
         orders = [o for o in (uow.orders.get(ref) for ref in shipment.orders) if o is not None]
-        told = self._tell(uow, Topic.SHIPPED, "shipped", shipment, orders, now)
+        point_id = next((o.pickup_point_id for o in orders if o.pickup_point_id), None)
+        point = self.point(shipment.carrier, point_id) if point_id else None
+        more = {} if point is None else {"point": point_json(point)}
+        told = self._tell(uow, Topic.SHIPPED, "shipped", shipment, orders, now, **more)
         review = self.review(uow, shipment, now)
         return told + (0 if review is None else review.messages)
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
+from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topic, WebhookSubscription
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
@@ -249,6 +250,63 @@ class TrackingEvents(Protocol):
         """Events no shipment had the tracking number of, as received."""
 
 
+class Outbox(Protocol):
+    """Messages written with the change that causes them; the delivery worker claims the due ones."""
+
+    def add(
+        self,
+        *,
+        idempotency_key: str,
+        event_key: str,
+        channel: Channel,
+        topic: Topic,
+        recipient: str,
+        payload: dict[str, Any],
+        created_at: datetime,
+        retry_until: datetime | None,
+    ) -> OutboxMessage | None:
+        """Write a pending message due at `created_at`; None (nothing written) if its key is in the outbox.
+        A concurrent transaction writing the same key first makes this one a DuplicateKey (it is over)."""
+
+    def get(self, message_id: int) -> OutboxMessage | None: ...
+
+    def claim_due(
+        self, *, now: datetime, lease_until: datetime, limit: int, channels: Collection[Channel]
+    ) -> list[OutboxMessage]:
+        """At most `limit` pending messages of `channels` due at `now` (the longest due first, then as
+        written), each moved to `lease_until` so that no other claim takes it meanwhile."""
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        """Sent at `at` (one more attempt)."""
+
+    def retry_later(self, message_id: int, *, error: str, next_attempt_at: datetime) -> None:
+        """Failed: one more attempt, the error kept, due again at `next_attempt_at`."""
+
+    def give_up(self, message_id: int, *, error: str) -> None:
+        """Failed for good: one more attempt, the error kept, dead."""
+
+    def replay(self, message_id: int, *, now: datetime, retry_until: datetime | None) -> OutboxMessage | None:
+        """A dead or pending message pending again, due at `now`, its attempts back to 0; None if it was
+        sent (or does not exist)."""
+
+    def list(self, *, status: MessageStatus | None = None, limit: int = 100, offset: int = 0) -> list[OutboxMessage]:
+        """Newest first."""
+
+
+class WebhookSubscriptions(Protocol):
+    def add(self, *, url: str, topics: Sequence[Topic], secret: str, created_at: datetime) -> WebhookSubscription:
+        """An active subscription."""
+
+    def get(self, subscription_id: int) -> WebhookSubscription | None:
+        """Active or not."""
+
+    def active(self, topic: Topic | None = None) -> list[WebhookSubscription]:
+        """The active subscriptions (to `topic` when given), as registered."""
+
+    def deactivate(self, subscription_id: int) -> bool:
+        """Stop sending to it; False if it was not active (or does not exist)."""
+
+
 class PickupDirectories(Protocol):
     """Versions of the carriers' pickup-point directories. Records come without their points
     (`document` empty) except from `active_with_points`, which the in-memory index reads."""
@@ -323,6 +381,12 @@ class UnitOfWork(Protocol):
 
     @property
     def tracking(self) -> TrackingEvents: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def webhooks(self) -> WebhookSubscriptions: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -244,8 +244,7 @@ def page_context(tracked: Tracked, language: str, timezone: str) -> dict[str, An
 
 
 def _shop_name() -> str:
-    settings = current_app.extensions["tms"].settings
-    return str(getattr(settings, "notifications_shop_name", "") or settings.extra.get("notifications_shop_name", ""))
+    return str(current_app.extensions["tms"].settings.notifications_shop_name)
 
 
 @bp.get("/t/<token>")
