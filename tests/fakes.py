@@ -487,13 +487,37 @@ class FakeOrders(_Repository, Orders):
         return [order for _, order, _ in self._rows() if order.status is OrderStatus.PENDING]
 
     def list(
-        self, *, status: OrderStatus | None = None, consignee_key: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        status: OrderStatus | None = None,
+        consignee_key: str | None = None,
+        carrier: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        postcode: str | None = None,
+        text: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[Order]:
+        shipments = self._tx.table("shipments")
+
+        def carried(order: Order, shipment_id: int | None) -> bool:
+            planned = shipments.get(shipment_id) if shipment_id is not None else None
+            return order.carrier == carrier or (planned is not None and planned["carrier"] == carrier)
+
+        def found(value: str) -> bool:
+            return text is not None and text.lower() in value.lower()
+
         orders = [
             order
-            for _, order, _ in self._rows()
+            for _, order, shipment_id in self._rows()
             if (status is None or order.status is status)
             and (consignee_key is None or order.consignee_key == consignee_key)
+            and (carrier is None or carried(order, shipment_id))
+            and (since is None or order.ordered_at >= since)
+            and (until is None or order.ordered_at < until)
+            and (not postcode or order.address.postcode.startswith(postcode))
+            and (not text or found(order.order_ref) or found(order.address.name))
         ]
         return orders[offset : offset + limit]
 

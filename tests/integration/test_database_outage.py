@@ -335,6 +335,10 @@ def shop(postgres: PostgresServer) -> Iterator[Shop]:
     finally:
         postgres.thaw()
         container.quote_book.stop()
+        container.pickup_index.stop()
+        for thread in threading.enumerate():  # a health probe still out: its connection closed before the pool
+            if thread.name == "database-probe":
+                thread.join(timeout=10)
         container.engine.dispose()
         for line in shop.figures:
             print(line)

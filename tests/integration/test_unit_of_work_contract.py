@@ -613,3 +613,32 @@ def test_webhook_subscriptions_are_listed_per_topic_while_active(new_uow: Callab
     with new_uow() as uow:
         assert [s.id for s in uow.webhooks.active()] == [both.id]
         assert uow.webhooks.get(shipped.id).active is False
+
+
+def test_orders_are_found_by_carrier_requested_or_planned_period_postcode_and_reference_or_name(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        run = uow.runs.get(add_run(uow, date(2026, 3, 3), add_card(uow).id))
+        assert run is not None
+        shipment_id = run["shipments"][0]["id"]  # a colissimo shipment
+        paris = Address("Paul Durand", "8 rue Haute", "75011", "Paris", "FR")
+        uow.orders.add(an_order("A-1", carrier="dpd"), NOW)
+        uow.orders.add(an_order("B-100_%", address=paris, carrier=None, ordered_at=NOW + timedelta(days=2)), NOW)
+        uow.orders.add(an_order("C-7", carrier=None), NOW)
+        uow.orders.plan(["C-7"], run["id"], shipment_id)
+        uow.commit()
+
+    def refs(**query: Any) -> list[str]:
+        with new_uow() as uow:
+            return [o.order_ref for o in uow.orders.list(**query)]
+
+    assert refs(carrier="dpd") == ["A-1"]
+    assert refs(carrier="colissimo") == ["C-7"]  # planned with it, though the checkout named none
+    assert refs(since=NOW + timedelta(days=1)) == ["B-100_%"]
+    assert refs(until=NOW + timedelta(days=1)) == ["A-1", "C-7"]
+    assert refs(postcode="75") == ["B-100_%"] and refs(postcode="6901") == [] and refs(postcode="690") == ["A-1", "C-7"]
+    assert refs(text="durand") == ["B-100_%"] and refs(text="b-1") == ["B-100_%"]
+    assert refs(text="_%") == ["B-100_%"] and refs(text="%") == ["B-100_%"]  # no wildcard: the characters
+    assert refs(text="martin", carrier="dpd") == ["A-1"]

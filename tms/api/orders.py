@@ -214,6 +214,13 @@ class OrderOutSchema(Schema):
 class OrderListQuerySchema(QuerySchema):
     status = fields.Enum(OrderStatus, by_value=True)
     consignee_key = fields.String(validate=storable_text)
+    carrier = Text(max_length=CODE_MAX, metadata={"description": "Requested at checkout or planned"})
+    since = fields.Date(metadata={"description": "Ordered on or after this day (the shop's time zone)"})
+    until = fields.Date(metadata={"description": "Ordered on or before this day"})
+    postcode = Text(
+        max_length=20, metadata={"description": "The start of the destination's postcode, e.g. 75 or 69003"}
+    )
+    q = Text(max_length=200, metadata={"description": "In the order reference or the shopper's name"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
@@ -329,8 +336,9 @@ def register_order(body: dict[str, Any]) -> Any:
 @blp.arguments(OrderListQuerySchema, location="query")
 @blp.response(200, OrderOutSchema(many=True))
 def list_orders(query: dict[str, Any]) -> Any:
-    """Orders, oldest first, filtered by status or consignee."""
-    return _with_shipments(order_service.list_orders(services().uow(), **query))
+    """Orders, oldest first, filtered by status, consignee, carrier, order day, postcode or a text."""
+    context = services()
+    return _with_shipments(order_service.list_orders(context.uow(), **query, timezone=context.settings.timezone))
 
 
 @blp.route("/orders/<string:order_ref>", methods=["GET"])

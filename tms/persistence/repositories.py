@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Result, delete, func, select, update
+from sqlalchemy import CursorResult, Result, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -587,13 +587,37 @@ class OrderRepository:
         return [_order(row) for row in self.session.scalars(query)]
 
     def list(
-        self, *, status: OrderStatus | None = None, consignee_key: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        status: OrderStatus | None = None,
+        consignee_key: str | None = None,
+        carrier: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        postcode: str | None = None,
+        text: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[Order]:
         query = select(OrderRow)
         if status is not None:
             query = query.where(OrderRow.status == status.value)
         if consignee_key is not None:
             query = query.where(OrderRow.consignee_key == consignee_key)
+        if carrier is not None:
+            planned = select(ShipmentRow.id).where(ShipmentRow.carrier == carrier)
+            query = query.where(or_(OrderRow.carrier == carrier, OrderRow.shipment_id.in_(planned)))
+        if since is not None:
+            query = query.where(OrderRow.ordered_at >= since)
+        if until is not None:
+            query = query.where(OrderRow.ordered_at < until)
+        if postcode:
+            query = query.where(OrderRow.postcode.startswith(postcode, autoescape=True))
+        if text:
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(
+                or_(OrderRow.order_ref.ilike(pattern, escape="\\"), OrderRow.name.ilike(pattern, escape="\\"))
+            )
         query = query.order_by(OrderRow.id).limit(limit).offset(offset)
         return [_order(row) for row in self.session.scalars(query)]
 

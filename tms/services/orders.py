@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from solvers.boxing import BoxType
 from solvers.boxing import Item as BoxItem
@@ -133,11 +134,29 @@ def list_orders(
     *,
     status: OrderStatus | None = None,
     consignee_key: str | None = None,
+    carrier: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    postcode: str | None = None,
+    q: str | None = None,
+    timezone: str = "Europe/Paris",
     limit: int = 100,
     offset: int = 0,
 ) -> list[Order]:
+    """Orders, oldest first; `since` .. `until` are days of the shop's time zone, both included."""
+    zone = ZoneInfo(timezone)
     with uow:
-        return uow.orders.list(status=status, consignee_key=consignee_key, limit=limit, offset=offset)
+        return uow.orders.list(
+            status=status,
+            consignee_key=consignee_key,
+            carrier=carrier,
+            since=None if since is None else datetime.combine(since, time(), zone),
+            until=None if until is None else datetime.combine(until + timedelta(days=1), time(), zone),
+            postcode=postcode,
+            text=q,
+            limit=limit,
+            offset=offset,
+        )
 
 
 def cancel_order(uow: UnitOfWork, order_ref: str, *, by: ApiKey) -> Order:

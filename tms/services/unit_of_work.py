@@ -130,9 +130,21 @@ class Orders(Protocol):
         """Every pending order, in the order they were registered."""
 
     def list(
-        self, *, status: OrderStatus | None = None, consignee_key: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        *,
+        status: OrderStatus | None = None,
+        consignee_key: str | None = None,
+        carrier: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        postcode: str | None = None,
+        text: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> list[Order]:
-        """In the order they were registered."""
+        """In the order they were registered. `carrier`: requested at checkout or planned; `since` ..
+        `until` (excluded): when it was ordered; `postcode`: a prefix of the destination's; `text`: in
+        the reference or the name, whatever the (ASCII) case."""
 
     def set_status(self, order_ref: str, status: OrderStatus, *, only_from: tuple[OrderStatus, ...]) -> Order | None:
         """Move the order from `only_from` to `status`; None if it was not `only_from`."""

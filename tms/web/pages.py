@@ -46,9 +46,9 @@ from tms.domain.errors import DomainError, InvalidInput
 from tms.domain.orders import OrderStatus
 from tms.domain.rate_cards import card_in_force
 from tms.domain.sessions import SessionLifetime
-from tms.domain.shipments import PromiseStatus
-from tms.services import orders, rate_cards, shipments
-from tms.services.consolidation import list_runs
+from tms.domain.shipments import PromiseStatus, ShipmentStatus
+from tms.services import orders, rate_cards, shipments, tracking
+from tms.services.consolidation import get_run, list_runs
 from tms.services.context import ServiceContext
 from tms.services.manager_sessions import SignedIn, end_session, resume_session, start_session
 from tms.services.uploads import UploadedFile, parse_files, upload_limits
@@ -338,3 +338,132 @@ def init_app(app: Flask) -> None:
     @app.template_filter("day")
     def day(value: date | None) -> str:
         return "" if value is None else value.isoformat()
+
+
+# --- What a manager looks at: orders, shipments, runs ---------------------------------------
+
+
+def _query_date(name: str) -> date | None:
+    text = request.args.get(name, "")
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        abort(400, f"{name} must be a date, like 2026-03-03")
+
+
+def _text_arg(name: str, limit: int) -> str | None:
+    text = request.args.get(name, "").strip()
+    if len(text) > limit or "\x00" in text:
+        abort(400, f"{name} must be at most {limit} characters")
+    return text or None
+
+
+def _enum_arg(name: str, kind: Any) -> Any:
+    text = request.args.get(name, "")
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        abort(400, f"{name} must be one of: {', '.join(k.value for k in kind)}")
+
+
+@bp.get("/orders")
+@signed_in
+def orders_page() -> ResponseReturnValue:
+    context = services()
+    filters = {
+        "status": _enum_arg("status", OrderStatus),
+        "carrier": _text_arg("carrier", 40),
+        "since": _query_date("since"),
+        "until": _query_date("until"),
+        "postcode": _text_arg("postcode", 20),
+        "q": _text_arg("q", 200),
+    }
+    found = orders.list_orders(context.uow(), **filters, timezone=context.settings.timezone, limit=500)
+    planned = orders.planned_shipments(context.uow(), found)
+    return render_template(
+        "orders.html", orders=found, planned=planned, filters=filters, statuses=list(OrderStatus), limit=500
+    )
+
+
+@bp.get("/orders/<path:order_ref>")
+@signed_in
+def order_page(order_ref: str) -> ResponseReturnValue:
+    context = services()
+    try:
+        order = orders.get_order(context.uow(), order_ref)
+    except DomainError:
+        abort(404)
+    shipment = orders.planned_shipments(context.uow(), [order]).get(order.shipment_id or 0)
+    events = tracking.shipment_events(context.uow(), shipment.id) if shipment else []
+    return render_template(
+        "order.html",
+        order=order,
+        shipment=shipment,
+        events=events,
+        tracking_url=context.promise_watch.tracking_url(shipment) if shipment else None,
+    )
+
+
+@bp.get("/shipments")
+@signed_in
+def shipments_page() -> ResponseReturnValue:
+    context = services()
+    filters = {
+        "status": _enum_arg("status", ShipmentStatus),
+        "promise_status": _enum_arg("promise_status", PromiseStatus),
+        "carrier": _text_arg("carrier", 40),
+        "ships_on": _query_date("ships_on"),
+    }
+    found = shipments.list_shipments(context.uow(), **filters, limit=500)
+    return render_template(
+        "shipments.html",
+        shipments=found,
+        filters=filters,
+        statuses=list(ShipmentStatus),
+        promise_statuses=list(PromiseStatus),
+        limit=500,
+    )
+
+
+@bp.get("/shipments/<int:shipment_id>")
+@signed_in
+def shipment_page(shipment_id: int) -> ResponseReturnValue:
+    context = services()
+    try:
+        shipment = shipments.get_shipment(context.uow(), shipment_id)
+    except DomainError:
+        abort(404)
+    return render_template(
+        "shipment.html",
+        shipment=shipment,
+        events=tracking.shipment_events(context.uow(), shipment_id),
+        tracking_url=context.promise_watch.tracking_url(shipment),
+    )
+
+
+@bp.get("/runs")
+@signed_in
+def runs_page() -> ResponseReturnValue:
+    return render_template("runs.html", runs=list_runs(services().uow()))
+
+
+@bp.get("/runs/<int:run_id>")
+@signed_in
+def run_page(run_id: int) -> ResponseReturnValue:
+    try:
+        run = get_run(services().uow(), run_id)
+    except DomainError:
+        abort(404)
+    return render_template("run.html", run=run, proof=plan_proof(run))
+
+
+def plan_proof(run: dict[str, Any]) -> str:
+    """What the solver proved of the plan, in a manager's words."""
+    gap, status = run.get("gap"), str(run.get("solver_status", ""))
+    if gap is None or run.get("status") != "succeeded":
+        return ""
+    if status.lower() == "optimal" or gap <= 1e-9:
+        return "the best possible plan for these orders (proven)"
+    return f"proven within {100 * gap:.2f} % of the best possible plan"

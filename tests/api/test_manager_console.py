@@ -1,0 +1,64 @@
+"""The manager's pages for orders, shipments and runs: lists with filters, and each thing's page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.api.test_manager_pages import sign_in
+from tests.tracked import tracked_shipment
+from tms.domain.tracking import EventKind
+
+
+def page(client, path: str) -> str:
+    answer = client.get(path)
+    assert answer.status_code == 200, (path, answer.status_code)
+    return str(answer.get_data(as_text=True))
+
+
+def test_a_manager_finds_an_order_follows_it_to_its_shipment_and_its_run(container, client, manager) -> None:
+    exception = (EventKind.EXCEPTION, datetime(2026, 3, 5, 7, 0, tzinfo=UTC))
+    shipment = tracked_shipment(container, client, manager, events=(exception,))
+    sign_in(client, manager)
+
+    listed = page(client, "/manager/orders?q=a-10&carrier=colissimo&postcode=69&since=2026-03-01&until=2026-03-02")
+    assert 'href="/manager/orders/A-1001"' in listed and f'href="/manager/shipments/{shipment["id"]}"' in listed
+    for query in ("q=nobody", "carrier=dpd", "postcode=75", "since=2026-03-03", "status=pending"):
+        assert "No order matches." in page(client, f"/manager/orders?{query}"), query
+
+    order = page(client, "/manager/orders/A-1001")
+    assert "lea@example.fr" in order and "by 2026-03-06" in order
+    assert '<span class="promise-late">late</span>' in order and "expected 2026-03-07" in order
+    assert "exception" in order and shipment["tracking_url"] in order
+
+    late = page(client, "/manager/shipments?promise_status=late")
+    assert f'href="/manager/shipments/{shipment["id"]}"' in late
+    assert "No shipment matches." in page(client, "/manager/shipments?promise_status=on_track")
+    detail = page(client, f"/manager/shipments/{shipment['id']}")
+    assert "6A100" in detail and f'href="/manager/runs/{shipment["run_id"]}"' in detail
+
+    runs = page(client, "/manager/runs")
+    assert f'href="/manager/runs/{shipment["run_id"]}"' in runs
+    run = page(client, f"/manager/runs/{shipment['run_id']}")
+    assert 'href="/manager/orders/A-1001"' in run
+    assert "the best possible plan for these orders (proven)" in run or "% of the best possible plan" in run
+
+
+def test_the_pages_refuse_a_bad_filter_and_answer_404_for_what_does_not_exist(client, manager) -> None:
+    sign_in(client, manager)
+    for path in (
+        "/manager/orders?status=lost",
+        "/manager/orders?since=yesterday",
+        "/manager/shipments?promise_status=x",
+    ):
+        assert client.get(path).status_code == 400, path
+    for path in ("/manager/orders/NOPE", "/manager/shipments/999999", "/manager/runs/999999"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_the_api_lists_orders_by_the_same_filters(container, client, manager) -> None:
+    tracked_shipment(container, client, manager)
+    found = client.get("/api/v1/orders?q=1001&carrier=colissimo&since=2026-03-02&until=2026-03-02", headers=manager)
+    assert [o["order_ref"] for o in found.get_json()] == ["A-1001"]
+    assert client.get("/api/v1/orders?postcode=75", headers=manager).get_json() == []
+    refused = client.get("/api/v1/orders?since=2026-13-01", headers=manager)
+    assert refused.status_code == 422 and [e["field"] for e in refused.get_json()["errors"]] == ["since"]
