@@ -507,3 +507,54 @@ def test_tracking_events_are_stored_once_per_carrier_number_code_and_time_matche
         assert (events[0].event.pickup_point, events[0].event.held_until) == ("P1", date(2026, 3, 12))
         assert [s.event.tracking_number for s in uow.tracking.unmatched()] == ["ZZ9"]
         assert uow.tracking.unmatched(carrier="dpd") == [] and uow.tracking.unmatched(offset=1) == []
+
+
+def test_the_delivered_history_gives_each_delivered_parcel_its_first_pickup_and_delivery_and_destination(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    from tms.domain.tracking import DeliveredRecord, EventKind, TrackingEvent
+
+    def event(number: str, kind: EventKind, at: datetime, code: str = "") -> TrackingEvent:
+        return TrackingEvent("colissimo", number, code or kind.value.upper(), kind, at)
+
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        run = uow.runs.get(add_run(uow, date(2026, 3, 3), add_card(uow).id))
+        assert run is not None
+        shipment_id = run["shipments"][0]["id"]
+        uow.orders.add(an_order("A-1"), NOW)
+        uow.orders.plan(["A-1"], run["id"], shipment_id)
+        uow.shipments.dispatch(shipment_id, ["6A1", "6A2"], NOW)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.tracking.delivered() == [] and uow.tracking.last_delivered_id() is None
+    picked, first, again = NOW + timedelta(days=1), NOW + timedelta(days=3), NOW + timedelta(days=4)
+    with new_uow() as uow:
+        uow.tracking.add(
+            event("6A1", EventKind.PICKED_UP, picked), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
+        uow.tracking.add(
+            event("6A1", EventKind.DELIVERED, again, "DI2"), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
+        uow.tracking.add(
+            event("6A1", EventKind.DELIVERED, first), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
+        uow.tracking.add(
+            event("6A2", EventKind.IN_TRANSIT, picked), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
+        uow.tracking.add(event("ZZ9", EventKind.DELIVERED, first), shipment_id=None, source="csv", received_at=NOW)
+        uow.commit()
+    with new_uow() as uow:
+        newest = uow.tracking.last_delivered_id()
+        assert uow.tracking.delivered() == [
+            DeliveredRecord(shipment_id, "6A1", "colissimo", "HOME", "FR", "69003", date(2026, 3, 3), picked, first)
+        ]
+        uow.tracking.add(
+            event("6A2", EventKind.DELIVERED, again), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
+        uow.commit()
+    with new_uow() as uow:
+        second = uow.tracking.delivered()[1]
+        assert (second.tracking_number, second.picked_up_at, second.delivered_at) == ("6A2", None, again)
+        later = uow.tracking.last_delivered_id()
+        assert newest is not None and later is not None and later > newest

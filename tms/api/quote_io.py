@@ -289,7 +289,21 @@ def option_document(o: QuoteOption, fees: dict[str, float] | None = None) -> dic
         "customer_price": o.customer_price_cents / 100,
         "currency": offer.currency,
         "delivery": {"ships_on": o.ships_on, "earliest": o.earliest, "latest": o.latest},
+        **_learned(o),
         "rate_card": rate_card,
+    }
+
+
+def _learned(o: QuoteOption) -> dict[str, Any]:
+    """The option's on-time probability and its lane's observed days, null when the lane has too few
+    deliveries to say."""
+    observed = o.observed
+    chance = o.on_time_probability
+    return {
+        "on_time_probability": None if chance is None else round(chance, 3),
+        "observed": None
+        if observed is None
+        else {"p50_days": observed.p50_days, "p90_days": observed.p90_days, "deliveries": observed.deliveries},
     }
 
 
@@ -417,6 +431,7 @@ def _summary_option(o: QuoteOption, quote: Quote) -> dict[str, Any]:
         "customer_price": o.customer_price_cents / 100,
         "currency": o.offer.currency,
         "delivery": {"ships_on": o.ships_on, "earliest": o.earliest, "latest": o.latest},
+        **_learned(o),
         "rate_card": rate_card,
     }
     _put_points(quote, o, document)

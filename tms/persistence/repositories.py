@@ -21,7 +21,7 @@ from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import Shipment, ShipmentStatus
-from tms.domain.tracking import EventKind, StoredEvent, TrackingEvent
+from tms.domain.tracking import DeliveredRecord, EventKind, StoredEvent, TrackingEvent
 from tms.persistence.tables import (
     ApiKeyRow,
     CarrierRow,
@@ -924,3 +924,73 @@ class TrackingEventRepository:
             query = query.where(TrackingEventRow.carrier == carrier)
         query = query.order_by(TrackingEventRow.id).limit(limit).offset(offset)
         return [_stored_event(row) for row in self.session.scalars(query)]
+
+    def delivered(self) -> list[DeliveredRecord]:
+        """Every parcel of a shipment with a delivered event: three queries (first events per parcel,
+        the shipments, their orders' destination), joined here."""
+        delivered_shipments = select(TrackingEventRow.shipment_id).where(
+            TrackingEventRow.kind == EventKind.DELIVERED.value, TrackingEventRow.shipment_id.is_not(None)
+        )
+        firsts = self.session.execute(
+            select(
+                TrackingEventRow.shipment_id,
+                TrackingEventRow.tracking_number,
+                TrackingEventRow.kind,
+                func.min(TrackingEventRow.occurred_at),
+            )
+            .where(
+                TrackingEventRow.shipment_id.in_(delivered_shipments),
+                TrackingEventRow.kind.in_([EventKind.PICKED_UP.value, EventKind.DELIVERED.value]),
+            )
+            .group_by(TrackingEventRow.shipment_id, TrackingEventRow.tracking_number, TrackingEventRow.kind)
+        )
+        events: dict[tuple[int, str], dict[str, datetime]] = {}
+        for shipment_id, number, kind, at in firsts:
+            assert shipment_id is not None  # the query keeps only events of a shipment
+            events.setdefault((shipment_id, number), {})[kind] = at
+        shipments = {
+            row.id: row
+            for row in self.session.execute(
+                select(ShipmentRow.id, ShipmentRow.carrier, ShipmentRow.service, ShipmentRow.ships_on).where(
+                    ShipmentRow.id.in_(delivered_shipments)
+                )
+            )
+        }
+        destinations = {
+            shipment_id: (country, postcode)
+            for shipment_id, country, postcode in self.session.execute(
+                select(OrderRow.shipment_id, func.min(OrderRow.country), func.min(OrderRow.postcode))
+                .where(OrderRow.shipment_id.in_(delivered_shipments))
+                .group_by(OrderRow.shipment_id)
+            )
+        }
+        found = []
+        for (shipment_id, number), kinds in sorted(events.items()):
+            delivered_at = kinds.get(EventKind.DELIVERED.value)
+            shipment = shipments.get(shipment_id)
+            destination = destinations.get(shipment_id)
+            if delivered_at is None or shipment is None or destination is None:
+                continue
+            found.append(
+                DeliveredRecord(
+                    shipment_id=shipment_id,
+                    tracking_number=number,
+                    carrier=shipment.carrier,
+                    service=shipment.service,
+                    country=destination[0],
+                    postcode=destination[1],
+                    ships_on=shipment.ships_on,
+                    picked_up_at=kinds.get(EventKind.PICKED_UP.value),
+                    delivered_at=delivered_at,
+                )
+            )
+        return found
+
+    def last_delivered_id(self) -> int | None:
+        """Walks the primary key from the newest event down to the first delivered one: no index on kind."""
+        return self.session.scalar(
+            select(TrackingEventRow.id)
+            .where(TrackingEventRow.kind == EventKind.DELIVERED.value, TrackingEventRow.shipment_id.is_not(None))
+            .order_by(TrackingEventRow.id.desc())
+            .limit(1)
+        )

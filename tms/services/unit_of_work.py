@@ -18,7 +18,7 @@ from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import Shipment, ShipmentStatus
-from tms.domain.tracking import StoredEvent, TrackingEvent
+from tms.domain.tracking import DeliveredRecord, StoredEvent, TrackingEvent
 
 
 class Carriers(Protocol):
@@ -228,6 +228,14 @@ class TrackingEvents(Protocol):
 
     def unmatched(self, *, carrier: str | None = None, limit: int = 100, offset: int = 0) -> list[StoredEvent]:
         """Events no shipment had the tracking number of, as received."""
+
+    def delivered(self) -> list[DeliveredRecord]:
+        """Every parcel of a shipment with a delivered event, by shipment then tracking number: the
+        parcel's first delivered and first picked_up events, its shipment's carrier, service and ship
+        day, and the destination of the shipment's orders."""
+
+    def last_delivered_id(self) -> int | None:
+        """The id of the newest delivered event of a shipment: it changes when a delivery is recorded."""
 
 
 class PickupDirectories(Protocol):
