@@ -229,6 +229,9 @@ class QuoteBook:
         policy: ShippingPolicy,
         warehouses: Sequence[WarehouseSetup],
         monthly_parcels: Mapping[str, int] | None = None,
+        deliveries: Sequence[DeliveredRecord] = (),
+        learning: DeliveryLearning = DeliveryLearning(),
+        today: date | None = None,
     ) -> QuoteBook:
         """A book of cards not taken from the store (what-ifs, benchmarks, tests): each counts as the active
         version 1 of its carrier, numbered 1, 2, ... in the order given."""
@@ -252,7 +255,9 @@ class QuoteBook:
             )
             for n, card in enumerate(cards, 1)
         ]
-        return cls(list(zip(records, cards, strict=True)), [], policy, warehouses, monthly_parcels)
+        return cls(
+            list(zip(records, cards, strict=True)), [], policy, warehouses, monthly_parcels, deliveries, learning, today
+        )
 
     @property
     def carriers(self) -> list[str]:
