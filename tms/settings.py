@@ -58,7 +58,7 @@ class Settings:
     consolidation_boxes_file: str = "config/boxes.toml"
     consolidation_carriers_file: str = "config/carriers.toml"
     learning_min_deliveries: int = 30
-    learning_half_life_days: float = 14.0
+    learning_half_life_days: float = 56.0
     quote_min_on_time_probability: float = 0.0
     tracking_poll_minutes: int = 60
     tracking_timeout_s: float = 10.0

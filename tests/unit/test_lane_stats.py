@@ -99,3 +99,28 @@ def test_a_distribution_must_end_with_every_parcel_delivered() -> None:
         Distribution((0.2, 0.5), 10)
     with pytest.raises(ValueError):
         learn_lanes([], TODAY, min_deliveries=0)
+
+
+def test_a_lane_whose_last_days_of_deliveries_have_shifted_is_figured_from_them_alone() -> None:
+    # 60 parcels in 1 day delivered 20 days ago, then 30 in 3 days delivered yesterday: the recent mean
+    # (3 days) is far from the decayed one, by many standard errors of a mean of 30
+    old = parcels(60, 1, picked_up_on=date(2026, 2, 23), delivered_on=TODAY - timedelta(days=20))
+    recent = parcels(30, 3, picked_up_on=date(2026, 3, 10), delivered_on=TODAY - timedelta(days=1))
+    (figures,) = learn_lanes(old + recent, TODAY, min_deliveries=30, half_life_days=56, recent_days=5).values()
+    assert (figures.overall.p50_days, figures.deliveries, figures.overall.within(1)) == (3, 30, 0.0)
+    # without the test, the decayed figures: 60 x 0.5 ** (20 / 56) against 30 x 0.5 ** (1 / 56)
+    (decayed,) = learn_lanes(old + recent, TODAY, min_deliveries=30, half_life_days=56, recent_days=None).values()
+    old_weight, new_weight = 60 * 0.5 ** (20 / 56), 30 * 0.5 ** (1 / 56)
+    assert decayed.overall.within(1) == pytest.approx(old_weight / (old_weight + new_weight))
+    assert decayed.deliveries == 90
+
+
+def test_recent_deliveries_like_the_older_ones_are_no_shift() -> None:
+    old = parcels(60, 2, picked_up_on=date(2026, 2, 23), delivered_on=TODAY - timedelta(days=20))
+    recent = parcels(30, 2, delivered_on=TODAY - timedelta(days=1))
+    (figures,) = learn_lanes(old + recent, TODAY, min_deliveries=30, half_life_days=56, recent_days=5).values()
+    assert figures.deliveries == 90 and figures.overall.cdf == (0.0, 0.0, 1.0)
+    # too few recent deliveries to say (29 < 30): the decayed figures, however far the recent ones are
+    recent = parcels(29, 6, delivered_on=TODAY - timedelta(days=1))
+    (figures,) = learn_lanes(old + recent, TODAY, min_deliveries=30, half_life_days=56, recent_days=5).values()
+    assert figures.deliveries == 89 and figures.overall.p50_days == 2

@@ -5,12 +5,20 @@ A *lane* is (carrier, service, zone of the card). Each delivered parcel counts t
 from its pickup to its delivery the way `tms.domain.delivery` counts transit (the carrier's delivery
 weekdays, the destination's public holidays; delivered on the pickup day = 0 days).
 
-Recent deliveries weigh more: a parcel delivered `age` days before the figures are built weighs
-0.5 ** (age / half_life_days), and one older than HORIZON_HALF_LIVES half-lives (weight < 1/64) is
-left out. Age counts from the delivery day, not the pickup day: the parcels picked up lately and
-not yet delivered are the slow ones, so weighing by pickup day would make a lane look faster than
-it is. The default half-life (14 days) is the one `python -m bench delivery_learning` finds best
-calibrated on a year with a carrier slipping in December (see docs/delivery-learning.md).
+Recent deliveries weigh more, in two ways:
+
+- a parcel delivered `age` days before the figures are built weighs 0.5 ** (age / half_life_days),
+  and one older than HORIZON_HALF_LIVES half-lives (weight < 1/64) is left out. Age counts from
+  the delivery day, not the pickup day: the parcels picked up lately and not yet delivered are the
+  slow ones, so weighing by pickup day would make a lane look faster than it is;
+- a lane whose deliveries of the last RECENT_DAYS days (at least `min_deliveries` of them) have
+  shifted from its decayed figures (`has_shifted`: their mean is SHIFT_Z standard errors and at
+  least SHIFT_MIN_DAYS away) is figured from those recent deliveries alone, until the decayed
+  figures catch up. A half-life short enough to follow a carrier that starts slipping within days
+  would be noisy the rest of the year; a long one with this test is both steady and quick.
+
+The defaults (half-life 56 days, recent 5 days) are those `python -m bench delivery_learning` finds
+best calibrated on a year with a carrier slipping in December (docs/delivery-learning.md).
 
 A lane with fewer than `min_deliveries` parcels within the horizon has no figures: callers fall
 back to the card's transit. A lane x pickup-weekday cell with at least `min_deliveries` has its
@@ -27,8 +35,9 @@ from types import MappingProxyType
 LaneKey = tuple[str, str, str]  # carrier, service, zone
 
 MIN_DELIVERIES = 30
-HALF_LIFE_DAYS = 14.0
+HALF_LIFE_DAYS = 56.0
 HORIZON_HALF_LIVES = 6
+RECENT_DAYS = 5  # the deliveries of the last days, looked at alone for a shift (see `has_shifted`)
 MAX_TRANSIT_DAYS = 30  # business days; a parcel said to take longer is bad data, left out
 _EPSILON = 1e-9  # float sums of weights: a share of 0.9 may come out 0.8999999999
 
@@ -119,18 +128,22 @@ def learn_lanes(
     *,
     min_deliveries: int = MIN_DELIVERIES,
     half_life_days: float = HALF_LIFE_DAYS,
+    recent_days: int | None = RECENT_DAYS,
 ) -> dict[LaneKey, LaneFigures]:
     """The figures of every lane with at least `min_deliveries` parcels delivered within the horizon
-    (HORIZON_HALF_LIVES half-lives before `today`, not after it)."""
+    (HORIZON_HALF_LIVES half-lives before `today`, not after it).
+
+    With `recent_days`, a lane whose last `recent_days` of deliveries (at least `min_deliveries`)
+    have shifted from its decayed figures (`has_shifted`) takes those recent deliveries alone: a
+    carrier that starts slipping shows it within days, not within a half-life."""
     if min_deliveries < 1:
         raise ValueError(f"min_deliveries must be at least 1: {min_deliveries}")
     if half_life_days <= 0:
         raise ValueError(f"half_life_days must be positive: {half_life_days}")
     horizon = HORIZON_HALF_LIVES * half_life_days
-    weights: dict[LaneKey, dict[int, float]] = {}
-    counts: dict[LaneKey, int] = {}
-    cells: dict[tuple[LaneKey, int], dict[int, float]] = {}
-    cell_counts: dict[tuple[LaneKey, int], int] = {}
+    recent = -1 if recent_days is None else recent_days
+    lanes: dict[LaneKey, _Tally] = {}
+    cells: dict[tuple[LaneKey, int], _Tally] = {}
     decay: dict[int, float] = {}
     for parcel in parcels:
         age = (today - parcel.delivered_on).days
@@ -141,24 +154,88 @@ def learn_lanes(
         if weight is None:
             weight = decay[age] = recency_weight(age, half_life_days)
         lane = parcel.lane
-        lane_weights = weights.setdefault(lane, {})
-        lane_weights[days] = lane_weights.get(days, 0.0) + weight
-        counts[lane] = counts.get(lane, 0) + 1
+        is_recent = age < recent
+        tally = lanes.get(lane)
+        if tally is None:
+            tally = lanes[lane] = _Tally()
+        tally.add(days, weight, is_recent)
         cell = (lane, parcel.picked_up_on.weekday())
-        cell_weights = cells.setdefault(cell, {})
-        cell_weights[days] = cell_weights.get(days, 0.0) + weight
-        cell_counts[cell] = cell_counts.get(cell, 0) + 1
+        tally = cells.get(cell)
+        if tally is None:
+            tally = cells[cell] = _Tally()
+        tally.add(days, weight, is_recent)
     learned = {}
-    for lane, count in counts.items():
-        if count < min_deliveries:
+    for lane, tally in lanes.items():
+        if tally.count < min_deliveries:
             continue
-        by_weekday = {
-            weekday: Distribution.of_weights(cells[(lane, weekday)], cell_counts[(lane, weekday)])
-            for weekday in range(7)
-            if cell_counts.get((lane, weekday), 0) >= min_deliveries
-        }
-        learned[lane] = LaneFigures(lane, Distribution.of_weights(weights[lane], count), MappingProxyType(by_weekday))
+        shifted = tally.recent_count >= min_deliveries and has_shifted(tally)
+        by_weekday = {}
+        for weekday in range(7):
+            cell_tally = cells.get((lane, weekday))
+            if cell_tally is not None:
+                figures = cell_tally.distribution(min_deliveries, shifted)
+                if figures is not None:
+                    by_weekday[weekday] = figures
+        overall = tally.distribution(min_deliveries, shifted)
+        assert overall is not None
+        learned[lane] = LaneFigures(lane, overall, MappingProxyType(by_weekday))
     return learned
+
+
+SHIFT_Z = 4.0  # standard errors between the recent mean and the decayed one that make a shift
+SHIFT_MIN_DAYS = 0.25  # ... and at least this many business days
+
+
+def has_shifted(tally: _Tally) -> bool:
+    """True when the recent deliveries' mean days differ from the decayed mean by more than SHIFT_Z
+    standard errors (of a mean of that many recent parcels) and by at least SHIFT_MIN_DAYS."""
+    mean = tally.weighted_days / tally.weight
+    variance = max(tally.weighted_squares / tally.weight - mean * mean, 1 / 12)  # never below a rounding's
+    recent_mean = tally.recent_days / tally.recent_count
+    gap = abs(recent_mean - mean)
+    return gap >= SHIFT_MIN_DAYS and gap > SHIFT_Z * (variance / tally.recent_count) ** 0.5
+
+
+class _Tally:
+    """Weights per number of days (decayed), and counts of the recent deliveries alone."""
+
+    __slots__ = (
+        "weights",
+        "count",
+        "weight",
+        "weighted_days",
+        "weighted_squares",
+        "recent",
+        "recent_count",
+        "recent_days",
+    )
+
+    def __init__(self) -> None:
+        self.weights: dict[int, float] = {}
+        self.count = 0
+        self.weight = self.weighted_days = self.weighted_squares = 0.0
+        self.recent: dict[int, float] = {}
+        self.recent_count = 0
+        self.recent_days = 0
+
+    def add(self, days: int, weight: float, is_recent: bool) -> None:
+        self.weights[days] = self.weights.get(days, 0.0) + weight
+        self.count += 1
+        self.weight += weight
+        self.weighted_days += weight * days
+        self.weighted_squares += weight * days * days
+        if is_recent:
+            self.recent[days] = self.recent.get(days, 0.0) + 1.0
+            self.recent_count += 1
+            self.recent_days += days
+
+    def distribution(self, min_deliveries: int, shifted: bool) -> Distribution | None:
+        """The decayed distribution, or the recent one after a shift; None with too few parcels."""
+        if shifted:
+            return (
+                Distribution.of_weights(self.recent, self.recent_count) if self.recent_count >= min_deliveries else None
+            )
+        return Distribution.of_weights(self.weights, self.count) if self.count >= min_deliveries else None
 
 
 def planning_transit(min_days: int, max_days: int, figures: LaneFigures | None, pickup: date) -> tuple[int, int]:
