@@ -64,9 +64,14 @@ class Distribution:
     p90_days: int = field(init=False)
     likely_days: int = field(init=False)  # the most likely number of days (the fewest on a tie)
 
+    padded: tuple[float, ...] = field(init=False, repr=False, compare=False)  # cdf to MAX_TRANSIT_DAYS, rounded
+
     def __post_init__(self) -> None:
         if not self.cdf or abs(self.cdf[-1] - 1.0) > 1e-6:
             raise ValueError("a distribution's cdf must end at 1")
+        # Rounded to 4 decimals: what a quote shows, read without arithmetic.
+        shown = tuple(round(share, 4) for share in self.cdf)
+        object.__setattr__(self, "padded", shown + (1.0,) * max(0, MAX_TRANSIT_DAYS + 1 - len(shown)))
         object.__setattr__(self, "p50_days", self.quantile(0.5))
         object.__setattr__(self, "p90_days", self.quantile(0.9))
         shares = [self.cdf[0], *(b - a for a, b in zip(self.cdf, self.cdf[1:], strict=False))]
@@ -89,8 +94,8 @@ class Distribution:
         """The probability of delivery within `days` business days of pickup."""
         if days < 0:
             return 0.0
-        cdf = self.cdf
-        return cdf[days] if days < len(cdf) else 1.0
+        padded = self.padded
+        return padded[days] if days < len(padded) else 1.0
 
     def quantile(self, share: float) -> int:
         """The fewest days within which at least `share` of the parcels are delivered."""
@@ -108,9 +113,14 @@ class LaneFigures:
     overall: Distribution
     by_weekday: Mapping[int, Distribution] = field(default_factory=lambda: MappingProxyType({}))
 
+    week: tuple[Distribution, ...] = field(init=False, repr=False, compare=False)  # per pickup weekday, Mon..Sun
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "week", tuple(self.by_weekday.get(day, self.overall) for day in range(7)))
+
     def for_pickup(self, pickup: date) -> Distribution:
         """The distribution for a parcel picked up on `pickup`: its weekday's cell when it has one."""
-        return self.by_weekday.get(pickup.weekday(), self.overall)
+        return self.week[pickup.weekday()]
 
     @property
     def deliveries(self) -> int:

@@ -52,7 +52,7 @@ from carriers.pricing import (
     surcharges_due,
 )
 from tms.domain.delivery import CarrierSchedule
-from tms.domain.lane_stats import LaneFigures, LaneKey
+from tms.domain.lane_stats import Distribution, LaneFigures, LaneKey
 from tms.domain.quotes import Exclusion, Offer
 
 Priced = tuple[int, int, int, int]  # base, discount, fuel, base - discount + fuel
@@ -117,6 +117,9 @@ class LaneGroup(NamedTuple):
     modes: tuple[str, ...]
     learned: tuple[LaneFigures | None, ...]  # per lane
     any_learned: bool  # some lane has figures: a quote looks at the column only then
+    # (pickup weekday, business days allowed) -> per lane, its distribution and on-time probability;
+    # filled by quotes, at most 7 x (MAX_TRANSIT_DAYS + 1) entries
+    learned_at: dict[tuple[int, int], tuple[tuple[Distribution | None, ...], tuple[float | None, ...]]]
 
     @classmethod
     def of(cls, window: int, lanes: Sequence[Lane]) -> LaneGroup:
@@ -133,7 +136,20 @@ class LaneGroup(NamedTuple):
             tuple(lane.mode for lane in lanes),
             tuple(lane.learned for lane in lanes),
             any(lane.learned is not None for lane in lanes),
+            {},
         )
+
+    def learned_figures(
+        self, weekday: int, days: int
+    ) -> tuple[tuple[Distribution | None, ...], tuple[float | None, ...]]:
+        """Per lane, the distribution for a pickup on `weekday` and the probability of arriving within
+        `days` business days (0 <= days <= MAX_TRANSIT_DAYS), None where the lane has no figures."""
+        found = self.learned_at.get((weekday, days))
+        if found is None:
+            observed = tuple(None if figures is None else figures.week[weekday] for figures in self.learned)
+            chances = tuple(None if d is None else d.padded[days] for d in observed)
+            found = self.learned_at[(weekday, days)] = (observed, chances)
+        return found
 
 
 @dataclass(frozen=True)

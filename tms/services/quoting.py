@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -42,6 +42,7 @@ from tms.domain.errors import InvalidInput, Problem
 from tms.domain.features import NO_FEATURES, Features
 from tms.domain.lane_stats import (
     HALF_LIFE_DAYS,
+    MAX_TRANSIT_DAYS,
     MIN_DELIVERIES,
     DeliveredParcel,
     Distribution,
@@ -530,14 +531,11 @@ def _column_wise(
         priced = cast("list[Priced]", list(map(getitem, group.tables, map(brackets.__getitem__, group.brackets))))
         extras = list(map(surcharges.__getitem__, group.surcharges))
         totals = list(map(add, map(_before_surcharges, priced), map(charges.__getitem__, group.surcharges)))
+        observed: Iterable[Distribution | None] = _NO_FIGURES
+        chances: Iterable[float | None] = _NO_FIGURES
         if group.any_learned:
-            observed: Iterable[Distribution | None] = [
-                None if figures is None else figures.for_pickup(ships_on) for figures in group.learned
-            ]
-            days = dating.days_allowed(group.window, ships_on)
-            chances: Iterable[float | None] = [None if d is None else d.within(days) for d in observed]
-        else:
-            observed, chances = repeat(None), repeat(None)
+            days = min(dating.days_allowed(group.window, ships_on), MAX_TRANSIT_DAYS)  # past it: all delivered
+            observed, chances = group.learned_figures(ships_on.weekday(), days)
         options += map(
             _option,
             zip(
@@ -556,6 +554,16 @@ def _column_wise(
                 observed,
             ),
         )
+
+
+class _NoFigures:
+    """A column of None as long as any group: the on-time probabilities of lanes without figures."""
+
+    def __iter__(self) -> Iterator[None]:
+        return repeat(None)
+
+
+_NO_FIGURES = _NoFigures()
 
 
 class _Dating:
