@@ -10,7 +10,7 @@ days after the Monday pickup), ships both on the Monday.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from tms.app import create_app
 from tms.bootstrap import Container
 from tms.domain.orders import Address, Item, Order
 from tms.domain.tracking import EventKind, TrackingEvent
+from tms.services.quoting import quote_inputs_signature
 from tms.services.tracking import record_events
 from tms.settings import load_settings
 
@@ -158,3 +159,14 @@ def test_a_minimum_on_time_probability_outside_0_to_1_is_refused_at_startup(engi
     settings = load_settings({"database_url": database_url, "quote_min_on_time_probability": 1.5})
     with pytest.raises(ValueError, match="min_on_time_probability"):
         Container(settings=settings, engine=engine)
+
+
+def test_a_recorded_delivery_changes_the_quote_books_signature(cards: Any, container: Container) -> None:
+    cards(a_card())
+    today = container.today()
+    before = quote_inputs_signature(container.uow(), today)
+    deliver_history(container, "acme")
+    after = quote_inputs_signature(container.uow(), today)
+    assert after != before
+    assert quote_inputs_signature(container.uow(), today) == after  # nothing new: the same
+    assert quote_inputs_signature(container.uow(), today + timedelta(days=1)) != after  # deliveries age

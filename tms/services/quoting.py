@@ -453,7 +453,7 @@ def recommend(options: Sequence[QuoteOption], min_on_time_probability: float) ->
         chance = option.on_time_probability
         if chance is None or chance >= min_on_time_probability:
             return option
-    return max(options, key=lambda o: (o.on_time_probability or 0.0, -options.index(o)))
+    return max(enumerate(options), key=lambda n_o: (n_o[1].on_time_probability or 0.0, -n_o[0]))[1]
 
 
 def _with_points(
