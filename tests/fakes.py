@@ -5,7 +5,8 @@ commit discards every change), documents stored as JSON (a copy, not the caller'
 datetimes kept in UTC (a naive one is refused), ids from sequences that a rollback does not give
 back, and the store's unique rules raising `DuplicateKey` and ending the transaction: a carrier
 code, a carrier's card version, a carrier's fuel date, an API key's hash, a manager session's
-token hash, an order_ref, one succeeded run per shipping date. A unique rule also sees rows other
+token hash, an order_ref, one succeeded run per shipping date (an outbox message whose idempotency
+key is taken is not written: `add` answers None, as the SQL store does). A unique rule also sees rows other
 units of work committed after this transaction began, as the database's unique indexes do; locking
 a carrier (`id_of(lock=True)`) makes its cards read as committed now.
 tests/integration/test_unit_of_work_contract.py runs the same scenario here and on the SQL unit
@@ -14,6 +15,7 @@ of work.
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -25,11 +27,12 @@ from typing import Any
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
+from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topic, WebhookSubscription
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
-from tms.domain.shipments import Shipment, ShipmentStatus
+from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
 from tms.domain.tracking import DeliveredRecord, EventKind, StoredEvent, TrackingEvent
 from tms.services.unit_of_work import (
     ApiKeys,
@@ -38,12 +41,14 @@ from tms.services.unit_of_work import (
     FuelSurcharges,
     ManagerSessions,
     Orders,
+    Outbox,
     PickupDirectories,
     RateCards,
     Shipments,
     ShippingPolicies,
     TrackingEvents,
     UnitOfWork,
+    WebhookSubscriptions,
 )
 
 MAX_ID = 2**31  # as the SQL store: no id reaches PostgreSQL's int4 limit
@@ -59,6 +64,8 @@ TABLES = (
     "shipments",
     "directories",
     "tracking",
+    "outbox",
+    "webhooks",
 )
 
 
@@ -581,6 +588,7 @@ class FakeConsolidationRuns(_Repository, ConsolidationRuns):
         cost_cents: int,
         rate_card_id: int,
         detail: dict[str, Any],
+        promised_by: date | None = None,
     ) -> int:
         if run_id not in self._tx.table("runs") or rate_card_id not in self._tx.table("cards"):
             raise LookupError(run_id, rate_card_id)  # the store's foreign keys
@@ -598,6 +606,11 @@ class FakeConsolidationRuns(_Repository, ConsolidationRuns):
             "status": ShipmentStatus.PLANNED,
             "tracking_numbers": (),
             "dispatched_at": None,
+            "tracking_token": new_tracking_token(),
+            "promised_by": promised_by,
+            "predicted_on": None,
+            "promise_status": None,
+            "delivered_on": None,
         }
         self._tx.put("shipments", shipment_id, {**shipment, "detail": _json(detail)})
         return shipment_id
@@ -661,6 +674,7 @@ class FakeShipments(_Repository, Shipments):
         ships_on: date | None = None,
         carrier: str | None = None,
         status: ShipmentStatus | None = None,
+        promise_status: Sequence[PromiseStatus] = (),
         limit: int = 100,
         offset: int = 0,
     ) -> list[Shipment]:
@@ -671,6 +685,7 @@ class FakeShipments(_Repository, Shipments):
             and (ships_on is None or row["ships_on"] == ships_on)
             and (carrier is None or row["carrier"] == carrier)
             and (status is None or row["status"] is status)
+            and (not promise_status or row["promise_status"] in promise_status)
         ]
         return found[offset : offset + limit]
 
@@ -680,20 +695,73 @@ class FakeShipments(_Repository, Shipments):
             return None
         moved = {**row, "status": ShipmentStatus.DISPATCHED, "tracking_numbers": tuple(tracking_numbers)}
         self._tx.put("shipments", shipment_id, {**moved, "dispatched_at": _utc(at)})
-        for ref, (order_id, order, sid) in list(self._tx.table("orders").items()):
-            if sid == shipment_id and order.status is OrderStatus.PLANNED:
-                self._tx.put("orders", ref, (order_id, replace(order, status=OrderStatus.DISPATCHED), sid))
+        self._move_orders(shipment_id, OrderStatus.PLANNED, OrderStatus.DISPATCHED)
         return self.get(shipment_id)
 
+    def _move_orders(self, shipment_id: int, before: OrderStatus, after: OrderStatus) -> None:
+        for ref, (order_id, order, sid) in list(self._tx.table("orders").items()):
+            if sid == shipment_id and order.status is before:
+                self._tx.put("orders", ref, (order_id, replace(order, status=after), sid))
+
     def by_tracking_number(self, carrier: str, tracking_number: str) -> Shipment | None:
-        for i, row in sorted(self._tx.table("shipments").items()):
-            if (
-                row["carrier"] == carrier
-                and row["status"] is ShipmentStatus.DISPATCHED
-                and tracking_number in row["tracking_numbers"]
-            ):
+        for i, row in sorted(self._tx.table("shipments").items(), reverse=True):
+            if row["carrier"] == carrier and tracking_number in row["tracking_numbers"]:
                 return self._shipment(i, row)
         return None
+
+    def by_token(self, token: str) -> Shipment | None:
+        for i, row in self._tx.table("shipments").items():
+            if token and row["tracking_token"] == token:
+                return self._shipment(i, row)
+        return None
+
+    def watched(self, *, after_id: int = 0, limit: int = 500) -> builtins.list[Shipment]:
+        open_ = (ShipmentStatus.PLANNED, ShipmentStatus.DISPATCHED)
+        found = [
+            self._shipment(i, row)
+            for i, row in sorted(self._tx.table("shipments").items())
+            if i > after_id and row["status"] in open_
+        ]
+        return found[:limit]
+
+    def set_promise(self, shipment_id: int, *, predicted_on: date | None, status: PromiseStatus, at: datetime) -> None:
+        row = self._tx.table("shipments").get(shipment_id)
+        if row is not None:
+            self._tx.put("shipments", shipment_id, {**row, "predicted_on": predicted_on, "promise_status": status})
+
+    def deliver(self, shipment_id: int, delivered_on: date, status: PromiseStatus, at: datetime) -> bool:
+        row = self._tx.table("shipments").get(shipment_id)
+        if row is None or row["status"] is not ShipmentStatus.DISPATCHED:
+            return False
+        delivered = {"status": ShipmentStatus.DELIVERED, "delivered_on": delivered_on, "predicted_on": delivered_on}
+        self._tx.put("shipments", shipment_id, {**row, **delivered, "promise_status": status})
+        self._move_orders(shipment_id, OrderStatus.DISPATCHED, OrderStatus.DELIVERED)
+        return True
+
+    def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
+        found = []
+        for i, row in self._tx.table("shipments").items():
+            delivered_on = row["delivered_on"]
+            if row["status"] is not ShipmentStatus.DELIVERED or not since <= delivered_on <= until:
+                continue
+            orders = [o for _, o, sid in self._tx.table("orders").values() if sid == i]
+            if not orders:
+                continue
+            country = min(o.address.country for o in orders)
+            postcode = min(o.address.postcode for o in orders)
+            found.append(
+                DeliveryOutcome(
+                    i,
+                    row["carrier"],
+                    row["service"],
+                    country,
+                    postcode,
+                    row["ships_on"],
+                    row["promised_by"],
+                    delivered_on,
+                )
+            )
+        return sorted(found, key=lambda o: (o.delivered_on, o.shipment_id))
 
 
 class FakeTrackingEvents(_Repository, TrackingEvents):
@@ -725,10 +793,11 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
         return found[offset : offset + limit]
 
     def delivered(self) -> list[DeliveredRecord]:
+        arrived = (EventKind.DELIVERED, EventKind.AVAILABLE_FOR_PICKUP)
         stored: list[StoredEvent] = [s for s in self._tx.table("tracking").values() if s.shipment_id is not None]
         firsts: dict[tuple[int, str], dict[EventKind, datetime]] = {}
         for s in stored:
-            if s.event.kind in (EventKind.PICKED_UP, EventKind.DELIVERED):
+            if s.event.kind in (EventKind.PICKED_UP, *arrived):
                 assert s.shipment_id is not None
                 kinds = firsts.setdefault((s.shipment_id, s.event.tracking_number), {})
                 at = kinds.get(s.event.kind)
@@ -738,7 +807,11 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
         for (shipment_id, number), kinds in sorted(firsts.items()):
             shipment = self._tx.table("shipments").get(shipment_id)
             addresses = sorted((o.address.country, o.address.postcode) for _, o, sid in orders if sid == shipment_id)
-            if EventKind.DELIVERED not in kinds or shipment is None or not addresses:
+            if shipment is None or not addresses:
+                continue
+            counted = arrived if shipment["mode"] != "home" else arrived[:1]
+            times = [kinds[kind] for kind in counted if kind in kinds]
+            if not times:
                 continue
             found.append(
                 DeliveredRecord(
@@ -750,7 +823,7 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
                     postcode=addresses[0][1],
                     ships_on=shipment["ships_on"],
                     picked_up_at=kinds.get(EventKind.PICKED_UP),
-                    delivered_at=kinds[EventKind.DELIVERED],
+                    delivered_at=min(times),
                 )
             )
         return found
@@ -760,10 +833,132 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
             (
                 i
                 for i, s in self._tx.table("tracking").items()
-                if s.event.kind is EventKind.DELIVERED and s.shipment_id is not None
+                if s.event.kind in (EventKind.DELIVERED, EventKind.AVAILABLE_FOR_PICKUP) and s.shipment_id is not None
             ),
             default=None,
         )
+
+
+class FakeOutbox(_Repository, Outbox):
+    def add(
+        self,
+        *,
+        idempotency_key: str,
+        event_key: str,
+        channel: Channel,
+        topic: Topic,
+        recipient: str,
+        payload: dict[str, Any],
+        created_at: datetime,
+        retry_until: datetime | None,
+    ) -> OutboxMessage | None:
+        if any(m.idempotency_key == idempotency_key for _, m in self._tx.seen_anywhere("outbox")):
+            return None
+        message = OutboxMessage(
+            id=self._uow.store.next_id("outbox"),
+            idempotency_key=idempotency_key,
+            event_key=event_key,
+            channel=channel,
+            topic=topic,
+            recipient=recipient,
+            payload=_json(payload),
+            status=MessageStatus.PENDING,
+            attempts=0,
+            next_attempt_at=_utc(created_at),
+            retry_until=None if retry_until is None else _utc(retry_until),
+            last_error="",
+            created_at=_utc(created_at),
+            sent_at=None,
+        )
+        self._tx.put("outbox", message.id, message)
+        return message
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        self._tx.refresh("outbox", message_id)
+        message: OutboxMessage | None = self._tx.table("outbox").get(message_id)
+        return message
+
+    def claim_due(
+        self, *, now: datetime, lease_until: datetime, limit: int, channels: Collection[Channel]
+    ) -> list[OutboxMessage]:
+        for key in list(self._uow.store.tables["outbox"]):
+            self._tx.refresh("outbox", key)  # as the conditional UPDATE sees the committed row
+        due = sorted(
+            (
+                m
+                for m in self._tx.table("outbox").values()
+                if m.status is MessageStatus.PENDING and m.next_attempt_at <= _utc(now) and m.channel in channels
+            ),
+            key=lambda m: (m.next_attempt_at, m.id),
+        )[:limit]
+        claimed = [replace(m, next_attempt_at=_utc(lease_until)) for m in due]
+        for message in claimed:
+            self._tx.put("outbox", message.id, message)
+        return claimed
+
+    def _set(self, message_id: int, **changes: Any) -> None:
+        message = self.get(message_id)
+        if message is not None:
+            self._tx.put("outbox", message_id, replace(message, attempts=message.attempts + 1, **changes))
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        self._set(message_id, status=MessageStatus.SENT, sent_at=_utc(at))
+
+    def retry_later(self, message_id: int, *, error: str, next_attempt_at: datetime) -> None:
+        self._set(message_id, last_error=error[:1000], next_attempt_at=_utc(next_attempt_at))
+
+    def give_up(self, message_id: int, *, error: str) -> None:
+        self._set(message_id, status=MessageStatus.DEAD, last_error=error[:1000])
+
+    def replay(self, message_id: int, *, now: datetime, retry_until: datetime | None) -> OutboxMessage | None:
+        message = self.get(message_id) if 0 < message_id < MAX_ID else None
+        if message is None or message.status is MessageStatus.SENT:
+            return None
+        message = replace(
+            message,
+            status=MessageStatus.PENDING,
+            attempts=0,
+            next_attempt_at=_utc(now),
+            retry_until=None if retry_until is None else _utc(retry_until),
+        )
+        self._tx.put("outbox", message_id, message)
+        return message
+
+    def list(self, *, status: MessageStatus | None = None, limit: int = 100, offset: int = 0) -> list[OutboxMessage]:
+        found = [m for _, m in sorted(self._tx.table("outbox").items(), reverse=True) if status in (None, m.status)]
+        return found[offset : offset + limit]
+
+
+class FakeWebhookSubscriptions(_Repository, WebhookSubscriptions):
+    def add(self, *, url: str, topics: Sequence[Topic], secret: str, created_at: datetime) -> WebhookSubscription:
+        subscription = WebhookSubscription(
+            id=self._uow.store.next_id("webhooks"),
+            url=url,
+            topics=tuple(topics),
+            secret=secret,
+            active=True,
+            created_at=_utc(created_at),
+        )
+        self._tx.put("webhooks", subscription.id, subscription)
+        return subscription
+
+    def get(self, subscription_id: int) -> WebhookSubscription | None:
+        found: WebhookSubscription | None = self._tx.table("webhooks").get(subscription_id)
+        return found
+
+    def active(self, topic: Topic | None = None) -> list[WebhookSubscription]:
+        return [
+            s
+            for _, s in sorted(self._tx.table("webhooks").items())
+            if s.active and (topic is None or topic in s.topics)
+        ]
+
+    def deactivate(self, subscription_id: int) -> bool:
+        found = self.get(subscription_id)
+        if found is None or not found.active:
+            return False
+        self._tx.put("webhooks", subscription_id, replace(found, active=False))
+        return True
 
 
 def _slot(run: dict[str, Any]) -> tuple[date, str, str]:
@@ -787,6 +982,8 @@ class FakeUnitOfWork:
         self.shipments = FakeShipments(self)
         self.pickup_directories = FakePickupDirectories(self, self.carriers)
         self.tracking = FakeTrackingEvents(self)
+        self.outbox = FakeOutbox(self)
+        self.webhooks = FakeWebhookSubscriptions(self)
 
     def transaction(self) -> _Transaction:
         if self._transaction is None:

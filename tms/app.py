@@ -80,6 +80,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, container: Container 
     from tms.web.pages import init_app as init_pages
 
     init_pages(app)
+    from tms.web.tracking import init_app as init_tracking
+
+    init_tracking(app)
 
     @app.get("/")
     def home() -> ResponseReturnValue:
@@ -108,9 +111,9 @@ def _refuse_a_nul_in_the_path() -> None:
 
 
 def _register_blueprints(api: Api) -> None:
-    from tms.api import keys, orders, pickup_points, quotes, rate_cards, shipments, tracking
+    from tms.api import keys, orders, pickup_points, quotes, rate_cards, shipments, tracking, webhooks
 
-    for module in (rate_cards, pickup_points, quotes, orders, shipments, tracking, keys):
+    for module in (rate_cards, pickup_points, quotes, orders, shipments, tracking, webhooks, keys):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL_PREFIX)
 
 

@@ -22,6 +22,7 @@ from tms.persistence.unit_of_work import SqlUnitOfWork
 from tms.services.packing import refuse_uncarriable_boxes
 from tms.services.pickup_points import LivePointIndex, load_point_index, point_index_signature
 from tms.services.planning import PlanSettings
+from tms.services.promises import PromiseWatch
 from tms.services.quoting import (
     DeliveryLearning,
     LiveQuoteBook,
@@ -64,6 +65,13 @@ class Container:
         self.pickup_index = LivePointIndex(
             load=lambda known: load_point_index(self.uow(), known, radius_km=self.settings.pickup_radius_km),
             signature=lambda: point_index_signature(self.uow()),
+        )
+        self.promise_watch = PromiseWatch(
+            timezone=self.settings.timezone,
+            public_url=self.settings.public_url,
+            compensation_code=self.settings.promises_compensation_code,
+            feedback_url=self.settings.promises_feedback_url,
+            point=lambda carrier, point_id: self.pickup_index.current().point(carrier, point_id),
         )
 
     def uow(self) -> SqlUnitOfWork:

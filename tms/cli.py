@@ -182,7 +182,10 @@ def scheduler_command() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     container = _container()
     _refuse_uncarriable_boxes(container)
-    scheduler = build_scheduler(container)
+    try:
+        scheduler = build_scheduler(container)
+    except ValueError as error:  # the notifications' settings (an SMTP host without a sender, ...)
+        raise click.ClickException(str(error)) from None
     click.echo("scheduler: planning runs " + "; ".join(schedule_lines(container)) + "; Ctrl-C stops")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()

@@ -19,7 +19,10 @@ from tms.bootstrap import Container
 from tms.domain.errors import DuplicateRun
 from tms.domain.plans import Plan
 from tms.domain.tracking import TrackingEvent
+from tms.notify import build_senders, retry_policy
 from tms.services.consolidation import NotAShippingDay, run_consolidation
+from tms.services.notifications import DeliveryReport, Senders, deliver_due
+from tms.services.promises import WatchReport
 from tms.services.tracking import PollReport, poll_open_parcels
 
 log = logging.getLogger("tms.scheduler")
@@ -37,6 +40,7 @@ def consolidate(
         trigger=trigger,
         warehouse=warehouse,
         run_at=run_at,
+        points=container.pickup_index.current(),
     )
 
 
@@ -91,7 +95,9 @@ def tracking_poll_job(container: Container) -> PollReport | None:
     if not carriers:
         return None
     try:
-        report = poll_open_parcels(container.uow(), ask, carriers=carriers, now=container.now())
+        report = poll_open_parcels(
+            container.uow(), ask, carriers=carriers, now=container.now(), watch=container.promise_watch
+        )
     except Exception:  # the scheduler goes on; the next poll asks again
         log.exception("tracking poll failed")
         return None
@@ -106,8 +112,54 @@ def tracking_poll_job(container: Container) -> PollReport | None:
     return report
 
 
+def promise_watch_job(container: Container) -> WatchReport | None:
+    """Review every open shipment against its promise (the scheduler process only)."""
+    try:
+        report = container.promise_watch.run(container.uow, container.now())
+    except Exception:  # the scheduler goes on; the next watch looks again
+        log.exception("promise watch failed")
+        return None
+    log.info(
+        "promise watch: %s shipments reviewed, %s at risk, %s late, %s delivered, %s messages, %s failed",
+        report.reviewed,
+        report.at_risk,
+        report.late,
+        report.delivered,
+        report.messages,
+        report.failed,
+    )
+    return report
+
+
+def deliver_notifications_job(container: Container, senders: Senders) -> DeliveryReport | None:
+    """Send the outbox's due messages (e-mails to the shoppers, webhooks to the merchant)."""
+    settings = container.settings
+    try:
+        report = deliver_due(
+            container.uow(),
+            senders,
+            clock=container.now,
+            policy=retry_policy(settings),
+            batch_size=settings.notifications_batch_size,
+            max_batches=settings.notifications_max_batches,
+        )
+    except Exception:  # the scheduler goes on; the messages stay in the outbox for the next pass
+        log.exception("outbox delivery failed")
+        return None
+    if report.claimed:
+        log.info(
+            "outbox: %s claimed, %s sent, %s to retry, %s dead",
+            report.claimed,
+            report.sent,
+            report.retried,
+            report.dead,
+        )
+    return report
+
+
 def build_scheduler(container: Container) -> BlockingScheduler:
-    """One job per warehouse and planning run, in the warehouse's time zone."""
+    """One job per warehouse and planning run, in the warehouse's time zone; the tracking poll; the
+    outbox's delivery."""
     scheduler = BlockingScheduler(timezone=container.settings.timezone)
     for setup in container.warehouses:
         site = setup.warehouse
@@ -121,6 +173,14 @@ def build_scheduler(container: Container) -> BlockingScheduler:
                 coalesce=True,
                 misfire_grace_time=3600,
             )
+    scheduler.add_job(
+        promise_watch_job,
+        IntervalTrigger(minutes=container.settings.promises_watch_minutes),
+        args=[container],
+        id="promise-watch",
+        max_instances=1,
+        coalesce=True,
+    )
     if polled_carriers(container):
         scheduler.add_job(
             tracking_poll_job,
@@ -130,6 +190,14 @@ def build_scheduler(container: Container) -> BlockingScheduler:
             max_instances=1,
             coalesce=True,
         )
+    scheduler.add_job(
+        deliver_notifications_job,
+        IntervalTrigger(seconds=container.settings.notifications_deliver_every_s),
+        args=[container, build_senders(container.settings)],
+        id="outbox-delivery",
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler
 
 

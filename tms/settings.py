@@ -61,7 +61,31 @@ class Settings:
     learning_half_life_days: float = 56.0
     quote_min_on_time_probability: float = 0.0
     tracking_poll_minutes: int = 60
+    promises_watch_minutes: int = 15
+    promises_compensation_code: str = ""
+    promises_feedback_url: str = ""
+    public_url: str = "http://127.0.0.1:8000"
     tracking_timeout_s: float = 10.0
+    notifications_smtp_host: str = ""
+    notifications_smtp_port: int = 25
+    notifications_smtp_tls: str = "none"
+    notifications_smtp_user: str = ""
+    notifications_smtp_password: str = ""  # from the environment only (ENV_ONLY)
+    notifications_smtp_timeout_s: float = 10.0
+    notifications_sender: str = ""
+    notifications_shop_name: str = ""
+    notifications_shop_logo_url: str = ""
+    notifications_shop_url: str = ""
+    notifications_default_language: str = "fr"
+    notifications_deliver_every_s: int = 30
+    notifications_batch_size: int = 10
+    notifications_max_batches: int = 10
+    notifications_lease_s: int = 300
+    notifications_webhook_timeout_s: float = 10.0
+    notifications_retry_base_s: int = 30
+    notifications_retry_cap_s: int = 3600
+    notifications_webhook_retry_hours: int = 24
+    notifications_email_max_attempts: int = 10
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def tracking_setting(self, carrier: str, name: str) -> str:
@@ -72,6 +96,10 @@ class Settings:
         """A path from the settings, relative to the project root unless absolute."""
         p = Path(relative)
         return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+# Secrets read from the environment only: a settings file naming one is refused.
+ENV_ONLY = {"notifications_smtp_password": "TMS_NOTIFICATIONS_SMTP_PASSWORD"}
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -106,10 +134,16 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
     if extra_file:
         values.update(_flatten(tomllib.loads(Path(extra_file).read_text())))
     known = {f for f in Settings.__dataclass_fields__ if f != "extra"}
+    for name, variable in ENV_ONLY.items():
+        if name in values:
+            raise ValueError(f"{name} is read from the environment only: set {variable}, not a settings file")
     for name in list(values):
         env_value = environ.get(f"TMS_{name.upper()}")
         if env_value is not None:
             values[name] = _cast(env_value, values[name], f"TMS_{name.upper()}")
+    for name, variable in ENV_ONLY.items():
+        if variable in environ:
+            values[name] = environ[variable]
     values.update(overrides or {})
     extra = {k: v for k, v in values.items() if k not in known}
     settings = Settings(**{k: v for k, v in values.items() if k in known}, extra=extra)

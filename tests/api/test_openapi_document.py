@@ -94,6 +94,7 @@ def test_the_states_that_clash_are_documented_as_409(spec: dict[str, Any]) -> No
         ("/api/v1/orders/{order_ref}/cancel", "post"),
         ("/api/v1/orders/{order_ref}/dispatch", "post"),
         ("/api/v1/keys/{key_id}", "delete"),
+        ("/api/v1/outbox/{message_id}/replay", "post"),
     ]:
         assert "409" in paths[path][method]["responses"], f"{method.upper()} {path}"
 

@@ -75,3 +75,22 @@ def test_no_answer_is_a_server_error_and_every_answer_is_documented(
 ) -> None:
     CASES[case.operation.label] += 1
     case.call_and_validate(app=app, headers=manager, checks=CHECKS)
+
+
+admin_only = schema.include(path_regex=r"^/api/v1/(webhooks|outbox)")
+
+
+@admin_only.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=not RANDOM,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_admin_operations_fuzzed_with_an_admin_key_answer_no_server_error(
+    case: Any, app: Flask, admin: dict[str, str]
+) -> None:
+    """The webhooks and the outbox answer a manager's key 403 above: fuzzed again past the role check."""
+    CASES[f"{case.operation.label} (admin)"] += 1
+    case.call_and_validate(app=app, headers=admin, checks=CHECKS)

@@ -264,3 +264,32 @@ def test_the_shopify_callback_lists_the_points_as_rates_when_set(client, checkou
     assert "Point P1" in by_code["acme:RELAY:P1"]["service_name"]
     relay = next(r for r in plain if r["service_code"] == "acme:RELAY")
     assert by_code["acme:RELAY:P1"]["total_price"] == relay["total_price"]
+
+
+def test_quotes_to_one_postcode_share_their_points_only_when_the_parcels_the_dates_and_the_promise_agree(
+    client, checkout, manager, cards, container
+) -> None:
+    cards(a_card())
+    upload_points(
+        client,
+        manager,
+        "acme",
+        [
+            a_point("LIGHT", north_of(SHOPPER, 0), max_weight_kg="5"),  # the postcode: 400 m north, the mean
+            a_point("LATE", north_of(SHOPPER, 100), closures="2026-03-05/2026-03-08"),  # reopens Monday 9th
+            a_point("BIG", north_of(SHOPPER, 1100), max_weight_kg="20"),
+        ],
+    )
+    light = {"weight_kg": 1, "length_cm": 30, "width_cm": 20, "height_cm": 10}
+    heavy = {**light, "weight_kg": 8}
+
+    def ids(**changes: Any) -> list[str]:
+        option = relay_option(ask(client, checkout, **changes))
+        return [] if option is None else [p["id"] for p in option["points"]]
+
+    for _ in range(2):  # the second round is answered from what the first one left in the index
+        assert ids(parcels=[light]) == ["LATE", "LIGHT", "BIG"]  # 300, 400 and 700 m
+        assert ids(parcels=[heavy]) == ["LATE", "BIG"]
+        assert ids(parcels=[light], promise={"deliver_by": "2026-03-06"}) == ["LIGHT", "BIG"]
+        assert ids(parcels=[light], points=1) == ["LATE"]
+    assert container.pickup_index.current().offers, "the quotes from a postcode share their offers"

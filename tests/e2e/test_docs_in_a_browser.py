@@ -7,79 +7,11 @@ Needs Debian's `chromium` and `chromium-driver`; skipped without them, except in
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-LOOPBACK = "127.0.0.1"
-
-
-def require_a_browser() -> None:
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if not missing:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{', '.join(missing)} missing: CI must install chromium and chromium-driver (.ci/run does)")
-    pytest.skip(f"{', '.join(missing)} missing: apt-get install chromium chromium-driver to run this test")
-
-
-@pytest.fixture()
-def served(app: Flask) -> Iterator[str]:
-    """The app served by werkzeug on a free loopback port, in a thread."""
-    server = make_server(LOOPBACK, 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{LOOPBACK}:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-@pytest.fixture()
-def browser() -> Iterator[Any]:
-    require_a_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # run as root in CI
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--window-size=1280,2000",
-        # Every host but the loopback fails to resolve: a request elsewhere cannot succeed by chance.
-        f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {LOOPBACK}",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def requested_urls(driver: Any) -> list[str]:
-    """Every URL the page asked for, from the browser's performance (DevTools network) log."""
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
+from tests.e2e.browser import LOOPBACK, requested_urls
 
 
 @pytest.mark.slow

@@ -320,13 +320,17 @@ def test_each_planning_run_runs_once_per_date_whoever_starts_it(container, store
         ("02:30", "succeeded", 1),
     ]
 
-    # One job per warehouse and planning run, in the warehouse's time zone (config/warehouses.toml).
+    # One job per warehouse and planning run, in the warehouse's time zone (config/warehouses.toml), and
+    # the promise watch every 15 minutes (no carrier's tracking API is configured: no poll), the
+    # outbox's delivery every 30 s.
     jobs = {j.id: str(j.trigger) for j in build_scheduler(container).get_jobs()}
     assert jobs == {
         "planning-PAR1-0230": "cron[hour='2', minute='30']",
         "planning-PAR1-1500": "cron[hour='15', minute='0']",
         "planning-LYS1-0230": "cron[hour='2', minute='30']",
         "planning-LYS1-1300": "cron[hour='13', minute='0']",
+        "promise-watch": "interval[0:15:00]",
+        "outbox-delivery": "interval[0:00:30]",
     }
 
 

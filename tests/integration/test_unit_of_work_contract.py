@@ -552,9 +552,119 @@ def test_the_delivered_history_gives_each_delivered_parcel_its_first_pickup_and_
         uow.tracking.add(
             event("6A2", EventKind.DELIVERED, again), shipment_id=shipment_id, source="poll", received_at=NOW
         )
+        # At a point before its delivery: a home parcel has arrived only when delivered.
+        uow.tracking.add(
+            event("6A2", EventKind.AVAILABLE_FOR_PICKUP, first), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
         uow.commit()
     with new_uow() as uow:
         second = uow.tracking.delivered()[1]
         assert (second.tracking_number, second.picked_up_at, second.delivered_at) == ("6A2", None, again)
         later = uow.tracking.last_delivered_id()
         assert newest is not None and later is not None and later > newest
+
+
+def add_message(uow: UnitOfWork, key: str, **changes: Any) -> Any:
+    from tms.domain.notifications import Channel, Topic
+
+    fields: dict[str, Any] = {
+        "idempotency_key": key,
+        "event_key": "shipment:1:shipped",
+        "channel": Channel.EMAIL,
+        "topic": Topic.SHIPPED,
+        "recipient": "lea@example.com",
+        "payload": {"facts": {"carrier": "colissimo"}},
+        "created_at": NOW,
+        "retry_until": None,
+    }
+    return uow.outbox.add(**{**fields, **changes})
+
+
+def test_the_outbox_writes_a_key_once_and_claims_due_messages_by_lease(new_uow: Callable[[], UnitOfWork]) -> None:
+    from tms.domain.notifications import Channel, MessageStatus
+
+    with new_uow() as uow:
+        first = add_message(uow, "k1")
+        assert add_message(uow, "k1", recipient="other@example.com") is None  # the key is taken
+        later = add_message(uow, "k2", created_at=NOW + timedelta(minutes=5))
+        hook = add_message(uow, "k3", channel=Channel.WEBHOOK, recipient="7")
+        uow.commit()
+    assert (first.status, first.attempts, first.next_attempt_at, first.sent_at) == (MessageStatus.PENDING, 0, NOW, None)
+    with new_uow() as uow:
+        assert add_message(uow, "k1") is None  # committed keys too
+        lease = NOW + timedelta(minutes=5)
+        claimed = uow.outbox.claim_due(now=NOW, lease_until=lease, limit=10, channels=[Channel.EMAIL])
+        assert [m.id for m in claimed] == [first.id] and claimed[0].next_attempt_at == lease
+        assert claimed[0].payload == {"facts": {"carrier": "colissimo"}}
+        uow.commit()
+    with new_uow() as uow:  # leased: not due again until the lease ends (this claim is rolled back)
+        due = uow.outbox.claim_due(now=NOW, lease_until=lease, limit=10, channels=list(Channel))
+        assert [m.id for m in due] == [hook.id]
+    with new_uow() as uow:
+        due = uow.outbox.claim_due(now=lease, lease_until=lease + timedelta(minutes=5), limit=2, channels=list(Channel))
+        assert [m.id for m in due] == [hook.id, first.id]  # the longest due first, at most `limit`
+        uow.outbox.mark_sent(first.id, lease)
+        uow.outbox.retry_later(hook.id, error="HTTP 500", next_attempt_at=lease + timedelta(hours=1))
+        uow.outbox.give_up(later.id, error="550 no such user")
+        uow.commit()
+    with new_uow() as uow:
+        sent, hooked, gone = (uow.outbox.get(m.id) for m in (first, hook, later))
+        assert (sent.status, sent.attempts, sent.sent_at) == (MessageStatus.SENT, 1, lease)
+        assert (hooked.status, hooked.attempts, hooked.last_error) == (MessageStatus.PENDING, 1, "HTTP 500")
+        assert hooked.next_attempt_at == lease + timedelta(hours=1)
+        assert (gone.status, gone.attempts, gone.last_error) == (MessageStatus.DEAD, 1, "550 no such user")
+        assert [m.id for m in uow.outbox.list(status=MessageStatus.DEAD)] == [later.id]
+        assert [m.id for m in uow.outbox.list()] == [hook.id, later.id, first.id]  # newest first
+        assert [m.id for m in uow.outbox.list(limit=1, offset=1)] == [later.id]
+        assert uow.outbox.replay(first.id, now=NOW, retry_until=None) is None  # sent: not replayed
+        assert uow.outbox.replay(2**40, now=NOW, retry_until=None) is None and uow.outbox.get(2**40) is None
+        replayed = uow.outbox.replay(later.id, now=lease, retry_until=lease + timedelta(hours=24))
+        assert replayed is not None
+        assert (replayed.status, replayed.attempts, replayed.next_attempt_at, replayed.last_error) == (
+            MessageStatus.PENDING,
+            0,
+            lease,
+            "550 no such user",
+        )
+        assert replayed.retry_until == lease + timedelta(hours=24)
+        uow.commit()
+
+
+def test_a_claim_takes_no_message_another_claim_took_since_it_began(new_uow: Callable[[], UnitOfWork]) -> None:
+    from tms.domain.notifications import Channel
+
+    with new_uow() as uow:
+        add_message(uow, "k1")
+        uow.commit()
+    lease = NOW + timedelta(minutes=5)
+    with new_uow() as first, new_uow() as second:
+        first.outbox.list()  # both transactions have begun and seen the message due
+        second.outbox.list()
+        assert len(first.outbox.claim_due(now=NOW, lease_until=lease, limit=5, channels=[Channel.EMAIL])) == 1
+        first.commit()
+        assert second.outbox.claim_due(now=NOW, lease_until=lease, limit=5, channels=[Channel.EMAIL]) == []
+
+
+def test_webhook_subscriptions_are_listed_per_topic_while_active(new_uow: Callable[[], UnitOfWork]) -> None:
+    from tms.domain.notifications import Topic
+
+    with new_uow() as uow:
+        shipped = uow.webhooks.add(
+            url="https://shop.example/hooks", topics=[Topic.SHIPPED], secret="s1", created_at=NOW
+        )
+        both = uow.webhooks.add(
+            url="http://127.0.0.1:9/h", topics=[Topic.SHIPPED, Topic.DELIVERED], secret="s2", created_at=NOW
+        )
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.webhooks.get(both.id) == both and both.topics == (Topic.SHIPPED, Topic.DELIVERED)
+        assert (both.active, both.secret, both.created_at) == (True, "s2", NOW)
+        assert [s.id for s in uow.webhooks.active(Topic.SHIPPED)] == [shipped.id, both.id]
+        assert [s.id for s in uow.webhooks.active(Topic.DELIVERED)] == [both.id]
+        assert uow.webhooks.active(Topic.DELAYED) == []
+        assert uow.webhooks.deactivate(shipped.id) and not uow.webhooks.deactivate(shipped.id)
+        assert not uow.webhooks.deactivate(2**40) and uow.webhooks.get(2**40) is None
+        uow.commit()
+    with new_uow() as uow:
+        assert [s.id for s in uow.webhooks.active()] == [both.id]
+        assert uow.webhooks.get(shipped.id).active is False

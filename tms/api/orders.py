@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date
 from typing import Any
@@ -43,6 +44,31 @@ from tms.services.planning import what_if_plan as what_if_plan_service
 URL_PREFIX = ""
 
 blp = api_blueprint("orders", __name__, description="Orders awaiting shipment, consolidation runs and plans")
+
+
+LANGUAGES = ("fr", "en")
+
+
+class Language(Text):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text is not None and text not in LANGUAGES:
+            raise ValidationError("must be one of: " + ", ".join(LANGUAGES))
+        return text
+
+
+class EmailAddress(Text):
+    """An address a message can be sent to: one @, a name before it, a domain with a dot after it, no
+    spaces (what SMTP needs; whether it exists only sending tells)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text is None:
+            return None
+        local, at, domain = text.rpartition("@")
+        if not at or not local or "." not in domain.strip(".") or any(c.isspace() for c in text) or "@" in domain:
+            raise ValidationError("must be an e-mail address, like name@example.fr")
+        return text
 
 
 class ItemSchema(BodySchema):
@@ -111,6 +137,14 @@ class OrderInSchema(PromisedOrderSchema):
     carrier = Text(max_length=CODE_MAX)
     service = Text(max_length=CODE_MAX)
     pickup_point_id = Text(max_length=100)
+    email = EmailAddress(
+        max_length=254,
+        metadata={"description": "The shopper's: told when the order ships, is late, waits at its point, is delivered"},
+    )
+    language = Language(
+        max_length=2,
+        metadata={"description": "Of the shopper's messages and tracking page (default: the shop's, fr)"},
+    )
     promise = Part(PromiseSchema)
     items = Objects(ItemSchema, "items", 200)
     cart = Part(OrderCartSchema, required=True)
@@ -168,6 +202,8 @@ class OrderOutSchema(Schema):
         PlannedServiceSchema, allow_none=True, metadata={"description": "The shipment a run put the order in"}
     )
     channel = fields.String(allow_none=True, metadata={"description": "Of the key that registered it"})
+    email = fields.String(allow_none=True)
+    language = fields.String(allow_none=True)
     features = fields.Nested(
         FeaturesOutSchema,
         allow_none=True,
@@ -216,6 +252,8 @@ def to_order(data: dict[str, Any], default_warehouse: str) -> Order:
         service=data["service"],
         pickup_point_id=data["pickup_point_id"],
         features=None if data["features"] is None else _features(data["features"]),
+        email=data["email"],
+        language=data["language"],
     )
 
 
@@ -321,7 +359,9 @@ def dispatch_order(order_ref: str) -> Any:
     """Record that a planned order's parcels were handed to the carrier: its whole shipment goes, every
     order in it (`POST /shipments/{id}/dispatch` records the tracking numbers)."""
     context = services()
-    return _with_shipments([order_service.dispatch_order(context.uow(), order_ref, now=context.now())])[0]
+    return _with_shipments(
+        [order_service.dispatch_order(context.uow(), order_ref, now=context.now(), watch=context.promise_watch)]
+    )[0]
 
 
 @blp.route("/consolidation-runs", methods=["GET"])

@@ -119,7 +119,11 @@ def receive_tracking_webhook(code: str) -> Any:
     except TrackingFormatError as error:
         raise InvalidInput("not a valid tracking document", [Problem(error.message, field=error.field)]) from None
     context = services()
-    return _recorded(tracking_service.record_events(context.uow(), events, source="webhook", now=context.now()))
+    return _recorded(
+        tracking_service.record_events(
+            context.uow(), events, source="webhook", now=context.now(), watch=context.promise_watch
+        )
+    )
 
 
 @blp.route("/carriers/<code>/tracking-events/import", methods=["POST"])
@@ -138,7 +142,11 @@ def import_tracking_csv(code: str) -> Any:
     adapter = _adapter(code)
     context = services()
     events = read_tracking_csv(request_body(), adapter, max_rows=context.settings.uploads_max_rows)
-    return _recorded(tracking_service.record_events(context.uow(), events, source="csv", now=context.now()))
+    return _recorded(
+        tracking_service.record_events(
+            context.uow(), events, source="csv", now=context.now(), watch=context.promise_watch
+        )
+    )
 
 
 @blp.route("/tracking-events/unmatched", methods=["GET"])

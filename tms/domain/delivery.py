@@ -156,6 +156,13 @@ def _advance(day: date, count: int, weekdays: frozenset[int], country: str, regi
     return day
 
 
+def business_days_after(
+    day: date, count: int, weekdays: frozenset[int], country: str, region: str | None = None
+) -> date:
+    """The `count`-th day after `day` among `weekdays` that is no public holiday of the destination."""
+    return _advance(day, count, weekdays, country, region)
+
+
 def delivery_window(
     ordered_at: datetime,
     warehouse: Warehouse,

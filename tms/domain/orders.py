@@ -15,6 +15,7 @@ class OrderStatus(StrEnum):
     PENDING = "pending"  # paid, waiting for a run
     PLANNED = "planned"  # in a shipment of a run's plan
     DISPATCHED = "dispatched"  # handed to the carrier
+    DELIVERED = "delivered"  # every parcel of its shipment delivered (or collected at the point)
     CANCELLED = "cancelled"
     NEEDS_ATTENTION = "needs_attention"  # its promise can no longer be kept, or nothing can carry it: see `attention`
 
@@ -63,6 +64,8 @@ class Order:
     # What the shopper's choice holds the plan to: the features the order states, with those of the service it
     # names as the card in force at checkout had them, recorded at registration (None: registered before).
     features: Features | None = None
+    email: str | None = None  # the shopper's: shipped, delayed, waiting at the point, delivered
+    language: str | None = None  # "fr" or "en" for those messages and the tracking page (None: the shop's)
 
     @property
     def consignee_key(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -11,6 +12,19 @@ from typing import Any
 class ShipmentStatus(StrEnum):
     PLANNED = "planned"  # booked by a run, waiting for the carrier's pickup
     DISPATCHED = "dispatched"  # handed to the carrier, one tracking number per parcel
+    DELIVERED = "delivered"  # every parcel delivered, or available at its pickup point and collected
+
+
+class PromiseStatus(StrEnum):
+    """The shipment against the date the shopper was shown (`promised_by`), as the promise watch
+    predicts it: `at_risk` when the carrier's fastest remaining transit still makes it but its
+    slowest does not, `late` when even the fastest cannot (or the day has passed undelivered)."""
+
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    LATE = "late"
+    DELIVERED_ON_TIME = "delivered_on_time"
+    DELIVERED_LATE = "delivered_late"
 
 
 @dataclass(frozen=True)
@@ -30,9 +44,38 @@ class Shipment:
     tracking_numbers: tuple[str, ...]
     dispatched_at: datetime | None
     detail: dict[str, Any]  # the planned shipment's document (boxes, delivery window, cost breakdown)
+    tracking_token: str = ""  # the shopper's tracking page: /t/<token>
+    promised_by: date | None = None  # the date the shopper was shown: its orders' earliest deliver_by
+    predicted_on: date | None = None  # the promise watch's latest prediction of the delivery day
+    promise_status: PromiseStatus | None = None  # None until the watch has seen it
+    delivered_on: date | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    """A delivered shipment against its promise, with where it went (for on-time rates per lane)."""
+
+    shipment_id: int
+    carrier: str
+    service: str
+    country: str
+    postcode: str
+    ships_on: date
+    promised_by: date | None
+    delivered_on: date
+
+    @property
+    def on_time(self) -> bool | None:
+        """None when the shopper was promised no date."""
+        return None if self.promised_by is None else self.delivered_on <= self.promised_by
 
 
 TRACKING_NUMBER_MAX = 64
+
+
+def new_tracking_token() -> str:
+    """An unguessable token for the shopper's tracking page (192 random bits, URL-safe)."""
+    return secrets.token_urlsafe(24)
 
 
 def tracking_problems(tracking_numbers: list[str], parcels: int) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -16,11 +17,12 @@ from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.features import Features, SpeedClass
 from tms.domain.modes import DeliveryMode
+from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topic, WebhookSubscription
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
-from tms.domain.shipments import Shipment, ShipmentStatus
+from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
 from tms.domain.tracking import DeliveredRecord, EventKind, StoredEvent, TrackingEvent
 from tms.persistence.tables import (
     ApiKeyRow,
@@ -29,11 +31,14 @@ from tms.persistence.tables import (
     FuelSurchargeRow,
     ManagerSessionRow,
     OrderRow,
+    OutboxMessageRow,
     PickupDirectoryRow,
     RateCardRow,
+    ShipmentParcelRow,
     ShipmentRow,
     ShippingPolicyRow,
     TrackingEventRow,
+    WebhookSubscriptionRow,
 )
 
 MAX_ID = 2**31  # integer primary keys: a larger id cannot exist (and would overflow PostgreSQL's int4)
@@ -508,6 +513,8 @@ def _order(row: OrderRow) -> Order:
         attention=row.attention,
         channel=row.channel,
         features=None if row.features is None else _features(row.features),
+        email=row.email,
+        language=row.language,
     )
 
 
@@ -564,6 +571,8 @@ class OrderRepository:
             items=[item.__dict__ for item in order.items],
             channel=order.channel,
             features=_features_document(order.features),
+            email=order.email,
+            language=order.language,
         )
         self.session.add(row)
         try:
@@ -688,8 +697,11 @@ class ConsolidationRunRepository:
         cost_cents: int,
         rate_card_id: int,
         detail: dict[str, Any],
+        promised_by: date | None = None,
     ) -> int:
         row = ShipmentRow(
+            tracking_token=new_tracking_token(),
+            promised_by=promised_by,
             run_id=run_id,
             ships_on=ships_on,
             carrier=carrier,
@@ -781,6 +793,11 @@ class ShipmentRepository:
             tracking_numbers=tuple(row.tracking_numbers or ()),
             dispatched_at=row.dispatched_at,
             detail=dict(row.detail),
+            tracking_token=row.tracking_token or "",
+            promised_by=row.promised_by,
+            predicted_on=row.predicted_on,
+            promise_status=None if row.promise_status is None else PromiseStatus(row.promise_status),
+            delivered_on=row.delivered_on,
         )
 
     def get(self, shipment_id: int) -> Shipment | None:
@@ -794,10 +811,13 @@ class ShipmentRepository:
         ships_on: date | None = None,
         carrier: str | None = None,
         status: ShipmentStatus | None = None,
+        promise_status: Sequence[PromiseStatus] = (),
         limit: int = 100,
         offset: int = 0,
     ) -> list[Shipment]:
         query = select(ShipmentRow).order_by(ShipmentRow.id)
+        if promise_status:
+            query = query.where(ShipmentRow.promise_status.in_([s.value for s in promise_status]))
         if run_id is not None:
             query = query.where(ShipmentRow.run_id == run_id)
         if ships_on is not None:
@@ -824,18 +844,98 @@ class ShipmentRepository:
             .where(OrderRow.shipment_id == shipment_id, OrderRow.status == OrderStatus.PLANNED.value)
             .values(status=OrderStatus.DISPATCHED.value)
         )
+        row = self.session.get(ShipmentRow, shipment_id)
+        assert row is not None
+        self.session.add_all(
+            ShipmentParcelRow(shipment_id=shipment_id, carrier=row.carrier, tracking_number=number)
+            for number in tracking_numbers
+        )
         self.session.flush()
         return self.get(shipment_id)
 
     def by_tracking_number(self, carrier: str, tracking_number: str) -> Shipment | None:
-        """The dispatched shipment of the carrier with this tracking number among its parcels'."""
-        query = select(ShipmentRow).where(
-            ShipmentRow.carrier == carrier, ShipmentRow.status == ShipmentStatus.DISPATCHED.value
+        """The newest dispatched (or delivered) shipment of the carrier with this tracking number."""
+        row = self.session.scalar(
+            select(ShipmentRow)
+            .join(ShipmentParcelRow, ShipmentParcelRow.shipment_id == ShipmentRow.id)
+            .where(ShipmentParcelRow.carrier == carrier, ShipmentParcelRow.tracking_number == tracking_number)
+            .order_by(ShipmentRow.id.desc())
+            .limit(1)
         )
-        for row in self.session.scalars(query.order_by(ShipmentRow.id)):
-            if tracking_number in (row.tracking_numbers or ()):
-                return self._shipment(row)
-        return None
+        return None if row is None else self._shipment(row)
+
+    def by_token(self, token: str) -> Shipment | None:
+        if not token or len(token) > 43:
+            return None
+        row = self.session.scalar(select(ShipmentRow).where(ShipmentRow.tracking_token == token))
+        return None if row is None else self._shipment(row)
+
+    def watched(self, *, after_id: int = 0, limit: int = 500) -> builtins.list[Shipment]:
+        """Shipments the promise watch looks at (planned or dispatched, not delivered), by id after `after_id`."""
+        query = (
+            select(ShipmentRow)
+            .where(
+                ShipmentRow.status.in_([ShipmentStatus.PLANNED.value, ShipmentStatus.DISPATCHED.value]),
+                ShipmentRow.id > after_id,
+            )
+            .order_by(ShipmentRow.id)
+            .limit(limit)
+        )
+        return [self._shipment(row) for row in self.session.scalars(query)]
+
+    def set_promise(self, shipment_id: int, *, predicted_on: date | None, status: PromiseStatus, at: datetime) -> None:
+        self.session.execute(
+            update(ShipmentRow)
+            .where(ShipmentRow.id == shipment_id)
+            .values(predicted_on=predicted_on, promise_status=status.value, watched_at=at)
+        )
+
+    def deliver(self, shipment_id: int, delivered_on: date, status: PromiseStatus, at: datetime) -> bool:
+        """Dispatched -> delivered, its orders with it; False if it was not dispatched."""
+        changed = _rowcount(
+            self.session.execute(
+                update(ShipmentRow)
+                .where(ShipmentRow.id == shipment_id, ShipmentRow.status == ShipmentStatus.DISPATCHED.value)
+                .values(
+                    status=ShipmentStatus.DELIVERED.value,
+                    delivered_on=delivered_on,
+                    predicted_on=delivered_on,
+                    promise_status=status.value,
+                    watched_at=at,
+                )
+            )
+        )
+        if changed:
+            self.session.execute(
+                update(OrderRow)
+                .where(OrderRow.shipment_id == shipment_id, OrderRow.status == OrderStatus.DISPATCHED.value)
+                .values(status=OrderStatus.DELIVERED.value)
+            )
+        return bool(changed)
+
+    def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
+        """Shipments delivered between the two days (inclusive), with their destination, by delivery day."""
+        query = (
+            select(
+                ShipmentRow.id,
+                ShipmentRow.carrier,
+                ShipmentRow.service,
+                func.min(OrderRow.country),
+                func.min(OrderRow.postcode),
+                ShipmentRow.ships_on,
+                ShipmentRow.promised_by,
+                ShipmentRow.delivered_on,
+            )
+            .join(OrderRow, OrderRow.shipment_id == ShipmentRow.id)
+            .where(
+                ShipmentRow.status == ShipmentStatus.DELIVERED.value,
+                ShipmentRow.delivered_on >= since,
+                ShipmentRow.delivered_on <= until,
+            )
+            .group_by(ShipmentRow.id)
+            .order_by(ShipmentRow.delivered_on, ShipmentRow.id)
+        )
+        return [DeliveryOutcome(*row) for row in self.session.execute(query)]  # type: ignore[arg-type]
 
 
 def _run(row: ConsolidationRunRow) -> dict[str, Any]:
@@ -926,10 +1026,13 @@ class TrackingEventRepository:
         return [_stored_event(row) for row in self.session.scalars(query)]
 
     def delivered(self) -> list[DeliveredRecord]:
-        """Every parcel of a shipment with a delivered event: three queries (first events per parcel,
-        the shipments, their orders' destination), joined here."""
-        delivered_shipments = select(TrackingEventRow.shipment_id).where(
-            TrackingEventRow.kind == EventKind.DELIVERED.value, TrackingEventRow.shipment_id.is_not(None)
+        """Every parcel of a shipment that has arrived: three queries (first events per parcel, the
+        shipments, their orders' destination), joined here. A parcel arrives with its first delivered
+        event or, for a pickup-point or locker shipment, its first available_for_pickup one if sooner
+        (what the promise watch counts as delivered)."""
+        arrived = [EventKind.DELIVERED.value, EventKind.AVAILABLE_FOR_PICKUP.value]
+        arrived_shipments = select(TrackingEventRow.shipment_id).where(
+            TrackingEventRow.kind.in_(arrived), TrackingEventRow.shipment_id.is_not(None)
         )
         firsts = self.session.execute(
             select(
@@ -939,8 +1042,8 @@ class TrackingEventRepository:
                 func.min(TrackingEventRow.occurred_at),
             )
             .where(
-                TrackingEventRow.shipment_id.in_(delivered_shipments),
-                TrackingEventRow.kind.in_([EventKind.PICKED_UP.value, EventKind.DELIVERED.value]),
+                TrackingEventRow.shipment_id.in_(arrived_shipments),
+                TrackingEventRow.kind.in_([EventKind.PICKED_UP.value, *arrived]),
             )
             .group_by(TrackingEventRow.shipment_id, TrackingEventRow.tracking_number, TrackingEventRow.kind)
         )
@@ -951,25 +1054,28 @@ class TrackingEventRepository:
         shipments = {
             row.id: row
             for row in self.session.execute(
-                select(ShipmentRow.id, ShipmentRow.carrier, ShipmentRow.service, ShipmentRow.ships_on).where(
-                    ShipmentRow.id.in_(delivered_shipments)
-                )
+                select(
+                    ShipmentRow.id, ShipmentRow.carrier, ShipmentRow.service, ShipmentRow.mode, ShipmentRow.ships_on
+                ).where(ShipmentRow.id.in_(arrived_shipments))
             )
         }
         destinations = {
             shipment_id: (country, postcode)
             for shipment_id, country, postcode in self.session.execute(
                 select(OrderRow.shipment_id, func.min(OrderRow.country), func.min(OrderRow.postcode))
-                .where(OrderRow.shipment_id.in_(delivered_shipments))
+                .where(OrderRow.shipment_id.in_(arrived_shipments))
                 .group_by(OrderRow.shipment_id)
             )
         }
         found = []
         for (shipment_id, number), kinds in sorted(events.items()):
-            delivered_at = kinds.get(EventKind.DELIVERED.value)
             shipment = shipments.get(shipment_id)
             destination = destinations.get(shipment_id)
-            if delivered_at is None or shipment is None or destination is None:
+            if shipment is None or destination is None:
+                continue
+            counted = arrived if shipment.mode != DeliveryMode.HOME.value else arrived[:1]
+            times = [kinds[kind] for kind in counted if kind in kinds]
+            if not times:
                 continue
             found.append(
                 DeliveredRecord(
@@ -981,16 +1087,202 @@ class TrackingEventRepository:
                     postcode=destination[1],
                     ships_on=shipment.ships_on,
                     picked_up_at=kinds.get(EventKind.PICKED_UP.value),
-                    delivered_at=delivered_at,
+                    delivered_at=min(times),
                 )
             )
         return found
 
     def last_delivered_id(self) -> int | None:
-        """Walks the primary key from the newest event down to the first delivered one: no index on kind."""
+        """Walks the primary key from the newest event down to the first arrival: no index on kind."""
         return self.session.scalar(
             select(TrackingEventRow.id)
-            .where(TrackingEventRow.kind == EventKind.DELIVERED.value, TrackingEventRow.shipment_id.is_not(None))
+            .where(
+                TrackingEventRow.kind.in_([EventKind.DELIVERED.value, EventKind.AVAILABLE_FOR_PICKUP.value]),
+                TrackingEventRow.shipment_id.is_not(None),
+            )
             .order_by(TrackingEventRow.id.desc())
             .limit(1)
         )
+
+
+ERROR_MAX = 1000  # the outbox keeps the start of a long error
+
+
+def _message(row: OutboxMessageRow) -> OutboxMessage:
+    return OutboxMessage(
+        id=row.id,
+        idempotency_key=row.idempotency_key,
+        event_key=row.event_key,
+        channel=Channel(row.channel),
+        topic=Topic(row.topic),
+        recipient=row.recipient,
+        payload=row.payload,
+        status=MessageStatus(row.status),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        retry_until=row.retry_until,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+    )
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        *,
+        idempotency_key: str,
+        event_key: str,
+        channel: Channel,
+        topic: Topic,
+        recipient: str,
+        payload: dict[str, Any],
+        created_at: datetime,
+        retry_until: datetime | None,
+    ) -> OutboxMessage | None:
+        exists = self.session.scalar(
+            select(OutboxMessageRow.id).where(OutboxMessageRow.idempotency_key == idempotency_key)
+        )
+        if exists is not None:
+            return None
+        row = OutboxMessageRow(
+            idempotency_key=idempotency_key,
+            event_key=event_key,
+            channel=channel.value,
+            topic=topic.value,
+            recipient=recipient,
+            payload=payload,
+            status=MessageStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=created_at,
+            retry_until=retry_until,
+            last_error="",
+            created_at=created_at,
+            sent_at=None,
+        )
+        self.session.add(row)
+        _flush_unique(self.session, "an outbox message with this idempotency key exists")
+        return _message(row)
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        if not 0 < message_id < MAX_ID:
+            return None
+        row = self.session.get(OutboxMessageRow, message_id, populate_existing=True)
+        return None if row is None else _message(row)
+
+    def claim_due(
+        self, *, now: datetime, lease_until: datetime, limit: int, channels: Collection[Channel]
+    ) -> list[OutboxMessage]:
+        due = self.session.scalars(
+            select(OutboxMessageRow.id)
+            .where(
+                OutboxMessageRow.status == MessageStatus.PENDING.value,
+                OutboxMessageRow.next_attempt_at <= now,
+                OutboxMessageRow.channel.in_([c.value for c in channels]),
+            )
+            .order_by(OutboxMessageRow.next_attempt_at, OutboxMessageRow.id)
+            .limit(limit)
+        ).all()
+        claimed = []
+        for message_id in due:  # each taken only if no other claim moved it since it was read
+            result = self.session.execute(
+                update(OutboxMessageRow)
+                .where(
+                    OutboxMessageRow.id == message_id,
+                    OutboxMessageRow.status == MessageStatus.PENDING.value,
+                    OutboxMessageRow.next_attempt_at <= now,
+                )
+                .values(next_attempt_at=lease_until)
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(result):
+                claimed.append(message_id)
+        found = [self.get(message_id) for message_id in claimed]
+        return [message for message in found if message is not None]
+
+    def _set(self, message_id: int, **values: Any) -> None:
+        self.session.execute(
+            update(OutboxMessageRow)
+            .where(OutboxMessageRow.id == message_id)
+            .values(attempts=OutboxMessageRow.attempts + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        self._set(message_id, status=MessageStatus.SENT.value, sent_at=at)
+
+    def retry_later(self, message_id: int, *, error: str, next_attempt_at: datetime) -> None:
+        self._set(message_id, last_error=error[:ERROR_MAX], next_attempt_at=next_attempt_at)
+
+    def give_up(self, message_id: int, *, error: str) -> None:
+        self._set(message_id, status=MessageStatus.DEAD.value, last_error=error[:ERROR_MAX])
+
+    def replay(self, message_id: int, *, now: datetime, retry_until: datetime | None) -> OutboxMessage | None:
+        if not 0 < message_id < MAX_ID:
+            return None
+        result = self.session.execute(
+            update(OutboxMessageRow)
+            .where(
+                OutboxMessageRow.id == message_id,
+                OutboxMessageRow.status.in_([MessageStatus.PENDING.value, MessageStatus.DEAD.value]),
+            )
+            .values(status=MessageStatus.PENDING.value, attempts=0, next_attempt_at=now, retry_until=retry_until)
+            .execution_options(synchronize_session=False)
+        )
+        return self.get(message_id) if _rowcount(result) else None
+
+    def list(self, *, status: MessageStatus | None = None, limit: int = 100, offset: int = 0) -> list[OutboxMessage]:
+        query = select(OutboxMessageRow)
+        if status is not None:
+            query = query.where(OutboxMessageRow.status == status.value)
+        query = query.order_by(OutboxMessageRow.id.desc()).limit(limit).offset(offset)
+        return [_message(row) for row in self.session.scalars(query.execution_options(populate_existing=True))]
+
+
+def _subscription(row: WebhookSubscriptionRow) -> WebhookSubscription:
+    return WebhookSubscription(
+        id=row.id,
+        url=row.url,
+        topics=tuple(Topic(t) for t in row.topics),
+        secret=row.secret,
+        active=row.active,
+        created_at=row.created_at,
+    )
+
+
+class WebhookSubscriptionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, *, url: str, topics: Sequence[Topic], secret: str, created_at: datetime) -> WebhookSubscription:
+        row = WebhookSubscriptionRow(
+            url=url, topics=[t.value for t in topics], secret=secret, active=True, created_at=created_at
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _subscription(row)
+
+    def get(self, subscription_id: int) -> WebhookSubscription | None:
+        if not 0 < subscription_id < MAX_ID:
+            return None
+        row = self.session.get(WebhookSubscriptionRow, subscription_id, populate_existing=True)
+        return None if row is None else _subscription(row)
+
+    def active(self, topic: Topic | None = None) -> list[WebhookSubscription]:
+        query = select(WebhookSubscriptionRow).where(WebhookSubscriptionRow.active.is_(True))
+        found = [_subscription(row) for row in self.session.scalars(query.order_by(WebhookSubscriptionRow.id))]
+        return [s for s in found if topic is None or topic in s.topics]
+
+    def deactivate(self, subscription_id: int) -> bool:
+        if not 0 < subscription_id < MAX_ID:
+            return False
+        result = self.session.execute(
+            update(WebhookSubscriptionRow)
+            .where(WebhookSubscriptionRow.id == subscription_id, WebhookSubscriptionRow.active.is_(True))
+            .values(active=False)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) > 0

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -157,6 +169,8 @@ class OrderRow(Base):
     channel: Mapped[str | None] = mapped_column(String(64))  # of the key that registered it; None before 0005
     # What the shopper's choice holds the plan to: speed, signature, appointment, insurance_cents; None before 0010
     features: Mapped[dict[str, Any] | None] = mapped_column(Document)
+    email: Mapped[str | None] = mapped_column(String(254))  # the shopper's, for the messages after checkout
+    language: Mapped[str | None] = mapped_column(String(2))  # of those messages and the tracking page
 
 
 class ConsolidationRunRow(Base):
@@ -205,6 +219,26 @@ class ShipmentRow(Base):
     status: Mapped[str] = mapped_column(String(16), server_default="planned", index=True)
     tracking_numbers: Mapped[list[str]] = mapped_column(Document, server_default="[]")
     dispatched_at: Mapped[datetime | None] = mapped_column()
+    tracking_token: Mapped[str | None] = mapped_column(
+        String(43), index=True, unique=True
+    )  # the shopper's tracking page
+    promised_by: Mapped[date | None] = mapped_column(Date)  # the date the shopper was shown
+    predicted_on: Mapped[date | None] = mapped_column(Date)
+    promise_status: Mapped[str | None] = mapped_column(String(24), index=True)
+    delivered_on: Mapped[date | None] = mapped_column(Date)
+    watched_at: Mapped[datetime | None] = mapped_column()
+
+
+class ShipmentParcelRow(Base):
+    """A dispatched parcel's tracking number, indexed: a carrier's event finds its shipment in one probe."""
+
+    __tablename__ = "shipment_parcels"
+    __table_args__ = (Index("ix_shipment_parcels_number", "carrier", "tracking_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(40))
+    tracking_number: Mapped[str] = mapped_column(String(64))
 
 
 class PickupDirectoryRow(Base):
@@ -253,3 +287,39 @@ class TrackingEventRow(Base):
     shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id"), index=True)
     source: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column()
+
+
+class OutboxMessageRow(Base):
+    """A message to send (an e-mail to a shopper, a webhook to a subscription), written in the
+    transaction of the change that causes it; its idempotency key is unique."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    event_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(320))
+    payload: Mapped[dict[str, Any]] = mapped_column(Document)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    retry_until: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebhookSubscriptionRow(Base):
+    """A URL the merchant registered for some topics; the secret signs what is sent to it."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    topics: Mapped[list[str]] = mapped_column(Document)
+    secret: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column()

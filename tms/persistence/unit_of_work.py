@@ -15,11 +15,13 @@ from tms.persistence.repositories import (
     FuelSurchargeRepository,
     ManagerSessionRepository,
     OrderRepository,
+    OutboxRepository,
     PickupDirectoryRepository,
     RateCardRepository,
     ShipmentRepository,
     ShippingPolicyRepository,
     TrackingEventRepository,
+    WebhookSubscriptionRepository,
     quote_inputs_signature,
 )
 
@@ -41,6 +43,8 @@ class SqlUnitOfWork:
         self.shipments = ShipmentRepository(self.session)
         self.pickup_directories = PickupDirectoryRepository(self.session, self.carriers)
         self.tracking = TrackingEventRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
+        self.webhooks = WebhookSubscriptionRepository(self.session)
         return self
 
     def __exit__(

@@ -16,6 +16,7 @@ from typing import Any
 from tms.domain.delivery import is_working_day
 from tms.domain.errors import Conflict, DuplicateRun, NotFound
 from tms.domain.plans import Plan, shipment_document
+from tms.services.pickup_points import PointIndex, unusable_points
 from tms.services.plan_check import check_plan
 from tms.services.planning import NO_CAPACITY, PlanSettings, plan_orders
 from tms.services.quoting import QuoteBook
@@ -46,6 +47,7 @@ def run_consolidation(
     trigger: str = "manual",
     warehouse: str | None = None,
     run_at: time | None = None,
+    points: PointIndex | None = None,
 ) -> tuple[int, Plan]:
     """Plan the warehouse's pending orders for one planning run and write the plan in one transaction;
     returns (run id, plan). `warehouse` defaults to the book's first, `run_at` to its first run time.
@@ -66,6 +68,10 @@ def run_consolidation(
         if uow.runs.succeeded_on(shipping_date=shipping_date, warehouse=code, run_at=at) is not None:
             raise DuplicateRun(f"{code} was already planned for {shipping_date} at {at}")
         pending = [o for o in uow.orders.pending() if o.warehouse == code]
+        # A chosen pickup point that left its directory, or is closed until the promise, is the shop's to
+        # settle with the shopper (a replacement suggested): the order is not planned to it.
+        point_gone = {} if points is None else unusable_points(points, pending, shipping_date)
+        pending = [o for o in pending if o.order_ref not in point_gone]
         month_start = shipping_date.replace(day=1)
         # Shipped this month so far, today's earlier runs included: they count towards the tiers.
         month_parcels = uow.runs.month_parcels(month_start, shipping_date + timedelta(days=1))
@@ -112,7 +118,9 @@ def run_consolidation(
                 warehouse=code,
                 run_at=at,
             )
+            deliver_by = {o.order_ref: o.deliver_by for o in pending}
             for shipment in plan.shipped:
+                promised = [day for ref in shipment.orders if (day := deliver_by.get(ref)) is not None]
                 shipment_id = uow.runs.add_shipment(
                     run_id=run_id,
                     ships_on=shipment.ships_on,
@@ -124,12 +132,15 @@ def run_consolidation(
                     cost_cents=shipment.cost_cents,
                     rate_card_id=shipment.rate_card_id,
                     detail=shipment_document(shipment),
+                    # The date the shopper was shown: the earliest promise of its orders, else its planned window's end.
+                    promised_by=min(promised) if promised else shipment.latest,
                 )
                 if uow.orders.plan(list(shipment.orders), run_id, shipment_id) != len(shipment.orders):
                     raise Conflict("orders changed while the run was planning; start the run again")
             # Nothing keeps their promise now, nor ever will (promises only get closer), or nothing can
             # carry them: the shop hears it now instead of the order waiting night after night.
             uow.orders.need_attention({ref: why for ref, why in plan.unplannable.items() if why != NO_CAPACITY})
+            uow.orders.need_attention(point_gone)
             # Left for want of capacity: a later run may still ship them, or say capacity broke their promise.
             uow.orders.note_left({ref: why for ref, why in plan.unplannable.items() if why == NO_CAPACITY})
             uow.commit()

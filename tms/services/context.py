@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from tms.services.pickup_points import LivePointIndex
 from tms.services.planning import PlanSettings
+from tms.services.promises import PromiseWatch
 from tms.services.quoting import LiveQuoteBook, QuoteBook, WarehouseSetup
 from tms.services.unit_of_work import UnitOfWork
 
@@ -17,6 +18,7 @@ class ServiceContext(Protocol):
     pickup_index: LivePointIndex
     warehouses: list[WarehouseSetup]
     plan_settings: PlanSettings
+    promise_watch: PromiseWatch
 
     def uow(self) -> UnitOfWork: ...
 

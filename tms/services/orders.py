@@ -14,6 +14,7 @@ from tms.domain.features import NO_FEATURES
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.shipments import Shipment
+from tms.services.promises import PromiseWatch
 from tms.services.quoting import QuoteBook
 from tms.services.shipments import dispatch_order_shipment
 from tms.services.unit_of_work import UnitOfWork
@@ -153,11 +154,11 @@ def cancel_order(uow: UnitOfWork, order_ref: str, *, by: ApiKey) -> Order:
     )
 
 
-def dispatch_order(uow: UnitOfWork, order_ref: str, *, now: datetime) -> Order:
+def dispatch_order(uow: UnitOfWork, order_ref: str, *, now: datetime, watch: PromiseWatch | None = None) -> Order:
     """The parcels of a planned order were handed to the carrier (a manager's move: any channel's order):
     its whole shipment goes, every order in it (see `shipments.dispatch_shipment` for the way with
     tracking numbers)."""
-    dispatch_order_shipment(uow, order_ref, now=now)
+    dispatch_order_shipment(uow, order_ref, now=now, watch=watch)
     return get_order(uow, order_ref)
 
 

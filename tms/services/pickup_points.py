@@ -25,7 +25,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from scipy.spatial import cKDTree
 from carriers.points import Directory, directory_to_json, read_points_json
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
 from tms.domain.modes import DeliveryMode
+from tms.domain.orders import Order
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus, Limits, PickupPoint, PointKind, limits_take
 from tms.domain.quotes import PointOffer, QuoteRequest, Refusal
 from tms.services.unit_of_work import UnitOfWork
@@ -42,6 +43,8 @@ EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 RADIUS_KM = 15.0  # a quote's pickup-point options offer points within this distance (settings: pickup.radius_km)
 CANDIDATES = 24  # nearest points kept per (carrier, place); the quote keeps the suitable ones among them
 CACHED_PLACES = 50_000
+# (carrier, kind, place, fitting limits, dates, promise, N) -> the points a quote offers. Bounded; emptied when full.
+CACHED_OFFERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -210,11 +213,14 @@ class CarrierPoints:
                 entry[2] += 1
         self.place_sums = {key: (s[0], s[1], int(s[2])) for key, s in sums.items()}
         lockers = [p for p in self.points if p.kind is PointKind.LOCKER]
+        self.by_id = {p.point_id: p for p in self.points}
         self.lockers = tuple(lockers)
         # The distinct limits of its points (a handful per directory): when none takes a parcel, no
         # point does, and a quote knows it without looking at any point.
         self.limits = frozenset(p.limits for p in self.points)
         self.locker_limits = frozenset(p.limits for p in lockers)
+        self.limit_list = tuple(self.limits)  # in a fixed order: which of them take a parcel keys the offers
+        self.locker_limit_list = tuple(self.locker_limits)
         self.locker_tree = (
             cKDTree(_unit_vectors([p.latitude for p in lockers], [p.longitude for p in lockers])) if lockers else None
         )
@@ -303,6 +309,7 @@ class PointIndex:
         # emptied when full.
         self._candidates: dict[tuple[str, bool, tuple[str, str, str]], tuple[tuple[PickupPoint, int], ...]] = {}
         self._no_directory: dict[str, Refusal] = {}
+        self.offers: dict[tuple[object, ...], tuple[PointOffer, ...] | Refusal] = {}
         sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         for points in carriers_points:
             if points.carrier_code in self.by_carrier or not points.points:
@@ -314,6 +321,11 @@ class PointIndex:
                 entry[1] += longitude
                 entry[2] += count
         self._centres = {key: (s[0] / s[2], s[1] / s[2]) for key, s in sums.items()}
+
+    def point(self, carrier: str, point_id: str) -> PickupPoint | None:
+        """The carrier's point in use with this identifier (None when it left the directory)."""
+        points = self.by_carrier.get(carrier)
+        return None if points is None else points.by_id.get(point_id)
 
     @property
     def by_directory(self) -> dict[int, CarrierPoints]:
@@ -561,11 +573,37 @@ class QuotePoints:
         return fit
 
     def offer(self, carrier: str, mode: str, earliest: date, latest: date) -> tuple[PointOffer, ...] | Refusal:
-        """The points offered with this option, or why the option is excluded."""
+        """The points offered with this option, or why the option is excluded. From a place, the
+        answer depends only on (carrier, kind, place, which of the carrier's point limits take the
+        parcels, the dates, the promise, N): the quotes to a place share it through the index."""
         carrier_points = self.index.by_carrier.get(carrier)
         if carrier_points is None:
             return self.index.no_directory(carrier)
         lockers = mode == DeliveryMode.LOCKER
+        if self.place is None:
+            return self._offer(carrier_points, carrier, lockers, earliest, latest)
+        kinds_limits = carrier_points.locker_limit_list if lockers else carrier_points.limit_list
+        key = (
+            carrier,
+            lockers,
+            self.place,
+            tuple(map(self._fit, kinds_limits)),
+            earliest,
+            latest,
+            self.deliver_by,
+            self.wanted,
+        )
+        offers = self.index.offers
+        found = offers.get(key)
+        if found is None:
+            if len(offers) >= CACHED_OFFERS:
+                offers.clear()
+            found = offers[key] = self._offer(carrier_points, carrier, lockers, earliest, latest)
+        return found
+
+    def _offer(
+        self, carrier_points: CarrierPoints, carrier: str, lockers: bool, earliest: date, latest: date
+    ) -> tuple[PointOffer, ...] | Refusal:
         kinds_limits = carrier_points.locker_limits if lockers else carrier_points.limits
         candidates = self.seen.get((carrier, lockers))
         if not any(self._fit(limits) for limits in kinds_limits):
@@ -610,3 +648,35 @@ class QuotePoints:
             radius = f"{self.index.radius_m / 1000:g} km"
             return ("no_point_nearby", f"no {what} of {carrier} within {radius} takes the parcels in time")
         return tuple(found)
+
+
+def unusable_points(index: PointIndex, orders: Sequence[Order], first_day: date) -> dict[str, str]:
+    """Of the pickup-point orders, those whose chosen point left its carrier's directory, or is closed
+    on every day from `first_day` (the run's shipping day) to the order's promise (a week when it has
+    none): order_ref -> why, with the nearest open point of the carrier to suggest instead. Carriers
+    without a directory are not judged (their points are not known)."""
+    found: dict[str, str] = {}
+    for order in orders:
+        carrier, point_id = order.carrier, order.pickup_point_id
+        if not carrier or not point_id or carrier not in index.by_carrier:
+            continue
+        point = index.point(carrier, point_id)
+        last = order.deliver_by or first_day + timedelta(days=7)
+        days = [first_day + timedelta(days=n) for n in range(max((last - first_day).days, 0) + 1)]
+        if point is not None and not all(point.closed_on(day) for day in days):
+            continue
+        if point is None:
+            why = f"pickup point {point_id} is no longer in {carrier}'s directory"
+            position = index.locate(order.address.country, order.address.postcode, order.address.city)
+            near = None if position is None else (position.latitude, position.longitude)
+        else:
+            why = f"pickup point {point_id} is closed from {days[0]} to {days[-1]}"
+            near = (point.latitude, point.longitude)
+        at = datetime(first_day.year, first_day.month, first_day.day, 12)
+        others = [] if near is None else index.nearest(*near, 2, carriers=[carrier], weight_g=order.weight_g, at=at)
+        other = next((f for f in others if f.point.point_id != point_id), None)
+        if other is not None:
+            p, km = other.point, other.distance_m / 1000
+            why += f"; nearest open: {p.point_id} {p.name}, {p.address}, {p.postcode} {p.city} ({km:.1f} km)"
+        found[order.order_ref] = why
+    return found

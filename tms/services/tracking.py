@@ -11,6 +11,7 @@ from datetime import datetime
 from tms.domain.errors import InvalidInput, NotFound, Problem
 from tms.domain.shipments import ShipmentStatus
 from tms.domain.tracking import FINAL_KINDS, StoredEvent, TrackingEvent, event_problems
+from tms.services.promises import PromiseWatch
 from tms.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger("tms.tracking")
@@ -35,10 +36,20 @@ def check_events(events: Sequence[TrackingEvent], where: str = "events") -> None
         raise InvalidInput("the tracking events cannot be stored", problems)
 
 
-def record_events(uow: UnitOfWork, events: Sequence[TrackingEvent], *, source: str, now: datetime) -> Recorded:
-    """Store the events all together (one transaction); one already stored is skipped."""
+def record_events(
+    uow: UnitOfWork,
+    events: Sequence[TrackingEvent],
+    *,
+    source: str,
+    now: datetime,
+    watch: PromiseWatch | None = None,
+) -> Recorded:
+    """Store the events all together (one transaction); one already stored is skipped. With a watch,
+    each shipment that got news is reviewed in the same transaction (delivered, waiting at its
+    point, late), and the messages that causes are written with it."""
     check_events(events)
     stored = unmatched = 0
+    touched: set[int] = set()
     with uow:
         shipments: dict[tuple[str, str], int | None] = {}
         for event in events:
@@ -49,6 +60,14 @@ def record_events(uow: UnitOfWork, events: Sequence[TrackingEvent], *, source: s
             if uow.tracking.add(event, shipment_id=shipments[key], source=source, received_at=now):
                 stored += 1
                 unmatched += shipments[key] is None
+                shipment_id = shipments[key]
+                if shipment_id is not None:
+                    touched.add(shipment_id)
+        if watch is not None:
+            for shipment_id in sorted(touched):
+                shipment = uow.shipments.get(shipment_id)
+                if shipment is not None:
+                    watch.review(uow, shipment, now)
         uow.commit()
     return Recorded(received=len(events), stored=stored, duplicates=len(events) - stored, unmatched=unmatched)
 
@@ -101,6 +120,7 @@ def poll_open_parcels(
     *,
     carriers: set[str],
     now: datetime,
+    watch: PromiseWatch | None = None,
 ) -> PollReport:
     """Ask the carrier about each open parcel (`ask(carrier, tracking number)`), store what it says.
     A parcel whose carrier fails (any exception of `ask`) is logged and left for the next poll."""
@@ -118,5 +138,5 @@ def poll_open_parcels(
         if len(good) < len(answered):
             log.warning("tracking of %s %s: %d events not storable", carrier, number, len(answered) - len(good))
         events += good
-    recorded = record_events(uow, events, source="poll", now=now)
+    recorded = record_events(uow, events, source="poll", now=now, watch=watch)
     return PollReport(asked=len(parcels), failed=failed, recorded=recorded)

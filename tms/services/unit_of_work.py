@@ -6,6 +6,7 @@ the unit tests both satisfy it. A store refuses a row whose unique key exists wi
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
@@ -13,11 +14,12 @@ from typing import Any, Protocol
 
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
+from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topic, WebhookSubscription
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
-from tms.domain.shipments import Shipment, ShipmentStatus
+from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus
 from tms.domain.tracking import DeliveredRecord, StoredEvent, TrackingEvent
 
 
@@ -177,7 +179,9 @@ class ConsolidationRuns(Protocol):
         cost_cents: int,
         rate_card_id: int,
         detail: dict[str, Any],
-    ) -> int: ...
+        promised_by: date | None = None,
+    ) -> int:
+        """The shipment, with a new tracking-page token and the date its shopper was shown."""
 
     def succeeded_on(self, *, shipping_date: date, warehouse: str, run_at: str) -> int | None:
         """The id of the succeeded run of this (shipping date, warehouse, run time), if any."""
@@ -206,6 +210,7 @@ class Shipments(Protocol):
         ships_on: date | None = None,
         carrier: str | None = None,
         status: ShipmentStatus | None = None,
+        promise_status: Sequence[PromiseStatus] = (),
         limit: int = 100,
         offset: int = 0,
     ) -> list[Shipment]:
@@ -216,7 +221,22 @@ class Shipments(Protocol):
         not planned (or does not exist)."""
 
     def by_tracking_number(self, carrier: str, tracking_number: str) -> Shipment | None:
-        """The dispatched shipment of the carrier with this tracking number among its parcels'."""
+        """The newest dispatched (or delivered) shipment of the carrier with this tracking number."""
+
+    def by_token(self, token: str) -> Shipment | None:
+        """The shipment of a tracking page's token."""
+
+    def watched(self, *, after_id: int = 0, limit: int = 500) -> builtins.list[Shipment]:
+        """Planned or dispatched shipments (not delivered), by id after `after_id`: the promise watch's."""
+
+    def set_promise(self, shipment_id: int, *, predicted_on: date | None, status: PromiseStatus, at: datetime) -> None:
+        """Record the promise watch's prediction and verdict."""
+
+    def deliver(self, shipment_id: int, delivered_on: date, status: PromiseStatus, at: datetime) -> bool:
+        """Dispatched -> delivered, its dispatched orders with it; False if it was not dispatched."""
+
+    def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
+        """Shipments delivered between the two days (inclusive), by delivery day."""
 
 
 class TrackingEvents(Protocol):
@@ -230,12 +250,71 @@ class TrackingEvents(Protocol):
         """Events no shipment had the tracking number of, as received."""
 
     def delivered(self) -> list[DeliveredRecord]:
-        """Every parcel of a shipment with a delivered event, by shipment then tracking number: the
-        parcel's first delivered and first picked_up events, its shipment's carrier, service and ship
-        day, and the destination of the shipment's orders."""
+        """Every parcel of a shipment that has arrived, by shipment then tracking number: its first
+        delivered event (or, for a pickup-point or locker shipment, its first available_for_pickup one
+        if sooner), its first picked_up event, its shipment's carrier, service and ship day, and the
+        destination of the shipment's orders."""
 
     def last_delivered_id(self) -> int | None:
-        """The id of the newest delivered event of a shipment: it changes when a delivery is recorded."""
+        """The id of the newest delivered or available_for_pickup event of a shipment: it changes when
+        a parcel arrives."""
+
+
+class Outbox(Protocol):
+    """Messages written with the change that causes them; the delivery worker claims the due ones."""
+
+    def add(
+        self,
+        *,
+        idempotency_key: str,
+        event_key: str,
+        channel: Channel,
+        topic: Topic,
+        recipient: str,
+        payload: dict[str, Any],
+        created_at: datetime,
+        retry_until: datetime | None,
+    ) -> OutboxMessage | None:
+        """Write a pending message due at `created_at`; None (nothing written) if its key is in the outbox.
+        A concurrent transaction writing the same key first makes this one a DuplicateKey (it is over)."""
+
+    def get(self, message_id: int) -> OutboxMessage | None: ...
+
+    def claim_due(
+        self, *, now: datetime, lease_until: datetime, limit: int, channels: Collection[Channel]
+    ) -> list[OutboxMessage]:
+        """At most `limit` pending messages of `channels` due at `now` (the longest due first, then as
+        written), each moved to `lease_until` so that no other claim takes it meanwhile."""
+
+    def mark_sent(self, message_id: int, at: datetime) -> None:
+        """Sent at `at` (one more attempt)."""
+
+    def retry_later(self, message_id: int, *, error: str, next_attempt_at: datetime) -> None:
+        """Failed: one more attempt, the error kept, due again at `next_attempt_at`."""
+
+    def give_up(self, message_id: int, *, error: str) -> None:
+        """Failed for good: one more attempt, the error kept, dead."""
+
+    def replay(self, message_id: int, *, now: datetime, retry_until: datetime | None) -> OutboxMessage | None:
+        """A dead or pending message pending again, due at `now`, its attempts back to 0; None if it was
+        sent (or does not exist)."""
+
+    def list(self, *, status: MessageStatus | None = None, limit: int = 100, offset: int = 0) -> list[OutboxMessage]:
+        """Newest first."""
+
+
+class WebhookSubscriptions(Protocol):
+    def add(self, *, url: str, topics: Sequence[Topic], secret: str, created_at: datetime) -> WebhookSubscription:
+        """An active subscription."""
+
+    def get(self, subscription_id: int) -> WebhookSubscription | None:
+        """Active or not."""
+
+    def active(self, topic: Topic | None = None) -> list[WebhookSubscription]:
+        """The active subscriptions (to `topic` when given), as registered."""
+
+    def deactivate(self, subscription_id: int) -> bool:
+        """Stop sending to it; False if it was not active (or does not exist)."""
 
 
 class PickupDirectories(Protocol):
@@ -312,6 +391,12 @@ class UnitOfWork(Protocol):
 
     @property
     def tracking(self) -> TrackingEvents: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def webhooks(self) -> WebhookSubscriptions: ...
 
     def __enter__(self) -> UnitOfWork: ...
 

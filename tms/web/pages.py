@@ -46,7 +46,8 @@ from tms.domain.errors import DomainError, InvalidInput
 from tms.domain.orders import OrderStatus
 from tms.domain.rate_cards import card_in_force
 from tms.domain.sessions import SessionLifetime
-from tms.services import orders, rate_cards
+from tms.domain.shipments import PromiseStatus
+from tms.services import orders, rate_cards, shipments
 from tms.services.consolidation import list_runs
 from tms.services.context import ServiceContext
 from tms.services.manager_sessions import SignedIn, end_session, resume_session, start_session
@@ -224,8 +225,17 @@ def dashboard() -> ResponseReturnValue:
     pending = orders.list_orders(context.uow(), status=OrderStatus.PENDING, limit=1000)
     attention = orders.list_orders(context.uow(), status=OrderStatus.NEEDS_ATTENTION, limit=100)
     runs = list_runs(context.uow())[:10]
+    troubled = [
+        s
+        for status in (PromiseStatus.LATE, PromiseStatus.AT_RISK)
+        for s in shipments.list_shipments(context.uow(), promise_status=status, limit=100)
+    ]
+    on_time = shipments.on_time_rates(context.uow(), since=today - timedelta(days=30), until=today)
     return render_template(
         "dashboard.html",
+        troubled=troubled,
+        on_time=on_time,
+        tracking_url=context.promise_watch.tracking_url,
         carriers=carriers,
         cards=records,
         runs=runs,
