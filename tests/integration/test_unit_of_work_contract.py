@@ -668,3 +668,39 @@ def test_webhook_subscriptions_are_listed_per_topic_while_active(new_uow: Callab
     with new_uow() as uow:
         assert [s.id for s in uow.webhooks.active()] == [both.id]
         assert uow.webhooks.get(shipped.id).active is False
+
+
+def test_a_pickup_point_parcel_has_arrived_at_its_first_available_for_pickup_event(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    from tms.domain.tracking import EventKind, TrackingEvent
+
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        card_id = add_card(uow).id
+        run_id = add_run(uow, date(2026, 3, 3), card_id, parcels=1)
+        shipment_id = uow.runs.add_shipment(
+            run_id=run_id,
+            ships_on=date(2026, 3, 3),
+            carrier="colissimo",
+            service="RELAY",
+            mode="pickup_point",
+            parcels=1,
+            weight_g=900,
+            cost_cents=450,
+            rate_card_id=card_id,
+            detail={},
+        )
+        uow.orders.add(an_order("P-1", mode="pickup_point", pickup_point_id="PP-1", service="RELAY"), NOW)
+        uow.orders.plan(["P-1"], run_id, shipment_id)
+        uow.shipments.dispatch(shipment_id, ["8R1"], NOW)
+        uow.commit()
+    at_point, collected = NOW + timedelta(days=2), NOW + timedelta(days=5)
+    with new_uow() as uow:
+        for kind, at in ((EventKind.DELIVERED, collected), (EventKind.AVAILABLE_FOR_PICKUP, at_point)):
+            event = TrackingEvent("colissimo", "8R1", kind.value.upper(), kind, at)
+            uow.tracking.add(event, shipment_id=shipment_id, source="poll", received_at=NOW)
+        uow.commit()
+    with new_uow() as uow:
+        (record,) = uow.tracking.delivered()
+        assert (record.service, record.picked_up_at, record.delivered_at) == ("RELAY", None, at_point)
