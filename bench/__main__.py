@@ -24,6 +24,7 @@ SUITES = (
     "consolidation",
     "exact",
     "month",
+    "delivery_learning",
     "schemathesis",
 )
 RESULTS = Path(__file__).resolve().parent / "results.json"

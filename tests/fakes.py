@@ -33,7 +33,7 @@ from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
-from tms.domain.tracking import StoredEvent, TrackingEvent
+from tms.domain.tracking import DeliveredRecord, EventKind, StoredEvent, TrackingEvent
 from tms.services.unit_of_work import (
     ApiKeys,
     Carriers,
@@ -815,6 +815,52 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
             if s.shipment_id is None and (carrier is None or s.event.carrier == carrier)
         ]
         return found[offset : offset + limit]
+
+    def delivered(self) -> list[DeliveredRecord]:
+        arrived = (EventKind.DELIVERED, EventKind.AVAILABLE_FOR_PICKUP)
+        stored: list[StoredEvent] = [s for s in self._tx.table("tracking").values() if s.shipment_id is not None]
+        firsts: dict[tuple[int, str], dict[EventKind, datetime]] = {}
+        for s in stored:
+            if s.event.kind in (EventKind.PICKED_UP, *arrived):
+                assert s.shipment_id is not None
+                kinds = firsts.setdefault((s.shipment_id, s.event.tracking_number), {})
+                at = kinds.get(s.event.kind)
+                kinds[s.event.kind] = s.event.occurred_at if at is None else min(at, s.event.occurred_at)
+        orders = self._tx.table("orders").values()
+        found = []
+        for (shipment_id, number), kinds in sorted(firsts.items()):
+            shipment = self._tx.table("shipments").get(shipment_id)
+            addresses = sorted((o.address.country, o.address.postcode) for _, o, sid in orders if sid == shipment_id)
+            if shipment is None or not addresses:
+                continue
+            counted = arrived if shipment["mode"] != "home" else arrived[:1]
+            times = [kinds[kind] for kind in counted if kind in kinds]
+            if not times:
+                continue
+            found.append(
+                DeliveredRecord(
+                    shipment_id=shipment_id,
+                    tracking_number=number,
+                    carrier=shipment["carrier"],
+                    service=shipment["service"],
+                    country=addresses[0][0],
+                    postcode=addresses[0][1],
+                    ships_on=shipment["ships_on"],
+                    picked_up_at=kinds.get(EventKind.PICKED_UP),
+                    delivered_at=min(times),
+                )
+            )
+        return found
+
+    def last_delivered_id(self) -> int | None:
+        return max(
+            (
+                i
+                for i, s in self._tx.table("tracking").items()
+                if s.event.kind in (EventKind.DELIVERED, EventKind.AVAILABLE_FOR_PICKUP) and s.shipment_id is not None
+            ),
+            default=None,
+        )
 
 
 class FakeOutbox(_Repository, Outbox):

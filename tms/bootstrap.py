@@ -23,7 +23,14 @@ from tms.services.packing import refuse_uncarriable_boxes
 from tms.services.pickup_points import LivePointIndex, load_point_index, point_index_signature
 from tms.services.planning import PlanSettings
 from tms.services.promises import PromiseWatch
-from tms.services.quoting import LiveQuoteBook, QuoteBook, WarehouseSetup, load_quote_book, quote_inputs_signature
+from tms.services.quoting import (
+    DeliveryLearning,
+    LiveQuoteBook,
+    QuoteBook,
+    WarehouseSetup,
+    load_quote_book,
+    quote_inputs_signature,
+)
 from tms.settings import Settings
 
 
@@ -45,8 +52,14 @@ class Container:
             self.settings.path(self.settings.warehouses_file), night_run=_clock(self.settings.consolidation_run_at)
         )
         self.plan_settings = load_plan_settings(self.settings)
+        self.learning = DeliveryLearning(
+            min_deliveries=self.settings.learning_min_deliveries,
+            half_life_days=self.settings.learning_half_life_days,
+            min_on_time_probability=self.settings.quote_min_on_time_probability,
+            timezone=self.settings.timezone,
+        )
         self.quote_book = LiveQuoteBook(
-            load=lambda: load_quote_book(self.uow(), self.warehouses, self.today()),
+            load=lambda: load_quote_book(self.uow(), self.warehouses, self.today(), self.learning),
             signature=lambda: quote_inputs_signature(self.uow(), self.today()),
         )
         self.pickup_index = LivePointIndex(
@@ -79,7 +92,7 @@ class Container:
 
     def fresh_book(self) -> QuoteBook:
         """The cards as stored right now (the nightly run does not rely on a watcher's copy)."""
-        return load_quote_book(self.uow(), self.warehouses, self.today())
+        return load_quote_book(self.uow(), self.warehouses, self.today(), self.learning)
 
     def refuse_uncarriable_boxes(self) -> None:
         """Raise UncarriableBoxes for a configured box type that no service of the cards in force today

@@ -57,6 +57,9 @@ class Settings:
     consolidation_fill_ratio: float = 0.85
     consolidation_boxes_file: str = "config/boxes.toml"
     consolidation_carriers_file: str = "config/carriers.toml"
+    learning_min_deliveries: int = 30
+    learning_half_life_days: float = 56.0
+    quote_min_on_time_probability: float = 0.0
     tracking_poll_minutes: int = 60
     promises_watch_minutes: int = 15
     promises_compensation_code: str = ""

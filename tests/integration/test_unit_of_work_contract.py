@@ -509,6 +509,61 @@ def test_tracking_events_are_stored_once_per_carrier_number_code_and_time_matche
         assert uow.tracking.unmatched(carrier="dpd") == [] and uow.tracking.unmatched(offset=1) == []
 
 
+def test_the_delivered_history_gives_each_delivered_parcel_its_first_pickup_and_delivery_and_destination(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    from tms.domain.tracking import DeliveredRecord, EventKind, TrackingEvent
+
+    def event(number: str, kind: EventKind, at: datetime, code: str = "") -> TrackingEvent:
+        return TrackingEvent("colissimo", number, code or kind.value.upper(), kind, at)
+
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        run = uow.runs.get(add_run(uow, date(2026, 3, 3), add_card(uow).id))
+        assert run is not None
+        shipment_id = run["shipments"][0]["id"]
+        uow.orders.add(an_order("A-1"), NOW)
+        uow.orders.plan(["A-1"], run["id"], shipment_id)
+        uow.shipments.dispatch(shipment_id, ["6A1", "6A2"], NOW)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.tracking.delivered() == [] and uow.tracking.last_delivered_id() is None
+    picked, first, again = NOW + timedelta(days=1), NOW + timedelta(days=3), NOW + timedelta(days=4)
+    with new_uow() as uow:
+        uow.tracking.add(
+            event("6A1", EventKind.PICKED_UP, picked), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
+        uow.tracking.add(
+            event("6A1", EventKind.DELIVERED, again, "DI2"), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
+        uow.tracking.add(
+            event("6A1", EventKind.DELIVERED, first), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
+        uow.tracking.add(
+            event("6A2", EventKind.IN_TRANSIT, picked), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
+        uow.tracking.add(event("ZZ9", EventKind.DELIVERED, first), shipment_id=None, source="csv", received_at=NOW)
+        uow.commit()
+    with new_uow() as uow:
+        newest = uow.tracking.last_delivered_id()
+        assert uow.tracking.delivered() == [
+            DeliveredRecord(shipment_id, "6A1", "colissimo", "HOME", "FR", "69003", date(2026, 3, 3), picked, first)
+        ]
+        uow.tracking.add(
+            event("6A2", EventKind.DELIVERED, again), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
+        # At a point before its delivery: a home parcel has arrived only when delivered.
+        uow.tracking.add(
+            event("6A2", EventKind.AVAILABLE_FOR_PICKUP, first), shipment_id=shipment_id, source="poll", received_at=NOW
+        )
+        uow.commit()
+    with new_uow() as uow:
+        second = uow.tracking.delivered()[1]
+        assert (second.tracking_number, second.picked_up_at, second.delivered_at) == ("6A2", None, again)
+        later = uow.tracking.last_delivered_id()
+        assert newest is not None and later is not None and later > newest
+
+
 def add_message(uow: UnitOfWork, key: str, **changes: Any) -> Any:
     from tms.domain.notifications import Channel, Topic
 
@@ -642,3 +697,39 @@ def test_orders_are_found_by_carrier_requested_or_planned_period_postcode_and_re
     assert refs(text="durand") == ["B-100_%"] and refs(text="b-1") == ["B-100_%"]
     assert refs(text="_%") == ["B-100_%"] and refs(text="%") == ["B-100_%"]  # no wildcard: the characters
     assert refs(text="martin", carrier="dpd") == ["A-1"]
+
+
+def test_a_pickup_point_parcel_has_arrived_at_its_first_available_for_pickup_event(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    from tms.domain.tracking import EventKind, TrackingEvent
+
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        card_id = add_card(uow).id
+        run_id = add_run(uow, date(2026, 3, 3), card_id, parcels=1)
+        shipment_id = uow.runs.add_shipment(
+            run_id=run_id,
+            ships_on=date(2026, 3, 3),
+            carrier="colissimo",
+            service="RELAY",
+            mode="pickup_point",
+            parcels=1,
+            weight_g=900,
+            cost_cents=450,
+            rate_card_id=card_id,
+            detail={},
+        )
+        uow.orders.add(an_order("P-1", mode="pickup_point", pickup_point_id="PP-1", service="RELAY"), NOW)
+        uow.orders.plan(["P-1"], run_id, shipment_id)
+        uow.shipments.dispatch(shipment_id, ["8R1"], NOW)
+        uow.commit()
+    at_point, collected = NOW + timedelta(days=2), NOW + timedelta(days=5)
+    with new_uow() as uow:
+        for kind, at in ((EventKind.DELIVERED, collected), (EventKind.AVAILABLE_FOR_PICKUP, at_point)):
+            event = TrackingEvent("colissimo", "8R1", kind.value.upper(), kind, at)
+            uow.tracking.add(event, shipment_id=shipment_id, source="poll", received_at=NOW)
+        uow.commit()
+    with new_uow() as uow:
+        (record,) = uow.tracking.delivered()
+        assert (record.service, record.picked_up_at, record.delivered_at) == ("RELAY", None, at_point)

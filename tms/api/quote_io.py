@@ -48,6 +48,7 @@ from tms.api.reading import (
     window_problem,
 )
 from tms.domain.errors import InvalidInput, Problem
+from tms.domain.lane_stats import Distribution
 from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart, FreeShipping
 from tms.domain.quotes import Destination, Exclusion, Offer, PointOffer, Promise, Quote, QuoteOption, QuoteRequest
@@ -289,8 +290,27 @@ def option_document(o: QuoteOption, fees: dict[str, float] | None = None) -> dic
         "customer_price": o.customer_price_cents / 100,
         "currency": offer.currency,
         "delivery": {"ships_on": o.ships_on, "earliest": o.earliest, "latest": o.latest},
+        "on_time_probability": o.on_time_probability,  # rounded to 4 decimals by the distribution
+        "observed": _observed(o.observed),
         "rate_card": rate_card,
     }
+
+
+_observed_parts: dict[int, tuple[Distribution, dict[str, int]]] = {}  # by id: the distribution is kept alive
+
+
+def _observed(observed: Distribution | None) -> dict[str, int] | None:
+    """A lane's observed days as the API shows them, null when the lane has too few deliveries to say;
+    written once per distribution (a book has a few per lane)."""
+    if observed is None:
+        return None
+    parts = _observed_parts.get(id(observed))
+    if parts is None:
+        if len(_observed_parts) >= _OFFERS_KEPT:
+            _observed_parts.clear()
+        document = {"p50_days": observed.p50_days, "p90_days": observed.p90_days, "deliveries": observed.deliveries}
+        parts = _observed_parts[id(observed)] = (observed, document)
+    return parts[1]
 
 
 def _fees(o: QuoteOption) -> dict[str, float]:
@@ -417,6 +437,8 @@ def _summary_option(o: QuoteOption, quote: Quote) -> dict[str, Any]:
         "customer_price": o.customer_price_cents / 100,
         "currency": o.offer.currency,
         "delivery": {"ships_on": o.ships_on, "earliest": o.earliest, "latest": o.latest},
+        "on_time_probability": o.on_time_probability,  # rounded to 4 decimals by the distribution
+        "observed": _observed(o.observed),
         "rate_card": rate_card,
     }
     _put_points(quote, o, document)

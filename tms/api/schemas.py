@@ -349,6 +349,22 @@ class CardRefSchema(Schema):
     version = fields.Integer()
 
 
+class ObservedSchema(Schema):
+    """What the lane's delivered parcels say (carrier, service, zone; the pickup weekday's own figures
+    where it has enough), next to the card's transit that dates `delivery`."""
+
+    p50_days = fields.Integer(metadata={"description": "Business days from pickup within which half arrive"})
+    p90_days = fields.Integer(metadata={"description": "... within which 90 % arrive"})
+    deliveries = fields.Integer(metadata={"description": "Delivered parcels counted"})
+
+
+_ON_TIME = (
+    "The probability, from the lane's delivered parcels, that it arrives by the promise's deliver_by "
+    "(without one: by delivery.latest); null when the lane has too few deliveries to say"
+)
+_OBSERVED = "Null when the lane has fewer deliveries than learning.min_deliveries: the card's transit stands"
+
+
 class OfferedFeaturesSchema(Schema):
     """What the service promises beyond its mode and speed; the nightly plan keeps at least these."""
 
@@ -385,6 +401,8 @@ class OptionSchema(Schema):
     customer_price = fields.Float()
     currency = fields.String()
     delivery = fields.Nested(DeliverySchema)
+    on_time_probability = fields.Float(allow_none=True, metadata={"description": _ON_TIME})
+    observed = fields.Nested(ObservedSchema, allow_none=True, metadata={"description": _OBSERVED})
     rate_card = fields.Nested(CardRefSchema)
     points = fields.List(
         fields.Nested(OfferedPointSchema), metadata={"description": "Pickup-point and locker options only"}
@@ -440,6 +458,8 @@ class SummaryOptionSchema(Schema):
     customer_price = fields.Float()
     currency = fields.String()
     delivery = fields.Nested(DeliverySchema)
+    on_time_probability = fields.Float(allow_none=True, metadata={"description": _ON_TIME})
+    observed = fields.Nested(ObservedSchema, allow_none=True, metadata={"description": _OBSERVED})
     rate_card = fields.Nested(CardRefSchema)
     points = fields.List(
         fields.Nested(OfferedPointSchema), metadata={"description": "Pickup-point and locker options only"}

@@ -298,3 +298,29 @@ def delivery_dates(
 ) -> tuple[date, date]:
     """(earliest, latest) for a parcel the carrier picks up on `pickup`."""
     return _delivery_days(pickup, min_days, max_days, delivery_weekdays, destination_country, destination_region)
+
+
+def business_days_between(
+    start: date, end: date, weekdays: frozenset[int], country: str, region: str | None = None
+) -> int:
+    """The business days after `start` up to and including `end` (carrier delivery `weekdays`, not a
+    public holiday at the destination): how many days of transit a parcel picked up on `start` and
+    delivered on `end` took, counted as `delivery_dates` counts them; 0 when `end` is not after `start`."""
+    if end <= start:
+        return 0
+    return _business_days_between(start, end, weekdays, country, region)
+
+
+@lru_cache(maxsize=16_384)
+def _business_days_between(start: date, end: date, weekdays: frozenset[int], country: str, region: str | None) -> int:
+    count = 0
+    day, year = start, start.year
+    days_off = public_holidays(country, year, region)
+    for _ in range((end - start).days):  # bounded by the days between
+        day += _ONE_DAY
+        if day.year != year:
+            year = day.year
+            days_off = public_holidays(country, year, region)
+        if day.weekday() in weekdays and day not in days_off:
+            count += 1
+    return count

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import NamedTuple
 
+from tms.domain.lane_stats import Distribution
 from tms.domain.modes import DeliveryMode
 from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart, FreeShipping, WarehouseCosts
@@ -90,6 +91,10 @@ class QuoteOption(NamedTuple):
     parcels: int
     costs: WarehouseCosts
     customer_price_cents: int
+    # The chance, from the lane's deliveries, that it arrives by the promise's deliver_by (without one: by
+    # `latest`); None when the lane has too few deliveries to say (see tms.domain.lane_stats).
+    on_time_probability: float | None = None
+    observed: Distribution | None = None  # the lane's learned days for a pickup on `ships_on`
 
     @property
     def carrier(self) -> str:

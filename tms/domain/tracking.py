@@ -80,3 +80,20 @@ def event_problems(event: TrackingEvent) -> list[tuple[str, str]]:
     if event.occurred_at.tzinfo is None:
         problems.append(("occurred_at", "must carry a time zone"))
     return problems
+
+
+@dataclass(frozen=True)
+class DeliveredRecord:
+    """A delivered parcel as the store knows it: its shipment's carrier, service, pickup day and
+    destination, and the times of its parcel's first picked_up (None when none came) and first
+    delivered events. What delivery times are learned from (`tms.domain.lane_stats`)."""
+
+    shipment_id: int
+    tracking_number: str
+    carrier: str
+    service: str
+    country: str
+    postcode: str
+    ships_on: date
+    picked_up_at: datetime | None
+    delivered_at: datetime

@@ -23,7 +23,7 @@ from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
-from tms.domain.tracking import EventKind, StoredEvent, TrackingEvent
+from tms.domain.tracking import DeliveredRecord, EventKind, StoredEvent, TrackingEvent
 from tms.persistence.tables import (
     ApiKeyRow,
     CarrierRow,
@@ -1048,6 +1048,85 @@ class TrackingEventRepository:
             query = query.where(TrackingEventRow.carrier == carrier)
         query = query.order_by(TrackingEventRow.id).limit(limit).offset(offset)
         return [_stored_event(row) for row in self.session.scalars(query)]
+
+    def delivered(self) -> list[DeliveredRecord]:
+        """Every parcel of a shipment that has arrived: three queries (first events per parcel, the
+        shipments, their orders' destination), joined here. A parcel arrives with its first delivered
+        event or, for a pickup-point or locker shipment, its first available_for_pickup one if sooner
+        (what the promise watch counts as delivered)."""
+        arrived = [EventKind.DELIVERED.value, EventKind.AVAILABLE_FOR_PICKUP.value]
+        arrived_shipments = select(TrackingEventRow.shipment_id).where(
+            TrackingEventRow.kind.in_(arrived), TrackingEventRow.shipment_id.is_not(None)
+        )
+        firsts = self.session.execute(
+            select(
+                TrackingEventRow.shipment_id,
+                TrackingEventRow.tracking_number,
+                TrackingEventRow.kind,
+                func.min(TrackingEventRow.occurred_at),
+            )
+            .where(
+                TrackingEventRow.shipment_id.in_(arrived_shipments),
+                TrackingEventRow.kind.in_([EventKind.PICKED_UP.value, *arrived]),
+            )
+            .group_by(TrackingEventRow.shipment_id, TrackingEventRow.tracking_number, TrackingEventRow.kind)
+        )
+        events: dict[tuple[int, str], dict[str, datetime]] = {}
+        for shipment_id, number, kind, at in firsts:
+            assert shipment_id is not None  # the query keeps only events of a shipment
+            events.setdefault((shipment_id, number), {})[kind] = at
+        shipments = {
+            row.id: row
+            for row in self.session.execute(
+                select(
+                    ShipmentRow.id, ShipmentRow.carrier, ShipmentRow.service, ShipmentRow.mode, ShipmentRow.ships_on
+                ).where(ShipmentRow.id.in_(arrived_shipments))
+            )
+        }
+        destinations = {
+            shipment_id: (country, postcode)
+            for shipment_id, country, postcode in self.session.execute(
+                select(OrderRow.shipment_id, func.min(OrderRow.country), func.min(OrderRow.postcode))
+                .where(OrderRow.shipment_id.in_(arrived_shipments))
+                .group_by(OrderRow.shipment_id)
+            )
+        }
+        found = []
+        for (shipment_id, number), kinds in sorted(events.items()):
+            shipment = shipments.get(shipment_id)
+            destination = destinations.get(shipment_id)
+            if shipment is None or destination is None:
+                continue
+            counted = arrived if shipment.mode != DeliveryMode.HOME.value else arrived[:1]
+            times = [kinds[kind] for kind in counted if kind in kinds]
+            if not times:
+                continue
+            found.append(
+                DeliveredRecord(
+                    shipment_id=shipment_id,
+                    tracking_number=number,
+                    carrier=shipment.carrier,
+                    service=shipment.service,
+                    country=destination[0],
+                    postcode=destination[1],
+                    ships_on=shipment.ships_on,
+                    picked_up_at=kinds.get(EventKind.PICKED_UP.value),
+                    delivered_at=min(times),
+                )
+            )
+        return found
+
+    def last_delivered_id(self) -> int | None:
+        """Walks the primary key from the newest event down to the first arrival: no index on kind."""
+        return self.session.scalar(
+            select(TrackingEventRow.id)
+            .where(
+                TrackingEventRow.kind.in_([EventKind.DELIVERED.value, EventKind.AVAILABLE_FOR_PICKUP.value]),
+                TrackingEventRow.shipment_id.is_not(None),
+            )
+            .order_by(TrackingEventRow.id.desc())
+            .limit(1)
+        )
 
 
 ERROR_MAX = 1000  # the outbox keeps the start of a long error

@@ -17,7 +17,8 @@ planner's intermediate results:
 - no order ships before the shipping-day rule allows, nor before the ship day its checkout
   showed; a shipment that is not held ships on the plan's day, from a run before its pickup cut-off
   that sees each of its orders (placed before the run's moment);
-- every promise is kept by dates recomputed from the card: deliver_by, deliver_after and the
+- every promise is kept by dates recomputed from the card (its max transit replaced by the lane's
+  observed p90 where the book has learned figures for it): deliver_by, deliver_after and the
   latest date the checkout showed for the chosen service;
 - carrier capacities per day (with what earlier runs booked) and box limits hold;
 - packing belongs to the service: every box, as a parcel of its inner size and its contents' weight,
@@ -227,10 +228,17 @@ def check_plan(
         if not s.held and not can_plan(schedule, run_at):
             problems.append(f"shipment {name}: the {run_at:%H:%M} run comes after {s.carrier}'s pickup cut-off")
         address = first.address
+        # The learned rule: the lane's observed p90 (for the ship day's weekday where it has its own)
+        # is the transit's max when the lane has figures, and the min never exceeds it.
+        min_days, max_days = transit.min_days, transit.max_days
+        learned = book.learned.get((s.carrier, s.service, zone))
+        if learned is not None:
+            max_days = learned.by_weekday.get(s.ships_on.weekday(), learned.overall).p90_days
+            min_days = min(min_days, max_days)
         earliest, latest = delivery_dates(
             s.ships_on,
-            transit.min_days,
-            transit.max_days,
+            min_days,
+            max_days,
             service.delivery_weekdays,
             address.country,
             holiday_region(address.country, address.postcode),

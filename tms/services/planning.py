@@ -14,8 +14,9 @@
    rule (`tms.domain.delivery.ship_day`: never before an order is ready, only
    on the run's day when the run comes before the carrier's cut-off, never
    before the ship day the checkout showed for the shopper's service) and keeps
-   every promise, priced by the pricing engine with the card timeline's card,
-   fuel and discount. Day 1 (the next shipping day) exists only when holding
+   every promise (dated with the lane's observed p90 where it has enough deliveries, the card's
+   transit otherwise: `tms.domain.lane_stats.planning_transit`), priced by the pricing engine
+   with the card timeline's card, fuel and discount. Day 1 (the next shipping day) exists only when holding
    is enabled and costs `hold_cost` more, so the plan waits only when that pays.
    An order this run may not plan waits, never needs attention: one placed at or after the run's
    moment (a run started late or again sees it; a later run plans it), or one no service it may take
@@ -64,6 +65,7 @@ from tms.domain.delivery import (
     ship_day,
 )
 from tms.domain.features import NO_FEATURES, Features
+from tms.domain.lane_stats import planning_transit
 from tms.domain.orders import Order
 from tms.domain.plans import CarrierLimits, Plan, PlannedShipment
 from tms.domain.rate_cards import CardVersion
@@ -365,8 +367,11 @@ class _Planner:
                         continue
                     if not all(may_ship_on(d, self.warehouse, ls.schedule, day) for d in dates):
                         continue
+                    # The observed p90 where the lane has enough deliveries, the card's transit otherwise.
+                    figures = self.book.learned.get((carrier, ls.service.code, zone))
+                    min_days, max_days = planning_transit(transit.min_days, transit.max_days, figures, day)
                     earliest, latest = delivery_dates(
-                        day, transit.min_days, transit.max_days, ls.schedule.delivery_weekdays, country, region
+                        day, min_days, max_days, ls.schedule.delivery_weekdays, country, region
                     )
                     if (deliver_by and latest > deliver_by) or (deliver_after and earliest < deliver_after):
                         continue

@@ -37,7 +37,7 @@ emptied when they pass a bound.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from typing import NamedTuple
@@ -52,6 +52,7 @@ from carriers.pricing import (
     surcharges_due,
 )
 from tms.domain.delivery import CarrierSchedule
+from tms.domain.lane_stats import Distribution, LaneFigures, LaneKey
 from tms.domain.quotes import Exclusion, Offer
 
 Priced = tuple[int, int, int, int]  # base, discount, fuel, base - discount + fuel
@@ -94,6 +95,7 @@ class Lane(NamedTuple):
     grid: PriceGrid
     fuel_bp: int
     discount_bp: int
+    learned: LaneFigures | None = None  # what the lane's deliveries say; None: too few, the card's transit stands
 
 
 class LaneGroup(NamedTuple):
@@ -113,6 +115,11 @@ class LaneGroup(NamedTuple):
     carriers: tuple[str, ...]
     services: tuple[str, ...]
     modes: tuple[str, ...]
+    learned: tuple[LaneFigures | None, ...]  # per lane
+    any_learned: bool  # some lane has figures: a quote looks at the column only then
+    # (pickup weekday, business days allowed) -> per lane, its distribution and on-time probability;
+    # filled by quotes, at most 7 x (MAX_TRANSIT_DAYS + 1) entries
+    learned_at: dict[tuple[int, int], tuple[tuple[Distribution | None, ...], tuple[float | None, ...]]]
 
     @classmethod
     def of(cls, window: int, lanes: Sequence[Lane]) -> LaneGroup:
@@ -127,7 +134,22 @@ class LaneGroup(NamedTuple):
             tuple(lane.offer.carrier for lane in lanes),
             tuple(lane.offer.service for lane in lanes),
             tuple(lane.mode for lane in lanes),
+            tuple(lane.learned for lane in lanes),
+            any(lane.learned is not None for lane in lanes),
+            {},
         )
+
+    def learned_figures(
+        self, weekday: int, days: int
+    ) -> tuple[tuple[Distribution | None, ...], tuple[float | None, ...]]:
+        """Per lane, the distribution for a pickup on `weekday` and the probability of arriving within
+        `days` business days (0 <= days <= MAX_TRANSIT_DAYS), None where the lane has no figures."""
+        found = self.learned_at.get((weekday, days))
+        if found is None:
+            observed = tuple(None if figures is None else figures.week[weekday] for figures in self.learned)
+            chances = tuple(None if d is None else d.padded[days] for d in observed)
+            found = self.learned_at[(weekday, days)] = (observed, chances)
+        return found
 
 
 @dataclass(frozen=True)
@@ -173,7 +195,14 @@ class SharedTables:
 class DayPlan:
     """The cards in force on a day, with the day's fuel figure and discount per carrier, and their lanes."""
 
-    def __init__(self, entries: Sequence[tuple[str, LiveCard, int, int]], currency: str, tables: SharedTables) -> None:
+    def __init__(
+        self,
+        entries: Sequence[tuple[str, LiveCard, int, int]],
+        currency: str,
+        tables: SharedTables,
+        learned: Mapping[LaneKey, LaneFigures] | None = None,
+    ) -> None:
+        self.learned = learned or {}
         self.entries = tuple(e for e in entries if e[1].card.currency == currency)
         # Prices in another currency are never ranked beside the policy's: those services are excluded.
         self.other_currency = tuple(
@@ -286,6 +315,7 @@ class DayPlan:
                         grid,
                         fuel_bp,
                         discount_bp,
+                        None if zone is None else self.learned.get((carrier, service.code, zone)),
                     )
                 )
         groups = tuple(LaneGroup.of(window, group) for window, group in served.items())

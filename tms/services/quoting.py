@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from itertools import repeat
 from operator import add, getitem, itemgetter
 from typing import NamedTuple, cast
+from zoneinfo import ZoneInfo
 
 from carriers.model import RateCard, Service, normalise_postcode
 from carriers.pricing import (
@@ -30,15 +31,32 @@ from carriers.pricing import (
     priced_base,
     weight_refusal,
 )
-from tms.domain.delivery import CarrierSchedule, Warehouse, holiday_region, window_from_local_time
+from tms.domain.delivery import (
+    CarrierSchedule,
+    Warehouse,
+    business_days_between,
+    holiday_region,
+    window_from_local_time,
+)
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.features import NO_FEATURES, Features
+from tms.domain.lane_stats import (
+    HALF_LIFE_DAYS,
+    MAX_TRANSIT_DAYS,
+    MIN_DELIVERIES,
+    DeliveredParcel,
+    Distribution,
+    LaneFigures,
+    LaneKey,
+    learn_lanes,
+)
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order
 from tms.domain.parcels import Parcel
 from tms.domain.policy import FreeShipping, ShippingPolicy, WarehouseCosts, customer_price_cents, free_shipping
 from tms.domain.quotes import Exclusion, Offer, PointOffer, Promise, Quote, QuoteOption, QuoteRequest, Refusal
 from tms.domain.rate_cards import CardStatus, CardTimeline, CardVersion, FuelSurcharge, RateCardRecord
+from tms.domain.tracking import DeliveredRecord
 from tms.services.pickup_points import PointIndex, QuotePoints
 from tms.services.policy import policy_from_document
 from tms.services.quote_index import (
@@ -67,6 +85,24 @@ class WarehouseSetup:
     name: str = ""
 
 
+@dataclass(frozen=True)
+class DeliveryLearning:
+    """How delivery times are learned (`tms.domain.lane_stats`) and what the quote does with them."""
+
+    min_deliveries: int = MIN_DELIVERIES  # a lane with fewer falls back to the card's transit
+    half_life_days: float = HALF_LIFE_DAYS  # a delivery's weight halves with each half-life of age
+    min_on_time_probability: float = 0.0  # the recommendation skips options below it; 0: off
+    timezone: str = "Europe/Paris"  # the days of the carriers' events are read in it
+
+    def __post_init__(self) -> None:
+        if self.min_deliveries < 1:
+            raise ValueError(f"learning.min_deliveries must be at least 1: {self.min_deliveries}")
+        if not self.half_life_days > 0:
+            raise ValueError(f"learning.half_life_days must be positive: {self.half_life_days}")
+        if not 0.0 <= self.min_on_time_probability <= 1.0:
+            raise ValueError(f"quote.min_on_time_probability must be within 0 and 1: {self.min_on_time_probability}")
+
+
 class QuoteBook:
     """The active cards and settings a quote needs, in memory."""
 
@@ -77,6 +113,9 @@ class QuoteBook:
         policy: ShippingPolicy,
         warehouses: Sequence[WarehouseSetup],
         monthly_parcels: Mapping[str, int] | None = None,
+        deliveries: Sequence[DeliveredRecord] = (),
+        learning: DeliveryLearning = DeliveryLearning(),
+        today: date | None = None,
     ) -> None:
         if not warehouses:
             raise ValueError("at least one warehouse is needed")
@@ -136,8 +175,53 @@ class QuoteBook:
         cutoffs += [run for w in warehouses for run in w.warehouse.planning_runs]
         cutoffs += [s.pickup_cutoff for _, card in cards for s in card.services]
         self.tables = SharedTables(cutoffs)
+        self.learning = learning
+        self.learned: Mapping[LaneKey, LaneFigures] = self._learn(deliveries, today)
         self._plans: dict[date, DayPlan] = {}
         self._plans_by_figures: dict[tuple[tuple[int, int, int], ...], DayPlan] = {}
+
+    def _learn(self, deliveries: Sequence[DeliveredRecord], today: date | None) -> dict[LaneKey, LaneFigures]:
+        """Each delivered parcel on its lane, zoned by its carrier's card in force `today` (its newest
+        otherwise), its business days counted with that service's delivery weekdays and the
+        destination's holidays; then each lane's figures as of `today` (the last delivery day if None)."""
+        if not deliveries:
+            return {}
+        zone = ZoneInfo(self.learning.timezone)
+        found: dict[tuple[str, str], tuple[LiveCard, LiveService] | None] = {}
+        parcels = []
+        for record in deliveries:
+            delivered_on = record.delivered_at.astimezone(zone).date()
+            key = (record.carrier, record.service)
+            if key not in found:
+                version = self.timeline.in_force(record.carrier, today or date.max) or self.timeline.in_force(
+                    record.carrier, date.max
+                )
+                live = None if version is None else version.card
+                named = None if live is None else next((ls for ls in live.services if ls.service.code == key[1]), None)
+                found[key] = None if live is None or named is None else (live, named)
+            service = found[key]
+            if service is None:  # a carrier or service no card knows any more
+                continue
+            country, postcode = record.country.upper(), normalise_postcode(record.postcode)
+            card_zone = service[0].compiled.zones.zone_for(country, postcode)
+            if card_zone is None:
+                continue
+            at = record.picked_up_at
+            picked_up_on = record.ships_on if at is None else at.astimezone(zone).date()
+            weekdays = service[1].schedule.delivery_weekdays
+            days = business_days_between(
+                picked_up_on, delivered_on, weekdays, country, holiday_region(country, postcode)
+            )
+            parcels.append(DeliveredParcel((*key, card_zone), picked_up_on, delivered_on, days))
+        if not parcels:
+            return {}
+        learning = self.learning
+        return learn_lanes(
+            parcels,
+            today or max(p.delivered_on for p in parcels),
+            min_deliveries=learning.min_deliveries,
+            half_life_days=learning.half_life_days,
+        )
 
     @classmethod
     def of_cards(
@@ -146,6 +230,9 @@ class QuoteBook:
         policy: ShippingPolicy,
         warehouses: Sequence[WarehouseSetup],
         monthly_parcels: Mapping[str, int] | None = None,
+        deliveries: Sequence[DeliveredRecord] = (),
+        learning: DeliveryLearning = DeliveryLearning(),
+        today: date | None = None,
     ) -> QuoteBook:
         """A book of cards not taken from the store (what-ifs, benchmarks, tests): each counts as the active
         version 1 of its carrier, numbered 1, 2, ... in the order given."""
@@ -169,7 +256,9 @@ class QuoteBook:
             )
             for n, card in enumerate(cards, 1)
         ]
-        return cls(list(zip(records, cards, strict=True)), [], policy, warehouses, monthly_parcels)
+        return cls(
+            list(zip(records, cards, strict=True)), [], policy, warehouses, monthly_parcels, deliveries, learning, today
+        )
 
     @property
     def carriers(self) -> list[str]:
@@ -250,7 +339,9 @@ class QuoteBook:
             figures = tuple((live.record_id, fuel, discount) for _, live, fuel, discount in entries)
             plan = self._plans_by_figures.get(figures)
             if plan is None:
-                plan = self._plans_by_figures[figures] = DayPlan(entries, self.policy.currency, self.tables)
+                plan = self._plans_by_figures[figures] = DayPlan(
+                    entries, self.policy.currency, self.tables, self.learned
+                )
             if len(self._plans) >= PLAN_DAYS_LIMIT:
                 self._plans.clear()
             self._plans[day] = plan
@@ -342,12 +433,27 @@ def quote_order(book: QuoteBook, request: QuoteRequest, points: PointIndex | Non
         origin,
         tuple(options),
         cheapest,
-        options[0] if options else None,
+        recommend(options, book.learning.min_on_time_probability),
         free,
         tuple(map(itemgetter(1), excluded)),
         policy.currency,
         offered,
     )
+
+
+def recommend(options: Sequence[QuoteOption], min_on_time_probability: float) -> QuoteOption | None:
+    """The cheapest option (`options` sorted) whose on-time probability is at least the minimum, an
+    option without learned figures counting as on time (its card's transit stands); when none is,
+    the one most likely on time (the cheapest of those). With a minimum of 0, simply the cheapest."""
+    if not options:
+        return None
+    if min_on_time_probability <= 0:
+        return options[0]
+    for option in options:
+        chance = option.on_time_probability
+        if chance is None or chance >= min_on_time_probability:
+            return option
+    return max(enumerate(options), key=lambda n_o: (n_o[1].on_time_probability or 0.0, -n_o[0]))[1]
 
 
 def _with_points(
@@ -425,6 +531,11 @@ def _column_wise(
         priced = cast("list[Priced]", list(map(getitem, group.tables, map(brackets.__getitem__, group.brackets))))
         extras = list(map(surcharges.__getitem__, group.surcharges))
         totals = list(map(add, map(_before_surcharges, priced), map(charges.__getitem__, group.surcharges)))
+        observed: Iterable[Distribution | None] = _NO_FIGURES
+        chances: Iterable[float | None] = _NO_FIGURES
+        if group.any_learned:
+            days = min(dating.days_allowed(group.window, ships_on), MAX_TRANSIT_DAYS)  # past it: all delivered
+            observed, chances = group.learned_figures(ships_on.weekday(), days)
         options += map(
             _option,
             zip(
@@ -439,8 +550,20 @@ def _column_wise(
                 repeat(1),
                 repeat(fees.costs),
                 fees.customer_prices(totals),
+                chances,
+                observed,
             ),
         )
+
+
+class _NoFigures:
+    """A column of None as long as any group: the on-time probabilities of lanes without figures."""
+
+    def __iter__(self) -> Iterator[None]:
+        return repeat(None)
+
+
+_NO_FIGURES = _NoFigures()
 
 
 class _Dating:
@@ -493,6 +616,14 @@ class _Dating:
             return dates, ("too_early", f"may arrive {earliest}, before {self.deliver_after}")
         return dates, None
 
+    def days_allowed(self, window_class: int, ships_on: date) -> int:
+        """The business days of transit that keep the promise for a pickup on `ships_on`: up to its
+        deliver_by, or without one the card's max (the latest date the quote shows)."""
+        schedule, _, max_days = self.tables.window_classes[window_class]
+        if self.deliver_by == date.max:
+            return max_days
+        return business_days_between(ships_on, self.deliver_by, schedule.delivery_weekdays, self.country, self.region)
+
 
 def _one_by_one(
     group: LaneGroup,
@@ -515,6 +646,9 @@ def _one_by_one(
             excluded.append((lane.order, _exclusion((lane.offer.carrier, lane.offer.service, lane.mode, *refusal))))
             continue
         total = priced[3] + extra + fees.order_costs
+        figures = lane.learned
+        observed = None if figures is None else figures.for_pickup(ships_on)
+        chance = None if observed is None else observed.within(dating.days_allowed(group.window, ships_on))
         options.append(
             _option(
                 (
@@ -529,6 +663,8 @@ def _one_by_one(
                     fees.parcels,
                     fees.costs,
                     fees.customer_price(total),
+                    chance,
+                    observed,
                 )
             )
         )
@@ -659,21 +795,29 @@ class LiveQuoteBook:
                 self._stopped.wait(1.0)
 
 
-def load_quote_book(uow: UnitOfWork, warehouses: Sequence[WarehouseSetup], today: date) -> QuoteBook:
-    """Read every active card, fuel update, the policy and this month's volume per carrier
-    (parcels of the succeeded runs, for the volume tiers), and compile them into a book."""
+def load_quote_book(
+    uow: UnitOfWork,
+    warehouses: Sequence[WarehouseSetup],
+    today: date,
+    learning: DeliveryLearning = DeliveryLearning(),
+) -> QuoteBook:
+    """Read every active card, fuel update, the policy, this month's volume per carrier (parcels of
+    the succeeded runs, for the volume tiers) and the delivered parcels, and compile them into a book
+    (the lanes' learned delivery times among them: a quote never reads them from the store)."""
     month_start = today.replace(day=1)
     with uow:
         records = uow.rate_cards.list(statuses=[CardStatus.ACTIVE])
         fuel = uow.fuel.list()
         stored_policy = uow.policies.current()
         volumes = uow.runs.month_parcels(month_start, today + timedelta(days=1))
+        deliveries = uow.tracking.delivered()
     cards = [(record, load_card(record)) for record in records]
     policy = policy_from_document(stored_policy or {})
-    return QuoteBook(cards, fuel, policy, warehouses, volumes)
+    return QuoteBook(cards, fuel, policy, warehouses, volumes, deliveries, learning, today)
 
 
 def quote_inputs_signature(uow: UnitOfWork, today: date) -> object:
-    """Changes when a card, fuel figure, policy or run changes, and when the month turns."""
+    """Changes when a card, fuel figure, policy or run changes, when a delivery is recorded (the newest
+    delivered event's id: one probe of the primary key), and when the day turns (deliveries age)."""
     with uow:
-        return (uow.quote_inputs_signature(), today.year, today.month)
+        return (uow.quote_inputs_signature(), uow.tracking.last_delivered_id(), today)

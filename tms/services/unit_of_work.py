@@ -20,7 +20,7 @@ from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus
-from tms.domain.tracking import StoredEvent, TrackingEvent
+from tms.domain.tracking import DeliveredRecord, StoredEvent, TrackingEvent
 
 
 class Carriers(Protocol):
@@ -260,6 +260,16 @@ class TrackingEvents(Protocol):
 
     def unmatched(self, *, carrier: str | None = None, limit: int = 100, offset: int = 0) -> list[StoredEvent]:
         """Events no shipment had the tracking number of, as received."""
+
+    def delivered(self) -> list[DeliveredRecord]:
+        """Every parcel of a shipment that has arrived, by shipment then tracking number: its first
+        delivered event (or, for a pickup-point or locker shipment, its first available_for_pickup one
+        if sooner), its first picked_up event, its shipment's carrier, service and ship day, and the
+        destination of the shipment's orders."""
+
+    def last_delivered_id(self) -> int | None:
+        """The id of the newest delivered or available_for_pickup event of a shipment: it changes when
+        a parcel arrives."""
 
 
 class Outbox(Protocol):
