@@ -72,6 +72,7 @@ class Container:
             compensation_code=self.settings.promises_compensation_code,
             feedback_url=self.settings.promises_feedback_url,
             point=lambda carrier, point_id: self.pickup_index.current().point(carrier, point_id),
+            figures=lambda lane: self.quote_book.current().learned.get(lane),
         )
 
     def uow(self) -> SqlUnitOfWork:

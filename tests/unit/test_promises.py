@@ -155,3 +155,19 @@ def test_a_shipment_arrives_with_its_last_parcel() -> None:
     assert combine([Prediction(a, a, a), Prediction(a, b)]) == Prediction(a, b, None)
     assert combine([Prediction(a, a, a), Prediction(b, b, b)]) == Prediction(b, b, b)
     assert combine([Prediction(a, b), Prediction(None, None)]) == Prediction(None, None)
+
+
+def test_where_the_lane_has_learned_figures_its_observed_p90_is_the_slowest_day() -> None:
+    from dataclasses import replace
+
+    from tms.domain.lane_stats import Distribution, LaneFigures
+
+    # 50 % within 2 days, 80 % within 3, 95 % within 4: p90 is 4 days, the card says 1-2.
+    slow = LaneFigures(("colissimo", "HOME", "FR"), Distribution((0.0, 0.0, 0.5, 0.8, 0.95, 1.0), deliveries=40))
+    picked = news(K.PICKED_UP, date(2026, 3, 2), picked_up_on=date(2026, 3, 2))  # a Monday
+    card = predict(picked, LANE, ships_on=date(2026, 3, 2), today=date(2026, 3, 2), delivers_at_point=False)
+    learned = predict(
+        picked, replace(LANE, figures=slow), ships_on=date(2026, 3, 2), today=date(2026, 3, 2), delivers_at_point=False
+    )
+    assert card == Prediction(date(2026, 3, 3), date(2026, 3, 4))
+    assert learned == Prediction(date(2026, 3, 3), date(2026, 3, 6))  # 4 business days: Friday

@@ -15,10 +15,11 @@ weekdays and the destination's public holidays, as the checkout counted them:
   while that is still to come, or the next pickup day from today when the planned day went by
   without a pickup scan.
 
-A window is never before today (what is not delivered yet cannot be delivered in the past). The
-verdict against the promise: `late` once even the earliest day is past it (or the promise day has
-gone by undelivered, or the parcel went back), `at_risk` when the earliest day keeps it but the
-latest does not, `on_track` otherwise.
+The lane's transit is the card's or, where the lane has enough deliveries, its observed p90 as the
+slowest (as the nightly plan dates it). A window is never before today (what is not delivered yet
+cannot be delivered in the past). The verdict against the promise: `late` once even the earliest
+day is past it (or the promise day has gone by undelivered, or the parcel went back), `at_risk`
+when the earliest day keeps it but the latest does not, `on_track` otherwise.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tms.domain.delivery import business_days_after
+from tms.domain.lane_stats import LaneFigures, planning_transit
 from tms.domain.shipments import PromiseStatus
 from tms.domain.tracking import EventKind
 
@@ -45,6 +47,12 @@ class Lane:
     delivery_weekdays: frozenset[int]
     country: str
     region: str | None = None
+    figures: LaneFigures | None = None  # what the lane's deliveries say, when it has enough of them
+
+    def transit(self, pickup: date) -> tuple[int, int]:
+        """(min, max) business days from a pickup: the observed p90 as the max where the lane has
+        figures (as the nightly plan dates it), the card's transit otherwise."""
+        return planning_transit(self.min_days, self.max_days, self.figures, pickup)
 
     def after(self, day: date, count: int, weekdays: frozenset[int] | None = None) -> date:
         days = self.delivery_weekdays if weekdays is None else weekdays
@@ -93,8 +101,9 @@ def predict(news: LastNews, lane: Lane, *, ships_on: date, today: date, delivers
         start = ships_on
     else:  # the planned pickup went by without a scan: the next pickup day
         start = lane.on_or_after(today, lane.pickup_weekdays)
-    earliest = max(lane.after(start, lane.min_days), floor)
-    latest = max(lane.after(start, lane.max_days), earliest)
+    min_days, max_days = lane.transit(start)
+    earliest = max(lane.after(start, min_days), floor)
+    latest = max(lane.after(start, max_days), earliest)
     return Prediction(earliest, latest)
 
 

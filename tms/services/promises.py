@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tms.domain.delivery import holiday_region
+from tms.domain.lane_stats import LaneFigures, LaneKey
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order
 from tms.domain.pickup_points import PickupPoint, clock_text
@@ -62,7 +63,8 @@ class PromiseWatch:
     compensation_code: str = ""
     feedback_url: str = ""
     point: Callable[[str, str], PickupPoint | None] = lambda carrier, point_id: None
-    _lanes: dict[tuple[int, str, str, str], Lane | None] = field(default_factory=dict, repr=False)
+    figures: Callable[[LaneKey], LaneFigures | None] = lambda lane: None  # learned delivery times
+    _lanes: dict[tuple[int, str, str, str], tuple[Lane, LaneKey] | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._zone = ZoneInfo(self.timezone)
@@ -171,7 +173,12 @@ class PromiseWatch:
             self._lanes[key] = _lane_of_card(uow, shipment, country, postcode)
             if len(self._lanes) > 50_000:  # bounded: the next reviews read the cards again
                 self._lanes.clear()
-        return self._lanes.get(key)
+        found = self._lanes.get(key)
+        if found is None:
+            return None
+        lane, lane_key = found
+        figures = self.figures(lane_key)
+        return lane if figures is None else replace(lane, figures=figures)
 
     # -- messages ----------------------------------------------------------------------------
 
@@ -259,7 +266,7 @@ class PromiseWatch:
         return WatchReport(reviewed, at_risk, late, delivered, messages, failed)
 
 
-def _lane_of_card(uow: UnitOfWork, shipment: Shipment, country: str, postcode: str) -> Lane | None:
+def _lane_of_card(uow: UnitOfWork, shipment: Shipment, country: str, postcode: str) -> tuple[Lane, LaneKey] | None:
     from carriers.model import ZoneIndex
 
     record = uow.rate_cards.get(shipment.rate_card_id)
@@ -276,9 +283,9 @@ def _lane_of_card(uow: UnitOfWork, shipment: Shipment, country: str, postcode: s
         return None
     zone = ZoneIndex(card.zones).zone_for(country, postcode)
     transit = None if zone is None else service.transit.get(zone)
-    if transit is None:
+    if zone is None or transit is None:
         return None
-    return Lane(
+    lane = Lane(
         transit.min_days,
         transit.max_days,
         service.pickup_weekdays,
@@ -286,6 +293,7 @@ def _lane_of_card(uow: UnitOfWork, shipment: Shipment, country: str, postcode: s
         country,
         holiday_region(country, postcode),
     )
+    return lane, (shipment.carrier, shipment.service, zone)
 
 
 def recipients(orders: Sequence[Order]) -> list[Recipient]:
