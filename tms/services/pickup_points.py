@@ -43,8 +43,6 @@ EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 RADIUS_KM = 15.0  # a quote's pickup-point options offer points within this distance (settings: pickup.radius_km)
 CANDIDATES = 24  # nearest points kept per (carrier, place); the quote keeps the suitable ones among them
 CACHED_PLACES = 50_000
-# (carrier, kind, place, fitting limits, dates, promise, N) -> the points a quote offers. Bounded; emptied when full.
-CACHED_OFFERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -219,8 +217,6 @@ class CarrierPoints:
         # point does, and a quote knows it without looking at any point.
         self.limits = frozenset(p.limits for p in self.points)
         self.locker_limits = frozenset(p.limits for p in lockers)
-        self.limit_list = tuple(self.limits)  # in a fixed order: which of them take a parcel keys the offers
-        self.locker_limit_list = tuple(self.locker_limits)
         self.locker_tree = (
             cKDTree(_unit_vectors([p.latitude for p in lockers], [p.longitude for p in lockers])) if lockers else None
         )
@@ -309,7 +305,6 @@ class PointIndex:
         # emptied when full.
         self._candidates: dict[tuple[str, bool, tuple[str, str, str]], tuple[tuple[PickupPoint, int], ...]] = {}
         self._no_directory: dict[str, Refusal] = {}
-        self.offers: dict[tuple[object, ...], tuple[PointOffer, ...] | Refusal] = {}
         sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         for points in carriers_points:
             if points.carrier_code in self.by_carrier or not points.points:
@@ -573,37 +568,11 @@ class QuotePoints:
         return fit
 
     def offer(self, carrier: str, mode: str, earliest: date, latest: date) -> tuple[PointOffer, ...] | Refusal:
-        """The points offered with this option, or why the option is excluded. From a place, the
-        answer depends only on (carrier, kind, place, which of the carrier's point limits take the
-        parcels, the dates, the promise, N): the quotes to a place share it through the index."""
+        """The points offered with this option, or why the option is excluded."""
         carrier_points = self.index.by_carrier.get(carrier)
         if carrier_points is None:
             return self.index.no_directory(carrier)
         lockers = mode == DeliveryMode.LOCKER
-        if self.place is None:
-            return self._offer(carrier_points, carrier, lockers, earliest, latest)
-        kinds_limits = carrier_points.locker_limit_list if lockers else carrier_points.limit_list
-        key = (
-            carrier,
-            lockers,
-            self.place,
-            tuple(map(self._fit, kinds_limits)),
-            earliest,
-            latest,
-            self.deliver_by,
-            self.wanted,
-        )
-        offers = self.index.offers
-        found = offers.get(key)
-        if found is None:
-            if len(offers) >= CACHED_OFFERS:
-                offers.clear()
-            found = offers[key] = self._offer(carrier_points, carrier, lockers, earliest, latest)
-        return found
-
-    def _offer(
-        self, carrier_points: CarrierPoints, carrier: str, lockers: bool, earliest: date, latest: date
-    ) -> tuple[PointOffer, ...] | Refusal:
         kinds_limits = carrier_points.locker_limits if lockers else carrier_points.limits
         candidates = self.seen.get((carrier, lockers))
         if not any(self._fit(limits) for limits in kinds_limits):
