@@ -154,3 +154,28 @@ def card_in_force(records: Iterable[RateCardRecord], carrier_code: str, on: date
     )
     version = timeline.in_force(carrier_code, on)
     return None if version is None else version.card
+
+
+def lifecycle(records: Iterable[RateCardRecord], on: date) -> dict[int, str]:
+    """Each version's place in its carrier's timeline on `on`: `draft`, `retired`, `in force`,
+    `scheduled from <day>` (active, its day still to come) or `superseded` (active, its day gone by,
+    a later version in force)."""
+    records = list(records)
+    in_force = {
+        code: found.id
+        for code in {r.carrier_code for r in records}
+        if (found := card_in_force(records, code, on)) is not None
+    }
+    labels = {}
+    for r in records:
+        if r.status is CardStatus.DRAFT:
+            labels[r.id] = "draft"
+        elif r.status is CardStatus.RETIRED:
+            labels[r.id] = "retired"
+        elif in_force.get(r.carrier_code) == r.id:
+            labels[r.id] = "in force"
+        elif r.valid_from > on:
+            labels[r.id] = f"scheduled from {r.valid_from.isoformat()}"
+        else:
+            labels[r.id] = "superseded"
+    return labels

@@ -44,7 +44,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from carriers.compare import summarize
 from tms.domain.errors import DomainError, InvalidInput
 from tms.domain.orders import OrderStatus
-from tms.domain.rate_cards import card_in_force
+from tms.domain.rate_cards import card_in_force, lifecycle
 from tms.domain.sessions import SessionLifetime
 from tms.domain.shipments import PromiseStatus, ShipmentStatus
 from tms.services import orders, rate_cards, shipments, tracking
@@ -238,6 +238,7 @@ def dashboard() -> ResponseReturnValue:
         tracking_url=context.promise_watch.tracking_url,
         carriers=carriers,
         cards=records,
+        lifecycle=lifecycle(records, today),
         runs=runs,
         pending=len(pending),
         attention=attention,
@@ -257,8 +258,14 @@ def card(card_id: int) -> ResponseReturnValue:
     with contextlib.suppress(DomainError):  # nothing to compare with: the page says so
         comparison = rate_cards.compare_rate_card(context.uow(), card_id, today=context.now().date())
     summary = asdict(summarize(comparison.changes)) if comparison else None
+    labels = lifecycle(rate_cards.list_rate_cards(context.uow()), context.now().date())
     return render_template(
-        "card.html", record=record, card=rate_cards.load_card(record), comparison=comparison, summary=summary
+        "card.html",
+        record=record,
+        card=rate_cards.load_card(record),
+        comparison=comparison,
+        summary=summary,
+        lifecycle=labels.get(record.id, record.status.value),
     )
 
 
