@@ -62,3 +62,33 @@ def test_the_api_lists_orders_by_the_same_filters(container, client, manager) ->
     assert client.get("/api/v1/orders?postcode=75", headers=manager).get_json() == []
     refused = client.get("/api/v1/orders?since=2026-13-01", headers=manager)
     assert refused.status_code == 422 and [e["field"] for e in refused.get_json()["errors"]] == ["since"]
+
+
+def test_the_quote_simulator_shows_every_option_what_the_shopper_pays_and_why_others_are_left_out(
+    container, client, manager
+) -> None:
+    from tests.integration.test_consolidation import a_card
+
+    assert (
+        client.post("/api/v1/rate-cards?activate=true", json=a_card("acme", 6.0, 4.5), headers=manager).status_code
+        == 201
+    )
+    container.quote_book.refresh()
+    sign_in(client, manager)
+    import re
+
+    def home_cost(html: str) -> float:
+        options = html[html.index('id="options"') : html.index('id="excluded"')]
+        found = re.search(r"<td>acme</td><td>HOME</td><td>home</td>\s*<td class=\"num\">([0-9.]+)</td>", options)
+        assert found is not None, options
+        return float(found.group(1))
+
+    light = page(client, "/manager/quote?country=FR&postcode=69003&city=Lyon&weight_kg=1,5&cart=50")
+    left_out = light[light.index('id="excluded"') :]
+    assert "RELAY" in left_out and "no directory" in left_out  # acme has no pickup-point directory
+    heavy = page(client, "/manager/quote?country=FR&postcode=69003&weight_kg=25")
+    assert round(home_cost(heavy) - home_cost(light), 2) == 4.0  # the 30 kg bracket is 4 EUR above the 2 kg one
+    refused = client.get("/manager/quote?country=FRA&postcode=69003&weight_kg=heavy&deliver_by=soon")
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert all(f"<strong>{field}</strong>" in text for field in ("country", "weight_kg", "deliver_by"))

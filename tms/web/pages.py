@@ -15,9 +15,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,12 +43,15 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
 from carriers.compare import summarize
-from tms.domain.errors import DomainError, InvalidInput
+from tms.domain.errors import DomainError, InvalidInput, Problem
 from tms.domain.orders import OrderStatus
+from tms.domain.parcels import Parcel
+from tms.domain.policy import Cart
+from tms.domain.quotes import Destination, Promise, QuoteRequest
 from tms.domain.rate_cards import card_in_force, lifecycle
 from tms.domain.sessions import SessionLifetime
 from tms.domain.shipments import PromiseStatus, ShipmentStatus
-from tms.services import orders, rate_cards, shipments, tracking
+from tms.services import orders, quoting, rate_cards, shipments, tracking
 from tms.services.consolidation import get_run, list_runs
 from tms.services.context import ServiceContext
 from tms.services.manager_sessions import SignedIn, end_session, resume_session, start_session
@@ -474,3 +478,83 @@ def plan_proof(run: dict[str, Any]) -> str:
     if status.lower() == "optimal" or gap <= 1e-9:
         return "the best possible plan for these orders (proven)"
     return f"proven within {100 * gap:.2f} % of the best possible plan"
+
+
+@bp.get("/quote")
+@signed_in
+def quote_page() -> ResponseReturnValue:
+    """The quote simulator: a destination, parcels and a promise; every option the checkout would
+    offer, what the shopper would pay, and why the other services are left out."""
+    context = services()
+    args = request.args
+    form = {
+        "country": args.get("country", "FR"),
+        "postcode": args.get("postcode", ""),
+        "city": args.get("city", ""),
+        "weight_kg": args.get("weight_kg", "1"),
+        "length_cm": args.get("length_cm", "30"),
+        "width_cm": args.get("width_cm", "20"),
+        "height_cm": args.get("height_cm", "10"),
+        "cart": args.get("cart", "50"),
+        "deliver_by": args.get("deliver_by", ""),
+    }
+    quote, problems = None, []
+    if form["postcode"]:
+        read = _simulated_request(form, context.now())
+        if isinstance(read, QuoteRequest):
+            quote = quoting.quote_order(context.quote_book.current(), read, context.pickup_index.current())
+        else:
+            problems = read
+    return render_template("quote.html", form=form, quote=quote, problems=problems), 422 if problems else 200
+
+
+SIMULATED_LIMITS = {"weight_kg": (0.001, 1000), "length_cm": (1, 400), "width_cm": (1, 400), "height_cm": (1, 400)}
+
+
+def _simulated_request(form: dict[str, str], now: datetime) -> QuoteRequest | list[Problem]:
+    """The simulator's form as a checkout's quote request, or what is wrong with it, field by field."""
+    problems: list[Problem] = []
+    numbers: dict[str, float] = {}
+    for name, (low, high) in {**SIMULATED_LIMITS, "cart": (0, 1_000_000)}.items():
+        value = _number(form[name])
+        if value is None or not low <= value <= high:
+            problems.append(Problem(f"must be a number from {low:g} to {high:g}", field=name))
+        else:
+            numbers[name] = value
+    country = form["country"].strip().upper()
+    if len(country) != 2 or not country.isalpha():
+        problems.append(Problem("must be a two-letter country code, like FR", field="country"))
+    postcode = form["postcode"].replace(" ", "").upper()
+    if not postcode.isalnum() or len(postcode) > 10:
+        problems.append(Problem("must be a postcode, like 69003", field="postcode"))
+    deliver_by = None
+    if form["deliver_by"]:
+        try:
+            deliver_by = date.fromisoformat(form["deliver_by"])
+        except ValueError:
+            problems.append(Problem("must be a date, like 2026-03-06", field="deliver_by"))
+    if problems:
+        return problems
+    parcel = Parcel(
+        round(numbers["weight_kg"] * 1000),
+        round(numbers["length_cm"] * 10),
+        round(numbers["width_cm"] * 10),
+        round(numbers["height_cm"] * 10),
+    )
+    return QuoteRequest(
+        order_ref="simulation",
+        ordered_at=now,
+        destination=Destination(country, postcode, form["city"][:200]),
+        parcels=(parcel,),
+        cart=Cart(round(numbers["cart"] * 100)),
+        promise=Promise(deliver_by),
+    )
+
+
+def _number(text: str) -> float | None:
+    """A form's number, a decimal comma allowed (None when it is not one)."""
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
