@@ -369,3 +369,51 @@ def _jsonable(value: JSONValue) -> object:
     if isinstance(value, tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+@dataclass(frozen=True)
+class LaneChange:
+    """The price changes of one (service, zone) grid, for a manager's first look."""
+
+    service: str
+    zone: str
+    brackets: int  # brackets whose price is on both cards and changed
+    lowest_percent: float | None
+    highest_percent: float | None
+    mean_percent: float | None
+
+    @property
+    def extreme(self) -> float:
+        """The largest move either way (what the lanes are ordered by)."""
+        return max(abs(self.lowest_percent or 0.0), abs(self.highest_percent or 0.0))
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What activating a card changes, the largest first: what it no longer serves, and the price
+    changes per service and zone (an average over the whole card hides +21 % to one zone)."""
+
+    dropped: tuple[Change, ...]  # services, zones, zone entries, transit and price brackets it no longer has
+    lanes: tuple[LaneChange, ...]
+
+
+def digest(changes: Iterable[Change]) -> Digest:
+    changes = list(changes)
+    dropped = tuple(c for c in changes if c.kind == "removed" and c.section in {"service", "zone", "transit", "price"})
+    per_lane: dict[tuple[str, str], list[float]] = {}
+    for c in changes:
+        if c.section == "price" and c.kind == "changed" and c.service and c.zone and c.percent is not None:
+            per_lane.setdefault((c.service, c.zone), []).append(c.percent)
+    lanes = [
+        LaneChange(
+            service,
+            zone,
+            len(percents),
+            min(percents),
+            max(percents),
+            round(sum(percents) / len(percents), 2),
+        )
+        for (service, zone), percents in per_lane.items()
+    ]
+    lanes.sort(key=lambda lane: (-lane.extreme, lane.service, lane.zone))
+    return Digest(dropped, tuple(lanes))

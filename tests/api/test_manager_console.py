@@ -92,3 +92,29 @@ def test_the_quote_simulator_shows_every_option_what_the_shopper_pays_and_why_ot
     assert refused.status_code == 422
     text = refused.get_data(as_text=True)
     assert all(f"<strong>{field}</strong>" in text for field in ("country", "weight_kg", "deliver_by"))
+
+
+def test_activating_a_card_asks_first_showing_what_it_drops_and_its_largest_changes_per_zone(client, manager) -> None:
+    from tests.integration.test_consolidation import a_card
+
+    in_force = a_card("acme", home=10.0, relay=5.0)
+    assert client.post("/api/v1/rate-cards?activate=true", json=in_force, headers=manager).status_code == 201
+    offer = a_card("acme", home=12.1, relay=5.05, valid_from="2026-04-01")  # HOME +21 % and +15 %, RELAY +1 %
+    offer["prices"][1]["brackets"] = offer["prices"][1]["brackets"][:1]  # RELAY's 30 kg bracket dropped
+    draft = client.post("/api/v1/rate-cards", json=offer, headers=manager)
+    assert draft.status_code == 201, draft.get_json()
+    card_id = draft.get_json()["rate_card"]["id"]
+    sign_in(client, manager)
+
+    card = page(client, f"/manager/rate-cards/{card_id}")
+    assert f'href="/manager/rate-cards/{card_id}/activate"' in card and "draft" in card
+    confirm = page(client, f"/manager/rate-cards/{card_id}/activate")
+    dropped = confirm[confirm.index('id="dropped"') : confirm.index('id="lanes"')]
+    assert "RELAY" in dropped and "up to 30.0 kg" in dropped
+    lanes = confirm[confirm.index('id="lanes"') :]
+    assert lanes.index("+21.00 %") < lanes.index("+1.00 %")  # the largest first
+    assert "+15.00 %" in lanes and "+18.00 %" in lanes  # HOME: lowest, and the mean of +21 and +15
+    token = confirm.split('name="csrf_token" value="')[1].split('"')[0]
+    done = client.post(f"/manager/rate-cards/{card_id}/activate", data={"csrf_token": token})
+    assert done.status_code == 302
+    assert "scheduled from 2026-04-01" in page(client, f"/manager/rate-cards/{card_id}")

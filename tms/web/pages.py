@@ -42,7 +42,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
-from carriers.compare import summarize
+from carriers.compare import digest, summarize
 from tms.domain.errors import DomainError, InvalidInput, Problem
 from tms.domain.orders import OrderStatus
 from tms.domain.parcels import Parcel
@@ -269,7 +269,25 @@ def card(card_id: int) -> ResponseReturnValue:
         card=rate_cards.load_card(record),
         comparison=comparison,
         summary=summary,
+        digest=digest(comparison.changes) if comparison else None,
         lifecycle=labels.get(record.id, record.status.value),
+    )
+
+
+@bp.get("/rate-cards/<int:card_id>/activate")
+@signed_in
+def confirm_activation(card_id: int) -> ResponseReturnValue:
+    """Before a card is activated: what it would no longer serve, and its largest price changes."""
+    context = services()
+    try:
+        record = rate_cards.get_rate_card(context.uow(), card_id)
+    except DomainError:
+        abort(404)
+    comparison = None
+    with contextlib.suppress(DomainError):
+        comparison = rate_cards.compare_rate_card(context.uow(), card_id, today=context.now().date())
+    return render_template(
+        "activate.html", record=record, comparison=comparison, digest=digest(comparison.changes) if comparison else None
     )
 
 
