@@ -32,7 +32,7 @@ from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
-from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
+from tms.domain.shipments import DaySpend, DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
 from tms.domain.tracking import DeliveredRecord, EventKind, StoredEvent, TrackingEvent
 from tms.services.unit_of_work import (
     ApiKeys,
@@ -761,6 +761,17 @@ class FakeShipments(_Repository, Shipments):
         self._tx.put("shipments", shipment_id, {**row, **delivered, "promise_status": status})
         self._move_orders(shipment_id, OrderStatus.DISPATCHED, OrderStatus.DELIVERED)
         return True
+
+    def spend(self, *, since: date, until: date) -> builtins.list[DaySpend]:
+        totals: dict[tuple[date, str, str], list[int]] = {}
+        for i, row in self._tx.table("shipments").items():
+            if not since <= row["ships_on"] <= until:
+                continue
+            entry = totals.setdefault((row["ships_on"], row["carrier"], row["mode"]), [0, 0, 0, 0])
+            orders = sum(1 for _, _, sid in self._tx.table("orders").values() if sid == i)
+            for n, value in enumerate((1, row["parcels"], orders, row["cost_cents"])):
+                entry[n] += value
+        return [DaySpend(*key, *values) for key, values in sorted(totals.items())]
 
     def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
         found = []

@@ -118,3 +118,37 @@ def test_activating_a_card_asks_first_showing_what_it_drops_and_its_largest_chan
     done = client.post(f"/manager/rate-cards/{card_id}/activate", data={"csrf_token": token})
     assert done.status_code == 302
     assert "scheduled from 2026-04-01" in page(client, f"/manager/rate-cards/{card_id}")
+
+
+def test_spend_per_month_in_charts_a_table_and_csv_from_the_shipments_and_runs(container, client, manager) -> None:
+    import csv
+    import io
+    import re
+
+    shipment = tracked_shipment(container, client, manager)
+    sign_in(client, manager)
+    html = page(client, "/manager/spend?since=2026-01-01&until=2026-03-31")
+    assert html.count("<svg") == 4
+    outside = [u for u in re.findall(r'(?:href|src)="([^"]+)"', html) if u.startswith(("http:", "https:", "//"))]
+    assert outside == [], outside  # nothing for the browser to fetch elsewhere
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get("/manager/spend?since=2026-01-01&until=2026-03-31&format=csv").get_data(as_text=True)
+            )
+        )
+    )
+    assert [r["month"] for r in rows] == ["2026-01", "2026-02", "2026-03"]
+    march = rows[-1]
+    cost = f"{shipment['cost']:.2f}"
+    assert (march["shipments"], march["orders"], march["spend_eur"], march["spend_colissimo_eur"]) == (
+        "1",
+        "1",
+        cost,
+        cost,
+    )
+    assert march["cost_per_order_eur"] == cost and march["pickup_share"] == "0.0000"
+    assert rows[0]["spend_eur"] == "0.00" and rows[0]["cost_per_order_eur"] == ""
+    run = client.get(f"/api/v1/consolidation-runs/{shipment['run_id']}", headers=manager).get_json()
+    assert march["savings_eur"] == f"{run['savings']:.2f}"
+    assert client.get("/manager/spend?since=2026-04-01&until=2026-03-01").status_code == 400

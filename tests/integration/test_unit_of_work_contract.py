@@ -733,3 +733,28 @@ def test_a_pickup_point_parcel_has_arrived_at_its_first_available_for_pickup_eve
     with new_uow() as uow:
         (record,) = uow.tracking.delivered()
         assert (record.service, record.picked_up_at, record.delivered_at) == ("RELAY", None, at_point)
+
+
+def test_spend_is_summed_per_ship_day_carrier_and_mode_with_the_orders_in_the_shipments(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    from tms.domain.shipments import DaySpend
+
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        card_id = add_card(uow).id
+        first = uow.runs.get(add_run(uow, date(2026, 3, 3), card_id))
+        second = uow.runs.get(add_run(uow, date(2026, 3, 3), card_id, run_at="15:00", parcels=1))
+        later = uow.runs.get(add_run(uow, date(2026, 3, 4), card_id))
+        assert first is not None and second is not None and later is not None
+        uow.orders.add(an_order("A-1"), NOW)
+        uow.orders.add(an_order("A-2"), NOW)
+        uow.orders.plan(["A-1", "A-2"], first["id"], first["shipments"][0]["id"])
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.shipments.spend(since=date(2026, 3, 1), until=date(2026, 3, 3)) == [
+            DaySpend(date(2026, 3, 3), "colissimo", "home", shipments=2, parcels=3, orders=2, cost_cents=1400)
+        ]
+        assert [d.ships_on for d in uow.shipments.spend(since=date(2026, 3, 4), until=date(2026, 3, 31))] == [
+            date(2026, 3, 4)
+        ]

@@ -70,6 +70,19 @@ class DeliveryOutcome:
         return None if self.promised_by is None else self.delivered_on <= self.promised_by
 
 
+@dataclass(frozen=True)
+class DaySpend:
+    """What one carrier's shipments of one mode cost on one ship day."""
+
+    ships_on: date
+    carrier: str
+    mode: str
+    shipments: int
+    parcels: int
+    orders: int
+    cost_cents: int
+
+
 TRACKING_NUMBER_MAX = 64
 
 

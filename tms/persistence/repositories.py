@@ -22,7 +22,7 @@ from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
-from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
+from tms.domain.shipments import DaySpend, DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
 from tms.domain.tracking import DeliveredRecord, EventKind, StoredEvent, TrackingEvent
 from tms.persistence.tables import (
     ApiKeyRow,
@@ -936,6 +936,29 @@ class ShipmentRepository:
                 .values(status=OrderStatus.DELIVERED.value)
             )
         return bool(changed)
+
+    def spend(self, *, since: date, until: date) -> builtins.list[DaySpend]:
+        key = (ShipmentRow.ships_on, ShipmentRow.carrier, ShipmentRow.mode)
+        period = (ShipmentRow.ships_on >= since, ShipmentRow.ships_on <= until)
+        totals = self.session.execute(
+            select(*key, func.count(ShipmentRow.id), func.sum(ShipmentRow.parcels), func.sum(ShipmentRow.cost_cents))
+            .where(*period)
+            .group_by(*key)
+        ).all()
+        orders = dict(
+            ((day, carrier, mode), int(n))
+            for day, carrier, mode, n in self.session.execute(
+                select(*key, func.count(OrderRow.id))
+                .join(OrderRow, OrderRow.shipment_id == ShipmentRow.id)
+                .where(*period)
+                .group_by(*key)
+            )
+        )
+        found = [
+            DaySpend(day, carrier, mode, int(n), int(parcels or 0), orders.get((day, carrier, mode), 0), int(cost or 0))
+            for day, carrier, mode, n, parcels, cost in totals
+        ]
+        return sorted(found, key=lambda s: (s.ships_on, s.carrier, s.mode))
 
     def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
         """Shipments delivered between the two days (inclusive), with their destination, by delivery day."""

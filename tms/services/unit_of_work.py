@@ -19,7 +19,7 @@ from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.sessions import ManagerSession
-from tms.domain.shipments import DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus
+from tms.domain.shipments import DaySpend, DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus
 from tms.domain.tracking import DeliveredRecord, StoredEvent, TrackingEvent
 
 
@@ -246,6 +246,9 @@ class Shipments(Protocol):
 
     def deliver(self, shipment_id: int, delivered_on: date, status: PromiseStatus, at: datetime) -> bool:
         """Dispatched -> delivered, its dispatched orders with it; False if it was not dispatched."""
+
+    def spend(self, *, since: date, until: date) -> builtins.list[DaySpend]:
+        """Per ship day (both included), carrier and mode: shipments, parcels, orders and cost, by day."""
 
     def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
         """Shipments delivered between the two days (inclusive), by delivery day."""

@@ -576,3 +576,32 @@ def _number(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+@bp.get("/spend")
+@signed_in
+def spend_page() -> ResponseReturnValue:
+    """Spend per carrier per month, cost per order, consolidation savings, home against pickup point:
+    as charts and as a table, or as CSV (`?format=csv`)."""
+    from tms.services.spend import monthly_spend, spend_csv
+    from tms.web.charts import spend_charts
+
+    context = services()
+    today = context.now().date()
+    until = _query_date("until") or today
+    since = _query_date("since") or date(until.year - 1, until.month, 1) + timedelta(days=31)
+    since = since.replace(day=1)
+    if since > until or (until - since).days > 3 * 366:
+        abort(400, "since must be before until, and the period at most three years")
+    months = monthly_spend(context.uow(), since=since, until=until)
+    if request.args.get("format") == "csv":
+        name = f"spend-{since:%Y-%m}-{until:%Y-%m}.csv"
+        return (
+            spend_csv(months),
+            200,
+            {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f"attachment; filename={name}"},
+        )
+    carriers = sorted({c for m in months for c in m.by_carrier})
+    return render_template(
+        "spend.html", months=months, carriers=carriers, charts=spend_charts(months), since=since, until=until
+    )

@@ -1,0 +1,57 @@
+"""The spend charts, drawn as SVG on the server by pygal: nothing for the browser to fetch (no
+script, no font, no stylesheet from elsewhere), so the page works offline. pygal's tooltips need its
+script from the web: it is left out (`js=[]`); every figure is also in the table below the charts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pygal
+from pygal.style import Style
+
+from tms.services.spend import MonthSpend
+
+STYLE = Style(
+    background="white",
+    plot_background="white",
+    font_family="system-ui, sans-serif",
+    colors=("#1d4ed8", "#16794a", "#b3261e", "#8a5a00", "#6b21a8", "#0e7490", "#7a7f89"),
+)
+
+
+def _chart(kind: type[pygal.graph.graph.Graph], title: str, months: Sequence[MonthSpend]) -> pygal.graph.graph.Graph:
+    chart = kind(
+        js=[],
+        disable_xml_declaration=True,
+        style=STYLE,
+        title=title,
+        width=720,
+        height=300,
+        explicit_size=False,  # scales to the page's width (a phone included)
+        x_label_rotation=30,
+        legend_at_bottom=True,
+        print_values=False,
+    )
+    chart.x_labels = [m.month for m in months]
+    return chart
+
+
+def spend_charts(months: Sequence[MonthSpend]) -> dict[str, str]:
+    carriers = sorted({c for m in months for c in m.by_carrier})
+    spend = _chart(pygal.StackedBar, "Spend per carrier (EUR)", months)
+    for carrier in carriers:
+        spend.add(carrier, [m.by_carrier.get(carrier, 0) / 100 for m in months])
+    per_order = _chart(pygal.Line, "Cost per order (EUR)", months)
+    per_order.add(
+        "cost per order", [None if m.cost_per_order_cents is None else m.cost_per_order_cents / 100 for m in months]
+    )
+    savings = _chart(pygal.Bar, "Consolidation savings (EUR)", months)
+    savings.add("saved against shipping each order alone", [m.savings_cents / 100 for m in months])
+    share = _chart(pygal.Line, "Orders to a pickup point or locker (%)", months)
+    share.add(
+        "pickup point or locker", [None if m.point_share is None else round(100 * m.point_share, 1) for m in months]
+    )
+    return {
+        name: chart.render(is_unicode=True)
+        for name, chart in (("spend", spend), ("per_order", per_order), ("savings", savings), ("share", share))
+    }
