@@ -1,0 +1,37 @@
+"""The manager's console in a real headless chromium at a phone's width: sign in with a key, open
+the spend page and an order; the charts render, nothing leaves the loopback, nothing overflows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.browser import LOOPBACK, requested_urls
+from tests.tracked import tracked_shipment
+
+
+@pytest.mark.slow
+def test_a_manager_on_a_phone_sees_the_spend_charts_and_an_order(
+    container: Any, client: Any, manager: dict[str, str], served: str, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    tracked_shipment(container, client, manager)
+    browser.set_window_size(390, 844)
+    browser.get(f"{served}/manager/sign-in")
+    browser.find_element(By.NAME, "key").send_keys(manager["Authorization"].split()[1])
+    browser.find_element(By.CSS_SELECTOR, "form button").click()
+    browser.get(f"{served}/manager/spend?since=2026-01-01&until=2026-03-31")
+    charts = browser.find_elements(By.CSS_SELECTOR, "figure svg")
+    assert len(charts) == 4 and all(c.size["width"] > 0 and c.size["height"] > 0 for c in charts)
+    assert all(c.size["width"] <= 390 for c in charts), [c.size for c in charts]
+    assert "2026-03" in browser.find_element(By.ID, "spend").text
+
+    browser.get(f"{served}/manager/orders/A-1001")
+    assert "Order A-1001" in browser.find_element(By.TAG_NAME, "h2").text
+    width = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page is wider than the phone: {width}"
+    urls = requested_urls(browser)
+    elsewhere = [u for u in urls if not u.startswith((f"{served}/", "data:"))]
+    assert elsewhere == [], f"requests left {LOOPBACK}: {elsewhere}"
