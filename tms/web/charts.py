@@ -4,12 +4,17 @@ script from the web: it is left out (`js=[]`); every figure is also in the table
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import pygal
 from pygal.style import Style
 
 from tms.services.spend import MonthSpend
+
+# pygal appends a finder of the old kind (find_module only) to sys.meta_path for its map plugins, which
+# we do not use: every import that later falls through to it warns (ImportWarning). Taken out again.
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__module__ != "pygal"]
 
 STYLE = Style(
     background="white",
