@@ -152,3 +152,18 @@ def test_spend_per_month_in_charts_a_table_and_csv_from_the_shipments_and_runs(c
     run = client.get(f"/api/v1/consolidation-runs/{shipment['run_id']}", headers=manager).get_json()
     assert march["savings_eur"] == f"{run['savings']:.2f}"
     assert client.get("/manager/spend?since=2026-04-01&until=2026-03-01").status_code == 400
+
+
+def test_a_cards_page_lays_out_its_zones_and_its_prices_in_kg_as_the_workbook_does(client, manager) -> None:
+    from tests.integration.test_consolidation import a_card
+
+    uploaded = client.post("/api/v1/rate-cards", json=a_card("acme", home=6.0, relay=4.5), headers=manager)
+    card_id = uploaded.get_json()["rate_card"]["id"]
+    sign_in(client, manager)
+    html = page(client, f"/manager/rate-cards/{card_id}")
+    zones = html[html.index('id="zones"') : html.index('id="prices"')]
+    assert "<td>FR</td><td>France</td><td>FR</td>" in zones
+    prices = html[html.index('id="prices"') :]
+    assert "≤ 2 kg" in prices and "≤ 30 kg" in prices and "grams" not in prices
+    home = prices[prices.index("(HOME)") : prices.index("(RELAY)")]
+    assert '<td>FR</td><td class="num">6.00</td><td class="num">10.00</td>' in home

@@ -263,10 +263,12 @@ def card(card_id: int) -> ResponseReturnValue:
         comparison = rate_cards.compare_rate_card(context.uow(), card_id, today=context.now().date())
     summary = asdict(summarize(comparison.changes)) if comparison else None
     labels = lifecycle(rate_cards.list_rate_cards(context.uow()), context.now().date())
+    loaded = rate_cards.load_card(record)
     return render_template(
         "card.html",
         record=record,
-        card=rate_cards.load_card(record),
+        card=loaded,
+        grids=price_grids(loaded),
         comparison=comparison,
         summary=summary,
         digest=digest(comparison.changes) if comparison else None,
@@ -605,3 +607,22 @@ def spend_page() -> ResponseReturnValue:
     return render_template(
         "spend.html", months=months, carriers=carriers, charts=spend_charts(months), since=since, until=until
     )
+
+
+def price_grids(card: Any) -> list[dict[str, Any]]:
+    """Per service, its prices as the workbook lays them out: a row per zone, a column per bracket
+    (up to N kg), and the price per extra kg."""
+    grids = []
+    for service in card.services:
+        mine = [g for g in card.prices if g.service == service.code]
+        bounds = sorted({b.max_weight_g for g in mine for b in g.brackets})
+        rows = [
+            {
+                "zone": g.zone,
+                "prices": [{b.max_weight_g: b.price_cents for b in g.brackets}.get(bound) for bound in bounds],
+                "extra_kg": g.extra_kg_price_cents,
+            }
+            for g in mine
+        ]
+        grids.append({"service": service, "bounds_kg": [bound / 1000 for bound in bounds], "rows": rows})
+    return grids
