@@ -167,3 +167,17 @@ def test_a_cards_page_lays_out_its_zones_and_its_prices_in_kg_as_the_workbook_do
     assert "≤ 2 kg" in prices and "≤ 30 kg" in prices and "grams" not in prices
     home = prices[prices.index("(HOME)") : prices.index("(RELAY)")]
     assert '<td>FR</td><td class="num">6.00</td><td class="num">10.00</td>' in home
+
+
+def test_a_carrier_is_answered_with_its_card_in_force_and_every_version(client, manager) -> None:
+    from tests.integration.test_consolidation import a_card
+
+    first = client.post("/api/v1/rate-cards?activate=true", json=a_card("acme", 6.0, 4.5), headers=manager).get_json()
+    later = a_card("acme", 7.0, 4.5, valid_from="2027-01-01")
+    second = client.post("/api/v1/rate-cards?activate=true", json=later, headers=manager).get_json()
+    found = client.get("/api/v1/carriers/acme", headers=manager)
+    assert found.status_code == 200
+    body = found.get_json()
+    assert (body["code"], body["in_force"]["id"]) == ("acme", first["rate_card"]["id"])
+    assert [c["id"] for c in body["cards"]] == [second["rate_card"]["id"], first["rate_card"]["id"]]
+    assert client.get("/api/v1/carriers/nobody", headers=manager).status_code == 404

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import jsonify, request, send_file
 from flask.typing import ResponseReturnValue
+from marshmallow import fields
 
 from carriers.compare import summarize
 from carriers.template import template_workbook
@@ -33,6 +34,7 @@ from tms.api.schemas import (
     UploadResultSchema,
 )
 from tms.domain.access import Role
+from tms.domain.rate_cards import card_in_force
 from tms.domain.units import bp_from_percent, percent_from_bp
 from tms.services import rate_cards as cards
 from tms.services.uploads import ParsedUpload, UploadedFile, card_from_json, parse_files, upload_limits
@@ -215,6 +217,24 @@ def retire_rate_card(card_id: int) -> Any:
 def list_carriers() -> Any:
     """Carriers with at least one stored card."""
     return cards.list_carriers(services().uow())
+
+
+class CarrierDetailSchema(CarrierSchema):
+    in_force = fields.Nested(
+        RateCardSummarySchema, allow_none=True, metadata={"description": "The card in force today, if any"}
+    )
+    cards = fields.List(fields.Nested(RateCardSummarySchema), metadata={"description": "Every version, newest first"})
+
+
+@blp.route("/carriers/<string:code>", methods=["GET"])
+@protected(blp, Role.MANAGER)
+@blp.response(200, CarrierDetailSchema)
+def show_carrier(code: str) -> Any:
+    """A carrier, the card in force today and every version of its card."""
+    context = services()
+    carrier, records = cards.get_carrier(context.uow(), code)
+    in_force = card_in_force(records, code, context.now().date())
+    return {**carrier.__dict__, "in_force": in_force, "cards": records}
 
 
 @blp.route("/carriers/<string:code>/fuel-surcharge", methods=["PUT"])

@@ -190,6 +190,15 @@ def list_carriers(uow: UnitOfWork) -> list[Carrier]:
         return uow.carriers.list()
 
 
+def get_carrier(uow: UnitOfWork, carrier_code: str) -> tuple[Carrier, list[RateCardRecord]]:
+    """The carrier and its stored card versions, newest first."""
+    with uow:
+        carrier = uow.carriers.get(carrier_code)
+        if carrier is None:
+            raise NotFound(f"carrier {carrier_code!r} does not exist")
+        return carrier, uow.rate_cards.list(carrier_code=carrier_code)
+
+
 def list_fuel_surcharges(uow: UnitOfWork, carrier_code: str) -> list[FuelSurcharge]:
     with uow:
         if uow.carriers.get(carrier_code) is None:
