@@ -181,3 +181,31 @@ def test_a_carrier_is_answered_with_its_card_in_force_and_every_version(client, 
     assert (body["code"], body["in_force"]["id"]) == ("acme", first["rate_card"]["id"])
     assert [c["id"] for c in body["cards"]] == [second["rate_card"]["id"], first["rate_card"]["id"]]
     assert client.get("/api/v1/carriers/nobody", headers=manager).status_code == 404
+
+
+def test_a_manager_downloads_the_template_and_uploads_a_card_as_csv_tables_from_the_pages(client, manager) -> None:
+    import io
+    from pathlib import Path
+
+    from tests.api.test_manager_pages import csrf_token
+
+    sign_in(client, manager)
+    template = client.get("/manager/rate-card-template.xlsx")
+    assert template.status_code == 200 and template.data[:2] == b"PK"  # a workbook, not a 401
+    folder = Path(__file__).resolve().parents[2] / "config" / "examples" / "csv"
+    tables = [(io.BytesIO(path.read_bytes()), path.name) for path in sorted(folder.glob("*.csv"))]
+    answer = client.post(
+        "/manager/rate-cards",
+        data={"csv": tables, "csrf_token": csrf_token(client)},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    card_id = int(answer.headers["Location"].rstrip("/").split("/")[-1])
+    stored = client.get(f"/api/v1/rate-cards/{card_id}", headers=manager).get_json()
+    assert stored["status"] == "draft" and stored["source_format"] == "csv"
+    wrong = client.post(
+        "/manager/rate-cards",
+        data={"csv": [(io.BytesIO(b"x"), "notes.csv")], "csrf_token": csrf_token(client)},
+        content_type="multipart/form-data",
+    )
+    assert wrong.status_code == 422 and "notes" in wrong.get_data(as_text=True)

@@ -20,6 +20,7 @@ import secrets
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from functools import wraps
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -315,6 +316,12 @@ def upload() -> ResponseReturnValue:
     files = [
         UploadedFile(field=field, filename=storage.filename or field, data=storage.read())
         for field, storage in request.files.items(multi=False)
+        if storage.filename and field != "csv"
+    ]
+    # CSV tables picked together in one field: each is the table its file is named after (services.csv).
+    files += [
+        UploadedFile(field=PurePath(storage.filename).stem.lower(), filename=storage.filename, data=storage.read())
+        for storage in request.files.getlist("csv")
         if storage.filename
     ]
     try:
@@ -626,3 +633,21 @@ def price_grids(card: Any) -> list[dict[str, Any]]:
         ]
         grids.append({"service": service, "bounds_kg": [bound / 1000 for bound in bounds], "rows": rows})
     return grids
+
+
+@bp.get("/rate-card-template.xlsx")
+@signed_in
+def template() -> ResponseReturnValue:
+    """The template workbook, for a manager signed in to the pages (the API's needs a key)."""
+    from io import BytesIO
+
+    from flask import send_file
+
+    from carriers.template import template_workbook
+
+    return send_file(
+        BytesIO(template_workbook()),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name="rate-card-template.xlsx",
+    )
