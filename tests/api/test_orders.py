@@ -49,6 +49,14 @@ def test_a_paid_order_is_registered_as_pending_in_exact_units(client, checkout) 
     assert body["consignee_key"] == "addr:FR|69003|LYON|12 RUE DE L EGLISE|LEA MARTIN"
 
 
+def test_what_the_shopper_paid_for_shipping_is_kept_to_the_cent(client, checkout, manager) -> None:
+    paid = client.post(ORDERS, json=an_order(cart={"value": 89.9, "shipping_paid": 4.905}), headers=checkout)
+    free = client.post(ORDERS, json=an_order(order_ref="A-2002", cart={"value": 89.9}), headers=checkout)
+    assert (paid.status_code, free.status_code) == (201, 201), (paid.get_json(), free.get_json())
+    listed = {o["order_ref"]: o["shipping_paid"] for o in client.get(ORDERS, headers=manager).get_json()}
+    assert listed == {"A-2001": 4.91, "A-2002": None}
+
+
 def test_posting_the_same_order_again_is_idempotent(client, checkout, manager) -> None:
     first = client.post(ORDERS, json=an_order(), headers=checkout)
     again = client.post(ORDERS, json=an_order(), headers=checkout)
@@ -101,6 +109,8 @@ BAD_ORDERS = {
     "ordered_at": an_order(ordered_at="2026-03-02T10:00:00"),
     "items": _without("items"),
     "origin": an_order(origin="NOWHERE"),
+    "cart.shipping_paid": an_order(cart={"value": 89.9, "shipping_paid": -1}),
+    "cart.shipping_paid ": an_order(cart={"value": 89.9, "shipping_paid": "free"}),
 }
 
 
@@ -108,7 +118,7 @@ BAD_ORDERS = {
 def test_an_invalid_order_is_422_naming_the_field_and_nothing_is_stored(field, client, checkout, manager) -> None:
     response = client.post(ORDERS, json=copy.deepcopy(BAD_ORDERS[field]), headers=checkout)
     assert response.status_code == 422, response.get_json()
-    assert field in [e.get("field") for e in response.get_json()["errors"]], response.get_json()
+    assert field.strip() in [e.get("field") for e in response.get_json()["errors"]], response.get_json()
     assert client.get(ORDERS, headers=manager).get_json() == []
 
 

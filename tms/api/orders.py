@@ -87,6 +87,14 @@ class AddressSchema(PlaceSchema):
 
 
 class OrderCartSchema(CartValueSchema):
+    shipping_paid_cents = Money(
+        data_key="shipping_paid",
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0, max=100_000_00, error="must be from 0 to 100000"),
+        metadata={"description": "What the shopper paid for shipping (margins and the free-shipping simulator)"},
+    )
+
     @validates_schema(skip_on_field_errors=False)
     def _in_euros(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("currency") not in (None, "EUR"):
@@ -204,6 +212,9 @@ class OrderOutSchema(Schema):
     channel = fields.String(allow_none=True, metadata={"description": "Of the key that registered it"})
     email = fields.String(allow_none=True)
     language = fields.String(allow_none=True)
+    shipping_paid = fields.Float(
+        allow_none=True, attribute="shipping_paid_eur", metadata={"description": "EUR the shopper paid for shipping"}
+    )
     features = fields.Nested(
         FeaturesOutSchema,
         allow_none=True,
@@ -261,6 +272,7 @@ def to_order(data: dict[str, Any], default_warehouse: str) -> Order:
         features=None if data["features"] is None else _features(data["features"]),
         email=data["email"],
         language=data["language"],
+        shipping_paid_cents=data["cart"].get("shipping_paid_cents"),
     )
 
 
@@ -294,6 +306,7 @@ def order_json(order: Order, shipments: dict[int, Shipment] | None = None) -> di
         "weight_g": order.weight_g,
         "requested": {"carrier": order.carrier, "service": order.service},
         "features": features_json(order.features),
+        "shipping_paid_eur": None if order.shipping_paid_cents is None else order.shipping_paid_cents / 100,
         "planned": None
         if shipment is None
         else {

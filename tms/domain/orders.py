@@ -66,6 +66,7 @@ class Order:
     features: Features | None = None
     email: str | None = None  # the shopper's: shipped, delayed, waiting at the point, delivered
     language: str | None = None  # "fr" or "en" for those messages and the tracking page (None: the shop's)
+    shipping_paid_cents: int | None = None  # what the shopper paid for shipping (None: not told)
 
     @property
     def consignee_key(self) -> str:

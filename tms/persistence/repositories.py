@@ -515,6 +515,7 @@ def _order(row: OrderRow) -> Order:
         features=None if row.features is None else _features(row.features),
         email=row.email,
         language=row.language,
+        shipping_paid_cents=row.shipping_paid_cents,
     )
 
 
@@ -573,6 +574,7 @@ class OrderRepository:
             features=_features_document(order.features),
             email=order.email,
             language=order.language,
+            shipping_paid_cents=order.shipping_paid_cents,
         )
         self.session.add(row)
         try:

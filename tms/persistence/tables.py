@@ -171,6 +171,7 @@ class OrderRow(Base):
     features: Mapped[dict[str, Any] | None] = mapped_column(Document)
     email: Mapped[str | None] = mapped_column(String(254))  # the shopper's, for the messages after checkout
     language: Mapped[str | None] = mapped_column(String(2))  # of those messages and the tracking page
+    shipping_paid_cents: Mapped[int | None] = mapped_column(Integer)  # what the shopper paid for shipping
 
 
 class ConsolidationRunRow(Base):
