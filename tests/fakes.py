@@ -27,6 +27,7 @@ from typing import Any
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
+from tms.domain.margins import ShippedOrder
 from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topic, WebhookSubscription
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
@@ -772,6 +773,25 @@ class FakeShipments(_Repository, Shipments):
             for n, value in enumerate((1, row["parcels"], orders, row["cost_cents"])):
                 entry[n] += value
         return [DaySpend(*key, *values) for key, values in sorted(totals.items())]
+
+    def shipped_orders(self, *, since: date, until: date) -> builtins.list[ShippedOrder]:
+        found = []
+        for i, row in self._tx.table("shipments").items():
+            if since <= row["ships_on"] <= until:
+                found += [
+                    ShippedOrder(
+                        i,
+                        row["ships_on"],
+                        row["cost_cents"],
+                        o.order_ref,
+                        o.weight_g,
+                        o.cart_value_cents,
+                        o.shipping_paid_cents,
+                    )
+                    for _, o, sid in self._tx.table("orders").values()
+                    if sid == i
+                ]
+        return sorted(found, key=lambda o: (o.ships_on, o.shipment_id, o.order_ref))
 
     def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
         found = []

@@ -128,7 +128,7 @@ def test_spend_per_month_in_charts_a_table_and_csv_from_the_shipments_and_runs(c
     shipment = tracked_shipment(container, client, manager)
     sign_in(client, manager)
     html = page(client, "/manager/spend?since=2026-01-01&until=2026-03-31")
-    assert html.count("<svg") == 4
+    assert html.count("<svg") == 6
     outside = [u for u in re.findall(r'(?:href|src)="([^"]+)"', html) if u.startswith(("http:", "https:", "//"))]
     assert outside == [], outside  # nothing for the browser to fetch elsewhere
     rows = list(
@@ -152,6 +152,79 @@ def test_spend_per_month_in_charts_a_table_and_csv_from_the_shipments_and_runs(c
     run = client.get(f"/api/v1/consolidation-runs/{shipment['run_id']}", headers=manager).get_json()
     assert march["savings_eur"] == f"{run['savings']:.2f}"
     assert client.get("/manager/spend?since=2026-04-01&until=2026-03-01").status_code == 400
+
+
+def shipped_with_what_shoppers_paid(container, client, manager) -> dict[str, float]:
+    """Four orders to four consignees, so four shipments: carts 30, 49, 120 and 200 EUR, whose shoppers
+    paid 4.90, 4.90, 0 and (not said) for shipping. Each order's shipping cost, from its shipment."""
+    from tests.integration.test_consolidation import TUESDAY, a_card, api_order, settings
+    from tms.services.consolidation import run_consolidation
+
+    assert (
+        client.post("/api/v1/rate-cards?activate=true", json=a_card("acme", 6.0, 4.5), headers=manager).status_code
+        == 201
+    )
+    for ref, cart, paid in (("M-1", 30, 4.90), ("M-2", 49, 4.90), ("M-3", 120, 0), ("M-4", 200, None)):
+        order = api_order(ref, line1=f"{ref[-1]} rue des Lilas")
+        order["items"][0]["weight_kg"] = int(ref[-1])  # a cost of its own
+        order["cart"] = {"value": cart, "currency": "EUR"} | ({} if paid is None else {"shipping_paid": paid})
+        assert client.post("/api/v1/orders", json=order, headers=manager).status_code == 201
+    run_id, _ = run_consolidation(container.uow(), container.fresh_book(), TUESDAY, settings(), now=container.now())
+    shipments = client.get(f"/api/v1/shipments?run_id={run_id}", headers=manager).get_json()
+    assert sorted(len(s["orders"]) for s in shipments) == [1, 1, 1, 1]
+    return {s["orders"][0]: s["cost"] for s in shipments}
+
+
+def test_spend_shows_what_free_shipping_cost_against_its_carts_and_the_margin_on_shipping(
+    container, client, manager
+) -> None:
+    import csv
+    import io
+
+    cost = shipped_with_what_shoppers_paid(container, client, manager)
+    sign_in(client, manager)
+    html = page(client, "/manager/spend?since=2026-03-01&until=2026-03-31")
+    assert html.count("<svg") == 6 and 'id="chart-free"' in html and 'id="chart-margin"' in html
+    (march,) = csv.DictReader(
+        io.StringIO(client.get("/manager/spend?since=2026-03-01&until=2026-03-31&format=csv").get_data(as_text=True))
+    )
+    assert (march["orders"], march["free_orders"], march["paid_known_orders"]) == ("4", "1", "3")
+    assert march["free_cost_eur"] == f"{cost['M-3']:.2f}" and march["free_revenue_eur"] == "120.00"
+    margin = round(9.80 - cost["M-1"] - cost["M-2"] - cost["M-3"], 2)
+    assert march["paid_eur"] == "9.80" and march["margin_eur"] == f"{margin:.2f}"
+    assert march["margin_per_order_eur"] == f"{round(margin * 100 / 3) / 100:.2f}"
+
+
+def test_the_free_shipping_simulator_counts_the_orders_a_threshold_frees_and_their_shipping_cost(
+    container, client, manager
+) -> None:
+    import re
+    from fractions import Fraction
+
+    cost = shipped_with_what_shoppers_paid(container, client, manager)
+    sign_in(client, manager)
+    html = page(client, "/manager/spend/free-shipping?since=2026-03-01&until=2026-03-31&thresholds=49%3B+1000%3B+25")
+    rows = re.findall(r"<tr><td class=\"num\">([0-9.,]+)</td><td class=\"num\">(\d+)</td>", html)
+    assert rows == [("25.00", "4"), ("49.00", "3"), ("1,000.00", "0")]  # by threshold
+    at_49 = html[html.index('<td class="num">49.00</td>') :].split("</tr>")[0]
+    freed = cost["M-2"] + cost["M-3"] + cost["M-4"]
+    assert f"{freed:,.2f}" in at_49 and "369.00" in at_49 and "4.90" in at_49  # carts 49 + 120 + 200; paid 4.90
+    average = round(Fraction(round(sum(cost.values()) * 100), 4))
+    break_even = round(Fraction(average) / Fraction(3, 10))  # the default policy's 30 % product margin
+    assert f"from <strong>{break_even / 100:,.2f} €</strong>" in html
+
+    for query, field in (
+        ("thresholds=abc", "thresholds"),
+        ("thresholds=", "thresholds"),
+        ("since=yesterday", "since"),
+        ("since=2026-04-01&until=2026-03-01", "until"),
+    ):
+        refused = client.get(f"/manager/spend/free-shipping?{query}")
+        assert refused.status_code == 422, query
+        text = refused.get_data(as_text=True)
+        assert f"<strong>{field}</strong>" in text, query
+    kept = client.get("/manager/spend/free-shipping?thresholds=49%3B+lots").get_data(as_text=True)
+    assert 'value="49; lots"' in kept  # what the manager typed stays in the form
 
 
 def test_a_cards_page_lays_out_its_zones_and_its_prices_in_kg_as_the_workbook_does(client, manager) -> None:

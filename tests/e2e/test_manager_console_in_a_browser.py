@@ -1,5 +1,6 @@
 """The manager's console in a real headless chromium at a phone's width: sign in with a key, open
-the spend page and an order; the charts render, nothing leaves the loopback, nothing overflows."""
+the spend page, the free-shipping simulator from it, and an order; the charts render, nothing leaves
+the loopback, nothing overflows."""
 
 from __future__ import annotations
 
@@ -24,9 +25,18 @@ def test_a_manager_on_a_phone_sees_the_spend_charts_and_an_order(
     browser.find_element(By.CSS_SELECTOR, "form button").click()
     browser.get(f"{served}/manager/spend?since=2026-01-01&until=2026-03-31")
     charts = browser.find_elements(By.CSS_SELECTOR, "figure svg")
-    assert len(charts) == 4 and all(c.size["width"] > 0 and c.size["height"] > 0 for c in charts)
+    assert len(charts) == 6 and all(c.size["width"] > 0 and c.size["height"] > 0 for c in charts)
     assert all(c.size["width"] <= 390 for c in charts), [c.size for c in charts]
     assert "2026-03" in browser.find_element(By.ID, "spend").text
+
+    browser.find_element(By.PARTIAL_LINK_TEXT, "free-shipping threshold").click()
+    thresholds = browser.find_element(By.NAME, "thresholds")
+    thresholds.clear()
+    thresholds.send_keys("40; 60")
+    browser.find_element(By.CSS_SELECTOR, "#simulate button").click()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#thresholds tr")[1:]
+    # the one order, a 50 EUR cart, ships free from 40 EUR and not from 60
+    assert [r.text.split()[:2] for r in rows] == [["40.00", "1"], ["60.00", "0"]]
 
     browser.get(f"{served}/manager/orders/A-1001")
     assert "Order A-1001" in browser.find_element(By.TAG_NAME, "h2").text

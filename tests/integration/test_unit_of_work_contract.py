@@ -758,3 +758,33 @@ def test_spend_is_summed_per_ship_day_carrier_and_mode_with_the_orders_in_the_sh
         assert [d.ships_on for d in uow.shipments.spend(since=date(2026, 3, 4), until=date(2026, 3, 31))] == [
             date(2026, 3, 4)
         ]
+
+
+def test_the_orders_shipped_in_a_period_come_with_their_shipments_cost_weight_cart_and_what_was_paid(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    from tms.domain.margins import ShippedOrder
+
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        card_id = add_card(uow).id
+        run = uow.runs.get(add_run(uow, date(2026, 3, 3), card_id))
+        later = uow.runs.get(add_run(uow, date(2026, 3, 4), card_id))
+        assert run is not None and later is not None
+        uow.orders.add(an_order("A-2", shipping_paid_cents=0, cart_value_cents=6000), NOW)
+        uow.orders.add(an_order("A-1", shipping_paid_cents=490), NOW)
+        uow.orders.add(an_order("B-1", items=(Item("CAP", 300, 200, 200, 100),)), NOW)
+        uow.orders.add(an_order("C-1"), NOW)  # never planned: not shipped
+        uow.orders.plan(["A-1", "A-2"], run["id"], run["shipments"][0]["id"])
+        uow.orders.plan(["B-1"], later["id"], later["shipments"][0]["id"])
+        uow.commit()
+    with new_uow() as uow:
+        first = run["shipments"][0]["id"]
+        assert uow.shipments.shipped_orders(since=date(2026, 3, 1), until=date(2026, 3, 3)) == [
+            ShippedOrder(first, date(2026, 3, 3), 700, "A-1", 2400, 8990, 490),
+            ShippedOrder(first, date(2026, 3, 3), 700, "A-2", 2400, 6000, 0),
+        ]
+        assert [
+            (o.order_ref, o.weight_g, o.shipping_paid_cents)
+            for o in uow.shipments.shipped_orders(since=date(2026, 3, 4), until=date(2026, 3, 4))
+        ] == [("B-1", 300, None)]

@@ -16,6 +16,7 @@ from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.features import Features, SpeedClass
+from tms.domain.margins import ShippedOrder
 from tms.domain.modes import DeliveryMode
 from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topic, WebhookSubscription
 from tms.domain.orders import Address, Item, Order, OrderStatus
@@ -961,6 +962,34 @@ class ShipmentRepository:
             for day, carrier, mode, n, parcels, cost in totals
         ]
         return sorted(found, key=lambda s: (s.ships_on, s.carrier, s.mode))
+
+    def shipped_orders(self, *, since: date, until: date) -> builtins.list[ShippedOrder]:
+        query = (
+            select(
+                ShipmentRow.id,
+                ShipmentRow.ships_on,
+                ShipmentRow.cost_cents,
+                OrderRow.order_ref,
+                OrderRow.items,
+                OrderRow.cart_value_cents,
+                OrderRow.shipping_paid_cents,
+            )
+            .join(OrderRow, OrderRow.shipment_id == ShipmentRow.id)
+            .where(ShipmentRow.ships_on >= since, ShipmentRow.ships_on <= until)
+            .order_by(ShipmentRow.ships_on, ShipmentRow.id, OrderRow.order_ref)
+        )
+        return [
+            ShippedOrder(
+                shipment_id,
+                ships_on,
+                cost,
+                ref,
+                sum(item["weight_g"] * item.get("quantity", 1) for item in items),
+                cart,
+                paid,
+            )
+            for shipment_id, ships_on, cost, ref, items, cart, paid in self.session.execute(query)
+        ]
 
     def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
         """Shipments delivered between the two days (inclusive), with their destination, by delivery day."""

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from tms.domain.access import ApiKey, Role
 from tms.domain.carriers import Carrier
+from tms.domain.margins import ShippedOrder
 from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topic, WebhookSubscription
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
@@ -249,6 +250,10 @@ class Shipments(Protocol):
 
     def spend(self, *, since: date, until: date) -> builtins.list[DaySpend]:
         """Per ship day (both included), carrier and mode: shipments, parcels, orders and cost, by day."""
+
+    def shipped_orders(self, *, since: date, until: date) -> builtins.list[ShippedOrder]:
+        """The orders of shipments shipping between the two days (both included), each with its
+        shipment's cost, by ship day, shipment and order reference."""
 
     def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
         """Shipments delivered between the two days (inclusive), by delivery day."""

@@ -56,7 +56,13 @@ def spend_charts(months: Sequence[MonthSpend]) -> dict[str, str]:
     share.add(
         "pickup point or locker", [None if m.point_share is None else round(100 * m.point_share, 1) for m in months]
     )
-    return {
-        name: chart.render(is_unicode=True)
-        for name, chart in (("spend", spend), ("per_order", per_order), ("savings", savings), ("share", share))
-    }
+    free = _chart(pygal.Bar, "Free shipping: its cost and the carts it applied to (EUR)", months)
+    free.add("shipping cost of the orders shipped free", [m.free_cost_cents / 100 for m in months])
+    free.add("their carts", [m.free_revenue_cents / 100 for m in months])
+    margin = _chart(pygal.Line, "Margin on shipping per order (EUR)", months)
+    margin.add(
+        "paid by the shopper less what it cost",
+        [None if m.margin_per_order_cents is None else m.margin_per_order_cents / 100 for m in months],
+    )
+    charts = {"spend": spend, "per_order": per_order, "savings": savings, "share": share, "free": free}
+    return {name: chart.render(is_unicode=True) for name, chart in {**charts, "margin": margin}.items()}

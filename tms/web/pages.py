@@ -616,6 +616,59 @@ def spend_page() -> ResponseReturnValue:
     )
 
 
+@bp.get("/spend/free-shipping")
+@signed_in
+def free_shipping_page() -> ResponseReturnValue:
+    """The free-shipping simulator: for the thresholds entered, how many of the period's shipped
+    orders would have shipped free and what their shipping cost, beside the break-even cart value."""
+    from tms.services.spend import simulate_free_shipping
+
+    context = services()
+    today = context.now().date()
+    args = request.args
+    form = {
+        "since": args.get("since", (today - timedelta(days=90)).isoformat()),
+        "until": args.get("until", today.isoformat()),
+        "thresholds": args.get("thresholds", "39; 49; 59"),
+    }
+    read = free_shipping_form(form)
+    if isinstance(read, list):
+        return render_template("free_shipping.html", form=form, simulation=None, problems=read), 422
+    since, until, thresholds = read
+    simulation = simulate_free_shipping(context.uow(), since=since, until=until, thresholds_cents=thresholds)
+    return render_template("free_shipping.html", form=form, simulation=simulation, problems=[])
+
+
+FREE_SHIPPING_THRESHOLDS = 12  # at most, in one simulation
+
+
+def free_shipping_form(form: dict[str, str]) -> tuple[date, date, list[int]] | list[Problem]:
+    """The simulator's period and thresholds (EUR, separated by `;` or spaces, a decimal comma
+    allowed), or what is wrong with them, field by field."""
+    problems: list[Problem] = []
+    days: dict[str, date] = {}
+    for name in ("since", "until"):
+        try:
+            days[name] = date.fromisoformat(form[name].strip())
+        except ValueError:
+            problems.append(Problem("must be a date, like 2026-03-06", field=name))
+    if len(days) == 2 and not 0 <= (days["until"] - days["since"]).days <= 3 * 366:
+        problems.append(Problem("must be on or after since, and the period at most three years", field="until"))
+    thresholds: list[int] = []
+    texts = form["thresholds"].replace(";", " ").split()
+    for text in texts:
+        value = _number(text)
+        if value is None or not 0 <= value <= 100_000:
+            problems.append(Problem(f"{text[:20]!r} must be an amount from 0 to 100000 EUR", field="thresholds"))
+            break
+        thresholds.append(round(value * 100))
+    if not problems and not 1 <= len(thresholds) <= FREE_SHIPPING_THRESHOLDS:
+        problems.append(Problem(f"must list 1 to {FREE_SHIPPING_THRESHOLDS} amounts", field="thresholds"))
+    if problems:
+        return problems
+    return days["since"], days["until"], thresholds
+
+
 def price_grids(card: Any) -> list[dict[str, Any]]:
     """Per service, its prices as the workbook lays them out: a row per zone, a column per bracket
     (up to N kg), and the price per extra kg."""
