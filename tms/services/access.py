@@ -9,6 +9,8 @@ from tms.domain.access import ApiKey, Role, channel_problem, hash_secret, new_se
 from tms.domain.errors import Conflict, InvalidInput, NotFound, Problem
 from tms.services.unit_of_work import UnitOfWork
 
+NAME_MAX = 200  # characters of a key's name (the column's size)
+
 
 def create_api_key(
     uow: UnitOfWork, *, name: str, role: str, now: datetime, channel: str | None = None
@@ -26,6 +28,8 @@ def create_api_key(
         raise InvalidInput("unknown role", [Problem(f"must be one of {allowed}", field="role")]) from None
     if not name.strip():
         raise InvalidInput("a key needs a name", [Problem("must not be empty", field="name")])
+    if len(name.strip()) > NAME_MAX or "\x00" in name:
+        raise InvalidInput("name too long", [Problem(f"must be at most {NAME_MAX} characters", field="name")])
     secret = new_secret()
     with uow:
         key = uow.api_keys.add(

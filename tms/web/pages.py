@@ -44,7 +44,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
 from carriers.compare import digest, summarize
-from tms.domain.errors import DomainError, InvalidInput, Problem
+from tms.domain.access import Role
+from tms.domain.errors import DomainError, InvalidInput, NotFound, Problem
 from tms.domain.orders import OrderStatus
 from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart
@@ -686,6 +687,100 @@ def price_grids(card: Any) -> list[dict[str, Any]]:
         ]
         grids.append({"service": service, "bounds_kg": [bound / 1000 for bound in bounds], "rows": rows})
     return grids
+
+
+# --- Keys (admin) and fuel figures ------------------------------------------------------------
+
+
+def _not_an_admin() -> ResponseReturnValue | None:
+    """The refusal a manager who is not an admin gets on the key pages, or None for an admin."""
+    signed = signed_in_as()
+    if signed is not None and signed.key.may_act_as(Role.ADMIN):
+        return None
+    return _refused("Only an admin key manages API keys: sign in with one.")
+
+
+@bp.route("/keys", methods=["GET", "POST"])
+@signed_in
+def keys_page() -> ResponseReturnValue:
+    """API keys (admin): every key, live or revoked; a new one's secret is shown on this answer only."""
+    from tms.services import access
+
+    if refused := _not_an_admin():
+        return refused
+    context = services()
+    form = {"name": "", "role": Role.CHECKOUT.value, "channel": ""}
+    problems: list[Problem] = []
+    created = None
+    if request.method == "POST":
+        form = {name: request.form.get(name, "").strip() for name in form}
+        try:
+            created = access.create_api_key(
+                context.uow(), name=form["name"], role=form["role"], now=context.now(), channel=form["channel"] or None
+            )
+        except InvalidInput as error:
+            problems = error.problems
+    listed = access.list_api_keys(context.uow())
+    answer = render_template("keys.html", keys=listed, roles=list(Role), form=form, problems=problems, created=created)
+    return answer, 422 if problems else 200
+
+
+@bp.post("/keys/<int:key_id>/revoke")
+@signed_in
+def revoke_key(key_id: int) -> ResponseReturnValue:
+    from tms.services import access
+
+    if refused := _not_an_admin():
+        return refused
+    context = services()
+    try:
+        key = access.revoke_api_key(context.uow(), key_id, context.now())
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(error.message)
+    else:
+        current_app.extensions["tms_key_cache"].clear()
+        flash(f"Key {key.id} ({key.name}) revoked: it no longer works, and its page sessions are ended.")
+    return redirect(url_for("manager.keys_page"))
+
+
+@bp.route("/carriers/<string:code>/fuel", methods=["GET", "POST"])
+@signed_in
+def fuel_page(code: str) -> ResponseReturnValue:
+    """A carrier's fuel percentages (carriers publish one a month) and a form to set the next."""
+    from tms.domain.units import bp_from_percent
+
+    context = services()
+    try:
+        carrier, _ = rate_cards.get_carrier(context.uow(), code)
+    except NotFound:
+        abort(404)
+    today = context.now().date()
+    form = {"percent": "", "valid_from": today.replace(day=1).isoformat()}
+    problems: list[Problem] = []
+    if request.method == "POST":
+        form = {name: request.form.get(name, "").strip() for name in form}
+        percent = _number(form["percent"])
+        if percent is None:
+            problems.append(Problem("must be a number from 0 to 100", field="percent"))
+        try:
+            valid_from = date.fromisoformat(form["valid_from"])
+        except ValueError:
+            problems.append(Problem("must be a date, like 2026-03-01", field="valid_from"))
+        if not problems and percent is not None:
+            try:
+                fuel = rate_cards.set_fuel_surcharge(
+                    context.uow(), code, percent_bp=bp_from_percent(percent), valid_from=valid_from, now=context.now()
+                )
+            except InvalidInput as error:
+                problems = error.problems
+            else:
+                flash(f"{carrier.name}: fuel {fuel.percent_bp / 100:g} % from {fuel.valid_from}.")
+                return redirect(url_for("manager.fuel_page", code=code))
+    figures = rate_cards.list_fuel_surcharges(context.uow(), code)
+    answer = render_template("fuel.html", carrier=carrier, figures=figures, form=form, problems=problems)
+    return answer, 422 if problems else 200
 
 
 @bp.get("/rate-card-template.xlsx")
