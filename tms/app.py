@@ -111,9 +111,9 @@ def _refuse_a_nul_in_the_path() -> None:
 
 
 def _register_blueprints(api: Api) -> None:
-    from tms.api import keys, orders, pickup_points, quotes, rate_cards, shipments, tracking, webhooks
+    from tms.api import keys, orders, pickup_points, quotes, rate_cards, shipments, spend, tracking, webhooks
 
-    for module in (rate_cards, pickup_points, quotes, orders, shipments, tracking, webhooks, keys):
+    for module in (rate_cards, pickup_points, quotes, orders, shipments, spend, tracking, webhooks, keys):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL_PREFIX)
 
 

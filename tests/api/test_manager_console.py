@@ -282,3 +282,32 @@ def test_a_manager_downloads_the_template_and_uploads_a_card_as_csv_tables_from_
         content_type="multipart/form-data",
     )
     assert wrong.status_code == 422 and "notes" in wrong.get_data(as_text=True)
+
+
+def test_the_api_answers_the_spend_and_the_free_shipping_simulation_the_pages_show(container, client, manager) -> None:
+    cost = shipped_with_what_shoppers_paid(container, client, manager)
+    (march,) = client.get("/api/v1/spend?since=2026-03-01&until=2026-03-31", headers=manager).get_json()
+    assert (march["orders"], march["free_orders"], march["paid_known_orders"], march["paid"]) == (4, 1, 3, 9.8)
+    assert march["free_cost"] == cost["M-3"] and march["free_revenue"] == 120.0
+    assert march["spend"] == round(sum(cost.values()), 2) == march["spend_per_carrier"]["acme"]
+
+    answer = client.get(
+        "/api/v1/spend/free-shipping?since=2026-03-01&until=2026-03-31&threshold=49&threshold=25", headers=manager
+    )
+    assert answer.status_code == 200, answer.get_json()
+    simulation = answer.get_json()
+    assert [(t["threshold"], t["free_orders"]) for t in simulation["thresholds"]] == [(25.0, 4), (49.0, 3)]
+    assert simulation["thresholds"][1]["cost"] == round(cost["M-2"] + cost["M-3"] + cost["M-4"], 2)
+    assert simulation["thresholds"][1]["revenue"] == 369.0 and simulation["margin_percent"] == 30.0
+
+    for query, field in (
+        ("since=2026-03-01&until=2026-03-31", "threshold"),
+        ("since=2026-03-01&until=2026-03-31&threshold=lots", "threshold"),
+        ("since=2026-03-01&until=2026-03-31&threshold=-1", "threshold"),
+        ("since=2026-04-01&until=2026-03-01&threshold=49", "until"),
+        ("until=2026-03-01&threshold=49", "since"),
+        ("since=2026-03-01&until=2026-03-31&threshold=49&tresholds=1", "tresholds"),
+    ):
+        refused = client.get(f"/api/v1/spend/free-shipping?{query}", headers=manager)
+        assert refused.status_code == 422, query
+        assert [e["field"].split("[")[0] for e in refused.get_json()["errors"]] == [field], (query, refused.get_json())
