@@ -39,6 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tms.bootstrap import Container, build_container
+from tms.domain.capacity import Day
 from tms.domain.delivery import is_working_day
 from tms.domain.errors import InvalidInput
 from tms.domain.modes import DeliveryMode
@@ -47,6 +48,7 @@ from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart
 from tms.domain.quotes import Destination, Promise, QuoteRequest
 from tms.persistence.migrate import upgrade
+from tms.services.capacity import LiveBookings, load_bookings
 from tms.services.consolidation import run_consolidation
 from tms.services.demo import load_demo
 from tms.services.orders import register_order
@@ -55,6 +57,7 @@ from tms.settings import load_settings
 
 PARIS = ZoneInfo("Europe/Paris")
 FIRST_DAY, LAST_DAY = date(2026, 3, 1), date(2026, 3, 31)
+PATIENCE_DAYS = 3  # a shopper takes a dearer option rather than wait more than this past the soonest
 WORKING_DAYS = 22  # Monday to Friday in March 2026, no public holiday
 # (weight g, length, width, height mm): the shop's catalogue, with two heavy items
 CATALOGUE = [
@@ -128,9 +131,13 @@ def order_times(rng: random.Random, per_working_day: int) -> list[datetime]:
     return sorted(moments)
 
 
-def shoppers_choice(book: QuoteBook, order: Order, rng: random.Random) -> Order | None:
-    """The order as the checkout sells it: quoted at its time, the shopper takes the cheapest option
-    of their mode (the other mode when theirs has none); None when the checkout offers nothing."""
+def shoppers_choice(
+    book: QuoteBook, order: Order, rng: random.Random, full: frozenset[Day] = frozenset()
+) -> Order | None:
+    """The order as the checkout sells it: quoted at its time, with the carriers' sold-out pickup days,
+    the shopper takes the cheapest option of their mode (the other mode when theirs has none) among
+    those that arrive at most PATIENCE_DAYS after the soonest of them; None when the checkout offers
+    nothing."""
     parcels = tuple(Parcel(i.weight_g, i.length_mm, i.width_mm, i.height_mm) for i in order.items)
     request = QuoteRequest(
         order.order_ref,
@@ -141,11 +148,12 @@ def shoppers_choice(book: QuoteBook, order: Order, rng: random.Random) -> Order 
         Promise(),
         origin=order.warehouse,
     )
-    quote = quote_order(book, request)
+    quote = quote_order(book, request, full=full)
     if not quote.options:
         return None
     wanted = [o for o in quote.options if o.offer.mode == order.mode] or list(quote.options)
-    chosen = min(wanted)
+    soonest = min(o.latest for o in wanted)
+    chosen = min(o for o in wanted if (o.latest - soonest).days <= PATIENCE_DAYS)
     mode = DeliveryMode(chosen.offer.mode)
     point = None
     if mode != DeliveryMode.HOME:
@@ -209,15 +217,19 @@ def _month(container: Container, per_working_day: int, seed: int, capacities: st
         plan_settings = replace(plan_settings, carrier_limits={})
     loads: Counter[tuple[str, str, str]] = Counter()  # (day, warehouse, carrier) -> parcels shipped
     load_demo(container.uow, settings.path(settings.demo_rate_cards_dir), datetime(2026, 2, 1, tzinfo=UTC))
-    started = time.perf_counter()
     generated = month_of_orders(per_working_day, seed)
     rng = random.Random(seed + 1)
     book = container.fresh_book()
-    sold = [o for o in (shoppers_choice(book, order, rng) for order in generated) if o is not None]
-    checkout_s = time.perf_counter() - started
+    # The checkout's view of the carriers' pickups: what the orders registered so far book.
+    bookings = LiveBookings(
+        load=lambda: load_bookings(container.uow(), plan_settings.carrier_limits, FIRST_DAY), poll_s=0
+    )
+    checkout_s = 0.0
+    sold = 0
+    pushed: Counter[int] = Counter()  # calendar days later than its first pickup day -> orders sold so
     warehouses = {code: setup.warehouse for code, setup in book.warehouses.items()}
     refused: Counter[str] = Counter()
-    queue = sorted(sold, key=lambda o: o.ordered_at)
+    queue = sorted(generated, key=lambda o: o.ordered_at)
     runs: list[dict[str, Any]] = []
     # Every run of every warehouse in time order: an order is registered when it is placed, so a run
     # sees the orders placed before its moment (those of the other warehouse too, as the shop's are).
@@ -232,15 +244,25 @@ def _month(container: Container, per_working_day: int, seed: int, capacities: st
         day += timedelta(days=1)
     for moment, code, day, run_at in sorted(slots):
         while queue and queue[0].ordered_at < moment:
-            order = queue.pop(0)
+            started = time.perf_counter()
+            order = shoppers_choice(book, queue.pop(0), rng, bookings.full())
+            checkout_s += time.perf_counter() - started
+            if order is None:
+                continue
+            sold += 1
             try:
-                register_order(
+                stored, _ = register_order(
                     container.uow(),
                     order,
                     known_warehouses=set(warehouses),
                     now=order.ordered_at,
                     box_types=container.plan_settings.box_types,
+                    book=book,
+                    bookings=bookings,
                 )
+                first = book.shown_window(order)  # its first pickup day, had its carrier had room
+                if first is not None and stored.ships_on is not None and stored.ships_on > first[0]:
+                    pushed[(stored.ships_on - first[0]).days] += 1
             except InvalidInput as error:
                 refused[error.problems[0].message if error.problems else str(error)] += 1
         t0 = time.perf_counter()
@@ -263,7 +285,10 @@ def _month(container: Container, per_working_day: int, seed: int, capacities: st
     for (_, code, carrier), parcels in loads.items():
         peaks[f"{code}/{carrier}"] = max(peaks.get(f"{code}/{carrier}", 0), parcels)
     limits = {c: lim.parcels_per_day for c, lim in plan_settings.carrier_limits.items()}
-    return _report(container, generated, sold, refused, runs, checkout_s, capacities, limits, peaks)
+    report = _report(container, generated, sold, refused, runs, checkout_s, capacities, limits, peaks)
+    report["sold_on_a_later_pickup_day"] = sum(pushed.values())
+    report["later_by_days"] = dict(sorted(pushed.items()))
+    return report
 
 
 def _run_row(day: date, warehouse: str, run_at: clock, plan: Any, wall: float) -> dict[str, Any]:
@@ -291,7 +316,7 @@ def _gap_percent(run: dict[str, Any]) -> float:
 def _report(
     container: Container,
     generated: list[Order],
-    sold: list[Order],
+    sold: int,
     refused: Counter[str],
     runs: list[dict[str, Any]],
     checkout_s: float,
@@ -310,17 +335,17 @@ def _report(
     bound = sum(r["bound_cents"] for r in runs)
     big = [r for r in runs if r["orders_in"] >= 300]
     walls = [r["wall_s"] for r in runs]
-    never = len(sold) - statuses[OrderStatus.PLANNED] - statuses[OrderStatus.DISPATCHED]
+    never = sold - statuses[OrderStatus.PLANNED] - statuses[OrderStatus.DISPATCHED]
     row = {
         "capacities": capacities,
         "orders_generated": len(generated),
-        "orders_sold": len(sold),
+        "orders_sold": sold,
         "checkout_s": round(checkout_s, 1),
         "refused_at_registration": sum(refused.values()),
         "runs": len(runs),
         "shipped": statuses[OrderStatus.PLANNED] + statuses[OrderStatus.DISPATCHED],
         "never_shipped": never,
-        "never_shipped_percent": round(100 * never / max(1, len(sold)), 2),
+        "never_shipped_percent": round(100 * never / max(1, sold), 2),
         "needs_attention": dict(attention),
         "still_pending": statuses[OrderStatus.PENDING],
         "cost_eur": cost / 100,

@@ -67,6 +67,7 @@ def container(engine: Engine, database_url: str, clock: Clock) -> Iterator[Conta
     yield container
     container.quote_book.stop()
     container.pickup_index.stop()
+    container.bookings.stop()
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any
 
 from tms.domain.access import ApiKey, Role
+from tms.domain.capacity import Booking
 from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.margins import ShippedOrder
@@ -539,6 +540,16 @@ class FakeOrders(_Repository, Orders):
                 self._tx.put("orders", order_ref, (row[0], flagged, row[2]))
                 changed += 1
         return changed
+
+    def bookings(self, *, since: date) -> builtins.list[Booking]:
+        booked: dict[tuple[str, str, date], list[int]] = {}
+        for _, order, _ in self._tx.table("orders").values():
+            open_ = order.status in (OrderStatus.PENDING, OrderStatus.PLANNED)
+            if open_ and order.carrier and order.ships_on is not None and order.ships_on >= since:
+                entry = booked.setdefault((order.warehouse, order.carrier, order.ships_on), [0, 0])
+                entry[0] += 1
+                entry[1] += order.weight_g
+        return [Booking(*key, n, g) for key, (n, g) in sorted(booked.items())]
 
     def note_left(self, reasons: Mapping[str, str]) -> int:
         changed = 0

@@ -19,6 +19,7 @@ from tms.domain.policy import WarehouseCosts
 from tms.domain.units import cents_from_amount, grams_from_kg, mm_from_cm
 from tms.persistence.db import make_engine, make_session_factory
 from tms.persistence.unit_of_work import SqlUnitOfWork
+from tms.services.capacity import LiveBookings, load_bookings
 from tms.services.packing import refuse_uncarriable_boxes
 from tms.services.pickup_points import LivePointIndex, load_point_index, point_index_signature
 from tms.services.planning import PlanSettings
@@ -66,6 +67,10 @@ class Container:
             load=lambda known: load_point_index(self.uow(), known, radius_km=self.settings.pickup_radius_km),
             signature=lambda: point_index_signature(self.uow()),
         )
+        self.bookings = LiveBookings(
+            load=lambda: load_bookings(self.uow(), self.plan_settings.carrier_limits, self.today()),
+            poll_s=self.settings.quote_bookings_poll_s,
+        )
         self.promise_watch = PromiseWatch(
             timezone=self.settings.timezone,
             public_url=self.settings.public_url,
@@ -89,6 +94,7 @@ class Container:
         """Stop watching the store and close the database connections."""
         self.quote_book.stop()
         self.pickup_index.stop()
+        self.bookings.stop()
         self.engine.dispose()
 
     def fresh_book(self) -> QuoteBook:

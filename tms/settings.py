@@ -60,6 +60,7 @@ class Settings:
     learning_min_deliveries: int = 30
     learning_half_life_days: float = 56.0
     quote_min_on_time_probability: float = 0.0
+    quote_bookings_poll_s: float = 5.0
     tracking_poll_minutes: int = 60
     promises_watch_minutes: int = 15
     promises_compensation_code: str = ""

@@ -620,7 +620,7 @@ def test_a_shipment_is_dispatched_with_a_tracking_number_per_parcel_and_takes_al
         "ships_on": "2026-03-03",
         "status": "planned",
     }
-    assert order["requested"] == {"carrier": None, "service": None}
+    assert order["requested"] == {"carrier": None, "service": None, "ships_on": None}
 
     path = f"/api/v1/shipments/{together['id']}/dispatch"
     wrong = client.post(path, json={"tracking_numbers": ["6A1", "6A2"]}, headers=manager)

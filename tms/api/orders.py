@@ -177,6 +177,10 @@ class ItemOutSchema(Schema):
 class RequestedServiceSchema(Schema):
     carrier = fields.String(allow_none=True)
     service = fields.String(allow_none=True)
+    ships_on = fields.Date(
+        allow_none=True,
+        metadata={"description": "The pickup day the checkout sold, with the carrier's room that day"},
+    )
 
 
 class PlannedServiceSchema(Schema):
@@ -304,7 +308,7 @@ def order_json(order: Order, shipments: dict[int, Shipment] | None = None) -> di
         "ordered_at": order.ordered_at.astimezone(UTC),
         "consignee_key": order.consignee_key,
         "weight_g": order.weight_g,
-        "requested": {"carrier": order.carrier, "service": order.service},
+        "requested": {"carrier": order.carrier, "service": order.service, "ships_on": order.ships_on},
         "features": features_json(order.features),
         "shipping_paid_eur": None if order.shipping_paid_cents is None else order.shipping_paid_cents / 100,
         "planned": None
@@ -340,6 +344,7 @@ def register_order(body: dict[str, Any]) -> Any:
         now=context.now(),
         box_types=context.plan_settings.box_types,
         book=context.quote_book.current(),
+        bookings=context.bookings,
     )
     return order_json(stored), 201 if created else 200
 

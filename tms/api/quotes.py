@@ -58,7 +58,9 @@ def quote() -> ResponseReturnValue:
     the cost breakdowns and the exclusions."""
     order, view = parse_quote_body(json_object())
     container = services()
-    result = quote_order(container.quote_book.current(), order, container.pickup_index.current())
+    result = quote_order(
+        container.quote_book.current(), order, container.pickup_index.current(), container.bookings.full()
+    )
     if view == "summary":
         return Response(orjson.dumps(quote_summary_document(result)), mimetype="application/json")
     return Response(quote_json(result), mimetype="application/json")
@@ -74,7 +76,9 @@ def shopify_callback() -> ResponseReturnValue:
     """Shopify's CarrierService callback: items in grams, prices in cents; no rates when none can serve."""
     container = services()
     order = parse_shopify_request(json_object(), now=container.now())
-    result = quote_order(container.quote_book.current(), order, container.pickup_index.current())
+    result = quote_order(
+        container.quote_book.current(), order, container.pickup_index.current(), container.bookings.full()
+    )
     return _json_response(shopify_rates(result, points_as_rates=container.settings.shopify_points_as_rates))
 
 

@@ -430,7 +430,8 @@ class ExclusionSchema(Schema):
         metadata={
             "description": "zone_not_served, overweight, oversize, weight_not_priced, too_late, too_early, "
             "currency, no_pickup, no_directory (the carrier has no pickup-point directory in use), "
-            "no_point_nearby (none of its points within the radius takes the parcels in time)"
+            "no_point_nearby (none of its points within the radius takes the parcels in time), "
+            "carrier_full (the carrier's pickups are sold out until a day too late for the promise)"
         }
     )
     detail = fields.String()

@@ -27,6 +27,7 @@ may memoise it; every argument is hashable.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -37,6 +38,7 @@ import holidays
 MON_FRI: frozenset[int] = frozenset(range(5))
 NIGHT_RUN = time(2, 30)  # the default night planning run, local time
 SHIP_DAY_SEARCH_DAYS = 400  # a ship day is found within days: a bound for calendars gone wrong
+SEARCH_SPAN = timedelta(days=SHIP_DAY_SEARCH_DAYS)
 _ONE_DAY = timedelta(days=1)
 
 
@@ -253,6 +255,30 @@ def _ship_day(
             return day
         day = next_working_day(warehouse, day)
     raise ValueError(f"no ship day within {SHIP_DAY_SEARCH_DAYS} days of {order_day}")
+
+
+def pickup_with_room(
+    ships_on: date, warehouse: Warehouse, schedule: CarrierSchedule, full: Callable[[date], bool]
+) -> date:
+    """The first pickup day from `ships_on` on which the carrier still has room (`full` says which
+    days it has none): `ships_on` itself, else the carrier's next pickup day on a working day of the
+    warehouse that is not full. Raises ValueError past SHIP_DAY_SEARCH_DAYS."""
+    day = ships_on
+    for _ in range(SHIP_DAY_SEARCH_DAYS):
+        if not full(day):
+            return day
+        day = next_working_day(warehouse, day)
+        while day.weekday() not in schedule.pickup_weekdays and day - ships_on < SEARCH_SPAN:
+            day = next_working_day(warehouse, day)
+    raise ValueError(f"the carrier has no room within {SHIP_DAY_SEARCH_DAYS} days of {ships_on}")
+
+
+def window_for_pickup(
+    pickup: date, schedule: CarrierSchedule, min_days: int, max_days: int, country: str, region: str | None = None
+) -> tuple[date, date, date]:
+    """(ships_on, earliest, latest) for a parcel picked up on `pickup`."""
+    earliest, latest = _delivery_days(pickup, min_days, max_days, schedule.delivery_weekdays, country, region)
+    return pickup, earliest, latest
 
 
 def plan_days(warehouse: Warehouse, shipping_date: date, holding: bool) -> list[date]:

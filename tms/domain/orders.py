@@ -67,6 +67,9 @@ class Order:
     email: str | None = None  # the shopper's: shipped, delayed, waiting at the point, delivered
     language: str | None = None  # "fr" or "en" for those messages and the tracking page (None: the shop's)
     shipping_paid_cents: int | None = None  # what the shopper paid for shipping (None: not told)
+    # The pickup day the checkout sold it for, with its carrier's room that day (`tms.domain.capacity`);
+    # None when it names no service, or was registered before this was recorded.
+    ships_on: date | None = None
 
     @property
     def consignee_key(self) -> str:

@@ -157,7 +157,8 @@ class Exclusion(NamedTuple):
     service: str
     mode: str
     # zone_not_served, overweight, oversize, weight_not_priced, too_late, too_early, currency, no_pickup,
-    # no_directory (no pickup-point directory in use), no_point_nearby (none suitable within the radius)
+    # no_directory (no pickup-point directory in use), no_point_nearby (none suitable within the radius),
+    # carrier_full (its pickups sold out until a day too late for the promise: tms.domain.capacity)
     reason: str
     detail: str
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tms.domain.access import ApiKey, Role
+from tms.domain.capacity import Booking
 from tms.domain.carriers import Carrier
 from tms.domain.errors import DuplicateKey, DuplicateRun
 from tms.domain.features import Features, SpeedClass
@@ -517,6 +518,7 @@ def _order(row: OrderRow) -> Order:
         email=row.email,
         language=row.language,
         shipping_paid_cents=row.shipping_paid_cents,
+        ships_on=row.ships_on,
     )
 
 
@@ -576,6 +578,8 @@ class OrderRepository:
             email=order.email,
             language=order.language,
             shipping_paid_cents=order.shipping_paid_cents,
+            ships_on=order.ships_on,
+            weight_g=order.weight_g,
         )
         self.session.add(row)
         try:
@@ -674,6 +678,21 @@ class OrderRepository:
             )
         self.session.flush()
         return changed
+
+    def bookings(self, *, since: date) -> builtins.list[Booking]:
+        key = (OrderRow.warehouse, OrderRow.carrier, OrderRow.ships_on)
+        query = (
+            select(*key, func.count(OrderRow.id), func.coalesce(func.sum(OrderRow.weight_g), 0))
+            .where(
+                OrderRow.ships_on >= since,
+                OrderRow.carrier.is_not(None),
+                OrderRow.status.in_([OrderStatus.PENDING.value, OrderStatus.PLANNED.value]),
+            )
+            .group_by(*key)
+            .order_by(*key)
+        )
+        rows: Any = self.session.execute(query)  # carrier and ships_on are not null here
+        return [Booking(w, c, d, int(n), int(g)) for w, c, d, n, g in rows]
 
 
 class ConsolidationRunRepository:

@@ -142,6 +142,7 @@ class ShippingPolicyRow(Base):
 
 class OrderRow(Base):
     __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_pickup_booking", "ships_on", "carrier", "warehouse"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_ref: Mapped[str] = mapped_column(String(100), unique=True)
@@ -172,6 +173,8 @@ class OrderRow(Base):
     email: Mapped[str | None] = mapped_column(String(254))  # the shopper's, for the messages after checkout
     language: Mapped[str | None] = mapped_column(String(2))  # of those messages and the tracking page
     shipping_paid_cents: Mapped[int | None] = mapped_column(Integer)  # what the shopper paid for shipping
+    ships_on: Mapped[date | None] = mapped_column(Date)  # the pickup day the checkout sold; None before 0015
+    weight_g: Mapped[int | None] = mapped_column(Integer)  # of its items: what it books of that pickup
 
 
 class ConsolidationRunRow(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from tms.services.capacity import LiveBookings
 from tms.services.pickup_points import LivePointIndex
 from tms.services.planning import PlanSettings
 from tms.services.promises import PromiseWatch
@@ -16,6 +17,7 @@ class ServiceContext(Protocol):
     settings: Any
     quote_book: LiveQuoteBook
     pickup_index: LivePointIndex
+    bookings: LiveBookings
     warehouses: list[WarehouseSetup]
     plan_settings: PlanSettings
     promise_watch: PromiseWatch

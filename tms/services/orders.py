@@ -15,6 +15,7 @@ from tms.domain.features import NO_FEATURES
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.shipments import Shipment
+from tms.services.capacity import LiveBookings
 from tms.services.promises import PromiseWatch
 from tms.services.quoting import QuoteBook
 from tms.services.shipments import dispatch_order_shipment
@@ -47,6 +48,7 @@ def _same_order(stored: Order, order: Order) -> bool:
             shipment_id=None,
             attention=None,
             features=None,
+            ships_on=None,
         )
 
     stated = order.features or NO_FEATURES
@@ -63,11 +65,13 @@ def register_order(
     now: datetime,
     box_types: Sequence[BoxType] = (),
     book: QuoteBook | None = None,
+    bookings: LiveBookings | None = None,
 ) -> tuple[Order, bool]:
     """Store a paid order as pending, with its channel. The same order again from the same channel is a
     no-op; another one with its ref, or the same from another channel, is 409. With `box_types`, an
     item that fits none of them is refused (422 naming it): nothing could ship it. With `book`, the
-    features of the service it names are recorded with it (`with_chosen_features`)."""
+    features of the service it names are recorded with it (`with_chosen_features`); with `bookings`
+    too, the pickup day its checkout sold (`QuoteBook.sold_ship_day`), which it then books."""
     if order.warehouse not in known_warehouses:
         raise InvalidInput(
             "unknown warehouse", [Problem(f"must be one of {', '.join(sorted(known_warehouses))}", field="origin")]
@@ -92,13 +96,18 @@ def register_order(
                     return existing, False
                 raise Conflict(f"order {quoted(order.order_ref)} is already registered with other content")
             try:
-                stored = uow.orders.add(with_chosen_features(book, order), now)
+                chosen = with_chosen_features(book, order)
+                if book is not None and bookings is not None:
+                    chosen = replace(chosen, ships_on=book.sold_ship_day(chosen, bookings.full()))
+                stored = uow.orders.add(chosen, now)
                 uow.commit()
-                return stored, True
             except DuplicateKey:
                 if attempt:
                     raise
-                # the same order_ref was registered concurrently: read it back and compare
+                continue  # the same order_ref was registered concurrently: read it back and compare
+            if bookings is not None:
+                bookings.book(stored)
+            return stored, True
     raise AssertionError("unreachable")
 
 

@@ -31,11 +31,14 @@ from carriers.pricing import (
     priced_base,
     weight_refusal,
 )
+from tms.domain.capacity import Day
 from tms.domain.delivery import (
     CarrierSchedule,
     Warehouse,
     business_days_between,
     holiday_region,
+    pickup_with_room,
+    window_for_pickup,
     window_from_local_time,
 )
 from tms.domain.errors import InvalidInput, Problem
@@ -270,7 +273,8 @@ class QuoteBook:
 
     def shown_window(self, order: Order) -> Window | None:
         """(ships_on, earliest, latest) that a quote at the order's time showed for the service the order
-        names, by the card in force that day; None when it names none, or one that cannot carry it."""
+        names, by the card in force that day: from the pickup day it was sold for when its carrier's
+        earlier days were sold out (`Order.ships_on`); None when it names none, or one that cannot carry it."""
         found = self._chosen(order)
         if found is None:
             return None
@@ -280,8 +284,9 @@ class QuoteBook:
         transit = chosen.service.transit.get(zone) if zone else None
         if transit is None:
             return None
+        region = holiday_region(country, postcode)
         try:
-            return window_from_local_time(
+            window = window_from_local_time(
                 local.date(),
                 local.time(),
                 warehouse,
@@ -289,9 +294,27 @@ class QuoteBook:
                 transit.min_days,
                 transit.max_days,
                 country,
-                holiday_region(country, postcode),
+                region,
             )
         except ValueError:  # this carrier never takes the warehouse's orders
+            return None
+        if order.ships_on is not None and order.ships_on > window[0]:
+            return window_for_pickup(
+                order.ships_on, chosen.schedule, transit.min_days, transit.max_days, country, region
+            )
+        return window
+
+    def sold_ship_day(self, order: Order, full: frozenset[Day]) -> date | None:
+        """The pickup day a quote at the order's time would sell for the service it names, its carrier's
+        sold-out days (`full`) skipped as the quote skips them; None when it names no service it can take."""
+        shown = self.shown_window(order)
+        found = self._chosen(order)
+        if shown is None or found is None or order.carrier is None:
+            return None
+        carrier, warehouse, schedule = order.carrier, found[0], found[3].schedule
+        try:
+            return pickup_with_room(shown[0], warehouse, schedule, partial(_sold_out, full, order.warehouse, carrier))
+        except ValueError:
             return None
 
     def chosen_service(self, order: Order) -> Service | None:
@@ -352,8 +375,14 @@ def _refuse(message: str, field: str) -> InvalidInput:
     return InvalidInput(message, [Problem(message, field=field)])
 
 
-def quote_order(book: QuoteBook, request: QuoteRequest, points: PointIndex | None = None) -> Quote:
+def quote_order(
+    book: QuoteBook, request: QuoteRequest, points: PointIndex | None = None, full: frozenset[Day] = frozenset()
+) -> Quote:
     """Price and date every service for the order; pick the cheapest per mode and overall.
+
+    `full` holds the (warehouse, carrier, day) whose pickups are sold out (`tms.domain.capacity`):
+    an option of such a carrier and day is dated from the carrier's next pickup day with room, and
+    left out (`carrier_full`) if it then breaks the promise.
 
     With `points` (the pickup-point directories in use), each pickup-point and locker option
     carries the nearest suitable points of its carrier, and an option with none is excluded
@@ -414,6 +443,8 @@ def quote_order(book: QuoteBook, request: QuoteRequest, points: PointIndex | Non
         for group in lanes.groups:
             _one_by_one(group, classes, modes, dating, fees, options, excluded)
 
+    if full and options:
+        options = _around_full_days(options, origin, full, lanes, dating, excluded)
     offered: dict[tuple[str, str], tuple[PointOffer, ...]] = {}
     if points is not None and options:
         options = _with_points(options, QuotePoints(points, request), offered, excluded)
@@ -439,6 +470,57 @@ def quote_order(book: QuoteBook, request: QuoteRequest, points: PointIndex | Non
         policy.currency,
         offered,
     )
+
+
+def _sold_out(full: frozenset[Day], warehouse: str, carrier: str, day: date) -> bool:
+    return (warehouse, carrier, day) in full
+
+
+def _around_full_days(
+    options: list[QuoteOption],
+    origin: str,
+    full: frozenset[Day],
+    lanes: Lanes,
+    dating: _Dating,
+    excluded: list[tuple[int, Exclusion]],
+) -> list[QuoteOption]:
+    """The options whose carrier has no room left on their pickup day, dated from its next pickup day
+    with room (its learned figures for that day); those that then break the promise left out."""
+    if not any((origin, option.offer.carrier, option.ships_on) in full for option in options):
+        return options
+    by_order = {lane.order: (group.window, lane) for group in lanes.groups for lane in group.lanes}
+    kept = []
+    for option in options:
+        offer = option.offer
+        carrier = offer.carrier
+        if (origin, carrier, option.ships_on) not in full:
+            kept.append(option)
+            continue
+        window, lane = by_order[option.order]
+        schedule, min_days, max_days = dating.tables.window_classes[window]
+        try:
+            sold_out = partial(_sold_out, full, origin, carrier)
+            pickup = pickup_with_room(option.ships_on, dating.warehouse, schedule, sold_out)
+        except ValueError as error:
+            excluded.append(
+                (option.order, _exclusion((carrier, offer.service, offer.mode, "carrier_full", str(error))))
+            )
+            continue
+        ships_on, earliest, latest = window_for_pickup(
+            pickup, schedule, min_days, max_days, dating.country, dating.region
+        )
+        if latest > dating.deliver_by:
+            detail = f"{carrier}'s pickups are full before {pickup}: may arrive {latest}, after {dating.deliver_by}"
+            excluded.append((option.order, _exclusion((carrier, offer.service, offer.mode, "carrier_full", detail))))
+            continue
+        observed = None if lane.learned is None else lane.learned.for_pickup(ships_on)
+        chance = None if observed is None else observed.within(dating.days_allowed(window, ships_on))
+        kept.append(
+            option._replace(
+                latest=latest, earliest=earliest, ships_on=ships_on, on_time_probability=chance, observed=observed
+            )
+        )
+    return kept
 
 
 def recommend(options: Sequence[QuoteOption], min_on_time_probability: float) -> QuoteOption | None:

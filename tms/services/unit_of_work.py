@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from tms.domain.access import ApiKey, Role
+from tms.domain.capacity import Booking
 from tms.domain.carriers import Carrier
 from tms.domain.margins import ShippedOrder
 from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topic, WebhookSubscription
@@ -160,6 +161,10 @@ class Orders(Protocol):
     def note_left(self, reasons: Mapping[str, str]) -> int:
         """Record on the still-pending ones of these orders why the run left them (they stay pending; planning
         them clears it); returns how many it changed."""
+
+    def bookings(self, *, since: date) -> builtins.list[Booking]:
+        """What the pending and planned orders sold for pickup days from `since` book, per warehouse,
+        carrier and day: how many orders, and their weight."""
 
 
 class ConsolidationRuns(Protocol):

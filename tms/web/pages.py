@@ -530,7 +530,9 @@ def quote_page() -> ResponseReturnValue:
     if form["postcode"]:
         read = _simulated_request(form, context.now())
         if isinstance(read, QuoteRequest):
-            quote = quoting.quote_order(context.quote_book.current(), read, context.pickup_index.current())
+            quote = quoting.quote_order(
+                context.quote_book.current(), read, context.pickup_index.current(), context.bookings.full()
+            )
         else:
             problems = read
     return render_template("quote.html", form=form, quote=quote, problems=problems), 422 if problems else 200
