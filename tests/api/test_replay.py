@@ -103,3 +103,40 @@ def test_the_replay_is_in_the_openapi_document(client) -> None:
     operation = document["paths"]["/api/v1/rate-cards/{card_id}/replay"]["post"]
     assert {"200", "404", "422"} <= set(operation["responses"])
     assert "ReplayRequest" in document["components"]["schemas"]
+
+
+def test_the_cards_page_offers_the_replay_and_its_page_shows_totals_lanes_what_it_cannot_carry_and_the_tier(
+    client, manager, draft
+) -> None:
+    from tests.api.test_manager_pages import sign_in
+
+    sign_in(client, manager)
+    card = client.get(f"/manager/rate-cards/{draft}").get_data(as_text=True)
+    assert 'id="replay"' in card and f'action="/manager/rate-cards/{draft}/replay"' in card
+
+    answer = client.get(f"/manager/rate-cards/{draft}/replay?since=2026-09-01&until=2026-09-30&with=&scope=carriers")
+    assert answer.status_code == 200
+    html = answer.get_data(as_text=True)
+    assert '<dd id="actual">28.00 €</dd>' in html and '<dd id="candidate">19.91 €</dd>' in html
+    assert "-8.09 € (-28.89 %)" in html
+    lanes = html[html.index('id="lanes"') : html.index('id="not-carried"')]
+    assert lanes.index("Lyon (LYON)") < lanes.index("Paris (PARIS)")  # the largest difference first
+    assert "zone not served: no zone of the card covers FR 20000" in html
+    tiers = html[html.index('id="tiers"') : html.index('id="lanes"')]
+    assert "2026-09" in tiers and "10 %" in tiers
+
+
+def test_the_replay_form_names_each_wrong_field_beside_it_and_keeps_what_was_typed(client, manager, draft) -> None:
+    from tests.api.test_manager_pages import sign_in
+
+    sign_in(client, manager)
+    answer = client.get(f"/manager/rate-cards/{draft}/replay?since=2026-09-30&until=2026-09-01&with=x&scope=carriers")
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert 'id="until-problem"' in html and 'id="with-problem"' in html and 'id="since-problem"' not in html
+    assert 'value="2026-09-30"' in html and 'value="x"' in html
+    assert 'id="totals"' not in html
+
+    other = client.get(f"/manager/rate-cards/{draft}/replay?since=2026-09-01&until=2026-09-30&with=999999")
+    assert other.status_code == 422 and 'id="with-problem"' in other.get_data(as_text=True)
+    assert client.get("/manager/rate-cards/999999/replay").status_code == 404
