@@ -25,6 +25,7 @@ SUITES = (
     "exact",
     "month",
     "delivery_learning",
+    "replay",
     "schemathesis",
 )
 RESULTS = Path(__file__).resolve().parent / "results.json"

@@ -33,6 +33,7 @@ from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topi
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.domain.replay import PastOrder, PastShipment, past_shipment
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import DaySpend, DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
 from tms.domain.tracking import DeliveredRecord, EventKind, StoredEvent, TrackingEvent
@@ -828,6 +829,32 @@ class FakeShipments(_Repository, Shipments):
                 )
             )
         return sorted(found, key=lambda o: (o.delivered_on, o.shipment_id))
+
+    def past(self, *, since: date, until: date) -> builtins.list[PastShipment]:
+        found = []
+        for i, row in sorted(self._tx.table("shipments").items(), key=lambda pair: (pair[1]["ships_on"], pair[0])):
+            if not since <= row["ships_on"] <= until:
+                continue
+            orders = sorted(
+                (o for _, o, sid in self._tx.table("orders").values() if sid == i), key=lambda o: o.order_ref
+            )
+            found.append(
+                past_shipment(
+                    shipment_id=i,
+                    ships_on=row["ships_on"],
+                    carrier=row["carrier"],
+                    service=row["service"],
+                    mode=row["mode"],
+                    rate_card_id=row["rate_card_id"],
+                    parcels=row["parcels"],
+                    detail=row["detail"],
+                    orders=tuple(
+                        PastOrder(o.order_ref, o.address.country, o.address.postcode, o.pickup_point_id, o.items)
+                        for o in orders
+                    ),
+                )
+            )
+        return found
 
 
 class FakeTrackingEvents(_Repository, TrackingEvents):

@@ -18,6 +18,7 @@ from carriers.writers import write_xlsx
 from tms.api.auth import current_key, protected
 from tms.api.blueprint import api_blueprint
 from tms.api.context import json_object, services
+from tms.api.replay_io import ReplayRequestSchema, ReplaySchema, replay_document
 from tms.api.schemas import (
     CarrierSchema,
     ChangeSchema,
@@ -189,6 +190,29 @@ def compare_rate_card(query: dict[str, Any], card_id: int) -> Any:
         "summary": asdict(summarize(result.changes)),
         "changes": ChangeSchema(many=True).dump(result.changes),
     }
+
+
+@blp.route("/rate-cards/<int:card_id>/replay", methods=["POST"])
+@protected(blp, Role.MANAGER)
+@blp.arguments(ReplayRequestSchema)
+@blp.response(200, ReplaySchema)
+def replay_rate_card(body: dict[str, Any], card_id: int) -> Any:
+    """Price a period's real shipments on this card (and the cards `with`, each in place of its carrier's):
+    totals and per lane against what they cost, what it could not carry and why, the tier reached.
+    Nothing is written."""
+    from tms.services.replay import replay_cards
+
+    container = services()
+    replay = replay_cards(
+        container.uow(),
+        card_id,
+        since=body["since"],
+        until=body["until"],
+        with_cards=body["with_cards"],
+        scope=body["scope"],
+        box_types=container.plan_settings.box_types,
+    )
+    return replay_document(replay)
 
 
 @blp.route("/rate-cards/<int:card_id>/activate", methods=["POST"])

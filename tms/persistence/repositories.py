@@ -23,6 +23,7 @@ from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topi
 from tms.domain.orders import Address, Item, Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.domain.replay import PastOrder, PastShipment, past_order, past_shipment
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import DaySpend, DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
 from tms.domain.tracking import DeliveredRecord, EventKind, StoredEvent, TrackingEvent
@@ -1033,6 +1034,58 @@ class ShipmentRepository:
             .order_by(ShipmentRow.delivered_on, ShipmentRow.id)
         )
         return [DeliveryOutcome(*row) for row in self.session.execute(query)]  # type: ignore[arg-type]
+
+    def past(self, *, since: date, until: date) -> builtins.list[PastShipment]:
+        """One query: the shipments and their orders, rows in (ship day, shipment, order) order, folded here."""
+        query = (
+            select(
+                ShipmentRow.id,
+                ShipmentRow.ships_on,
+                ShipmentRow.carrier,
+                ShipmentRow.service,
+                ShipmentRow.mode,
+                ShipmentRow.rate_card_id,
+                ShipmentRow.parcels,
+                ShipmentRow.detail,
+                OrderRow.order_ref,
+                OrderRow.country,
+                OrderRow.postcode,
+                OrderRow.pickup_point_id,
+                OrderRow.items,
+            )
+            .join(OrderRow, OrderRow.shipment_id == ShipmentRow.id, isouter=True)
+            .where(ShipmentRow.ships_on >= since, ShipmentRow.ships_on <= until)
+            .order_by(ShipmentRow.ships_on, ShipmentRow.id, OrderRow.order_ref)
+        )
+        found: builtins.list[PastShipment] = []
+        current: builtins.list[Any] | None = None
+        orders: builtins.list[PastOrder] = []
+
+        def close() -> None:
+            if current is not None:
+                sid, ships_on, carrier, service, mode, card_id, parcels, detail = current
+                found.append(
+                    past_shipment(
+                        shipment_id=sid,
+                        ships_on=ships_on,
+                        carrier=carrier,
+                        service=service,
+                        mode=mode,
+                        rate_card_id=card_id,
+                        parcels=parcels,
+                        detail=detail,
+                        orders=tuple(orders),
+                    )
+                )
+
+        for row in self.session.execute(query):
+            if current is None or current[0] != row[0]:
+                close()
+                current, orders = list(row[:8]), []
+            if row[8] is not None:
+                orders.append(past_order(row[8], row[9], row[10], row[11], row[12]))
+        close()
+        return found
 
 
 def _run(row: ConsolidationRunRow) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from tms.domain.notifications import Channel, MessageStatus, OutboxMessage, Topi
 from tms.domain.orders import Order, OrderStatus
 from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus
 from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
+from tms.domain.replay import PastShipment
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import DaySpend, DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus
 from tms.domain.tracking import DeliveredRecord, StoredEvent, TrackingEvent
@@ -262,6 +263,10 @@ class Shipments(Protocol):
 
     def delivery_outcomes(self, *, since: date, until: date) -> builtins.list[DeliveryOutcome]:
         """Shipments delivered between the two days (inclusive), by delivery day."""
+
+    def past(self, *, since: date, until: date) -> builtins.list[PastShipment]:
+        """Shipments shipping between the two days (both included), each with its orders (destination,
+        pickup point, items), by ship day then id: what a replay prices again."""
 
 
 class TrackingEvents(Protocol):

@@ -275,6 +275,8 @@ def card(card_id: int) -> ResponseReturnValue:
         summary=summary,
         digest=digest(comparison.changes) if comparison else None,
         lifecycle=labels.get(record.id, record.status.value),
+        form=replay_defaults(context.now().date()),
+        problems=[],
     )
 
 
@@ -293,6 +295,71 @@ def confirm_activation(card_id: int) -> ResponseReturnValue:
     return render_template(
         "activate.html", record=record, comparison=comparison, digest=digest(comparison.changes) if comparison else None
     )
+
+
+@bp.get("/rate-cards/<int:card_id>/replay")
+@signed_in
+def replay_page(card_id: int) -> ResponseReturnValue:
+    """The card priced on a period's real shipments (`tms.services.replay`): the form, then the
+    totals, the lanes largest difference first, what it could not carry and the tier reached."""
+    from tms.services.replay import replay_cards
+
+    context = services()
+    try:
+        record = rate_cards.get_rate_card(context.uow(), card_id)
+    except DomainError:
+        abort(404)
+    args = request.args
+    form = {name: args.get(name, default) for name, default in replay_defaults(context.now().date()).items()}
+    result, problems = None, []
+    if "since" in args:
+        read = replay_form(form)
+        if isinstance(read, list):
+            problems = read
+        else:
+            try:
+                result = replay_cards(context.uow(), card_id, **read, box_types=context.plan_settings.box_types)
+            except InvalidInput as refused:
+                problems = refused.problems
+            except DomainError as error:  # a card of the set that does not exist
+                problems = [Problem(error.message, field="with")]
+    status = 422 if problems else 200
+    return render_template("replay.html", record=record, form=form, replay=result, problems=problems), status
+
+
+def replay_defaults(today: date) -> dict[str, str]:
+    """The replay form before anything is typed: the last 13 weeks up to yesterday, this card alone."""
+    since, until = today - timedelta(days=91), today - timedelta(days=1)
+    return {"since": since.isoformat(), "until": until.isoformat(), "with": "", "scope": "carriers"}
+
+
+def replay_form(form: dict[str, str]) -> dict[str, Any] | list[Problem]:
+    """The replay form's fields read, or what is wrong with each."""
+    from tms.services.replay import Scope, period_problems
+
+    problems: list[Problem] = []
+    days: dict[str, date | None] = {}
+    for name in ("since", "until"):
+        try:
+            days[name] = date.fromisoformat(form[name].strip())
+        except ValueError:
+            days[name] = None
+            problems.append(Problem("must be a date, like 2026-09-01", field=name))
+    if not problems:
+        problems.extend(period_problems(days["since"], days["until"]))
+    others = [part.strip() for part in form["with"].replace(";", ",").split(",") if part.strip()]
+    if not all(part.isdigit() and len(part) < 10 for part in others):
+        problems.append(Problem("must be card ids separated by commas, like 12, 14", field="with"))
+    if form["scope"] not in {s.value for s in Scope}:
+        problems.append(Problem("must be carriers or all", field="scope"))
+    if problems:
+        return problems
+    return {
+        "since": days["since"],
+        "until": days["until"],
+        "with_cards": [int(part) for part in others],
+        "scope": Scope(form["scope"]),
+    }
 
 
 @bp.post("/rate-cards/<int:card_id>/<any(activate, retire):action>")
