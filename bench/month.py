@@ -57,7 +57,7 @@ from tms.settings import load_settings
 
 PARIS = ZoneInfo("Europe/Paris")
 FIRST_DAY, LAST_DAY = date(2026, 3, 1), date(2026, 3, 31)
-PATIENCE_DAYS = 3  # a shopper takes a dearer option rather than wait more than this past the soonest
+PATIENCE_DAYS = 2  # later than this past its usual date, a shopper takes another option
 WORKING_DAYS = 22  # Monday to Friday in March 2026, no public holiday
 # (weight g, length, width, height mm): the shop's catalogue, with two heavy items
 CATALOGUE = [
@@ -134,10 +134,11 @@ def order_times(rng: random.Random, per_working_day: int) -> list[datetime]:
 def shoppers_choice(
     book: QuoteBook, order: Order, rng: random.Random, full: frozenset[Day] = frozenset()
 ) -> Order | None:
-    """The order as the checkout sells it: quoted at its time, with the carriers' sold-out pickup days,
-    the shopper takes the cheapest option of their mode (the other mode when theirs has none) among
-    those that arrive at most PATIENCE_DAYS after the soonest of them; None when the checkout offers
-    nothing."""
+    """The order as the checkout sells it: quoted at its time, the shopper takes the cheapest option of
+    their mode (the other mode when theirs has none); None when the checkout offers nothing. With
+    sold-out pickup days (`full`), the shopper still takes it if it arrives at most PATIENCE_DAYS
+    after it would have with room, else the cheapest option of their mode arriving by then (or,
+    with none, the one that arrives first)."""
     parcels = tuple(Parcel(i.weight_g, i.length_mm, i.width_mm, i.height_mm) for i in order.items)
     request = QuoteRequest(
         order.order_ref,
@@ -148,12 +149,19 @@ def shoppers_choice(
         Promise(),
         origin=order.warehouse,
     )
-    quote = quote_order(book, request, full=full)
-    if not quote.options:
+    usual = quote_order(book, request)
+    if not usual.options:
         return None
-    wanted = [o for o in quote.options if o.offer.mode == order.mode] or list(quote.options)
-    soonest = min(o.latest for o in wanted)
-    chosen = min(o for o in wanted if (o.latest - soonest).days <= PATIENCE_DAYS)
+    wanted = [o for o in usual.options if o.offer.mode == order.mode] or list(usual.options)
+    chosen = min(wanted)
+    if full:
+        offered = quote_order(book, request, full=full).options
+        mine = [o for o in offered if o.offer.mode == chosen.offer.mode]
+        patience = chosen.latest + timedelta(days=PATIENCE_DAYS)
+        in_time = [o for o in mine if o.latest <= patience]
+        if not mine:
+            return None
+        chosen = min(in_time) if in_time else min(mine, key=lambda o: (o.latest, o))
     mode = DeliveryMode(chosen.offer.mode)
     point = None
     if mode != DeliveryMode.HOME:
