@@ -41,6 +41,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from carriers.compare import digest, summarize
@@ -57,6 +58,7 @@ from tms.services.consolidation import get_run, list_runs
 from tms.services.context import ServiceContext
 from tms.services.manager_sessions import SignedIn, end_session, resume_session, start_session
 from tms.services.uploads import UploadedFile, parse_files, upload_limits
+from tms.web import i18n
 
 URL_PREFIX = "/manager"
 SESSION_COOKIE = "tms_manager_session"
@@ -65,6 +67,8 @@ STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 bp = Blueprint("manager", __name__, url_prefix=URL_PREFIX, template_folder="templates")
+bp.context_processor(i18n.language_context)  # French by default, English on request (tms/web/i18n.py)
+bp.after_request(i18n.keeps_language(cookie_path=URL_PREFIX))
 
 
 def services() -> ServiceContext:
@@ -157,9 +161,9 @@ def _guard() -> ResponseReturnValue | None:
     )
     if request.method in STATE_CHANGING:
         if not _from_this_site():
-            return _refused("This request did not come from this site's pages.")
+            return _refused(_("This request did not come from this site's pages."))
         if not _csrf_token_matches():
-            return _refused("This form has expired or did not come from this site's pages: reload it and try again.")
+            return _refused(_("This form has expired or did not come from this site's pages: reload it and try again."))
     return None
 
 
@@ -203,7 +207,7 @@ def sign_in() -> ResponseReturnValue:
             response = redirect(target if target.startswith(URL_PREFIX) else url_for("manager.dashboard"))
             response.set_cookie(SESSION_COOKIE, signed.token, **_cookie_options())
             return response
-        flash("That key is unknown, revoked, or not a manager's.")
+        flash(_("That key is unknown, revoked, or not a manager's."))
     return render_template("sign_in.html")
 
 
@@ -301,7 +305,9 @@ def change_card(card_id: int, action: str) -> ResponseReturnValue:
     change = rate_cards.activate_rate_card if action == "activate" else rate_cards.retire_rate_card
     try:
         change(context.uow(), card_id, context.now())
-        flash(f"Card {card_id}: {action}d.")
+        flash(
+            _("Card %(id)s: activated.", id=card_id) if action == "activate" else _("Card %(id)s: retired.", id=card_id)
+        )
     except DomainError as error:
         flash(error.message)
     return redirect(url_for("manager.card", card_id=card_id))
@@ -341,7 +347,9 @@ def upload() -> ResponseReturnValue:
         activate=False,
         now=context.now(),
     )
-    flash("Stored as a draft: compare it, then activate it." if outcome.created else "This card was stored before.")
+    flash(
+        _("Stored as a draft: compare it, then activate it.") if outcome.created else _("This card was stored before.")
+    )
     return redirect(url_for("manager.card", card_id=outcome.record.id))
 
 
@@ -366,16 +374,9 @@ def init_app(app: Flask) -> None:
     app.extensions["tms_session_lifetime"] = session_lifetime(
         settings.session_idle_minutes, settings.session_absolute_hours
     )
+    i18n.init_app(app)  # Babel, and the filters that write money and days the page's language's way
     app.register_blueprint(bp)
     app.session_interface = PagesSessionInterface()
-
-    @app.template_filter("money")
-    def money(cents: int | None) -> str:
-        return "" if cents is None else f"{cents / 100:,.2f}"
-
-    @app.template_filter("day")
-    def day(value: date | None) -> str:
-        return "" if value is None else value.isoformat()
 
 
 # --- What a manager looks at: orders, shipments, runs ---------------------------------------
@@ -386,13 +387,13 @@ def _query_date(name: str) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
     except ValueError:
-        abort(400, f"{name} must be a date, like 2026-03-03")
+        abort(400, _("%(name)s must be a date, like 2026-03-03", name=name))
 
 
 def _text_arg(name: str, limit: int) -> str | None:
     text = request.args.get(name, "").strip()
     if len(text) > limit or "\x00" in text:
-        abort(400, f"{name} must be at most {limit} characters")
+        abort(400, _("%(name)s must be at most %(limit)s characters", name=name, limit=limit))
     return text or None
 
 
@@ -403,7 +404,7 @@ def _enum_arg(name: str, kind: Any) -> Any:
     try:
         return kind(text)
     except ValueError:
-        abort(400, f"{name} must be one of: {', '.join(k.value for k in kind)}")
+        abort(400, _("%(name)s must be one of: %(values)s", name=name, values=", ".join(k.value for k in kind)))
 
 
 @bp.get("/orders")
@@ -503,8 +504,8 @@ def plan_proof(run: dict[str, Any]) -> str:
     if gap is None or run.get("status") != "succeeded":
         return ""
     if status.lower() == "optimal" or gap <= 1e-9:
-        return "the best possible plan for these orders (proven)"
-    return f"proven within {100 * gap:.2f} % of the best possible plan"
+        return str(_("the best possible plan for these orders (proven)"))
+    return str(_("proven within %(gap)s of the best possible plan", gap=i18n.percent(gap, 2)))
 
 
 @bp.get("/quote")
@@ -545,21 +546,26 @@ def _simulated_request(form: dict[str, str], now: datetime) -> QuoteRequest | li
     for name, (low, high) in {**SIMULATED_LIMITS, "cart": (0, 1_000_000)}.items():
         value = _number(form[name])
         if value is None or not low <= value <= high:
-            problems.append(Problem(f"must be a number from {low:g} to {high:g}", field=name))
+            problems.append(
+                Problem(
+                    _("must be a number from %(low)s to %(high)s", low=i18n.number(low), high=i18n.number(high)),
+                    field=name,
+                )
+            )
         else:
             numbers[name] = value
     country = form["country"].strip().upper()
     if len(country) != 2 or not country.isalpha():
-        problems.append(Problem("must be a two-letter country code, like FR", field="country"))
+        problems.append(Problem(_("must be a two-letter country code, like FR"), field="country"))
     postcode = form["postcode"].replace(" ", "").upper()
     if not postcode.isalnum() or len(postcode) > 10:
-        problems.append(Problem("must be a postcode, like 69003", field="postcode"))
+        problems.append(Problem(_("must be a postcode, like 69003"), field="postcode"))
     deliver_by = None
     if form["deliver_by"]:
         try:
             deliver_by = date.fromisoformat(form["deliver_by"])
         except ValueError:
-            problems.append(Problem("must be a date, like 2026-03-06", field="deliver_by"))
+            problems.append(Problem(_("must be a date, like 2026-03-06"), field="deliver_by"))
     if problems:
         return problems
     parcel = Parcel(
@@ -601,7 +607,7 @@ def spend_page() -> ResponseReturnValue:
     since = _query_date("since") or date(until.year - 1, until.month, 1) + timedelta(days=31)
     since = since.replace(day=1)
     if since > until or (until - since).days > 3 * 366:
-        abort(400, "since must be before until, and the period at most three years")
+        abort(400, _("since must be before until, and the period at most three years"))
     months = monthly_spend(context.uow(), since=since, until=until)
     if request.args.get("format") == "csv":
         name = f"spend-{since:%Y-%m}-{until:%Y-%m}.csv"
@@ -651,19 +657,23 @@ def free_shipping_form(form: dict[str, str]) -> tuple[date, date, list[int]] | l
         try:
             days[name] = date.fromisoformat(form[name].strip())
         except ValueError:
-            problems.append(Problem("must be a date, like 2026-03-06", field=name))
+            problems.append(Problem(_("must be a date, like 2026-03-06"), field=name))
     if len(days) == 2 and not 0 <= (days["until"] - days["since"]).days <= 3 * 366:
-        problems.append(Problem("must be on or after since, and the period at most three years", field="until"))
+        problems.append(Problem(_("must be on or after since, and the period at most three years"), field="until"))
     thresholds: list[int] = []
     texts = form["thresholds"].replace(";", " ").split()
     for text in texts:
         value = _number(text)
         if value is None or not 0 <= value <= 100_000:
-            problems.append(Problem(f"{text[:20]!r} must be an amount from 0 to 100000 EUR", field="thresholds"))
+            problems.append(
+                Problem(_("%(text)r must be an amount from 0 to 100000 EUR", text=text[:20]), field="thresholds")
+            )
             break
         thresholds.append(round(value * 100))
     if not problems and not 1 <= len(thresholds) <= FREE_SHIPPING_THRESHOLDS:
-        problems.append(Problem(f"must list 1 to {FREE_SHIPPING_THRESHOLDS} amounts", field="thresholds"))
+        problems.append(
+            Problem(_("must list 1 to %(most)s amounts", most=FREE_SHIPPING_THRESHOLDS), field="thresholds")
+        )
     if problems:
         return problems
     return days["since"], days["until"], thresholds
