@@ -24,6 +24,7 @@ def test_a_manager_on_a_phone_sees_the_spend_charts_and_an_order(
     browser.get(f"{served}/manager/sign-in?lang=en")  # English, kept in the cookie
     browser.find_element(By.NAME, "key").send_keys(manager["Authorization"].split()[1])
     browser.find_element(By.CSS_SELECTOR, "form button").click()
+    WebDriverWait(browser, 20).until(lambda d: d.current_url == f"{served}/manager/")  # signed in
     browser.get(f"{served}/manager/spend?since=2026-01-01&until=2026-03-31")
     charts = browser.find_elements(By.CSS_SELECTOR, "figure svg")
     assert len(charts) == 6 and all(c.size["width"] > 0 and c.size["height"] > 0 for c in charts)
