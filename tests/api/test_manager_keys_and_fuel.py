@@ -73,7 +73,7 @@ def test_a_manager_sets_a_carriers_fuel_figure_and_the_api_reads_it_back(client,
     )
     assert done.status_code == 302
     page = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert '<td>2026-04-01</td><td class="num">12.76 %</td>' in page  # to the nearest basis point, half up
+    assert '<td>1 April 2026</td><td class="num">12.76%</td>' in page  # to the nearest basis point, half up
     figures = client.get("/api/v1/carriers/acme/fuel-surcharge", headers=manager).get_json()
     assert [(f["percent"], f["valid_from"]) for f in figures] == [(12.76, "2026-04-01")]
 

@@ -27,13 +27,22 @@ def csrf_token(client, page: str = "/manager/") -> str:
     return token_in(client.get(page).data)
 
 
-def sign_in(client, headers) -> None:
+def in_english(client) -> None:
+    """The pages in English, as a manager who clicked EN (French is the default)."""
+    client.set_cookie("lang", "en", path="/manager")
+
+
+def sign_in(client, headers, language: str | None = "en") -> None:
+    """Signed in, the pages in `language` (None: no choice made, the default)."""
+    if language:
+        client.set_cookie("lang", language, path="/manager")
     key = headers["Authorization"].split()[1]
     response = client.post("/manager/sign-in", data={"key": key, "csrf_token": csrf_token(client, "/manager/sign-in")})
     assert response.status_code == 302
 
 
 def test_the_pages_need_a_manager_key(client, checkout) -> None:
+    in_english(client)
     assert client.get("/manager/").status_code == 302
     token = csrf_token(client, "/manager/sign-in")
     response = client.post("/manager/sign-in", data={"key": checkout["Authorization"].split()[1], "csrf_token": token})

@@ -17,23 +17,26 @@ def test_a_manager_on_a_phone_sees_the_spend_charts_and_an_order(
     container: Any, client: Any, manager: dict[str, str], served: str, browser: Any
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     tracked_shipment(container, client, manager)
     browser.set_window_size(390, 844)
-    browser.get(f"{served}/manager/sign-in")
+    browser.get(f"{served}/manager/sign-in?lang=en")  # English, kept in the cookie
     browser.find_element(By.NAME, "key").send_keys(manager["Authorization"].split()[1])
     browser.find_element(By.CSS_SELECTOR, "form button").click()
+    WebDriverWait(browser, 20).until(lambda d: d.current_url == f"{served}/manager/")  # signed in
     browser.get(f"{served}/manager/spend?since=2026-01-01&until=2026-03-31")
     charts = browser.find_elements(By.CSS_SELECTOR, "figure svg")
     assert len(charts) == 6 and all(c.size["width"] > 0 and c.size["height"] > 0 for c in charts)
     assert all(c.size["width"] <= 390 for c in charts), [c.size for c in charts]
-    assert "2026-03" in browser.find_element(By.ID, "spend").text
+    assert "March 2026" in browser.find_element(By.ID, "spend").text
 
     browser.find_element(By.PARTIAL_LINK_TEXT, "free-shipping threshold").click()
     thresholds = browser.find_element(By.NAME, "thresholds")
     thresholds.clear()
     thresholds.send_keys("40; 60")
     browser.find_element(By.CSS_SELECTOR, "#simulate button").click()
+    WebDriverWait(browser, 20).until(lambda d: "thresholds=40" in d.current_url)  # the simulation's page, not the last
     rows = browser.find_elements(By.CSS_SELECTOR, "#thresholds tr")[1:]
     # the one order, a 50 EUR cart, ships free from 40 EUR and not from 60
     assert [r.text.split()[:2] for r in rows] == [["40.00", "1"], ["60.00", "0"]]

@@ -45,7 +45,11 @@ def test_a_manager_replays_a_draft_on_septembers_shipments_from_its_page(
     assert browser.find_element(By.NAME, "since").get_attribute("value") == "2026-09-30"
 
     send("2026-09-01", "2026-09-30")
-    assert browser.find_element(By.ID, "actual").text == "12.00 €"
-    assert browser.find_element(By.ID, "candidate").text == "11.00 €"  # 4.40 + 6.60, below the 3-parcel tier
+
+    def amount(element_id: str) -> str:  # French amounts: a (narrow) no-break space before the sign
+        return browser.find_element(By.ID, element_id).text.replace("\u202f", " ").replace("\xa0", " ")
+
+    assert amount("actual") == "12,00 €"
+    assert amount("candidate") == "11,00 €"  # 4.40 + 6.60, below the 3-parcel tier
     lanes = browser.find_element(By.ID, "lanes").text
     assert "Lyon (LYON)" in lanes and "Paris (PARIS)" in lanes

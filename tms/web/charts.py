@@ -8,9 +8,11 @@ import sys
 from collections.abc import Sequence
 
 import pygal
+from flask_babel import gettext as _
 from pygal.style import Style
 
 from tms.services.spend import MonthSpend
+from tms.web.i18n import month, number
 
 # pygal appends a finder of the old kind (find_module only) to sys.meta_path for its map plugins, which
 # we do not use: every import that later falls through to it warns (ImportWarning). Taken out again.
@@ -36,32 +38,33 @@ def _chart(kind: type[pygal.graph.graph.Graph], title: str, months: Sequence[Mon
         x_label_rotation=30,
         legend_at_bottom=True,
         print_values=False,
+        value_formatter=number,  # the page's language's decimal mark and grouping
     )
-    chart.x_labels = [m.month for m in months]
+    chart.x_labels = [month(m.month) for m in months]
     return chart
 
 
 def spend_charts(months: Sequence[MonthSpend]) -> dict[str, str]:
     carriers = sorted({c for m in months for c in m.by_carrier})
-    spend = _chart(pygal.StackedBar, "Spend per carrier (EUR)", months)
+    spend = _chart(pygal.StackedBar, _("Spend per carrier (EUR)"), months)
     for carrier in carriers:
         spend.add(carrier, [m.by_carrier.get(carrier, 0) / 100 for m in months])
-    per_order = _chart(pygal.Line, "Cost per order (EUR)", months)
+    per_order = _chart(pygal.Line, _("Cost per order (EUR)"), months)
     per_order.add(
-        "cost per order", [None if m.cost_per_order_cents is None else m.cost_per_order_cents / 100 for m in months]
+        _("cost per order"), [None if m.cost_per_order_cents is None else m.cost_per_order_cents / 100 for m in months]
     )
-    savings = _chart(pygal.Bar, "Consolidation savings (EUR)", months)
-    savings.add("saved against shipping each order alone", [m.savings_cents / 100 for m in months])
-    share = _chart(pygal.Line, "Orders to a pickup point or locker (%)", months)
+    savings = _chart(pygal.Bar, _("Consolidation savings (EUR)"), months)
+    savings.add(_("saved against shipping each order alone"), [m.savings_cents / 100 for m in months])
+    share = _chart(pygal.Line, _("Orders to a pickup point or locker (%)"), months)
     share.add(
-        "pickup point or locker", [None if m.point_share is None else round(100 * m.point_share, 1) for m in months]
+        _("pickup point or locker"), [None if m.point_share is None else round(100 * m.point_share, 1) for m in months]
     )
-    free = _chart(pygal.Bar, "Free shipping: its cost and the carts it applied to (EUR)", months)
-    free.add("shipping cost of the orders shipped free", [m.free_cost_cents / 100 for m in months])
-    free.add("their carts", [m.free_revenue_cents / 100 for m in months])
-    margin = _chart(pygal.Line, "Margin on shipping per order (EUR)", months)
+    free = _chart(pygal.Bar, _("Free shipping: its cost and the carts it applied to (EUR)"), months)
+    free.add(_("shipping cost of the orders shipped free"), [m.free_cost_cents / 100 for m in months])
+    free.add(_("their carts"), [m.free_revenue_cents / 100 for m in months])
+    margin = _chart(pygal.Line, _("Margin on shipping per order (EUR)"), months)
     margin.add(
-        "paid by the shopper less what it cost",
+        _("paid by the shopper less what it cost"),
         [None if m.margin_per_order_cents is None else m.margin_per_order_cents / 100 for m in months],
     )
     charts = {"spend": spend, "per_order": per_order, "savings": savings, "share": share, "free": free}

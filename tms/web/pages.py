@@ -41,6 +41,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from carriers.compare import digest, summarize
@@ -58,6 +59,7 @@ from tms.services.consolidation import get_run, list_runs
 from tms.services.context import ServiceContext
 from tms.services.manager_sessions import SignedIn, end_session, resume_session, start_session
 from tms.services.uploads import UploadedFile, parse_files, upload_limits
+from tms.web import i18n
 
 URL_PREFIX = "/manager"
 SESSION_COOKIE = "tms_manager_session"
@@ -66,6 +68,8 @@ STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 bp = Blueprint("manager", __name__, url_prefix=URL_PREFIX, template_folder="templates")
+bp.context_processor(i18n.language_context)  # French by default, English on request (tms/web/i18n.py)
+bp.after_request(i18n.keeps_language(cookie_path=URL_PREFIX))
 
 
 def services() -> ServiceContext:
@@ -158,9 +162,9 @@ def _guard() -> ResponseReturnValue | None:
     )
     if request.method in STATE_CHANGING:
         if not _from_this_site():
-            return _refused("This request did not come from this site's pages.")
+            return _refused(_("This request did not come from this site's pages."))
         if not _csrf_token_matches():
-            return _refused("This form has expired or did not come from this site's pages: reload it and try again.")
+            return _refused(_("This form has expired or did not come from this site's pages: reload it and try again."))
     return None
 
 
@@ -204,7 +208,7 @@ def sign_in() -> ResponseReturnValue:
             response = redirect(target if target.startswith(URL_PREFIX) else url_for("manager.dashboard"))
             response.set_cookie(SESSION_COOKIE, signed.token, **_cookie_options())
             return response
-        flash("That key is unknown, revoked, or not a manager's.")
+        flash(_("That key is unknown, revoked, or not a manager's."))
     return render_template("sign_in.html")
 
 
@@ -344,14 +348,14 @@ def replay_form(form: dict[str, str]) -> dict[str, Any] | list[Problem]:
             days[name] = date.fromisoformat(form[name].strip())
         except ValueError:
             days[name] = None
-            problems.append(Problem("must be a date, like 2026-09-01", field=name))
+            problems.append(Problem(_("must be a date, like 2026-03-06"), field=name))
     if not problems:
         problems.extend(period_problems(days["since"], days["until"]))
     others = [part.strip() for part in form["with"].replace(";", ",").split(",") if part.strip()]
     if not all(part.isdigit() and len(part) < 10 for part in others):
-        problems.append(Problem("must be card ids separated by commas, like 12, 14", field="with"))
+        problems.append(Problem(_("must be card ids separated by commas, like 12, 14"), field="with"))
     if form["scope"] not in {s.value for s in Scope}:
-        problems.append(Problem("must be carriers or all", field="scope"))
+        problems.append(Problem(_("must be carriers or all"), field="scope"))
     if problems:
         return problems
     return {
@@ -369,7 +373,9 @@ def change_card(card_id: int, action: str) -> ResponseReturnValue:
     change = rate_cards.activate_rate_card if action == "activate" else rate_cards.retire_rate_card
     try:
         change(context.uow(), card_id, context.now())
-        flash(f"Card {card_id}: {action}d.")
+        flash(
+            _("Card %(id)s: activated.", id=card_id) if action == "activate" else _("Card %(id)s: retired.", id=card_id)
+        )
     except DomainError as error:
         flash(error.message)
     return redirect(url_for("manager.card", card_id=card_id))
@@ -409,7 +415,9 @@ def upload() -> ResponseReturnValue:
         activate=False,
         now=context.now(),
     )
-    flash("Stored as a draft: compare it, then activate it." if outcome.created else "This card was stored before.")
+    flash(
+        _("Stored as a draft: compare it, then activate it.") if outcome.created else _("This card was stored before.")
+    )
     return redirect(url_for("manager.card", card_id=outcome.record.id))
 
 
@@ -434,16 +442,9 @@ def init_app(app: Flask) -> None:
     app.extensions["tms_session_lifetime"] = session_lifetime(
         settings.session_idle_minutes, settings.session_absolute_hours
     )
+    i18n.init_app(app)  # Babel, and the filters that write money and days the page's language's way
     app.register_blueprint(bp)
     app.session_interface = PagesSessionInterface()
-
-    @app.template_filter("money")
-    def money(cents: int | None) -> str:
-        return "" if cents is None else f"{cents / 100:,.2f}"
-
-    @app.template_filter("day")
-    def day(value: date | None) -> str:
-        return "" if value is None else value.isoformat()
 
 
 # --- What a manager looks at: orders, shipments, runs ---------------------------------------
@@ -454,13 +455,13 @@ def _query_date(name: str) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
     except ValueError:
-        abort(400, f"{name} must be a date, like 2026-03-03")
+        abort(400, _("%(name)s must be a date, like 2026-03-03", name=name))
 
 
 def _text_arg(name: str, limit: int) -> str | None:
     text = request.args.get(name, "").strip()
     if len(text) > limit or "\x00" in text:
-        abort(400, f"{name} must be at most {limit} characters")
+        abort(400, _("%(name)s must be at most %(limit)s characters", name=name, limit=limit))
     return text or None
 
 
@@ -471,7 +472,7 @@ def _enum_arg(name: str, kind: Any) -> Any:
     try:
         return kind(text)
     except ValueError:
-        abort(400, f"{name} must be one of: {', '.join(k.value for k in kind)}")
+        abort(400, _("%(name)s must be one of: %(values)s", name=name, values=", ".join(k.value for k in kind)))
 
 
 @bp.get("/orders")
@@ -571,8 +572,8 @@ def plan_proof(run: dict[str, Any]) -> str:
     if gap is None or run.get("status") != "succeeded":
         return ""
     if status.lower() == "optimal" or gap <= 1e-9:
-        return "the best possible plan for these orders (proven)"
-    return f"proven within {100 * gap:.2f} % of the best possible plan"
+        return str(_("the best possible plan for these orders (proven)"))
+    return str(_("proven within %(gap)s of the best possible plan", gap=i18n.percent(gap, 2)))
 
 
 @bp.get("/quote")
@@ -615,21 +616,26 @@ def _simulated_request(form: dict[str, str], now: datetime) -> QuoteRequest | li
     for name, (low, high) in {**SIMULATED_LIMITS, "cart": (0, 1_000_000)}.items():
         value = _number(form[name])
         if value is None or not low <= value <= high:
-            problems.append(Problem(f"must be a number from {low:g} to {high:g}", field=name))
+            problems.append(
+                Problem(
+                    _("must be a number from %(low)s to %(high)s", low=i18n.number(low), high=i18n.number(high)),
+                    field=name,
+                )
+            )
         else:
             numbers[name] = value
     country = form["country"].strip().upper()
     if len(country) != 2 or not country.isalpha():
-        problems.append(Problem("must be a two-letter country code, like FR", field="country"))
+        problems.append(Problem(_("must be a two-letter country code, like FR"), field="country"))
     postcode = form["postcode"].replace(" ", "").upper()
     if not postcode.isalnum() or len(postcode) > 10:
-        problems.append(Problem("must be a postcode, like 69003", field="postcode"))
+        problems.append(Problem(_("must be a postcode, like 69003"), field="postcode"))
     deliver_by = None
     if form["deliver_by"]:
         try:
             deliver_by = date.fromisoformat(form["deliver_by"])
         except ValueError:
-            problems.append(Problem("must be a date, like 2026-03-06", field="deliver_by"))
+            problems.append(Problem(_("must be a date, like 2026-03-06"), field="deliver_by"))
     if problems:
         return problems
     parcel = Parcel(
@@ -671,7 +677,7 @@ def spend_page() -> ResponseReturnValue:
     since = _query_date("since") or date(until.year - 1, until.month, 1) + timedelta(days=31)
     since = since.replace(day=1)
     if since > until or (until - since).days > 3 * 366:
-        abort(400, "since must be before until, and the period at most three years")
+        abort(400, _("since must be before until, and the period at most three years"))
     months = monthly_spend(context.uow(), since=since, until=until)
     if request.args.get("format") == "csv":
         name = f"spend-{since:%Y-%m}-{until:%Y-%m}.csv"
@@ -721,19 +727,23 @@ def free_shipping_form(form: dict[str, str]) -> tuple[date, date, list[int]] | l
         try:
             days[name] = date.fromisoformat(form[name].strip())
         except ValueError:
-            problems.append(Problem("must be a date, like 2026-03-06", field=name))
+            problems.append(Problem(_("must be a date, like 2026-03-06"), field=name))
     if len(days) == 2 and not 0 <= (days["until"] - days["since"]).days <= 3 * 366:
-        problems.append(Problem("must be on or after since, and the period at most three years", field="until"))
+        problems.append(Problem(_("must be on or after since, and the period at most three years"), field="until"))
     thresholds: list[int] = []
     texts = form["thresholds"].replace(";", " ").split()
     for text in texts:
         value = _number(text)
         if value is None or not 0 <= value <= 100_000:
-            problems.append(Problem(f"{text[:20]!r} must be an amount from 0 to 100000 EUR", field="thresholds"))
+            problems.append(
+                Problem(_("%(text)r must be an amount from 0 to 100000 EUR", text=text[:20]), field="thresholds")
+            )
             break
         thresholds.append(round(value * 100))
     if not problems and not 1 <= len(thresholds) <= FREE_SHIPPING_THRESHOLDS:
-        problems.append(Problem(f"must list 1 to {FREE_SHIPPING_THRESHOLDS} amounts", field="thresholds"))
+        problems.append(
+            Problem(_("must list 1 to %(most)s amounts", most=FREE_SHIPPING_THRESHOLDS), field="thresholds")
+        )
     if problems:
         return problems
     return days["since"], days["until"], thresholds
@@ -766,7 +776,7 @@ def _not_an_admin() -> ResponseReturnValue | None:
     signed = signed_in_as()
     if signed is not None and signed.key.may_act_as(Role.ADMIN):
         return None
-    return _refused("Only an admin key manages API keys: sign in with one.")
+    return _refused(_("Only an admin key manages API keys: sign in with one."))
 
 
 @bp.route("/keys", methods=["GET", "POST"])
@@ -810,7 +820,13 @@ def revoke_key(key_id: int) -> ResponseReturnValue:
         flash(error.message)
     else:
         current_app.extensions["tms_key_cache"].clear()
-        flash(f"Key {key.id} ({key.name}) revoked: it no longer works, and its page sessions are ended.")
+        flash(
+            _(
+                "Key %(id)s (%(name)s) revoked: it no longer works, and its page sessions are ended.",
+                id=key.id,
+                name=key.name,
+            )
+        )
     return redirect(url_for("manager.keys_page"))
 
 
@@ -822,7 +838,7 @@ def fuel_page(code: str) -> ResponseReturnValue:
 
     context = services()
     try:
-        carrier, _ = rate_cards.get_carrier(context.uow(), code)
+        carrier, _versions = rate_cards.get_carrier(context.uow(), code)
     except NotFound:
         abort(404)
     today = context.now().date()
@@ -832,11 +848,16 @@ def fuel_page(code: str) -> ResponseReturnValue:
         form = {name: request.form.get(name, "").strip() for name in form}
         percent = _number(form["percent"])
         if percent is None:
-            problems.append(Problem("must be a number from 0 to 100", field="percent"))
+            problems.append(
+                Problem(
+                    _("must be a number from %(low)s to %(high)s", low=i18n.number(0), high=i18n.number(100)),
+                    field="percent",
+                )
+            )
         try:
             valid_from = date.fromisoformat(form["valid_from"])
         except ValueError:
-            problems.append(Problem("must be a date, like 2026-03-01", field="valid_from"))
+            problems.append(Problem(_("must be a date, like 2026-03-06"), field="valid_from"))
         if not problems and percent is not None:
             try:
                 fuel = rate_cards.set_fuel_surcharge(
@@ -845,7 +866,14 @@ def fuel_page(code: str) -> ResponseReturnValue:
             except InvalidInput as error:
                 problems = error.problems
             else:
-                flash(f"{carrier.name}: fuel {fuel.percent_bp / 100:g} % from {fuel.valid_from}.")
+                flash(
+                    _(
+                        "%(carrier)s: fuel %(percent)s from %(day)s.",
+                        carrier=carrier.name,
+                        percent=i18n.percent(fuel.percent_bp / 10_000, None),
+                        day=i18n.day(fuel.valid_from),
+                    )
+                )
                 return redirect(url_for("manager.fuel_page", code=code))
     figures = rate_cards.list_fuel_surcharges(context.uow(), code)
     answer = render_template("fuel.html", carrier=carrier, figures=figures, form=form, problems=problems)
