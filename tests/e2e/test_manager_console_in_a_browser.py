@@ -1,5 +1,6 @@
 """The manager's console in a real headless chromium at a phone's width: sign in with a key, open
-the spend page, the free-shipping simulator from it, and an order; the charts render, nothing leaves
+the spend page, the free-shipping simulator from it, the shipping policy (set from its form) and
+an order; the charts render, nothing leaves
 the loopback, nothing overflows."""
 
 from __future__ import annotations
@@ -41,10 +42,24 @@ def test_a_manager_on_a_phone_sees_the_spend_charts_and_an_order(
     # the one order, a 50 EUR cart, ships free from 40 EUR and not from 60
     assert [r.text.split()[:2] for r in rows] == [["40.00", "1"], ["60.00", "0"]]
 
+    browser.find_element(By.CSS_SELECTOR, "#menu").find_element(By.PARTIAL_LINK_TEXT, "shipping policy").click()
+    free_above = browser.find_element(By.NAME, "free_above")
+    free_above.clear()
+    free_above.send_keys("45,50")
+    browser.find_element(By.CSS_SELECTOR, "#set-policy button").click()
+    WebDriverWait(browser, 20).until(lambda d: "within a second" in d.find_element(By.TAG_NAME, "main").text)
+    assert "Free from a cart of €45.50." in browser.find_element(By.ID, "rules").text
+    assert client.get("/api/v1/shipping-policy", headers=manager).get_json()["free_above"] == 45.5
+    _fits_the_phone(browser)
+
     browser.get(f"{served}/manager/orders/A-1001")
     assert "Order A-1001" in browser.find_element(By.TAG_NAME, "h2").text
-    width = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"the page is wider than the phone: {width}"
+    _fits_the_phone(browser)
     urls = requested_urls(browser)
     elsewhere = [u for u in urls if not u.startswith((f"{served}/", "data:"))]
     assert elsewhere == [], f"requests left {LOOPBACK}: {elsewhere}"
+
+
+def _fits_the_phone(browser: Any) -> None:
+    width = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page is wider than the phone: {width}"

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
+from tms.domain.errors import Problem
+
 
 @dataclass(frozen=True)
 class WarehouseCosts:
@@ -97,3 +99,35 @@ def break_even_cart_cents(cost_cents: int, margin_rate_bp: int) -> int:
     if margin_rate_bp <= 0:
         raise ValueError("the margin rate must be positive")
     return (cost_cents * 20000 + margin_rate_bp) // (2 * margin_rate_bp)
+
+
+# The policy's limits, whoever sets it (the API's body, the manager's page): amounts in cents,
+# percentages in basis points, as `ShippingPolicy` holds them.
+POLICY_CURRENCIES = ("EUR",)
+POLICY_AMOUNT_MAX_CENTS = 1_000_000_000  # 10,000,000.00
+POLICY_MARKUP_MAX_BP = 100_000  # 1,000 %
+POLICY_LIST_MAX = 100  # loyalty tiers or categories
+POLICY_NAME_MAX = 64  # a loyalty tier, a product category
+
+
+def policy_problems(policy: ShippingPolicy) -> list[Problem]:
+    """What breaks the policy's rules, each under the name the policy document gives its field
+    (`free_above`, `promotion.ends_on`, ...); empty when the policy may be set."""
+    problems: list[Problem] = []
+    if policy.currency not in POLICY_CURRENCIES:
+        problems.append(Problem("must be EUR", field="currency"))
+    for name, cents in (("free_above", policy.free_above_cents), ("flat_price", policy.flat_price_cents)):
+        if cents is not None and not 0 <= cents <= POLICY_AMOUNT_MAX_CENTS:
+            problems.append(Problem("must be an amount from 0 to 10000000", field=name))
+    if not 0 <= policy.markup_bp <= POLICY_MARKUP_MAX_BP:
+        problems.append(Problem("must be between 0 and 1000", field="markup_percent"))
+    if not 1 <= policy.margin_rate_bp <= 10_000:
+        problems.append(Problem("must be between 0.01 and 100", field="margin_percent"))
+    if policy.promotion is not None and policy.promotion.ends_on < policy.promotion.starts_on:
+        problems.append(Problem("ends before it starts", field="promotion.ends_on"))
+    for name, names in (("free_tiers", policy.free_tiers), ("free_categories", policy.free_categories)):
+        if len(names) > POLICY_LIST_MAX:
+            problems.append(Problem(f"must list at most {POLICY_LIST_MAX}", field=name))
+        elif any(not text.strip() or len(text) > POLICY_NAME_MAX or not text.isprintable() for text in names):
+            problems.append(Problem(f"each must be 1 to {POLICY_NAME_MAX} printable characters", field=name))
+    return problems

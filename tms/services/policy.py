@@ -1,8 +1,9 @@
 """The free-shipping policy, as managers set it (in currency units) and as quotes use it (in cents).
 
-The API reads a policy into the domain's `ShippingPolicy` (every field checked) before it reaches
-this module; what is stored is that policy's document, written here, so that everything stored
-reads back to the same policy, for the quotes and for `GET /shipping-policy` alike.
+The API's body and the manager's page each read a policy into the domain's `ShippingPolicy`;
+`set_policy` checks it against the domain's rules (`policy_problems`) whoever sent it. What is
+stored is that policy's document, written here, so that everything stored reads back to the same
+policy, for the quotes and for `GET /shipping-policy` alike.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from tms.domain.policy import Promotion, ShippingPolicy
+from tms.domain.errors import InvalidInput
+from tms.domain.policy import Promotion, ShippingPolicy, policy_problems
 from tms.domain.units import amount_from_cents, bp_from_percent, cents_from_amount, percent_from_bp
 from tms.services.unit_of_work import UnitOfWork
 
@@ -72,7 +74,10 @@ def current_policy(uow: UnitOfWork) -> ShippingPolicy:
 
 
 def set_policy(uow: UnitOfWork, policy: ShippingPolicy, *, now: datetime, by: str) -> ShippingPolicy:
-    """Store `policy` as the one in force, replacing the whole policy (the old ones stay, for history)."""
+    """Store `policy` as the one in force, replacing the whole policy (the old ones stay, for history);
+    InvalidInput, naming each field, when it breaks the policy's rules (nothing is stored)."""
+    if problems := policy_problems(policy):
+        raise InvalidInput("the shipping policy is not valid", problems)
     document = policy_document(policy)
     if policy_from_document(document) != policy:  # what is stored must read back as this very policy
         raise AssertionError(f"the policy document does not read back: {document}")

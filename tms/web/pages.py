@@ -49,7 +49,7 @@ from tms.domain.access import Role
 from tms.domain.errors import DomainError, InvalidInput, NotFound, Problem
 from tms.domain.orders import OrderStatus
 from tms.domain.parcels import Parcel
-from tms.domain.policy import Cart
+from tms.domain.policy import Cart, Promotion, ShippingPolicy, break_even_cart_cents
 from tms.domain.quotes import Destination, Promise, QuoteRequest
 from tms.domain.rate_cards import card_in_force, lifecycle
 from tms.domain.sessions import SessionLifetime
@@ -878,6 +878,111 @@ def fuel_page(code: str) -> ResponseReturnValue:
     figures = rate_cards.list_fuel_surcharges(context.uow(), code)
     answer = render_template("fuel.html", carrier=carrier, figures=figures, form=form, problems=problems)
     return answer, 422 if problems else 200
+
+
+# --- The shipping policy ------------------------------------------------------------------------
+
+
+@bp.route("/shipping-policy", methods=["GET", "POST"])
+@signed_in
+def policy_page() -> ResponseReturnValue:
+    """The free-shipping policy in force, and a form that replaces it whole (as the API's PUT does):
+    the domain's rules checked, each problem under its field, nothing changed on error."""
+    from tms.services import policy as policies
+
+    context = services()
+    in_force = policies.current_policy(context.uow())
+    form = policy_form_values(policies.policy_document(in_force))
+    problems: list[Problem] = []
+    if request.method == "POST":
+        form = {name: request.form.get(name, "").strip() for name in form}
+        read = policy_from_form(form)
+        if isinstance(read, list):
+            problems = read
+        else:
+            signed = signed_in_as()
+            by = signed.key.name if signed is not None else "manager"
+            try:
+                policies.set_policy(context.uow(), read, now=context.now(), by=by)
+            except InvalidInput as error:  # the domain names the document's fields: promotion.ends_on
+                problems = [Problem(p.message, field=(p.field or "").replace(".", "_")) for p in error.problems]
+            else:
+                flash(_("Shipping policy saved: quotes use it within a second."))
+                return redirect(url_for("manager.policy_page"))
+    answer = render_template(
+        "policy.html", policy=in_force, form=form, problems=problems, break_even=break_even_cart_cents
+    )
+    return answer, 422 if problems else 200
+
+
+def policy_form_values(document: dict[str, Any]) -> dict[str, str]:
+    """The policy document as the form's texts (amounts and percentages with a dot, lists with commas)."""
+    promotion = document["promotion"] or {}
+
+    def text(value: Any) -> str:
+        return "" if value is None else f"{value:g}"
+
+    return {
+        "free_always": "on" if document["free_always"] else "",
+        "free_above": text(document["free_above"]),
+        "free_tiers": ", ".join(document["free_tiers"]),
+        "free_categories": ", ".join(document["free_categories"]),
+        "promotion_starts_on": promotion.get("starts_on", ""),
+        "promotion_ends_on": promotion.get("ends_on", ""),
+        "flat_price": text(document["flat_price"]),
+        "markup_percent": text(document["markup_percent"]),
+        "margin_percent": text(document["margin_percent"]),
+    }
+
+
+def policy_from_form(form: dict[str, str]) -> ShippingPolicy | list[Problem]:
+    """The policy the form describes (an empty amount: none; empty percentages: their defaults),
+    or what cannot be read in it, field by field. The policy's rules are the domain's, checked
+    when it is set."""
+    from tms.domain.units import bp_from_percent, cents_from_amount
+
+    problems: list[Problem] = []
+    numbers: dict[str, float | None] = {}
+    for name in ("free_above", "flat_price", "markup_percent", "margin_percent"):
+        numbers[name] = None
+        if form[name]:
+            numbers[name] = _number(form[name])
+            if numbers[name] is None or abs(numbers[name] or 0) > 1e12:
+                problems.append(Problem(_("must be a number"), field=name))
+    days: dict[str, date] = {}
+    for name in ("promotion_starts_on", "promotion_ends_on"):
+        if form[name]:
+            try:
+                days[name] = date.fromisoformat(form[name])
+            except ValueError:
+                problems.append(Problem(_("must be a date, like 2026-03-06"), field=name))
+    if bool(form["promotion_starts_on"]) != bool(form["promotion_ends_on"]):
+        missing = "promotion_ends_on" if form["promotion_starts_on"] else "promotion_starts_on"
+        problems.append(Problem(_("a promotion needs both its first and its last day"), field=missing))
+    if problems:
+        return problems
+    defaults = ShippingPolicy()
+
+    def names(text: str) -> frozenset[str]:
+        return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+    def scaled(name: str, to_int: Any, default: int | None) -> int | None:
+        value = numbers[name]
+        return default if value is None else to_int(value)
+
+    promotion = None
+    if len(days) == 2:
+        promotion = Promotion(days["promotion_starts_on"], days["promotion_ends_on"])
+    return ShippingPolicy(
+        free_always=form["free_always"] == "on",
+        free_above_cents=scaled("free_above", cents_from_amount, None),
+        free_tiers=names(form["free_tiers"]),
+        promotion=promotion,
+        free_categories=names(form["free_categories"]),
+        flat_price_cents=scaled("flat_price", cents_from_amount, None),
+        markup_bp=scaled("markup_percent", bp_from_percent, defaults.markup_bp) or 0,
+        margin_rate_bp=scaled("margin_percent", bp_from_percent, defaults.margin_rate_bp) or 0,
+    )
 
 
 @bp.get("/rate-card-template.xlsx")
