@@ -165,7 +165,9 @@ class RateCardListQuerySchema(QuerySchema):
 
 
 class InForceQuerySchema(QuerySchema):
-    carrier = fields.String(required=True, validate=storable_text)
+    carrier = fields.String(
+        required=True, validate=[storable_text, validate.Length(min=1, error="must name a carrier")]
+    )
     on = fields.Date(metadata={"description": "Defaults to today"})
 
 
