@@ -21,13 +21,14 @@ def test_the_pages_are_in_french_by_default_with_french_days(client, manager) ->
     html = page(client, "/manager/")
     assert '<html lang="fr">' in html
     assert "Transporteurs au 2 mars 2026" in html and "Importer une grille tarifaire" in html
-    nav = html[html.index('id="nav"') :].split("</p>")[0]
+    nav = html[html.index('id="menu"') :].split("</nav>")[0]
     assert [re.sub(r"<[^>]+>", "", link) for link in re.findall(r"<a [^>]+>[^<]+</a>", nav)] == [
         "commandes",
         "envois",
         "planifications",
-        "simulateur de devis",
         "dépenses",
+        "simulateur de devis",
+        "politique de livraison",
     ]
     assert "0 commande en attente." in html
     assert (
