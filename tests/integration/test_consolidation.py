@@ -25,6 +25,7 @@ from tms.services.planning import CAPACITY_RAN_OUT, NO_CAPACITY, PlanSettings, p
 from tms.services.quoting import QuoteBook
 
 TUESDAY = date(2026, 3, 3)
+WEDNESDAY = date(2026, 3, 4)
 BOXES = (
     BoxType("S", 250, 180, 100, 5_000, 35),
     BoxType("M", 350, 250, 180, 12_000, 55),
@@ -587,6 +588,52 @@ def test_cost_baseline_and_savings_count_only_what_ships_today() -> None:
     assert held[0].baseline_cents == held[0].cost_cents  # a held shipment claims no saving yet
     summary = plan.summary()
     assert (summary["savings"], summary["orders_held"], summary["orders_unplannable"]) == (0.0, 1, 1)
+
+
+def a_slow_and_a_fast_carrier(**eco_changes: Any) -> list[dict[str, Any]]:
+    """eco: home in 3 days at 5.00; fast: home in 1 day at 7.00 (delivered Mon-Sat)."""
+    eco, fast = a_card("eco", home=5.0, relay=4.5, **eco_changes), a_card("fast", home=7.0, relay=6.0)
+    eco["services"][0]["transit"] = {"FR": [3, 3]}
+    fast["services"][0]["transit"] = {"FR": [1, 1]}
+    return [eco, fast]
+
+
+def held_on_tuesday_then_planned_on_wednesday(book: QuoteBook, order: Order) -> Plan:
+    """Tuesday's pickups are full (earlier runs booked them): the order is held; Wednesday's run ships it."""
+    limits = {"eco": CarrierLimits(parcels_per_day=1), "fast": CarrierLimits(parcels_per_day=1)}
+    held_settings = settings(holding=True, carrier_limits=limits)
+    full = {"eco": (1, 1_000), "fast": (1, 1_000)}
+    tuesday = plan_orders(book, [order], TUESDAY, held_settings, booked=full)
+    assert check_plan(book, [order], tuesday, held_settings, booked=full) == []
+    assert [(s.held, s.ships_on) for s in tuesday.shipments] == [(True, WEDNESDAY)]
+    wednesday = plan_orders(book, [order], WEDNESDAY, held_settings)
+    assert check_plan(book, [order], wednesday, held_settings) == []
+    return wednesday
+
+
+def test_a_held_orders_baseline_ships_it_alone_on_its_first_possible_day_not_on_the_day_it_ships() -> None:
+    """Ready on Tuesday, due Friday: alone on Tuesday, eco's 3 days arrive Friday (5.00); held to Wednesday,
+    only fast's 1 day still keeps the promise (7.00). The baseline is Tuesday's eco, so the hold shows as a
+    loss, not as a shipment that saved nothing."""
+    book = a_book(*a_slow_and_a_fast_carrier())
+    order = an_order("A", deliver_by=date(2026, 3, 6))
+    plan = held_on_tuesday_then_planned_on_wednesday(book, order)
+    (shipment,) = plan.shipped
+    assert (shipment.carrier, shipment.ships_on, shipment.cost_cents) == ("fast", WEDNESDAY, 700 + 35 + 350)
+    assert shipment.baseline_cents == plan.baseline_cents == 500 + 35 + 350
+    assert plan.summary()["savings"] == -2.0
+
+
+def test_a_held_orders_baseline_is_priced_with_the_card_in_force_on_its_first_possible_day() -> None:
+    """eco's new card, dearer, starts on Wednesday: the order that could have left on Tuesday is compared
+    with Tuesday's card."""
+    dearer = a_card("eco", home=5.8, relay=4.5, valid_from="2026-03-04")
+    book = a_book(*a_slow_and_a_fast_carrier(), dearer)
+    order = an_order("A", deliver_by=date(2026, 3, 10))
+    plan = held_on_tuesday_then_planned_on_wednesday(book, order)
+    (shipment,) = plan.shipped
+    assert (shipment.carrier, shipment.transport_cents) == ("eco", 580)
+    assert shipment.baseline_cents == 500 + 35 + 350
 
 
 def test_a_merge_saves_against_its_orders_shipped_alone_and_says_so_per_shipment() -> None:

@@ -28,10 +28,15 @@
    daily parcels and kg (less what earlier runs booked that day), with the tier
    discounts the plan's volume reaches, and proves a lower bound.
 6. Honest figures: the plan's cost, baseline and savings are over the shipments it ships today.
-   A shipment's baseline ships each of its orders alone today on its cheapest service that keeps
-   its promise (no capacities, the month's tier); held shipments count in the run that ships them,
-   unplannable and waiting orders never count. The solver's objective (held shipments and hold
-   costs included) is reported apart, with its proven lower bound and gap.
+   A shipment's baseline ships each of its orders alone on its first possible day, on its cheapest
+   service that keeps its promise and features (`_Planner.baseline`): each service on the first day
+   the shipping-day rule lets the order leave with it (ready, a run before the cut-off, not before the
+   ship day the checkout showed), priced with that day's card and fuel at the tier the month has
+   reached today, in its cheapest packing, without capacities. An order held by earlier runs is so
+   compared with the day it could have left, not with the dearer services a later day leaves it.
+   Held shipments count in the run that ships them (and claim no saving before), unplannable and
+   waiting orders never count. The solver's objective (held shipments and hold costs included) is
+   reported apart, with its proven lower bound and gap.
 
 A promise is the order's `deliver_by`/`deliver_after` and, when the order names
 the service the shopper chose, the latest date the checkout showed for it.
@@ -61,6 +66,8 @@ from tms.domain.delivery import (
     can_plan,
     delivery_dates,
     holiday_region,
+    is_working_day,
+    next_working_day,
     plan_days,
     ship_day,
 )
@@ -202,6 +209,7 @@ class _Planner:
             code: version.tier_reached(month_parcels.get(code, 0)) for code, version in self.versions_by_day[0]
         }
         self.dates: dict[str, OrderDates] = {}
+        self._baselines: dict[str, int | None] = {}
 
     def dates_of(self, order: Order) -> OrderDates:
         found = self.dates.get(order.order_ref)
@@ -341,8 +349,6 @@ class _Planner:
         required = _required_features(self.book, orders)
         # Orders placed at or after the run's moment are not in it: they wait (`waiting_until`).
         in_run_today = all((d.local_day, d.local_time) < (self.days[0], self.run_at) for d in dates)
-        shapes = tuple(_shape(i) for i in items)
-        box_of = {b.code: b for b in self.settings.box_types}
         promise_kept = False
         options = []
         for day_index, day in enumerate(self.days):
@@ -377,30 +383,9 @@ class _Planner:
                         continue
                     promise_kept = True
                     search_bp = discounts[self.tier_today(carrier)] if day_index == 0 else discounts[0]
-                    packings = self.packings(
-                        shapes, live, ls.service.code, zone, country, postcode, fuel_bp=fuel, discount_bp=search_bp
-                    )
-                    for packing in packings.values():
-                        parcels = tuple(
-                            box_parcel(box_of[code], sum(items[i].weight_g for i in held))
-                            for code, held in packing.blocks
-                        )
-                        prices = [
-                            price_shipment(
-                                live.compiled,
-                                ls.service.code,
-                                zone,
-                                country,
-                                postcode,
-                                parcels,
-                                fuel_bp=fuel,
-                                discount_bp=bp,
-                            )
-                            for bp in discounts
-                        ]
-                        totals = tuple(p.total_cents for p in prices if not isinstance(p, NotServed))
-                        if len(totals) != len(prices):
-                            continue
+                    for boxes, totals, packaging in self._priced_packings(
+                        items, live, ls.service.code, zone, country, postcode, fuel, discounts, search_bp
+                    ):
                         options.append(
                             PlannedOption(
                                 carrier,
@@ -413,11 +398,112 @@ class _Planner:
                                 totals,
                                 live.record_id,
                                 live.version,
-                                tuple((code, tuple(items[i].id for i in held)) for code, held in packing.blocks),
-                                sum(box_of[code].cost_cents for code, _ in packing.blocks),
+                                boxes,
+                                packaging,
                             )
                         )
         return options, promise_kept
+
+    def _priced_packings(
+        self,
+        items: list[BoxItem],
+        live: LiveCard,
+        service: str,
+        zone: str,
+        country: str,
+        postcode: str,
+        fuel_bp: int,
+        discounts: tuple[int, ...],
+        search_bp: int,
+    ) -> list[tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[int, ...], int]]:
+        """The service's cheapest packing per number of parcels (searched at `search_bp`), each as its boxes
+        (box type, item ids), its transport priced by the engine at each of `discounts`, and its boxes' cost."""
+        shapes = tuple(_shape(i) for i in items)
+        box_of = {b.code: b for b in self.settings.box_types}
+        packings = self.packings(shapes, live, service, zone, country, postcode, fuel_bp=fuel_bp, discount_bp=search_bp)
+        priced = []
+        for packing in packings.values():
+            parcels = tuple(
+                box_parcel(box_of[code], sum(items[i].weight_g for i in held)) for code, held in packing.blocks
+            )
+            prices = [
+                price_shipment(
+                    live.compiled, service, zone, country, postcode, parcels, fuel_bp=fuel_bp, discount_bp=bp
+                )
+                for bp in discounts
+            ]
+            totals = tuple(p.total_cents for p in prices if not isinstance(p, NotServed))
+            if len(totals) != len(prices):
+                continue
+            boxes = tuple((code, tuple(items[i].id for i in held)) for code, held in packing.blocks)
+            priced.append((boxes, totals, sum(box_of[code].cost_cents for code, _ in packing.blocks)))
+        return priced
+
+    def baseline(self, order: Order) -> int | None:
+        """The order shipped alone, each service on its first possible day, at its cheapest: transport,
+        packaging, handling and indirect; None when no service keeps its promise and features.
+
+        A service's first possible day is the first working day from the order's day on which the card
+        in force has the service, the carrier picks up and the shipping-day rule lets the order leave
+        with it (`may_ship_on`: ready, a run before the cut-off, not before the ship day the checkout
+        showed); a day on which it would arrive before `deliver_after` is passed over. It is priced with
+        that day's card and fuel, at the tier the month has reached today, in its cheapest packing of
+        any number of parcels, without capacities. Without a `deliver_by`, services are looked for up
+        to BASELINE_SEARCH_DAYS after the plan's last day (and never further)."""
+        if order.order_ref in self._baselines:
+            return self._baselines[order.order_ref]
+        dates = self.dates_of(order)
+        country, postcode = order.address.country, order.address.postcode
+        region = holiday_region(country, postcode)
+        deliver_by, deliver_after = dates.deliver_by, order.deliver_after
+        required = self.book.required_features(order)
+        fixed_carrier = order.carrier if order.pickup_point_id else None
+        items = self.items_of([order])
+        end = self.days[-1] + timedelta(days=BASELINE_SEARCH_DAYS)
+        end = min(end, deliver_by) if deliver_by else end
+        settled: set[tuple[str, str]] = set()  # services whose first possible day has been seen
+        best: int | None = None
+        day = dates.local_day if is_working_day(self.warehouse, dates.local_day) else None
+        day = day or next_working_day(self.warehouse, dates.local_day)
+        while day <= end:
+            for carrier, version in self.book.timeline.all_in_force(day):
+                if fixed_carrier and carrier != fixed_carrier:
+                    continue
+                live: LiveCard = version.card
+                zone = live.compiled.zones.zone_for(country, postcode)
+                if zone is None:
+                    continue
+                for ls in live.services:
+                    key = (carrier, ls.service.code)
+                    transit = ls.service.transit.get(zone)
+                    if key in settled or ls.mode != order.mode or transit is None:
+                        continue
+                    if day.weekday() not in ls.schedule.pickup_weekdays or not ls.service.features.covers(required):
+                        continue
+                    if not may_ship_on(dates, self.warehouse, ls.schedule, day):
+                        continue
+                    figures = self.book.learned.get((carrier, ls.service.code, zone))
+                    min_days, max_days = planning_transit(transit.min_days, transit.max_days, figures, day)
+                    earliest, latest = delivery_dates(
+                        day, min_days, max_days, ls.schedule.delivery_weekdays, country, region
+                    )
+                    if deliver_after and earliest < deliver_after and not (deliver_by and latest > deliver_by):
+                        continue  # too early: a later day of this service may keep the window
+                    settled.add(key)  # its first possible day: a later one would arrive no sooner
+                    if deliver_by and latest > deliver_by:
+                        continue
+                    discount = version.discount_bp(self.month_parcels.get(carrier, 0))
+                    fuel = self.book.timeline.fuel_bp(version, day)
+                    for _, (total,), packaging in self._priced_packings(
+                        items, live, ls.service.code, zone, country, postcode, fuel, (discount,), discount
+                    ):
+                        if best is None or total + packaging < best:
+                            best = total + packaging
+            day = next_working_day(self.warehouse, day)
+        costs = self.book.warehouses[order.warehouse].costs
+        found = None if best is None else best + costs.handling_cents + costs.indirect_cents
+        self._baselines[order.order_ref] = found
+        return found
 
     def _discounts(self, carrier: str, version: CardVersion[LiveCard], day_index: int, day: date) -> tuple[int, ...]:
         """Today: the discount at each tier of the card in force. Held: the tier the month has reached."""
@@ -469,7 +555,6 @@ def plan_orders(
     unplannable: dict[str, str] = {}
     waiting: dict[str, date] = {}
     drafts: list[ShipmentDraft] = []
-    alone_today: dict[str, int | None] = {}  # order ref -> its cheapest cost shipped alone today
     groups: dict[tuple[str, str, str], list[Order]] = defaultdict(list)
     for order in orders:
         if order.warehouse not in book.warehouses:
@@ -499,7 +584,6 @@ def plan_orders(
                 unplannable[order.order_ref] = CAPACITY_RAN_OUT if starved else single
             else:
                 alone[order.order_ref] = single
-                alone_today[order.order_ref] = planner.cheapest_today(single)
         drafts.extend(_merge(planner, [o for o in members if o.order_ref in alone], alone))
 
     if not drafts:
@@ -547,8 +631,8 @@ def plan_orders(
         transport = planned.transport_cents_by_tier[tier]
         hold = settings.hold_cost_cents if planned.day else 0
         cost = transport + planned.packaging_cents + draft.fixed_cents + hold
-        apart = [alone_today.get(o.order_ref) for o in draft.orders]
-        # Orders that could not ship alone today claim no savings: their baseline is what they cost.
+        # A held shipment claims no saving yet, nor do orders no service could carry alone.
+        apart = [] if planned.day else [planners[o.warehouse].baseline(o) for o in draft.orders]
         baseline = cost if planned.day or None in apart else sum(c for c in apart if c is not None)
         shipments.append(
             PlannedShipment(
@@ -592,6 +676,7 @@ def plan_orders(
     )
 
 
+BASELINE_SEARCH_DAYS = 14  # how far past the plan's days a service's first possible day is looked for
 SPLIT_ROUNDS = 2  # solves again after splitting merged shipments left out for want of capacity
 EXACT_MERGE_UP_TO = 6  # orders of one consignee: every way to split them into shipments is tried
 
