@@ -26,7 +26,9 @@
    at the tier the month has reached and adds nothing to today's volume.
 5. `solvers.assignment` picks one option per shipment within each carrier's
    daily parcels and kg (less what earlier runs booked that day), with the tier
-   discounts the plan's volume reaches, and proves a lower bound.
+   discounts the plan's volume reaches, and proves a lower bound. When the capacities
+   cannot take everything it leaves out the fewest orders (a merged shipment counts
+   each of its orders), then plans the rest at least cost.
 6. Honest figures: the plan's cost, baseline and savings are over the shipments it ships today.
    A shipment's baseline ships each of its orders alone on its first possible day, on its cheapest
    service that keeps its promise and features (`_Planner.baseline`): each service on the first day
@@ -768,7 +770,9 @@ def _instance(
             solver_option = asg.Option(carrier, option.day, tuple(c + extra for c in option.transport_cents_by_tier))
             if solver_option not in mapping:  # identical (carrier, day, costs): keep the earlier delivery
                 mapping[solver_option] = option
-        shipments.append(asg.Shipment(draft.id, draft.parcels, draft.weight_g, tuple(mapping)))
+        shipments.append(
+            asg.Shipment(draft.id, draft.parcels, draft.weight_g, tuple(mapping), orders=len(draft.orders))
+        )
         maps.append(mapping)
     in_force = dict(book.timeline.all_in_force(day))
     carriers = []
