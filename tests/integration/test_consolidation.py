@@ -735,3 +735,20 @@ def test_a_merged_shipment_the_capacity_cannot_take_whole_ships_in_part() -> Non
     plan = planned(book, orders, tight)
     assert [len(s.orders) for s in plan.shipped] == [1]
     assert list(plan.unplannable.values()) == [NO_CAPACITY]
+
+
+def test_a_shipment_whose_only_carrier_with_room_takes_it_only_in_two_parcels_ships_in_two() -> None:
+    """20 kg in one box L is cheapest with big (10.00 + 0.95); small takes at most 12 kg a parcel, so
+    two boxes M (2 x 9.00 + 2 x 0.55). When big's day is full, small's two parcels ship it."""
+    big, small = a_card("big", home=6.0, relay=4.5), a_card("small", home=5.0, relay=4.5)
+    small["services"][0]["max_weight_kg"] = 12
+    book = a_book(big, small)
+    heavy = an_order("A", items=(Item("SKU-1", 10_000, 200, 150, 80), Item("SKU-2", 10_000, 200, 150, 80)))
+    (roomy,) = planned(book, [heavy], settings()).shipped
+    assert (roomy.carrier, roomy.parcels, roomy.cost_cents) == ("big", 1, 1000 + 95 + 350)
+    full = settings(carrier_limits={"big": CarrierLimits(parcels_per_day=0)})
+    plan = planned(book, [heavy], full)
+    assert plan.unplannable == {}
+    (shipment,) = plan.shipped
+    assert (shipment.carrier, shipment.parcels, [box for box, _ in shipment.boxes]) == ("small", 2, ["M", "M"])
+    assert shipment.cost_cents == 2 * 900 + 2 * 55 + 350

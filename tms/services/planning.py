@@ -6,7 +6,7 @@
    or held (no capacities); beyond, earliest deadline first, an order joins the
    open shipment while a service keeps every merged promise and it is not dearer.
    A merged shipment the capacities leave out whole is split and the assignment
-   solved again (twice at most), so that its orders may ship apart.
+   solved again, so that its orders may ship apart (see Parcel counts below for one left out alone).
 2. Packing belongs to the service (`tms.services.packing`): for each candidate service, only the
    box types it accepts, and for each number of parcels the packing cheapest in boxes + postage.
    The assignment chooses service and packing together: each option carries its own boxes.
@@ -43,10 +43,14 @@
 A promise is the order's `deliver_by`/`deliver_after` and, when the order names
 the service the shopper chose, the latest date the checkout showed for it.
 
-Known limit: the assignment counts one number of parcels per shipment (carrier capacities), so a
-shipment's options share one: the count of its cheapest option today (at the tier each carrier's
-month has reached), each service with its cheapest packing of that count. A service that could
-carry the shipment only in another number of parcels is not offered to the assignment.
+Parcel counts: the assignment counts one number of parcels per shipment (carrier capacities), so a
+shipment is offered in one count at a time, first that of its cheapest option today (at the tier each
+carrier's month has reached), each service with its cheapest packing of that count. A shipment the
+solve leaves out for want of capacity is offered again in its other counts, cheapest first (a carrier
+with room may take it only in more, or fewer, parcels), and the assignment solved again (RESOLVE_ROUNDS
+solves at most, the split of merged shipments included): an order is left out for capacity only once
+its every count was offered. Known limit: a shipment that ships or is held in its count is not moved to
+another one to make room for others, nor to ship today instead of being held.
 """
 
 from __future__ import annotations
@@ -127,8 +131,11 @@ class PlannedOption:
 @dataclass
 class ShipmentDraft:
     orders: list[Order]
-    options: list[PlannedOption]  # every one with the same number of parcels
+    options: list[PlannedOption]  # offered to the assignment: every one with the same number of parcels
     fixed_cents: int  # handling + indirect: the same whatever the service and packing
+    # The options in the other numbers of parcels, by count: offered instead when the assignment leaves
+    # the shipment out (`recounted`).
+    other_counts: dict[int, list[PlannedOption]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -327,11 +334,24 @@ class _Planner:
             if not promise_kept:
                 return "no service keeps the promise" + merged
             return "no service that keeps the promise" + merged + " accepts boxes that hold the items"
-        # One number of parcels per shipment (the assignment's capacities count one): its cheapest option's.
+        # One number of parcels per shipment (the assignment's capacities count one): its cheapest option's
+        # first, the others kept for when the assignment leaves it out.
+        by_count: dict[int, list[PlannedOption]] = defaultdict(list)
+        for option in options:
+            by_count[len(option.boxes)].append(option)
         parcels = len(min(options, key=self.cost_today).boxes)
         costs = self.book.warehouses[orders[0].warehouse].costs
         fixed = (costs.handling_cents + costs.indirect_cents) * len(orders)
-        return ShipmentDraft(list(orders), [o for o in options if len(o.boxes) == parcels], fixed)
+        return ShipmentDraft(list(orders), by_count.pop(parcels), fixed, dict(by_count))
+
+    def recounted(self, draft: ShipmentDraft) -> ShipmentDraft | None:
+        """The shipment offered in another number of parcels, the one of its cheapest option among those not
+        offered yet (None when none is left): for the assignment to try when it leaves the shipment out."""
+        if not draft.other_counts:
+            return None
+        parcels = min(draft.other_counts, key=lambda n: min(map(self.cost_today, draft.other_counts[n])))
+        others = {n: found for n, found in draft.other_counts.items() if n != parcels}
+        return ShipmentDraft(draft.orders, draft.other_counts[parcels], draft.fixed_cents, others)
 
     def cost_today(self, option: PlannedOption) -> int:
         """Transport and packaging of an option at the tier the month has reached (held: plus the hold cost)."""
@@ -519,8 +539,10 @@ class _Planner:
         return min((self.cost_today(o) for o in draft.options), default=None)
 
     def cheapest_today(self, draft: ShipmentDraft) -> int | None:
-        """Cost of the cheapest day-0 option at the tier the month has reached (no capacities), packaging included."""
-        costs = [self.cost_today(o) + draft.fixed_cents for o in draft.options if o.day == 0]
+        """Cost of the cheapest day-0 option in any number of parcels at the tier the month has reached (no
+        capacities), packaging, handling and indirect included."""
+        every = [o for found in (draft.options, *draft.other_counts.values()) for o in found]
+        costs = [self.cost_today(o) + draft.fixed_cents for o in every if o.day == 0]
         return min(costs, default=None)
 
 
@@ -609,14 +631,26 @@ def plan_orders(
     tiers_day = next(iter(planners.values())).days[0]
     instance, option_maps = _instance(book, tiers_day, drafts, settings, month_parcels, booked or {})
     solution = asg.solve(instance, time_limit_s=settings.time_limit_s, workers=settings.workers)
-    for _ in range(SPLIT_ROUNDS):
-        # A merged shipment the capacities leave out whole may still ship in part: solve again with
-        # its orders apart (each alone can ship, or it would not have been merged).
-        left_out = [d for d in drafts if len(d.orders) > 1 and solution.assignment.get(d.id) is None]
-        if not left_out:
+    for _ in range(RESOLVE_ROUNDS):
+        # A shipment the capacities leave out may still ship: merged, with its orders apart (each alone
+        # can ship, or it would not have been merged); alone, in another number of parcels (a carrier with
+        # room may take it only so). Solve again with those.
+        again: list[ShipmentDraft] = []
+        changed = False
+        for draft in drafts:
+            if solution.assignment.get(draft.id) is not None:
+                again.append(draft)
+            elif len(draft.orders) > 1:
+                again.extend(singles[o.order_ref] for o in draft.orders)
+                changed = True
+            elif (recounted := planners[draft.orders[0].warehouse].recounted(draft)) is not None:
+                again.append(recounted)
+                changed = True
+            else:
+                again.append(draft)
+        if not changed:
             break
-        split = {d.id for d in left_out}
-        drafts = [d for d in drafts if d.id not in split] + [singles[o.order_ref] for d in left_out for o in d.orders]
+        drafts = again
         instance, option_maps = _instance(book, tiers_day, drafts, settings, month_parcels, booked or {})
         solution = asg.solve(instance, time_limit_s=settings.time_limit_s, workers=settings.workers)
     shipments = []
@@ -679,7 +713,7 @@ def plan_orders(
 
 
 BASELINE_SEARCH_DAYS = 14  # how far past the plan's days a service's first possible day is looked for
-SPLIT_ROUNDS = 2  # solves again after splitting merged shipments left out for want of capacity
+RESOLVE_ROUNDS = 4  # solves again with the shipments left out for capacity split, or alone recounted
 EXACT_MERGE_UP_TO = 6  # orders of one consignee: every way to split them into shipments is tried
 
 
