@@ -7,8 +7,9 @@ Model
               per carrier and day: parcels <= parcels_per_day, weight_g <= weight_g_per_day;
               tier[c] = t >= 1 only if month_parcels + plan parcels of c >= tier_thresholds[t - 1].
   objective   sum of cost_cents_by_tier[tier[c(o)]] over the chosen options + hold costs.
-When no plan ships every must-ship shipment, each may be dropped at a penalty BIG larger than
-any plan's cost: the plan drops as few as it can, says which (`unassigned`), and plans the rest.
+When no plan ships every must-ship shipment, each may be dropped at a penalty of BIG (larger than
+any plan's cost) per order it carries (`Shipment.orders`): the plan leaves out as few orders as it
+can, says which shipments (`unassigned`), and plans the rest.
 
 Method (tier enumeration, then flow, Lagrangian and CP-SAT only where still needed)
   Costs fall with tiers, so for each combination T of one tier per carrier the problem with
@@ -84,6 +85,7 @@ class Shipment:
     options: tuple[Option, ...]
     must_ship: bool = True
     hold_cost_cents: int = 0
+    orders: int = 1  # what leaving it out counts: a shipment of two orders as much as two of one
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ class Solution:
 
     status: "optimal" (gap within the gap limit), "feasible" (time limit hit, gap reported),
     "infeasible" (proven: no plan ships every must-ship shipment; `unassigned` names those this
-    plan leaves out, the fewest possible when the bound proves it, and the rest is planned), or
+    plan leaves out, carrying the fewest orders possible when the bound proves it, and the rest is
+    planned), or
     "unknown" (time limit hit with a plan that leaves `unassigned` out, no proof either way).
     When shipments are unassigned, cost and bound are over the plan of the others.
     """
@@ -152,6 +155,7 @@ class _Problem:
     cap_weight: list[int | None]
     carrier_of_slot: list[int]
     big: int
+    penalty: list[int]  # per shipment: what dropping it costs, BIG per order it carries
     total_parcels: int
     scale: int
     signatures: dict[tuple[int, ...], int]  # parcels per set of (carrier, day) slots offered
@@ -179,8 +183,10 @@ def _validate(instance: Instance) -> None:
         if shipment.id in seen:
             raise InvalidInstance(f"shipment {shipment.id!r} is listed twice")
         seen.add(shipment.id)
-        if shipment.parcels < 1 or shipment.weight_g < 0 or shipment.hold_cost_cents < 0:
-            raise InvalidInstance(f"shipment {shipment.id!r}: parcels >= 1, weight_g >= 0, hold_cost_cents >= 0")
+        if shipment.parcels < 1 or shipment.weight_g < 0 or shipment.hold_cost_cents < 0 or shipment.orders < 1:
+            raise InvalidInstance(
+                f"shipment {shipment.id!r}: parcels >= 1, weight_g >= 0, hold_cost_cents >= 0, orders >= 1"
+            )
         for option in shipment.options:
             where = f"shipment {shipment.id!r}, option {option.carrier!r} day {option.day}"
             if option.carrier not in carriers:
@@ -220,7 +226,8 @@ def _prepare(instance: Instance) -> _Problem:
     big = worst + 1
     # Flow arcs cost scale * cents / parcels per unit; the cost-scaling algorithm multiplies costs
     # by (nodes + 1) internally, so keep scale * big * nodes well inside int64.
-    room = 2**60 // (big * (len(parcels) + n_slots + len(index) + 3))
+    most_orders = max((s.orders for s in instance.shipments), default=1)
+    room = 2**60 // (big * most_orders * (len(parcels) + n_slots + len(index) + 3))
     scale = lcm if lcm <= room else 1
     while scale * 10 <= room and scale < 1000 * lcm:
         scale *= 10
@@ -238,6 +245,7 @@ def _prepare(instance: Instance) -> _Problem:
         cap_weight=[c.weight_g_per_day for c in instance.carriers for _ in range(days)],
         carrier_of_slot=[j for j in range(len(instance.carriers)) for _ in range(days)],
         big=big,
+        penalty=[big * s.orders for s in instance.shipments],
         total_parcels=sum(parcels),
         scale=max(1, scale),
         signatures=signatures,
@@ -324,8 +332,10 @@ def _optimistic_bound(problem: _Problem, tiers: tuple[int, ...]) -> int:
     """Every shipment on its cheapest option at `tiers` (or held), capacities ignored."""
     total = 0
     carrier_of_slot = problem.carrier_of_slot
-    for shipment, slots, hold in zip(problem.instance.shipments, problem.slot_of_option, problem.hold, strict=True):
-        best = problem.big if hold is None else hold
+    for i, (shipment, slots, hold) in enumerate(
+        zip(problem.instance.shipments, problem.slot_of_option, problem.hold, strict=True)
+    ):
+        best = problem.penalty[i] if hold is None else hold
         for option, slot in zip(shipment.options, slots, strict=True):
             cost = option.cost_cents_by_tier[tiers[carrier_of_slot[slot]]]
             if cost < best:
@@ -382,7 +392,7 @@ def _flow_graph(problem: _Problem, combo: _Combination) -> _FlowGraph:
         heads.append(sink)
         arc_slot.append(HOLD if hold is not None else DROP)
         arc_choice.append(HOLD if hold is not None else DROP)
-        cents.append(problem.big if hold is None else hold)
+        cents.append(problem.penalty[i] if hold is None else hold)
         k = len(tails) - starts[-1]
         caps.extend([p] * k)
         grams.extend([w] * k)
@@ -457,7 +467,7 @@ def _choice_cost(problem: _Problem, tiers: tuple[int, ...], i: int, choice: int)
         carrier = problem.carrier_of_slot[problem.slot_of_option[i][choice]]
         return problem.instance.shipments[i].options[choice].cost_cents_by_tier[tiers[carrier]]
     hold = problem.hold[i]
-    return hold if choice == HOLD and hold is not None else problem.big
+    return hold if choice == HOLD and hold is not None else problem.penalty[i]
 
 
 class _Repair:
@@ -552,7 +562,7 @@ class _Repair:
             if problem.hold[i] is not None:
                 moves.append(((self._cost(i, HOLD) - here) / relief, i, HOLD))
             elif not strict:
-                moves.append(((problem.big - here) / relief, i, DROP))
+                moves.append(((problem.penalty[i] - here) / relief, i, DROP))
         moves.sort()
         for _, i, choice in moves:
             if self._excess(slot) == (0, 0):
@@ -614,7 +624,7 @@ def _evaluate(problem: _Problem, plan: list[int]) -> _Plan:
     for i, choice in enumerate(plan):
         if choice < 0:
             hold = problem.hold[i]
-            value += hold if choice == HOLD and hold is not None else problem.big
+            value += hold if choice == HOLD and hold is not None else problem.penalty[i]
             out.append(choice)
             continue
         options = problem.instance.shipments[i].options
@@ -656,7 +666,7 @@ def _cp_variables(
         if hold is not None:
             mine.append((model.new_bool_var(f"hold{i}"), HOLD, hold))
         elif allow_drops:
-            mine.append((model.new_bool_var(f"drop{i}"), DROP, problem.big))
+            mine.append((model.new_bool_var(f"drop{i}"), DROP, problem.penalty[i]))
         choices.append(mine)
     fixed_parcels = [0] * len(problem.cap_parcels)
     fixed_weight = [0] * len(problem.cap_parcels)

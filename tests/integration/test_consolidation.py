@@ -25,6 +25,7 @@ from tms.services.planning import CAPACITY_RAN_OUT, NO_CAPACITY, PlanSettings, p
 from tms.services.quoting import QuoteBook
 
 TUESDAY = date(2026, 3, 3)
+WEDNESDAY = date(2026, 3, 4)
 BOXES = (
     BoxType("S", 250, 180, 100, 5_000, 35),
     BoxType("M", 350, 250, 180, 12_000, 55),
@@ -589,6 +590,52 @@ def test_cost_baseline_and_savings_count_only_what_ships_today() -> None:
     assert (summary["savings"], summary["orders_held"], summary["orders_unplannable"]) == (0.0, 1, 1)
 
 
+def a_slow_and_a_fast_carrier(**eco_changes: Any) -> list[dict[str, Any]]:
+    """eco: home in 3 days at 5.00; fast: home in 1 day at 7.00 (delivered Mon-Sat)."""
+    eco, fast = a_card("eco", home=5.0, relay=4.5, **eco_changes), a_card("fast", home=7.0, relay=6.0)
+    eco["services"][0]["transit"] = {"FR": [3, 3]}
+    fast["services"][0]["transit"] = {"FR": [1, 1]}
+    return [eco, fast]
+
+
+def held_on_tuesday_then_planned_on_wednesday(book: QuoteBook, order: Order) -> Plan:
+    """Tuesday's pickups are full (earlier runs booked them): the order is held; Wednesday's run ships it."""
+    limits = {"eco": CarrierLimits(parcels_per_day=1), "fast": CarrierLimits(parcels_per_day=1)}
+    held_settings = settings(holding=True, carrier_limits=limits)
+    full = {"eco": (1, 1_000), "fast": (1, 1_000)}
+    tuesday = plan_orders(book, [order], TUESDAY, held_settings, booked=full)
+    assert check_plan(book, [order], tuesday, held_settings, booked=full) == []
+    assert [(s.held, s.ships_on) for s in tuesday.shipments] == [(True, WEDNESDAY)]
+    wednesday = plan_orders(book, [order], WEDNESDAY, held_settings)
+    assert check_plan(book, [order], wednesday, held_settings) == []
+    return wednesday
+
+
+def test_a_held_orders_baseline_ships_it_alone_on_its_first_possible_day_not_on_the_day_it_ships() -> None:
+    """Ready on Tuesday, due Friday: alone on Tuesday, eco's 3 days arrive Friday (5.00); held to Wednesday,
+    only fast's 1 day still keeps the promise (7.00). The baseline is Tuesday's eco, so the hold shows as a
+    loss, not as a shipment that saved nothing."""
+    book = a_book(*a_slow_and_a_fast_carrier())
+    order = an_order("A", deliver_by=date(2026, 3, 6))
+    plan = held_on_tuesday_then_planned_on_wednesday(book, order)
+    (shipment,) = plan.shipped
+    assert (shipment.carrier, shipment.ships_on, shipment.cost_cents) == ("fast", WEDNESDAY, 700 + 35 + 350)
+    assert shipment.baseline_cents == plan.baseline_cents == 500 + 35 + 350
+    assert plan.summary()["savings"] == -2.0
+
+
+def test_a_held_orders_baseline_is_priced_with_the_card_in_force_on_its_first_possible_day() -> None:
+    """eco's new card, dearer, starts on Wednesday: the order that could have left on Tuesday is compared
+    with Tuesday's card."""
+    dearer = a_card("eco", home=5.8, relay=4.5, valid_from="2026-03-04")
+    book = a_book(*a_slow_and_a_fast_carrier(), dearer)
+    order = an_order("A", deliver_by=date(2026, 3, 10))
+    plan = held_on_tuesday_then_planned_on_wednesday(book, order)
+    (shipment,) = plan.shipped
+    assert (shipment.carrier, shipment.transport_cents) == ("eco", 580)
+    assert shipment.baseline_cents == 500 + 35 + 350
+
+
 def test_a_merge_saves_against_its_orders_shipped_alone_and_says_so_per_shipment() -> None:
     book = a_book(a_card("acme", home=6.0, relay=4.5))
     plan = planned(book, [an_order("A"), an_order("B")], settings())
@@ -688,3 +735,20 @@ def test_a_merged_shipment_the_capacity_cannot_take_whole_ships_in_part() -> Non
     plan = planned(book, orders, tight)
     assert [len(s.orders) for s in plan.shipped] == [1]
     assert list(plan.unplannable.values()) == [NO_CAPACITY]
+
+
+def test_a_shipment_whose_only_carrier_with_room_takes_it_only_in_two_parcels_ships_in_two() -> None:
+    """20 kg in one box L is cheapest with big (10.00 + 0.95); small takes at most 12 kg a parcel, so
+    two boxes M (2 x 9.00 + 2 x 0.55). When big's day is full, small's two parcels ship it."""
+    big, small = a_card("big", home=6.0, relay=4.5), a_card("small", home=5.0, relay=4.5)
+    small["services"][0]["max_weight_kg"] = 12
+    book = a_book(big, small)
+    heavy = an_order("A", items=(Item("SKU-1", 10_000, 200, 150, 80), Item("SKU-2", 10_000, 200, 150, 80)))
+    (roomy,) = planned(book, [heavy], settings()).shipped
+    assert (roomy.carrier, roomy.parcels, roomy.cost_cents) == ("big", 1, 1000 + 95 + 350)
+    full = settings(carrier_limits={"big": CarrierLimits(parcels_per_day=0)})
+    plan = planned(book, [heavy], full)
+    assert plan.unplannable == {}
+    (shipment,) = plan.shipped
+    assert (shipment.carrier, shipment.parcels, [box for box, _ in shipment.boxes]) == ("small", 2, ["M", "M"])
+    assert shipment.cost_cents == 2 * 900 + 2 * 55 + 350

@@ -34,8 +34,9 @@ def a_shipment(
     weight_g: int = 1000,
     must_ship: bool = True,
     hold_cost_cents: int = 0,
+    orders: int = 1,
 ) -> Shipment:
-    return Shipment(id, parcels, weight_g, options, must_ship=must_ship, hold_cost_cents=hold_cost_cents)
+    return Shipment(id, parcels, weight_g, options, must_ship=must_ship, hold_cost_cents=hold_cost_cents, orders=orders)
 
 
 def a_carrier(
@@ -136,6 +137,15 @@ def test_too_little_parcel_capacity_for_the_must_ship_shipments_is_infeasible() 
     assert solution.unassigned == ("s2",)  # the fewest left out, then the cheapest plan of the rest
     assert carriers_of(solution) == {"s0": "a", "s1": "a", "s2": None}
     assert solution.cost_cents == 1100
+
+
+def test_with_too_little_capacity_the_plan_leaves_out_the_fewest_orders_not_the_fewest_shipments() -> None:
+    """One parcel of room: the shipment of three orders, dearer, ships; the one of a single order waits."""
+    merged = a_shipment("merged", an_option("a", costs=(900,)), orders=3)
+    single = a_shipment("single", an_option("a", costs=(500,)))
+    solution = solved(Instance((merged, single), (a_carrier("a", parcels_per_day=1),)))
+    assert (solution.status, solution.unassigned) == ("infeasible", ("single",))
+    assert solution.cost_cents == 900
 
 
 # --- capacity per carrier and day, in kg ---------------------------------------------------

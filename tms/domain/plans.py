@@ -38,7 +38,7 @@ class PlannedShipment:
     rate_card_id: int
     rate_card_version: int
     held: bool  # planned for the next shipping day: its orders stay pending for a later run
-    baseline_cents: int = 0  # its orders shipped alone today, each on its cheapest service (its cost if held)
+    baseline_cents: int = 0  # its orders alone on their first possible day, cheapest service (its cost if held)
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Plan:
     shipments: tuple[PlannedShipment, ...]
     unplannable: dict[str, str]  # order ref -> reason
     cost_cents: int  # the shipments shipped today
-    baseline_cents: int  # their orders shipped alone today
+    baseline_cents: int  # their orders alone on their first possible day
     lower_bound_cents: int  # on the solver's objective
     gap: float
     solver_status: str

@@ -6,7 +6,7 @@
    or held (no capacities); beyond, earliest deadline first, an order joins the
    open shipment while a service keeps every merged promise and it is not dearer.
    A merged shipment the capacities leave out whole is split and the assignment
-   solved again (twice at most), so that its orders may ship apart.
+   solved again, so that its orders may ship apart (see Parcel counts below for one left out alone).
 2. Packing belongs to the service (`tms.services.packing`): for each candidate service, only the
    box types it accepts, and for each number of parcels the packing cheapest in boxes + postage.
    The assignment chooses service and packing together: each option carries its own boxes.
@@ -26,20 +26,31 @@
    at the tier the month has reached and adds nothing to today's volume.
 5. `solvers.assignment` picks one option per shipment within each carrier's
    daily parcels and kg (less what earlier runs booked that day), with the tier
-   discounts the plan's volume reaches, and proves a lower bound.
+   discounts the plan's volume reaches, and proves a lower bound. When the capacities
+   cannot take everything it leaves out the fewest orders (a merged shipment counts
+   each of its orders), then plans the rest at least cost.
 6. Honest figures: the plan's cost, baseline and savings are over the shipments it ships today.
-   A shipment's baseline ships each of its orders alone today on its cheapest service that keeps
-   its promise (no capacities, the month's tier); held shipments count in the run that ships them,
-   unplannable and waiting orders never count. The solver's objective (held shipments and hold
-   costs included) is reported apart, with its proven lower bound and gap.
+   A shipment's baseline ships each of its orders alone on its first possible day, on its cheapest
+   service that keeps its promise and features (`_Planner.baseline`): each service on the first day
+   the shipping-day rule lets the order leave with it (ready, a run before the cut-off, not before the
+   ship day the checkout showed), priced with that day's card and fuel at the tier the month has
+   reached today, in its cheapest packing, without capacities. An order held by earlier runs is so
+   compared with the day it could have left, not with the dearer services a later day leaves it.
+   Held shipments count in the run that ships them (and claim no saving before), unplannable and
+   waiting orders never count. The solver's objective (held shipments and hold costs included) is
+   reported apart, with its proven lower bound and gap.
 
 A promise is the order's `deliver_by`/`deliver_after` and, when the order names
 the service the shopper chose, the latest date the checkout showed for it.
 
-Known limit: the assignment counts one number of parcels per shipment (carrier capacities), so a
-shipment's options share one: the count of its cheapest option today (at the tier each carrier's
-month has reached), each service with its cheapest packing of that count. A service that could
-carry the shipment only in another number of parcels is not offered to the assignment.
+Parcel counts: the assignment counts one number of parcels per shipment (carrier capacities), so a
+shipment is offered in one count at a time, first that of its cheapest option today (at the tier each
+carrier's month has reached), each service with its cheapest packing of that count. A shipment the
+solve leaves out for want of capacity is offered again in its other counts, cheapest first (a carrier
+with room may take it only in more, or fewer, parcels), and the assignment solved again (RESOLVE_ROUNDS
+solves at most, the split of merged shipments included): an order is left out for capacity only once
+its every count was offered. Known limit: a shipment that ships or is held in its count is not moved to
+another one to make room for others, nor to ship today instead of being held.
 """
 
 from __future__ import annotations
@@ -61,6 +72,8 @@ from tms.domain.delivery import (
     can_plan,
     delivery_dates,
     holiday_region,
+    is_working_day,
+    next_working_day,
     plan_days,
     ship_day,
 )
@@ -118,8 +131,11 @@ class PlannedOption:
 @dataclass
 class ShipmentDraft:
     orders: list[Order]
-    options: list[PlannedOption]  # every one with the same number of parcels
+    options: list[PlannedOption]  # offered to the assignment: every one with the same number of parcels
     fixed_cents: int  # handling + indirect: the same whatever the service and packing
+    # The options in the other numbers of parcels, by count: offered instead when the assignment leaves
+    # the shipment out (`recounted`).
+    other_counts: dict[int, list[PlannedOption]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -202,6 +218,7 @@ class _Planner:
             code: version.tier_reached(month_parcels.get(code, 0)) for code, version in self.versions_by_day[0]
         }
         self.dates: dict[str, OrderDates] = {}
+        self._baselines: dict[str, int | None] = {}
 
     def dates_of(self, order: Order) -> OrderDates:
         found = self.dates.get(order.order_ref)
@@ -317,11 +334,24 @@ class _Planner:
             if not promise_kept:
                 return "no service keeps the promise" + merged
             return "no service that keeps the promise" + merged + " accepts boxes that hold the items"
-        # One number of parcels per shipment (the assignment's capacities count one): its cheapest option's.
+        # One number of parcels per shipment (the assignment's capacities count one): its cheapest option's
+        # first, the others kept for when the assignment leaves it out.
+        by_count: dict[int, list[PlannedOption]] = defaultdict(list)
+        for option in options:
+            by_count[len(option.boxes)].append(option)
         parcels = len(min(options, key=self.cost_today).boxes)
         costs = self.book.warehouses[orders[0].warehouse].costs
         fixed = (costs.handling_cents + costs.indirect_cents) * len(orders)
-        return ShipmentDraft(list(orders), [o for o in options if len(o.boxes) == parcels], fixed)
+        return ShipmentDraft(list(orders), by_count.pop(parcels), fixed, dict(by_count))
+
+    def recounted(self, draft: ShipmentDraft) -> ShipmentDraft | None:
+        """The shipment offered in another number of parcels, the one of its cheapest option among those not
+        offered yet (None when none is left): for the assignment to try when it leaves the shipment out."""
+        if not draft.other_counts:
+            return None
+        parcels = min(draft.other_counts, key=lambda n: min(map(self.cost_today, draft.other_counts[n])))
+        others = {n: found for n, found in draft.other_counts.items() if n != parcels}
+        return ShipmentDraft(draft.orders, draft.other_counts[parcels], draft.fixed_cents, others)
 
     def cost_today(self, option: PlannedOption) -> int:
         """Transport and packaging of an option at the tier the month has reached (held: plus the hold cost)."""
@@ -341,8 +371,6 @@ class _Planner:
         required = _required_features(self.book, orders)
         # Orders placed at or after the run's moment are not in it: they wait (`waiting_until`).
         in_run_today = all((d.local_day, d.local_time) < (self.days[0], self.run_at) for d in dates)
-        shapes = tuple(_shape(i) for i in items)
-        box_of = {b.code: b for b in self.settings.box_types}
         promise_kept = False
         options = []
         for day_index, day in enumerate(self.days):
@@ -377,30 +405,9 @@ class _Planner:
                         continue
                     promise_kept = True
                     search_bp = discounts[self.tier_today(carrier)] if day_index == 0 else discounts[0]
-                    packings = self.packings(
-                        shapes, live, ls.service.code, zone, country, postcode, fuel_bp=fuel, discount_bp=search_bp
-                    )
-                    for packing in packings.values():
-                        parcels = tuple(
-                            box_parcel(box_of[code], sum(items[i].weight_g for i in held))
-                            for code, held in packing.blocks
-                        )
-                        prices = [
-                            price_shipment(
-                                live.compiled,
-                                ls.service.code,
-                                zone,
-                                country,
-                                postcode,
-                                parcels,
-                                fuel_bp=fuel,
-                                discount_bp=bp,
-                            )
-                            for bp in discounts
-                        ]
-                        totals = tuple(p.total_cents for p in prices if not isinstance(p, NotServed))
-                        if len(totals) != len(prices):
-                            continue
+                    for boxes, totals, packaging in self._priced_packings(
+                        items, live, ls.service.code, zone, country, postcode, fuel, discounts, search_bp
+                    ):
                         options.append(
                             PlannedOption(
                                 carrier,
@@ -413,11 +420,112 @@ class _Planner:
                                 totals,
                                 live.record_id,
                                 live.version,
-                                tuple((code, tuple(items[i].id for i in held)) for code, held in packing.blocks),
-                                sum(box_of[code].cost_cents for code, _ in packing.blocks),
+                                boxes,
+                                packaging,
                             )
                         )
         return options, promise_kept
+
+    def _priced_packings(
+        self,
+        items: list[BoxItem],
+        live: LiveCard,
+        service: str,
+        zone: str,
+        country: str,
+        postcode: str,
+        fuel_bp: int,
+        discounts: tuple[int, ...],
+        search_bp: int,
+    ) -> list[tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[int, ...], int]]:
+        """The service's cheapest packing per number of parcels (searched at `search_bp`), each as its boxes
+        (box type, item ids), its transport priced by the engine at each of `discounts`, and its boxes' cost."""
+        shapes = tuple(_shape(i) for i in items)
+        box_of = {b.code: b for b in self.settings.box_types}
+        packings = self.packings(shapes, live, service, zone, country, postcode, fuel_bp=fuel_bp, discount_bp=search_bp)
+        priced = []
+        for packing in packings.values():
+            parcels = tuple(
+                box_parcel(box_of[code], sum(items[i].weight_g for i in held)) for code, held in packing.blocks
+            )
+            prices = [
+                price_shipment(
+                    live.compiled, service, zone, country, postcode, parcels, fuel_bp=fuel_bp, discount_bp=bp
+                )
+                for bp in discounts
+            ]
+            totals = tuple(p.total_cents for p in prices if not isinstance(p, NotServed))
+            if len(totals) != len(prices):
+                continue
+            boxes = tuple((code, tuple(items[i].id for i in held)) for code, held in packing.blocks)
+            priced.append((boxes, totals, sum(box_of[code].cost_cents for code, _ in packing.blocks)))
+        return priced
+
+    def baseline(self, order: Order) -> int | None:
+        """The order shipped alone, each service on its first possible day, at its cheapest: transport,
+        packaging, handling and indirect; None when no service keeps its promise and features.
+
+        A service's first possible day is the first working day from the order's day on which the card
+        in force has the service, the carrier picks up and the shipping-day rule lets the order leave
+        with it (`may_ship_on`: ready, a run before the cut-off, not before the ship day the checkout
+        showed); a day on which it would arrive before `deliver_after` is passed over. It is priced with
+        that day's card and fuel, at the tier the month has reached today, in its cheapest packing of
+        any number of parcels, without capacities. Without a `deliver_by`, services are looked for up
+        to BASELINE_SEARCH_DAYS after the plan's last day (and never further)."""
+        if order.order_ref in self._baselines:
+            return self._baselines[order.order_ref]
+        dates = self.dates_of(order)
+        country, postcode = order.address.country, order.address.postcode
+        region = holiday_region(country, postcode)
+        deliver_by, deliver_after = dates.deliver_by, order.deliver_after
+        required = self.book.required_features(order)
+        fixed_carrier = order.carrier if order.pickup_point_id else None
+        items = self.items_of([order])
+        end = self.days[-1] + timedelta(days=BASELINE_SEARCH_DAYS)
+        end = min(end, deliver_by) if deliver_by else end
+        settled: set[tuple[str, str]] = set()  # services whose first possible day has been seen
+        best: int | None = None
+        day = dates.local_day if is_working_day(self.warehouse, dates.local_day) else None
+        day = day or next_working_day(self.warehouse, dates.local_day)
+        while day <= end:
+            for carrier, version in self.book.timeline.all_in_force(day):
+                if fixed_carrier and carrier != fixed_carrier:
+                    continue
+                live: LiveCard = version.card
+                zone = live.compiled.zones.zone_for(country, postcode)
+                if zone is None:
+                    continue
+                for ls in live.services:
+                    key = (carrier, ls.service.code)
+                    transit = ls.service.transit.get(zone)
+                    if key in settled or ls.mode != order.mode or transit is None:
+                        continue
+                    if day.weekday() not in ls.schedule.pickup_weekdays or not ls.service.features.covers(required):
+                        continue
+                    if not may_ship_on(dates, self.warehouse, ls.schedule, day):
+                        continue
+                    figures = self.book.learned.get((carrier, ls.service.code, zone))
+                    min_days, max_days = planning_transit(transit.min_days, transit.max_days, figures, day)
+                    earliest, latest = delivery_dates(
+                        day, min_days, max_days, ls.schedule.delivery_weekdays, country, region
+                    )
+                    if deliver_after and earliest < deliver_after and not (deliver_by and latest > deliver_by):
+                        continue  # too early: a later day of this service may keep the window
+                    settled.add(key)  # its first possible day: a later one would arrive no sooner
+                    if deliver_by and latest > deliver_by:
+                        continue
+                    discount = version.discount_bp(self.month_parcels.get(carrier, 0))
+                    fuel = self.book.timeline.fuel_bp(version, day)
+                    for _, (total,), packaging in self._priced_packings(
+                        items, live, ls.service.code, zone, country, postcode, fuel, (discount,), discount
+                    ):
+                        if best is None or total + packaging < best:
+                            best = total + packaging
+            day = next_working_day(self.warehouse, day)
+        costs = self.book.warehouses[order.warehouse].costs
+        found = None if best is None else best + costs.handling_cents + costs.indirect_cents
+        self._baselines[order.order_ref] = found
+        return found
 
     def _discounts(self, carrier: str, version: CardVersion[LiveCard], day_index: int, day: date) -> tuple[int, ...]:
         """Today: the discount at each tier of the card in force. Held: the tier the month has reached."""
@@ -431,8 +539,10 @@ class _Planner:
         return min((self.cost_today(o) for o in draft.options), default=None)
 
     def cheapest_today(self, draft: ShipmentDraft) -> int | None:
-        """Cost of the cheapest day-0 option at the tier the month has reached (no capacities), packaging included."""
-        costs = [self.cost_today(o) + draft.fixed_cents for o in draft.options if o.day == 0]
+        """Cost of the cheapest day-0 option in any number of parcels at the tier the month has reached (no
+        capacities), packaging, handling and indirect included."""
+        every = [o for found in (draft.options, *draft.other_counts.values()) for o in found]
+        costs = [self.cost_today(o) + draft.fixed_cents for o in every if o.day == 0]
         return min(costs, default=None)
 
 
@@ -469,7 +579,6 @@ def plan_orders(
     unplannable: dict[str, str] = {}
     waiting: dict[str, date] = {}
     drafts: list[ShipmentDraft] = []
-    alone_today: dict[str, int | None] = {}  # order ref -> its cheapest cost shipped alone today
     groups: dict[tuple[str, str, str], list[Order]] = defaultdict(list)
     for order in orders:
         if order.warehouse not in book.warehouses:
@@ -499,7 +608,6 @@ def plan_orders(
                 unplannable[order.order_ref] = CAPACITY_RAN_OUT if starved else single
             else:
                 alone[order.order_ref] = single
-                alone_today[order.order_ref] = planner.cheapest_today(single)
         drafts.extend(_merge(planner, [o for o in members if o.order_ref in alone], alone))
 
     if not drafts:
@@ -523,14 +631,26 @@ def plan_orders(
     tiers_day = next(iter(planners.values())).days[0]
     instance, option_maps = _instance(book, tiers_day, drafts, settings, month_parcels, booked or {})
     solution = asg.solve(instance, time_limit_s=settings.time_limit_s, workers=settings.workers)
-    for _ in range(SPLIT_ROUNDS):
-        # A merged shipment the capacities leave out whole may still ship in part: solve again with
-        # its orders apart (each alone can ship, or it would not have been merged).
-        left_out = [d for d in drafts if len(d.orders) > 1 and solution.assignment.get(d.id) is None]
-        if not left_out:
+    for _ in range(RESOLVE_ROUNDS):
+        # A shipment the capacities leave out may still ship: merged, with its orders apart (each alone
+        # can ship, or it would not have been merged); alone, in another number of parcels (a carrier with
+        # room may take it only so). Solve again with those.
+        again: list[ShipmentDraft] = []
+        changed = False
+        for draft in drafts:
+            if solution.assignment.get(draft.id) is not None:
+                again.append(draft)
+            elif len(draft.orders) > 1:
+                again.extend(singles[o.order_ref] for o in draft.orders)
+                changed = True
+            elif (recounted := planners[draft.orders[0].warehouse].recounted(draft)) is not None:
+                again.append(recounted)
+                changed = True
+            else:
+                again.append(draft)
+        if not changed:
             break
-        split = {d.id for d in left_out}
-        drafts = [d for d in drafts if d.id not in split] + [singles[o.order_ref] for d in left_out for o in d.orders]
+        drafts = again
         instance, option_maps = _instance(book, tiers_day, drafts, settings, month_parcels, booked or {})
         solution = asg.solve(instance, time_limit_s=settings.time_limit_s, workers=settings.workers)
     shipments = []
@@ -547,8 +667,8 @@ def plan_orders(
         transport = planned.transport_cents_by_tier[tier]
         hold = settings.hold_cost_cents if planned.day else 0
         cost = transport + planned.packaging_cents + draft.fixed_cents + hold
-        apart = [alone_today.get(o.order_ref) for o in draft.orders]
-        # Orders that could not ship alone today claim no savings: their baseline is what they cost.
+        # A held shipment claims no saving yet, nor do orders no service could carry alone.
+        apart = [] if planned.day else [planners[o.warehouse].baseline(o) for o in draft.orders]
         baseline = cost if planned.day or None in apart else sum(c for c in apart if c is not None)
         shipments.append(
             PlannedShipment(
@@ -592,7 +712,8 @@ def plan_orders(
     )
 
 
-SPLIT_ROUNDS = 2  # solves again after splitting merged shipments left out for want of capacity
+BASELINE_SEARCH_DAYS = 14  # how far past the plan's days a service's first possible day is looked for
+RESOLVE_ROUNDS = 4  # solves again with the shipments left out for capacity split, or alone recounted
 EXACT_MERGE_UP_TO = 6  # orders of one consignee: every way to split them into shipments is tried
 
 
@@ -683,7 +804,9 @@ def _instance(
             solver_option = asg.Option(carrier, option.day, tuple(c + extra for c in option.transport_cents_by_tier))
             if solver_option not in mapping:  # identical (carrier, day, costs): keep the earlier delivery
                 mapping[solver_option] = option
-        shipments.append(asg.Shipment(draft.id, draft.parcels, draft.weight_g, tuple(mapping)))
+        shipments.append(
+            asg.Shipment(draft.id, draft.parcels, draft.weight_g, tuple(mapping), orders=len(draft.orders))
+        )
         maps.append(mapping)
     in_force = dict(book.timeline.all_in_force(day))
     carriers = []
