@@ -292,3 +292,37 @@ def test_quotes_to_one_postcode_get_the_points_their_parcels_dates_promise_and_c
         assert ids(parcels=[heavy]) == ["LATE", "BIG"]
         assert ids(parcels=[light], promise={"deliver_by": "2026-03-06"}) == ["LIGHT", "BIG"]
         assert ids(parcels=[light], points=1) == ["LATE"]
+
+
+def test_what_quotes_to_a_place_shared_is_dropped_when_a_new_directory_version_is_in_use(
+    client, checkout, manager, cards, container
+) -> None:
+    cards(a_card())
+    response = client.post("/api/v1/rate-cards?activate=true", json=a_card("zeta"), headers=manager)
+    assert response.status_code == 201
+    container.quote_book.refresh()
+    upload_points(client, manager, "acme", [a_point("A1", north_of(SHOPPER, 0)), a_point("A2", north_of(SHOPPER, 500))])
+    upload_points(client, manager, "zeta", [a_point("Z1", north_of(SHOPPER, 100))])  # the postcode: 200 m north
+
+    def points() -> list[tuple[str, int]]:
+        option = relay_option(ask(client, checkout))
+        return [] if option is None else [(p["id"], p["distance_m"]) for p in option["points"]]
+
+    assert points() == [("A1", 200), ("A2", 300)]
+    assert points() == [("A1", 200), ("A2", 300)]  # answered from what the first quote worked out
+
+    # Another carrier's new version moves the postcode's position (the mean of every carrier's points):
+    upload_points(client, manager, "zeta", [a_point("Z2", north_of(SHOPPER, 2400))])  # now 967 m north
+    assert points() == [("A2", 467), ("A1", 967)]
+
+    # The carrier's own new version: other points, one closed past the promise.
+    upload_points(
+        client,
+        manager,
+        "acme",
+        [
+            a_point("B1", north_of(SHOPPER, 1000), closures="2026-03-01/2026-03-31"),
+            a_point("B2", north_of(SHOPPER, 1400)),
+        ],
+    )
+    assert points() == [("B2", 200)]  # the postcode: (1000 + 1400 + 2400) / 3 = 1600 m north

@@ -80,6 +80,13 @@ class PickupPoint:
         )
 
     @cached_property
+    def open_offsets(self) -> tuple[int | None, ...] | None:
+        """`open_day_from` as a look-up for a point without closures: per weekday (Monday first), the
+        days from such a day to the point's first opening (None: it never opens). None when the point
+        has closures: then the dates themselves matter."""
+        return None if self.closures else self._days_to_opening
+
+    @cached_property
     def limits(self) -> Limits:
         """What decides which parcels the point takes: points with the same limits take the same ones."""
         return (self.max_weight_g, self.max_length_mm, self.compartments_mm)
@@ -87,8 +94,9 @@ class PickupPoint:
     def open_day_from(self, day: date) -> date | None:
         """The first day from `day` on when the point opens (a parcel delivered that day is there to
         collect), closures skipped; None if it opens on none of the LOOKAHEAD_DAYS days."""
-        if not self.closures:  # most points: a look-up per weekday
-            offset = self._days_to_opening[day.weekday()]
+        offsets = self.open_offsets
+        if offsets is not None:  # most points: a look-up per weekday
+            offset = offsets[day.weekday()]
             return None if offset is None else day + timedelta(days=offset)
         for offset in range(LOOKAHEAD_DAYS):
             current = day + timedelta(days=offset)

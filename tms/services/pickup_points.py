@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,13 @@ from tms.services.unit_of_work import UnitOfWork
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 RADIUS_KM = 15.0  # a quote's pickup-point options offer points within this distance (settings: pickup.radius_km)
 CANDIDATES = 24  # nearest points kept per (carrier, place); the quote keeps the suitable ones among them
-CACHED_PLACES = 50_000
+CACHED_PLACES = 50_000  # (carrier, kind, place) candidate lists an index keeps
+CACHED_SHORTLISTS = 100_000  # (carrier, kind, place, parcel fit) shortlists an index keeps (~0.4 kB each, key included)
+DAYS = tuple(timedelta(days=n) for n in range(7))
+
+# A candidate point of a quote: its index in its PointSet, its `open_offsets`, and its distance
+# (whole metres from a place; from coordinates, the chord, turned into metres only if offered).
+Candidate = tuple[int, tuple[int | None, ...] | None, float]
 
 
 @dataclass(frozen=True)
@@ -188,8 +195,48 @@ class Found:
     next_opening: datetime  # naive local time; equal to the query's `at` when open then
 
 
+class PointSet:
+    """The points of one carrier that an option may offer (every kind, or its lockers alone) and
+    their k-d tree, with per point what a quote reads before it looks at the point itself: which of
+    the set's distinct limits it has, and its `open_offsets`: a quote filters its 24 candidates from
+    these two lists, without reading 24 points scattered in memory."""
+
+    __slots__ = ("points", "tree", "limits", "limits_of", "offsets_of")
+
+    def __init__(self, points: Sequence[PickupPoint], tree: cKDTree | None = None) -> None:
+        self.points = tuple(points)
+        if tree is None and self.points:
+            tree = cKDTree(_unit_vectors([p.latitude for p in points], [p.longitude for p in points]))
+        self.tree = tree
+        # The distinct limits of its points (a handful per directory): when none takes a parcel, no
+        # point does, and a quote knows it without looking at any point.
+        self.limits = tuple(dict.fromkeys(p.limits for p in self.points))
+        position = {limits: n for n, limits in enumerate(self.limits)}
+        self.limits_of = [position[p.limits] for p in self.points]
+        shared: dict[tuple[int | None, ...] | None, tuple[int | None, ...] | None] = {}
+        self.offsets_of = [shared.setdefault(p.open_offsets, p.open_offsets) for p in self.points]
+
+    def ranked(self, position: np.ndarray, k: int, radius_m: float) -> list[Candidate]:
+        """The `k` nearest points within `radius_m`, nearest first, as (index in `points`, open offsets,
+        chord) (`_metres` gives the distance): the candidates a quote filters for the parcel and the
+        dates."""
+        tree, total = self.tree, len(self.points)
+        if tree is None or not total:
+            return []
+        chords, indexes = tree.query(position, k=min(k, total), distance_upper_bound=_chord(radius_m))
+        # As Python numbers (tolist): numpy scalars one by one cost more than the rest of the quote.
+        pairs = zip(np.atleast_1d(chords).tolist(), np.atleast_1d(indexes).tolist(), strict=True)
+        offsets_of = self.offsets_of
+        return [(i, offsets_of[i], c) for c, i in pairs if i < total]
+
+    def taking(self, candidates: Iterable[Candidate], fit: tuple[bool, ...]) -> tuple[Candidate, ...]:
+        """The candidates whose limits take the parcels: `fit[n]` says whether `limits[n]` do."""
+        limits_of = self.limits_of
+        return tuple(c for c in candidates if fit[limits_of[c[0]]])
+
+
 class CarrierPoints:
-    """One carrier's points in use and their k-d tree."""
+    """One carrier's points in use and their k-d trees (every kind, and its lockers alone)."""
 
     def __init__(self, carrier_code: str, record: DirectoryRecord, points: Sequence[PickupPoint]) -> None:
         self.carrier_code = carrier_code
@@ -210,32 +257,13 @@ class CarrierPoints:
                 entry[1] += p.longitude
                 entry[2] += 1
         self.place_sums = {key: (s[0], s[1], int(s[2])) for key, s in sums.items()}
-        lockers = [p for p in self.points if p.kind is PointKind.LOCKER]
         self.by_id = {p.point_id: p for p in self.points}
-        self.lockers = tuple(lockers)
-        # The distinct limits of its points (a handful per directory): when none takes a parcel, no
-        # point does, and a quote knows it without looking at any point.
-        self.limits = frozenset(p.limits for p in self.points)
-        self.locker_limits = frozenset(p.limits for p in lockers)
-        self.locker_tree = (
-            cKDTree(_unit_vectors([p.latitude for p in lockers], [p.longitude for p in lockers])) if lockers else None
-        )
+        self.every_kind = PointSet(self.points, self.tree)
+        self.lockers = PointSet([p for p in self.points if p.kind is PointKind.LOCKER])
 
-    def ranked(
-        self, position: np.ndarray, k: int, radius_m: float, *, lockers: bool
-    ) -> tuple[tuple[PickupPoint, int], ...]:
-        """The `k` nearest points (lockers only, or every kind) within `radius_m`, with their distance
-        in metres, nearest first: the candidates the quote filters for the parcel and the dates."""
-        points, tree = (self.lockers, self.locker_tree) if lockers else (self.points, self.tree)
-        if tree is None or not points:
-            return ()
-        chords, indexes = tree.query(position, k=min(k, len(points)), distance_upper_bound=_chord(radius_m))
-        total = len(points)
-        return tuple(
-            (points[int(i)], round(_metres(float(c))))
-            for c, i in zip(np.atleast_1d(chords), np.atleast_1d(indexes), strict=True)
-            if i < total
-        )
+    def offered(self, *, lockers: bool) -> PointSet:
+        """The points an option offers: a locker option its lockers, a pickup-point option every kind."""
+        return self.lockers if lockers else self.every_kind
 
     def nearest(
         self,
@@ -301,10 +329,14 @@ class PointIndex:
         self.by_carrier: dict[str, CarrierPoints] = {}
         self.carriers = frozenset(carriers)
         self.radius_m = radius_km * 1000
-        # (carrier, lockers only, place key) -> candidates: what the quotes to a place share. Bounded;
-        # emptied when full.
-        self._candidates: dict[tuple[str, bool, tuple[str, str, str]], tuple[tuple[PickupPoint, int], ...]] = {}
-        self._no_directory: dict[str, Refusal] = {}
+        # What the quotes to a place share, worked out once per index (a new index, built when a
+        # directory version is activated or retired, starts empty; so do the place positions it has).
+        # Bounded, each emptied when full: a hit costs a dict look-up, a miss a k-d tree query.
+        # (carrier, lockers only, place key) -> candidates, distances in whole metres:
+        self._candidates: dict[tuple[str, bool, tuple[str, str, str]], tuple[Candidate, ...]] = {}
+        # (carrier, lockers only, place key, which of the carrier's limits take the parcels) -> the
+        # candidates that take them:
+        self._shortlists: dict[tuple[str, bool, tuple[str, str, str], tuple[bool, ...]], tuple[Candidate, ...]] = {}
         sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         for points in carriers_points:
             if points.carrier_code in self.by_carrier or not points.points:
@@ -353,16 +385,9 @@ class PointIndex:
         latitude, longitude = self._centres[key]
         return Position(round(latitude, 6), round(longitude, 6), key[0])
 
-    def no_directory(self, carrier: str) -> Refusal:
-        """Why a carrier without a directory in use offers no pickup-point option (one per carrier)."""
-        found = self._no_directory.get(carrier)
-        if found is None:
-            found = self._no_directory[carrier] = ("no_directory", f"{carrier} has no pickup-point directory in use")
-        return found
-
     def candidates_near(
         self, carrier: CarrierPoints, place: tuple[str, str, str], *, lockers: bool
-    ) -> tuple[tuple[PickupPoint, int], ...]:
+    ) -> tuple[Candidate, ...]:
         """The carrier's CANDIDATES nearest points within the radius of the place's position (cached)."""
         key = (carrier.carrier_code, lockers, place)
         found = self._candidates.get(key)
@@ -371,7 +396,22 @@ class PointIndex:
                 self._candidates.clear()
             latitude, longitude = self._centres[place]
             position = _unit_vectors([latitude], [longitude])[0]
-            found = self._candidates[key] = carrier.ranked(position, CANDIDATES, self.radius_m, lockers=lockers)
+            ranked = carrier.offered(lockers=lockers).ranked(position, CANDIDATES, self.radius_m)
+            found = self._candidates[key] = tuple((i, offsets, round(_metres(c))) for i, offsets, c in ranked)
+        return found
+
+    def shortlist_near(
+        self, carrier: CarrierPoints, place: tuple[str, str, str], *, lockers: bool, fit: tuple[bool, ...]
+    ) -> tuple[Candidate, ...]:
+        """Of `candidates_near`, those whose limits take the parcels (cached): `fit` says, for each of
+        the limits of the carrier's points of that kind (`PointSet.limits`), whether they do."""
+        key = (carrier.carrier_code, lockers, place, fit)
+        found = self._shortlists.get(key)
+        if found is None:
+            if len(self._shortlists) >= CACHED_SHORTLISTS:
+                self._shortlists.clear()
+            candidates = self.candidates_near(carrier, place, lockers=lockers)
+            found = self._shortlists[key] = carrier.offered(lockers=lockers).taking(candidates, fit)
         return found
 
     def nearest(
@@ -515,6 +555,11 @@ def find_pickup_points(index: PointIndex, search: PointSearch, at: datetime) -> 
     return PointsNearby(position, found, without)
 
 
+def no_directory(carrier: str) -> Refusal:
+    """Why a carrier without a directory in use offers no pickup-point or locker option."""
+    return ("no_directory", f"{carrier} has no pickup-point directory in use")
+
+
 def _longest_first(a: int, b: int, c: int) -> tuple[int, int, int]:
     first, second, third = sorted((a, b, c), reverse=True)
     return first, second, third
@@ -526,8 +571,11 @@ class QuotePoints:
     option gets the `request.points` nearest points of its carrier within the index's radius that
     take every parcel and open, after the option's delivery dates, by the promise.
 
-    From a place, the candidates are cached per (carrier, place), so that the quotes to a postcode
-    share one k-d tree query; with coordinates, each quote queries the trees itself.
+    From a place, the candidates that take the parcels are cached per (carrier, kind, place, parcel
+    fit) in the index, so that the quotes to a postcode share one k-d tree query and one filtering;
+    with coordinates, each quote queries the trees itself. Either way an option's dates are then
+    looked up per weekday for points without closures (`PickupPoint.open_offsets`), and worked out
+    day by day (`PickupPoint.open_day_from`) for the others.
     """
 
     __slots__ = (
@@ -557,7 +605,7 @@ class QuotePoints:
         self.sizes = tuple(_longest_first(p.length_mm, p.width_mm, p.height_mm) for p in request.parcels)
         self.heaviest = max((p.weight_g for p in request.parcels), default=0)
         self.longest = max((size[0] for size in self.sizes), default=0)
-        self.seen: dict[tuple[str, bool], tuple[tuple[PickupPoint, int], ...]] = {}
+        self.seen: dict[tuple[str, bool], tuple[Candidate, ...]] = {}
         self.fits: dict[Limits, bool] = {}  # per point limits: whether they take the parcels (few per directory)
 
     def _fit(self, limits: Limits) -> bool:
@@ -567,56 +615,73 @@ class QuotePoints:
             fit = self.fits[limits] = limits_take(limits, self.heaviest, self.longest, self.sizes)
         return fit
 
+    def _shortlist(self, carrier_points: CarrierPoints, lockers: bool) -> tuple[Candidate, ...]:
+        """The carrier's candidates (of the option's kinds) that take the parcels, nearest first."""
+        offered = carrier_points.offered(lockers=lockers)
+        fit = tuple(map(self._fit, offered.limits))
+        if not any(fit):
+            return ()  # no point of the carrier takes the parcels: none is looked for
+        if self.position is not None:
+            return offered.taking(offered.ranked(self.position, CANDIDATES, self.index.radius_m), fit)
+        if self.place is not None:
+            return self.index.shortlist_near(carrier_points, self.place, lockers=lockers, fit=fit)
+        return ()
+
     def offer(self, carrier: str, mode: str, earliest: date, latest: date) -> tuple[PointOffer, ...] | Refusal:
         """The points offered with this option, or why the option is excluded."""
         carrier_points = self.index.by_carrier.get(carrier)
         if carrier_points is None:
-            return self.index.no_directory(carrier)
+            return no_directory(carrier)
         lockers = mode == DeliveryMode.LOCKER
-        kinds_limits = carrier_points.locker_limits if lockers else carrier_points.limits
-        candidates = self.seen.get((carrier, lockers))
-        if not any(self._fit(limits) for limits in kinds_limits):
-            candidates = ()  # no point of the carrier takes the parcels: none is looked for
-        elif candidates is None:
-            if self.position is not None:
-                candidates = carrier_points.ranked(self.position, CANDIDATES, self.index.radius_m, lockers=lockers)
-            elif self.place is not None:
-                candidates = self.index.candidates_near(carrier_points, self.place, lockers=lockers)
-            else:
-                candidates = ()
-            self.seen[(carrier, lockers)] = candidates
+        shortlist = self.seen.get((carrier, lockers))
+        if shortlist is None:
+            shortlist = self.seen[(carrier, lockers)] = self._shortlist(carrier_points, lockers)
         found: list[PointOffer] = []
-        fits = self.fits
-        for point, distance in candidates:
-            fit = fits.get(point.limits)
-            if fit is None:
-                fit = self._fit(point.limits)
-            if not fit:
-                continue
-            available_by = point.open_day_from(latest)
-            if available_by is None or (self.deliver_by is not None and available_by > self.deliver_by):
-                continue
-            available_from = point.open_day_from(earliest) or available_by
+        points = carrier_points.offered(lockers=lockers).points
+        deliver_by, wanted, chords = self.deliver_by, self.wanted, self.position is not None
+        weekday_by, weekday_from = latest.weekday(), earliest.weekday()
+        for index, offsets, distance in shortlist:
+            if offsets is None:  # a point with closures: day by day
+                point = points[index]
+                available_by = point.open_day_from(latest)
+                if available_by is None or (deliver_by is not None and available_by > deliver_by):
+                    continue
+                available_from = point.open_day_from(earliest) or available_by
+            else:
+                offset = offsets[weekday_by]
+                if offset is None:  # never open
+                    continue
+                available_by = latest + DAYS[offset]
+                if deliver_by is not None and available_by > deliver_by:
+                    continue
+                available_from = earliest + DAYS[offsets[weekday_from]]  # type: ignore[index]  # open some day
+                point = points[index]
             found.append(
-                PointOffer(
-                    point.point_id,
-                    point.name,
-                    point.address,
-                    point.postcode,
-                    point.city,
-                    point.kind,
-                    distance,
-                    available_from,
-                    available_by,
+                _point_offer(
+                    (
+                        point.point_id,
+                        point.name,
+                        point.address,
+                        point.postcode,
+                        point.city,
+                        point.kind,
+                        round(_metres(distance)) if chords else distance,
+                        available_from,
+                        available_by,
+                    )
                 )
             )
-            if len(found) == self.wanted:
+            if len(found) == wanted:
                 break
         if not found:
             what = "locker" if lockers else "pickup point"
             radius = f"{self.index.radius_m / 1000:g} km"
             return ("no_point_nearby", f"no {what} of {carrier} within {radius} takes the parcels in time")
         return tuple(found)
+
+
+# A PointOffer from a plain tuple, without the generated __new__'s Python-level call.
+_point_offer = partial(tuple.__new__, PointOffer)
 
 
 def unusable_points(index: PointIndex, orders: Sequence[Order], first_day: date) -> dict[str, str]:
