@@ -752,3 +752,26 @@ def test_a_shipment_whose_only_carrier_with_room_takes_it_only_in_two_parcels_sh
     (shipment,) = plan.shipped
     assert (shipment.carrier, shipment.parcels, [box for box, _ in shipment.boxes]) == ("small", 2, ["M", "M"])
     assert shipment.cost_cents == 2 * 900 + 2 * 55 + 350
+
+
+def test_a_shipment_is_offered_in_each_of_its_counts_before_it_is_left_out_for_capacity() -> None:
+    """Six items of 3.4 kg: big carries them in 1 to 6 parcels but its day is full; six takes at most 3.5 kg
+    a parcel, so only six parcels. Five counts are offered and left out before the sixth ships."""
+    big, six = a_card("big", home=6.0, relay=4.5), a_card("six", home=5.0, relay=4.5)
+    six["services"][0]["max_weight_kg"] = 3.5
+    book = a_book(big, six)
+    order = an_order("A", items=tuple(Item(f"SKU-{i}", 3_400, 200, 150, 80) for i in range(6)))
+    plan = planned(book, [order], settings(carrier_limits={"big": CarrierLimits(parcels_per_day=0)}))
+    assert plan.unplannable == {}
+    (shipment,) = plan.shipped
+    assert (shipment.carrier, shipment.parcels) == ("six", 6)
+
+
+def test_a_baseline_looks_at_no_day_past_the_plans_last() -> None:
+    """cheap's card starts next Monday (5.00); today only dear carries (7.00). An order with no deliver_by
+    ships today with dear, alone: its baseline is today's dear, not next week's cheap, and it saves 0."""
+    dear, cheap = a_card("dear", home=7.0, relay=6.0), a_card("cheap", home=5.0, relay=4.5, valid_from="2026-03-09")
+    book = a_book(dear, cheap)
+    (shipment,) = planned(book, [an_order("A", deliver_by=None)], settings()).shipped
+    assert shipment.carrier == "dear"
+    assert shipment.baseline_cents == shipment.cost_cents

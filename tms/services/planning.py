@@ -47,10 +47,11 @@ Parcel counts: the assignment counts one number of parcels per shipment (carrier
 shipment is offered in one count at a time, first that of its cheapest option today (at the tier each
 carrier's month has reached), each service with its cheapest packing of that count. A shipment the
 solve leaves out for want of capacity is offered again in its other counts, cheapest first (a carrier
-with room may take it only in more, or fewer, parcels), and the assignment solved again (RESOLVE_ROUNDS
-solves at most, the split of merged shipments included): an order is left out for capacity only once
-its every count was offered. Known limit: a shipment that ships or is held in its count is not moved to
-another one to make room for others, nor to ship today instead of being held.
+with room may take it only in more, or fewer, parcels), and the assignment solved again, until no
+shipment left out has a count not yet offered (or the time for solving again, RESOLVE_BUDGET times the
+solve's limit, is spent): an order is left out for capacity only once its every count was offered.
+Known limit: a shipment that ships or is held in its count is not moved to another one to make room
+for others, nor to ship today instead of being held.
 """
 
 from __future__ import annotations
@@ -470,8 +471,8 @@ class _Planner:
         with it (`may_ship_on`: ready, a run before the cut-off, not before the ship day the checkout
         showed); a day on which it would arrive before `deliver_after` is passed over. It is priced with
         that day's card and fuel, at the tier the month has reached today, in its cheapest packing of
-        any number of parcels, without capacities. Without a `deliver_by`, services are looked for up
-        to BASELINE_SEARCH_DAYS after the plan's last day (and never further)."""
+        any number of parcels, without capacities. No day after the plan's last is looked at: the
+        order ships within the plan's days, so a service first possible later is not its baseline."""
         if order.order_ref in self._baselines:
             return self._baselines[order.order_ref]
         dates = self.dates_of(order)
@@ -481,8 +482,7 @@ class _Planner:
         required = self.book.required_features(order)
         fixed_carrier = order.carrier if order.pickup_point_id else None
         items = self.items_of([order])
-        end = self.days[-1] + timedelta(days=BASELINE_SEARCH_DAYS)
-        end = min(end, deliver_by) if deliver_by else end
+        end = min(self.days[-1], deliver_by) if deliver_by else self.days[-1]
         settled: set[tuple[str, str]] = set()  # services whose first possible day has been seen
         best: int | None = None
         day = dates.local_day if is_working_day(self.warehouse, dates.local_day) else None
@@ -631,7 +631,10 @@ def plan_orders(
     tiers_day = next(iter(planners.values())).days[0]
     instance, option_maps = _instance(book, tiers_day, drafts, settings, month_parcels, booked or {})
     solution = asg.solve(instance, time_limit_s=settings.time_limit_s, workers=settings.workers)
-    for _ in range(RESOLVE_ROUNDS):
+    # Every round splits a merged shipment or offers one in a count not offered yet, so the rounds end;
+    # they stop early when the plan's time for solving again is spent.
+    deadline = clock.monotonic() + RESOLVE_BUDGET * settings.time_limit_s
+    while clock.monotonic() < deadline:
         # A shipment the capacities leave out may still ship: merged, with its orders apart (each alone
         # can ship, or it would not have been merged); alone, in another number of parcels (a carrier with
         # room may take it only so). Solve again with those.
@@ -652,7 +655,8 @@ def plan_orders(
             break
         drafts = again
         instance, option_maps = _instance(book, tiers_day, drafts, settings, month_parcels, booked or {})
-        solution = asg.solve(instance, time_limit_s=settings.time_limit_s, workers=settings.workers)
+        limit = max(RESOLVE_MIN_S, min(settings.time_limit_s, deadline - clock.monotonic()))
+        solution = asg.solve(instance, time_limit_s=limit, workers=settings.workers)
     shipments = []
     fixed_of_assigned = 0
     for draft, options in zip(drafts, option_maps, strict=True):
@@ -712,8 +716,8 @@ def plan_orders(
     )
 
 
-BASELINE_SEARCH_DAYS = 14  # how far past the plan's days a service's first possible day is looked for
-RESOLVE_ROUNDS = 4  # solves again with the shipments left out for capacity split, or alone recounted
+RESOLVE_BUDGET = 2  # solving again (left-out shipments split, or recounted) may take twice the solve's time limit
+RESOLVE_MIN_S = 1.0  # the least time limit of a solve again
 EXACT_MERGE_UP_TO = 6  # orders of one consignee: every way to split them into shipments is tried
 
 
