@@ -3,6 +3,7 @@ API's PUT does, the domain's rules checked whoever sets it, and nothing changed 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -98,6 +99,8 @@ def test_a_manager_sets_the_policy_on_the_page_and_the_api_reads_it_back(client,
         ({"promotion_starts_on": "1 Dec", "promotion_ends_on": "2026-12-02"}, "promotion_starts_on"),
         ({"free_tiers": ", ".join(f"t{i}" for i in range(POLICY_LIST_MAX + 1))}, "free_tiers"),
         ({"free_categories": "x" * 65}, "free_categories"),
+        ({"promotion_starts_on": "20261201", "promotion_ends_on": "2026-12-02"}, "promotion_starts_on"),
+        ({"promotion_starts_on": "1999-12-31", "promotion_ends_on": "2026-12-02"}, "promotion_starts_on"),
     ],
 )
 def test_a_bad_policy_form_names_the_field_keeps_what_was_typed_and_changes_nothing(
@@ -144,3 +147,24 @@ def test_the_policy_page_speaks_french_by_default(client, manager) -> None:
     html = client.get("/manager/shipping-policy").get_data(as_text=True)
     assert "Politique de livraison en vigueur" in html
     assert "<li>Gratuite à partir d'un panier de 49,90\u00a0€.</li>" in html
+
+
+def test_the_form_sends_back_exactly_the_policy_in_force(client, manager) -> None:
+    """Amounts of any size and percentages to the hundredth survive the page: shown, sent back, unchanged."""
+    sign_in(client, manager)
+    policy = {"free_above": 12345.67, "flat_price": 9999999.99, "markup_percent": 12.34, "margin_percent": 0.01}
+    assert client.put("/api/v1/shipping-policy", json=policy, headers=manager).status_code == 200
+    before = client.get("/api/v1/shipping-policy", headers=manager).get_json()
+    html = client.get("/manager/shipping-policy").get_data(as_text=True)
+    shown = {name: re.search(rf'name="{name}" value="([^"]*)"', html).group(1) for name in EMPTY}
+    assert shown["free_above"] == "12345.67" and shown["flat_price"] == "9999999.99"
+    assert post_policy(client, **shown).status_code == 302
+    assert client.get("/api/v1/shipping-policy", headers=manager).get_json() == before
+
+
+def test_a_name_the_form_could_not_send_back_is_refused_by_the_api_too(client, manager) -> None:
+    for tiers in (["gold, silver"], [" gold"]):
+        response = client.put("/api/v1/shipping-policy", json={"free_tiers": tiers}, headers=manager)
+        assert response.status_code == 422, tiers
+        assert [e["field"] for e in response.get_json()["errors"]] == ["free_tiers"]
+    assert client.get("/api/v1/shipping-policy", headers=manager).get_json()["free_tiers"] == []

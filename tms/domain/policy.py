@@ -108,6 +108,12 @@ POLICY_AMOUNT_MAX_CENTS = 1_000_000_000  # 10,000,000.00
 POLICY_MARKUP_MAX_BP = 100_000  # 1,000 %
 POLICY_LIST_MAX = 100  # loyalty tiers or categories
 POLICY_NAME_MAX = 64  # a loyalty tier, a product category
+POLICY_YEARS = (2000, 2100)  # a promotion's days
+
+
+def _a_name(text: str) -> bool:
+    """A loyalty tier or category: written as is in a list separated by commas (the manager's form)."""
+    return 0 < len(text) <= POLICY_NAME_MAX and text == text.strip() and text.isprintable() and "," not in text
 
 
 def policy_problems(policy: ShippingPolicy) -> list[Problem]:
@@ -123,11 +129,22 @@ def policy_problems(policy: ShippingPolicy) -> list[Problem]:
         problems.append(Problem("must be between 0 and 1000", field="markup_percent"))
     if not 1 <= policy.margin_rate_bp <= 10_000:
         problems.append(Problem("must be between 0.01 and 100", field="margin_percent"))
-    if policy.promotion is not None and policy.promotion.ends_on < policy.promotion.starts_on:
-        problems.append(Problem("ends before it starts", field="promotion.ends_on"))
+    if policy.promotion is not None:
+        for name in ("starts_on", "ends_on"):
+            if not POLICY_YEARS[0] <= getattr(policy.promotion, name).year <= POLICY_YEARS[1]:
+                problems.append(
+                    Problem(f"must be a day of {POLICY_YEARS[0]} to {POLICY_YEARS[1]}", field=f"promotion.{name}")
+                )
+        if policy.promotion.ends_on < policy.promotion.starts_on:
+            problems.append(Problem("ends before it starts", field="promotion.ends_on"))
     for name, names in (("free_tiers", policy.free_tiers), ("free_categories", policy.free_categories)):
         if len(names) > POLICY_LIST_MAX:
             problems.append(Problem(f"must list at most {POLICY_LIST_MAX}", field=name))
-        elif any(not text.strip() or len(text) > POLICY_NAME_MAX or not text.isprintable() for text in names):
-            problems.append(Problem(f"each must be 1 to {POLICY_NAME_MAX} printable characters", field=name))
+        elif any(not _a_name(text) for text in names):
+            problems.append(
+                Problem(
+                    f"each must be 1 to {POLICY_NAME_MAX} printable characters, no comma, no space at either end",
+                    field=name,
+                )
+            )
     return problems

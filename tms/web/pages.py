@@ -16,9 +16,11 @@ import contextlib
 import hashlib
 import hmac
 import math
+import re
 import secrets
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import wraps
 from pathlib import PurePath
 from typing import Any
@@ -892,7 +894,7 @@ def policy_page() -> ResponseReturnValue:
 
     context = services()
     in_force = policies.current_policy(context.uow())
-    form = policy_form_values(policies.policy_document(in_force))
+    form = policy_form_values(in_force)
     problems: list[Problem] = []
     if request.method == "POST":
         form = {name: request.form.get(name, "").strip() for name in form}
@@ -915,24 +917,28 @@ def policy_page() -> ResponseReturnValue:
     return answer, 422 if problems else 200
 
 
-def policy_form_values(document: dict[str, Any]) -> dict[str, str]:
-    """The policy document as the form's texts (amounts and percentages with a dot, lists with commas)."""
-    promotion = document["promotion"] or {}
+def policy_form_values(policy: ShippingPolicy) -> dict[str, str]:
+    """The policy as the form's texts: amounts and percentages exact, with a dot (`12345.67`), lists
+    with commas; sent back unchanged, the form sets the same policy."""
+    promotion = policy.promotion
 
-    def text(value: Any) -> str:
-        return "" if value is None else f"{value:g}"
+    def hundredths(value: int | None) -> str:
+        return "" if value is None else f"{Decimal(value).scaleb(-2).normalize():f}"
 
     return {
-        "free_always": "on" if document["free_always"] else "",
-        "free_above": text(document["free_above"]),
-        "free_tiers": ", ".join(document["free_tiers"]),
-        "free_categories": ", ".join(document["free_categories"]),
-        "promotion_starts_on": promotion.get("starts_on", ""),
-        "promotion_ends_on": promotion.get("ends_on", ""),
-        "flat_price": text(document["flat_price"]),
-        "markup_percent": text(document["markup_percent"]),
-        "margin_percent": text(document["margin_percent"]),
+        "free_always": "on" if policy.free_always else "",
+        "free_above": hundredths(policy.free_above_cents),
+        "free_tiers": ", ".join(sorted(policy.free_tiers)),
+        "free_categories": ", ".join(sorted(policy.free_categories)),
+        "promotion_starts_on": promotion.starts_on.isoformat() if promotion else "",
+        "promotion_ends_on": promotion.ends_on.isoformat() if promotion else "",
+        "flat_price": hundredths(policy.flat_price_cents),
+        "markup_percent": hundredths(policy.markup_bp),
+        "margin_percent": hundredths(policy.margin_rate_bp),
     }
+
+
+FORM_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # what a date input sends (fromisoformat also takes 20261127)
 
 
 def policy_from_form(form: dict[str, str]) -> ShippingPolicy | list[Problem]:
@@ -953,6 +959,8 @@ def policy_from_form(form: dict[str, str]) -> ShippingPolicy | list[Problem]:
     for name in ("promotion_starts_on", "promotion_ends_on"):
         if form[name]:
             try:
+                if not FORM_DAY.fullmatch(form[name]):
+                    raise ValueError(form[name])
                 days[name] = date.fromisoformat(form[name])
             except ValueError:
                 problems.append(Problem(_("must be a date, like 2026-03-06"), field=name))
