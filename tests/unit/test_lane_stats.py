@@ -240,3 +240,50 @@ def test_recent_parcels_are_expected_as_their_pickup_weekday_usually_goes() -> N
     old = old[:60] + old[60:89]
     (figures,) = learn_lanes(old + recent, TODAY, min_deliveries=30, recent_days=5).values()
     assert figures.deliveries == 100
+
+
+SLIP_WINDOW = (date(2026, 3, 10), date(2026, 3, 11), date(2026, 3, 12), date(2026, 3, 13))  # Tue to Fri
+
+
+@pytest.mark.parametrize("slip", [0, 1, 2])
+def test_after_a_shift_the_lane_is_figured_from_the_day_it_slipped_on(slip: int) -> None:
+    # 200 parcels delivered after 1 day before; the last 7 days' pickups (Tuesday 10 to Friday 13),
+    # 40 a day: before the slip delivered after 1 day, from it on all open, known to take more than
+    # 4, 3, 2, 1 days (Tuesday's to Friday's). Each expects the older hazards summed over its days
+    # watched (0, then 1 a day): 1 if delivered, 4, 3, 2, 1 if open. For a slip on Thursday: seen 80,
+    # expected 200, a shift. From day c on, the likelihood gains E - O + O ln(O / E): from Friday 40
+    # (0 seen of 40), Thursday 120 (0 of 120), Wednesday 120 - 40 + 40 ln(40 / 160) = 64.5, Tuesday
+    # 200 - 80 + 80 ln(80 / 200) = 46.7: the change point is Thursday.
+    old = parcels(200, 1, picked_up_on=date(2026, 3, 5), delivered_on=date(2026, 3, 6))
+    before = [DeliveredParcel(LANE, day, day + timedelta(days=1), 1) for day in SLIP_WINDOW[:slip] for _ in range(40)]
+    late = [OpenParcel(LANE, day, 4 - n) for n, day in enumerate(SLIP_WINDOW) if n >= slip for _ in range(40)]
+    (figures,) = learn_lanes(old + before, TODAY, open_parcels=late, min_deliveries=30, recent_days=7).values()
+    # figured from the open parcels since the slip alone: none delivered within the days the slip's
+    # first day has been watched (4 - slip), all the day after (the least). The whole window would
+    # say, for a slip on Thursday, half within 1 day (80 delivered of 160 at risk on day 1).
+    assert figures.overall.cdf == (0.0,) * (5 - slip) + (1.0,)
+    assert figures.deliveries == 0
+
+
+def test_a_slow_friday_on_a_steady_lane_is_no_change_point() -> None:
+    # before: 30 pickups each Monday to Thursday delivered after 1 day, 30 Fridays after 2 (all the
+    # same age). The last 7 days: Tuesday to Thursday 40 a day delivered after 1 day, Friday 13's 100
+    # open past 1 day. Each weekday's parcels expect their own cell's hazards: 1 each for Tuesday to
+    # Thursday (120 expected, 120 seen), 0 for Friday's (none delivered on day 1): no shift.
+    old = [
+        DeliveredParcel(LANE, date(2026, 3, 2) + timedelta(days=weekday), date(2026, 3, 6), 1)
+        for weekday in range(4)
+        for _ in range(30)
+    ]
+    fridays = parcels(30, 2, picked_up_on=date(2026, 2, 27), delivered_on=date(2026, 3, 6))
+    recent = [DeliveredParcel(LANE, day, day + timedelta(days=1), 1) for day in SLIP_WINDOW[:3] for _ in range(40)]
+    friday = opened(100, 1, picked_up_on=SLIP_WINDOW[3])
+    (figures,) = learn_lanes(old + fridays + recent, TODAY, open_parcels=friday, recent_days=7).values()
+    assert figures.deliveries == 270  # the decayed figures of every parcel
+    assert figures.for_pickup(date(2026, 3, 20)).cdf == (0.0, 0.0, 1.0)  # Fridays: their own cell
+    # Judged by the lane's hazards (a Friday cell of 29, too small: day 1's hazard 120 / 149), the
+    # Fridays would look like a slip from Friday on: 0 seen of 80.5 expected, against 120 seen of
+    # 96.6 the days before (57 from 177, 4.3 standard errors). From Friday on the likelihood gains
+    # 80.5, from Thursday 31: the change point would be Friday, its open parcels alone the figures.
+    (fooled,) = learn_lanes(old + fridays[:29] + recent, TODAY, open_parcels=friday, recent_days=7).values()
+    assert fooled.deliveries == 0 and fooled.overall.cdf == (0.0, 0.0, 1.0)
