@@ -12,9 +12,10 @@ about 30 parcels a lane per working day of 2026 (Monday to Friday):
     dpd HOME FR             Mon-Fri   1 day 90 %, 2: 8 %, 3: 2 %; from 1 December it slips:
                                       2 days 60 %, 3: 30 %, 4: 10 %           card 1-2
 
-Every working day D from 1 February, the figures are learned from the parcels delivered before D
-(`tms.domain.lane_stats.learn_lanes`, as the quote book does when it is built) and D's parcels are
-predicted:
+Every working day D from 1 February, the figures are learned as D starts
+(`tms.domain.lane_stats.learn_lanes`, as the quote book built on D does): from the parcels delivered
+before D and from those still in transit (picked up before D, delivered on or after D), each known
+to take more than the business days from its pickup to D - 1. Then D's parcels are predicted:
 
 1. Half-lives compared: the mean and worst gap between the predicted on-time probability and the
    realised share per bucket of 10 points (each parcel with a promise of 1 to 5 business days),
@@ -45,11 +46,19 @@ from zoneinfo import ZoneInfo
 
 from carriers.readers import read_json
 from tms.domain.delivery import Warehouse, business_days_between, delivery_dates, is_working_day
-from tms.domain.lane_stats import HALF_LIFE_DAYS, RECENT_DAYS, DeliveredParcel, LaneFigures, LaneKey, learn_lanes
+from tms.domain.lane_stats import (
+    HALF_LIFE_DAYS,
+    RECENT_DAYS,
+    DeliveredParcel,
+    LaneFigures,
+    LaneKey,
+    OpenParcel,
+    learn_lanes,
+)
 from tms.domain.parcels import Parcel
 from tms.domain.policy import Cart, ShippingPolicy, WarehouseCosts
 from tms.domain.quotes import Destination, Promise, QuoteRequest
-from tms.domain.tracking import DeliveredRecord
+from tms.domain.tracking import DeliveredRecord, InTransitRecord
 from tms.services.quoting import DeliveryLearning, QuoteBook, WarehouseSetup, quote_order
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -59,6 +68,7 @@ DECEMBER = date(YEAR, 12, 1)
 MON_FRI, MON_SAT = frozenset(range(5)), frozenset(range(6))
 WAREHOUSE = Warehouse("PAR1")
 SWEEP = [(h, None) for h in (7.0, 14.0, 28.0, 56.0, 365.0)] + [(h, RECENT_DAYS) for h in (14.0, 28.0, 56.0, 112.0)]
+OPEN_LOOKBACK_DAYS = 21  # calendar days: longer than any generated transit
 MIN_ON_TIME = 0.9
 ORDERS_PER_DAY = 20
 BUCKETS = 10
@@ -196,14 +206,50 @@ def _known_before(parcels: list[tuple[TrueLane, DeliveredParcel]], delivered: li
     return [p for _, p in parcels[low:high]]
 
 
-def evaluate(
-    parcels: list[tuple[TrueLane, DeliveredParcel]], days: list[date], half_life: float, recent_days: int | None
-) -> dict[str, Any]:
-    """Predict every parcel picked up from FIRST_PREDICTED with figures learned before its day."""
-    delivered = [p.delivered_on for _, p in parcels]
+def _on_the_way(
+    by_pickup: dict[date, list[tuple[TrueLane, DeliveredParcel]]], day: date
+) -> list[tuple[TrueLane, DeliveredParcel]]:
+    """The parcels picked up before `day` and delivered on or after it: in transit as `day` starts."""
+    return [
+        (lane, parcel)
+        for back in range(1, OPEN_LOOKBACK_DAYS + 1)
+        for lane, parcel in by_pickup.get(day - timedelta(days=back), ())
+        if parcel.delivered_on >= day
+    ]
+
+
+def _open_before(by_pickup: dict[date, list[tuple[TrueLane, DeliveredParcel]]], day: date) -> list[OpenParcel]:
+    """The parcels in transit as `day` starts, each known to take more than the business days from its
+    pickup to the day before (what the quote book gives `learn_lanes`)."""
+    return [
+        OpenParcel(
+            parcel.lane,
+            parcel.picked_up_on,
+            business_days_between(parcel.picked_up_on, day - timedelta(days=1), lane.weekdays, "FR"),
+        )
+        for lane, parcel in _on_the_way(by_pickup, day)
+    ]
+
+
+def _by_pickup(parcels: list[tuple[TrueLane, DeliveredParcel]]) -> dict[date, list[tuple[TrueLane, DeliveredParcel]]]:
     by_pickup: dict[date, list[tuple[TrueLane, DeliveredParcel]]] = defaultdict(list)
     for lane, parcel in parcels:
         by_pickup[parcel.picked_up_on].append((lane, parcel))
+    return by_pickup
+
+
+def evaluate(
+    parcels: list[tuple[TrueLane, DeliveredParcel]],
+    days: list[date],
+    half_life: float,
+    recent_days: int | None,
+    *,
+    censored: bool = True,
+) -> dict[str, Any]:
+    """Predict every parcel picked up from FIRST_PREDICTED with figures learned as the day starts: from
+    the parcels delivered before it and (`censored`) those still in transit."""
+    delivered = [p.delivered_on for _, p in parcels]
+    by_pickup = _by_pickup(parcels)
     overall, december = Calibration(), Calibration()
     hits: dict[tuple[LaneKey, bool], list[int]] = defaultdict(lambda: [0, 0, 0])  # parcels, hits, ceiling hits
     fallback = 0
@@ -212,7 +258,8 @@ def evaluate(
             continue
         figures = learn_lanes(
             _known_before(parcels, delivered, day, 6 * half_life),
-            day - timedelta(days=1),
+            day,  # as the quote book built on the day: its deliveries are still to come
+            open_parcels=_open_before(by_pickup, day) if censored else (),
             half_life_days=half_life,
             recent_days=recent_days,
         )
@@ -293,6 +340,12 @@ def _record(n: int, lane: TrueLane, parcel: DeliveredParcel) -> DeliveredRecord:
     return DeliveredRecord(n, f"T{n}", carrier, service, "FR", lane.postcode, parcel.picked_up_on, picked, arrived)
 
 
+def _in_transit_record(n: int, lane: TrueLane, parcel: DeliveredParcel) -> InTransitRecord:
+    picked = datetime.combine(parcel.picked_up_on, clock(17, 30), PARIS)
+    carrier, service, _ = lane.key
+    return InTransitRecord(n, f"T{n}", carrier, service, "FR", lane.postcode, picked)
+
+
 def recommendations(rng: random.Random, parcels: list[tuple[TrueLane, DeliveredParcel]], days: list[date]):
     """On-time rate and cost of the recommended option, learning off and on, through the real quote."""
     by_carrier: dict[str, list[TrueLane]] = defaultdict(list)
@@ -303,6 +356,7 @@ def recommendations(rng: random.Random, parcels: list[tuple[TrueLane, DeliveredP
     policy = ShippingPolicy()
     records = [_record(n, lane, parcel) for n, (lane, parcel) in enumerate(parcels)]
     delivered = [p.delivered_on for _, p in parcels]
+    by_pickup = _by_pickup(parcels)
     mainland = {lane.key[:2]: lane for lane in LANES if lane.key[2] == "FR"}
     outcome = {"off": [0, 0, 0], "on": [0, 0, 0]}  # orders, on time, cost cents
     quoted_calibration = Calibration()
@@ -314,9 +368,12 @@ def recommendations(rng: random.Random, parcels: list[tuple[TrueLane, DeliveredP
         low = bisect.bisect_left(delivered, day - timedelta(days=int(horizon) + 1))
         high = bisect.bisect_left(delivered, day)
         known = records[low:high]
+        in_transit = [
+            _in_transit_record(n, lane, parcel) for n, (lane, parcel) in enumerate(_on_the_way(by_pickup, day))
+        ]
         books = {
             name: QuoteBook.of_cards(
-                cards, policy, [setup], deliveries=known, learning=learning, today=day - timedelta(days=1)
+                cards, policy, [setup], deliveries=known, learning=learning, today=day, in_transit=in_transit
             )
             for name, learning in (
                 ("off", DeliveryLearning()),
@@ -373,7 +430,7 @@ def run(seed: int = 2026) -> dict[str, Any]:
     parcels = history(rng, days)
     print(
         f"\nDelivery learning: {len(parcels)} parcels over {len(days)} working days of {YEAR}, {len(LANES)} lanes"
-        f" (seed {seed}); predicted from {FIRST_PREDICTED} with figures learned before each day"
+        f" (seed {seed}); predicted from {FIRST_PREDICTED} with figures learned as each day starts"
     )
     print(
         f"\n{'half-life d':>12} {'shift':>6} {'mean gap':>9} {'worst gap':>10} {'Dec worst':>10} {'Brier':>7}"

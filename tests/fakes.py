@@ -36,7 +36,7 @@ from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.replay import PastOrder, PastShipment, past_shipment
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import DaySpend, DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
-from tms.domain.tracking import DeliveredRecord, EventKind, StoredEvent, TrackingEvent
+from tms.domain.tracking import DeliveredRecord, EventKind, InTransitRecord, StoredEvent, TrackingEvent
 from tms.services.unit_of_work import (
     ApiKeys,
     Carriers,
@@ -917,6 +917,38 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
                     ships_on=shipment["ships_on"],
                     picked_up_at=kinds.get(EventKind.PICKED_UP),
                     delivered_at=min(times),
+                )
+            )
+        return found
+
+    def in_transit(self, *, since: datetime) -> list[InTransitRecord]:
+        arrived = (EventKind.DELIVERED, EventKind.AVAILABLE_FOR_PICKUP)
+        firsts: dict[tuple[int, str], dict[EventKind, datetime]] = {}
+        for s in self._tx.table("tracking").values():
+            if s.shipment_id is not None and s.event.kind in (EventKind.PICKED_UP, EventKind.RETURNED, *arrived):
+                kinds = firsts.setdefault((s.shipment_id, s.event.tracking_number), {})
+                at = kinds.get(s.event.kind)
+                kinds[s.event.kind] = s.event.occurred_at if at is None else min(at, s.event.occurred_at)
+        orders = self._tx.table("orders").values()
+        found = []
+        for (shipment_id, number), kinds in sorted(firsts.items()):
+            shipment = self._tx.table("shipments").get(shipment_id)
+            addresses = sorted((o.address.country, o.address.postcode) for _, o, sid in orders if sid == shipment_id)
+            picked_up_at = kinds.get(EventKind.PICKED_UP)
+            if shipment is None or not addresses or picked_up_at is None or picked_up_at < since:
+                continue
+            counted = arrived if shipment["mode"] != "home" else arrived[:1]
+            if EventKind.RETURNED in kinds or any(kind in kinds for kind in counted):
+                continue
+            found.append(
+                InTransitRecord(
+                    shipment_id=shipment_id,
+                    tracking_number=number,
+                    carrier=shipment["carrier"],
+                    service=shipment["service"],
+                    country=addresses[0][0],
+                    postcode=addresses[0][1],
+                    picked_up_at=picked_up_at,
                 )
             )
         return found

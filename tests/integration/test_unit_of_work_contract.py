@@ -564,6 +564,48 @@ def test_the_delivered_history_gives_each_delivered_parcel_its_first_pickup_and_
         assert newest is not None and later is not None and later > newest
 
 
+def test_the_parcels_in_transit_are_those_picked_up_since_and_neither_arrived_nor_returned(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    from tms.domain.tracking import EventKind, InTransitRecord, TrackingEvent
+
+    def event(number: str, kind: EventKind, at: datetime, code: str = "") -> TrackingEvent:
+        return TrackingEvent("colissimo", number, code or kind.value.upper(), kind, at)
+
+    numbers = ["7A1", "7A2", "7A3", "7A4", "7A5", "7A6"]
+    with new_uow() as uow:
+        uow.carriers.ensure("colissimo", "Colissimo", NOW)
+        run = uow.runs.get(add_run(uow, date(2026, 3, 3), add_card(uow).id))
+        assert run is not None
+        shipment_id = run["shipments"][0]["id"]
+        uow.orders.add(an_order("A-1"), NOW)
+        uow.orders.plan(["A-1"], run["id"], shipment_id)
+        uow.shipments.dispatch(shipment_id, numbers, NOW)
+        uow.commit()
+    picked, early, later = NOW + timedelta(days=1), NOW - timedelta(days=9), NOW + timedelta(days=2)
+    with new_uow() as uow:
+        for number, kind, at in (
+            ("7A1", EventKind.PICKED_UP, picked),  # in transit
+            ("7A1", EventKind.PICKED_UP, later),  # its first pickup counts
+            ("7A2", EventKind.PICKED_UP, picked),
+            ("7A2", EventKind.DELIVERED, later),  # arrived
+            ("7A3", EventKind.PICKED_UP, picked),
+            ("7A3", EventKind.RETURNED, later),  # returned: it will not arrive
+            ("7A4", EventKind.IN_TRANSIT, picked),  # no pickup: not an observation
+            ("7A5", EventKind.PICKED_UP, early),  # picked up before `since`
+            ("7A6", EventKind.PICKED_UP, picked),
+            ("7A6", EventKind.AVAILABLE_FOR_PICKUP, later),  # a home parcel arrives only when delivered
+        ):
+            uow.tracking.add(event(number, kind, at), shipment_id=shipment_id, source="poll", received_at=NOW)
+        uow.commit()
+    with new_uow() as uow:
+        assert uow.tracking.in_transit(since=NOW - timedelta(days=1)) == [
+            InTransitRecord(shipment_id, number, "colissimo", "HOME", "FR", "69003", picked)
+            for number in ("7A1", "7A6")
+        ]
+        assert uow.tracking.in_transit(since=later) == []
+
+
 def add_message(uow: UnitOfWork, key: str, **changes: Any) -> Any:
     from tms.domain.notifications import Channel, Topic
 

@@ -3,6 +3,9 @@
 Dates are of 2026 (1 Jan 2026 is a Thursday; Easter Monday is 6 April, Good Friday 3 April is a
 holiday in Alsace-Moselle only). The figures are counted from the rules of tms/domain/lane_stats.py:
 a parcel's weight halves every half-life of age since its delivery, a lane needs `min_deliveries`.
+The product-limit cases are worked from its definition: on day k, the hazard is the weight delivered
+after k days over the weight still at risk (delivered after k days or more, or open past k - 1);
+the share delivered within k days is 1 - the product of (1 - hazard) over days 0..k.
 """
 
 from __future__ import annotations
@@ -12,7 +15,16 @@ from datetime import date, timedelta
 import pytest
 
 from tms.domain.delivery import business_days_between
-from tms.domain.lane_stats import DeliveredParcel, Distribution, LaneFigures, learn_lanes, planning_transit
+from tms.domain.lane_stats import (
+    OPEN_MARGIN_DAYS,
+    DeliveredParcel,
+    Distribution,
+    LaneFigures,
+    OpenParcel,
+    learn_lanes,
+    planning_transit,
+    product_limit,
+)
 
 MON_FRI = frozenset(range(5))
 MON_SAT = frozenset(range(6))
@@ -77,7 +89,7 @@ def test_a_pickup_weekday_with_enough_deliveries_has_its_own_distribution() -> N
     monday, friday, wednesday = date(2026, 3, 9), date(2026, 3, 13), date(2026, 3, 11)
     history = parcels(30, 1, picked_up_on=monday) + parcels(30, 3, picked_up_on=friday)
     history += parcels(10, 2, picked_up_on=wednesday)  # 10: too few for a cell of its own
-    (figures,) = learn_lanes(history, TODAY, min_deliveries=30).values()
+    (figures,) = learn_lanes(history, TODAY, min_deliveries=30, recent_days=None).values()
     assert sorted(figures.by_weekday) == [0, 4]
     assert figures.for_pickup(date(2026, 3, 2)).p90_days == 1  # another Monday
     assert figures.for_pickup(date(2026, 3, 6)).p50_days == 3  # another Friday
@@ -103,10 +115,11 @@ def test_a_distribution_must_end_with_every_parcel_delivered() -> None:
 
 
 def test_a_lane_whose_last_days_of_deliveries_have_shifted_is_figured_from_them_alone() -> None:
-    # 60 parcels in 1 day delivered 20 days ago, then 30 in 3 days delivered yesterday: the recent mean
-    # (3 days) is far from the decayed one, by many standard errors of a mean of 30
+    # 60 parcels in 1 day delivered 20 days ago, then 30 picked up 4 days ago (recent) in 3 days: the
+    # decayed figures expect all 30 delivered after 1 day (3 expected deliveries each, summing the
+    # hazards 0, 1, then 1 for each day past the figures), 90 against 30: 6.3 standard errors
     old = parcels(60, 1, picked_up_on=date(2026, 2, 23), delivered_on=TODAY - timedelta(days=20))
-    recent = parcels(30, 3, picked_up_on=date(2026, 3, 10), delivered_on=TODAY - timedelta(days=1))
+    recent = parcels(30, 3, picked_up_on=date(2026, 3, 12), delivered_on=TODAY - timedelta(days=1))
     (figures,) = learn_lanes(old + recent, TODAY, min_deliveries=30, half_life_days=56, recent_days=5).values()
     assert (figures.overall.p50_days, figures.deliveries, figures.overall.within(1)) == (3, 30, 0.0)
     # without the test, the decayed figures: 60 x 0.5 ** (20 / 56) against 30 x 0.5 ** (1 / 56)
@@ -118,10 +131,159 @@ def test_a_lane_whose_last_days_of_deliveries_have_shifted_is_figured_from_them_
 
 def test_recent_deliveries_like_the_older_ones_are_no_shift() -> None:
     old = parcels(60, 2, picked_up_on=date(2026, 2, 23), delivered_on=TODAY - timedelta(days=20))
-    recent = parcels(30, 2, delivered_on=TODAY - timedelta(days=1))
+    recent = parcels(30, 2, picked_up_on=date(2026, 3, 12), delivered_on=TODAY - timedelta(days=1))
     (figures,) = learn_lanes(old + recent, TODAY, min_deliveries=30, half_life_days=56, recent_days=5).values()
     assert figures.deliveries == 90 and figures.overall.cdf == (0.0, 0.0, 1.0)
     # too few recent deliveries to say (29 < 30): the decayed figures, however far the recent ones are
-    recent = parcels(29, 6, delivered_on=TODAY - timedelta(days=1))
+    recent = parcels(29, 6, picked_up_on=date(2026, 3, 12), delivered_on=TODAY - timedelta(days=1))
     (figures,) = learn_lanes(old + recent, TODAY, min_deliveries=30, half_life_days=56, recent_days=5).values()
     assert figures.deliveries == 89 and figures.overall.p50_days == 2
+
+
+def opened(count: int, days: int, *, picked_up_on: date = date(2026, 3, 13)) -> list:
+    return [OpenParcel(LANE, picked_up_on, days) for _ in range(count)]
+
+
+def test_without_open_parcels_the_product_limit_is_the_weighted_histogram() -> None:
+    # weights 0.5 after 1 day, 1.5 after 2, 2.0 after 4: of 4.0, within 1 day 0.125, 2: 0.5, 4: 1
+    estimate = product_limit({1: 0.5, 2: 1.5, 4: 2.0}, {}, 3)
+    assert estimate.cdf == pytest.approx((0.0, 0.125, 0.5, 0.5, 1.0))
+    assert estimate.deliveries == 3
+
+
+def test_open_parcels_stay_at_risk_until_the_days_they_are_known_to_exceed() -> None:
+    # delivered: 2 after 1 day, 1 after 3; open: 1 past 1 day, 1 past 2. Day 1: 2 of 5 at risk
+    # delivered, 3/5 left. Day 2: 2 at risk (open past 2, delivered after 3), none delivered.
+    # Day 3: 1 at risk, delivered: none left. (Ignoring the open ones would say 2/3 within 1 day.)
+    estimate = product_limit({1: 2.0, 3: 1.0}, {1: 1.0, 2: 1.0}, 3)
+    assert estimate.cdf == pytest.approx((0.0, 0.4, 0.4, 1.0))
+    # weighted: the two delivered after 1 day weigh 0.5 each. Day 1: 1.0 of 4.0 at risk, 3/4 left.
+    estimate = product_limit({1: 1.0, 3: 1.0}, {1: 1.0, 2: 1.0}, 3)
+    assert estimate.cdf == pytest.approx((0.0, 0.25, 0.25, 1.0))
+
+
+def test_the_share_open_after_the_longest_observation_goes_on_the_next_day() -> None:
+    # 1 delivered after 1 day, 1 open past 2: half within 1 day, the other half after 3 (the least)
+    assert product_limit({1: 1.0}, {2: 1.0}, 1).cdf == pytest.approx((0.0, 0.5, 0.5, 1.0))
+    # all open (3 past 1 day, 1 past 2): nothing delivered within 2 days, all within 3
+    all_open = product_limit({}, {1: 3.0, 2: 1.0}, 0)
+    assert all_open.cdf == (0.0, 0.0, 0.0, 1.0) and all_open.deliveries == 0
+    with pytest.raises(ValueError):
+        product_limit({}, {}, 0)
+
+
+def test_open_parcels_weigh_as_if_delivered_today_and_count_no_delivery() -> None:
+    # 2 delivered 7 days ago after 1 day (half-life 7: 0.5 each), 1 open past 1 day (weight 1):
+    # day 1: 1.0 delivered of 2.0 at risk
+    history = parcels(2, 1, picked_up_on=date(2026, 3, 6), delivered_on=TODAY - timedelta(days=7))
+    (figures,) = learn_lanes(history, TODAY, open_parcels=opened(1, 1), min_deliveries=2, half_life_days=7).values()
+    assert figures.overall.cdf == pytest.approx((0.0, 0.5, 1.0))
+    assert figures.deliveries == 2
+
+
+def test_an_open_parcel_past_the_lanes_longest_transit_and_the_margin_is_lost_and_left_out() -> None:
+    delivered = parcels(30, 2) + parcels(1, 3)  # the longest: 3 days, so open parcels count up to 3 + margin
+    limit = 3 + OPEN_MARGIN_DAYS
+    (alone,) = learn_lanes(delivered, TODAY, min_deliveries=30).values()
+    (lost,) = learn_lanes(delivered, TODAY, open_parcels=opened(1, limit + 1), min_deliveries=30).values()
+    assert lost.overall.cdf == alone.overall.cdf == pytest.approx((0.0, 0.0, 30 / 31, 1.0))
+    # one open just within: at risk on days 0 to `limit`, then on day limit + 1
+    (kept,) = learn_lanes(delivered, TODAY, open_parcels=opened(1, limit), min_deliveries=30).values()
+    assert kept.overall.within(2) == pytest.approx(30 / 32, abs=1e-4)
+    assert kept.overall.within(3) == pytest.approx(31 / 32, abs=1e-4)
+    assert kept.overall.within(limit) == pytest.approx(31 / 32, abs=1e-4) and kept.overall.within(limit + 1) == 1.0
+    # open parcels of a lane without deliveries make no figures
+    assert learn_lanes([], TODAY, open_parcels=opened(40, 1), min_deliveries=30) == {}
+
+
+def test_a_slip_is_seen_from_late_open_parcels_before_any_of_them_is_delivered() -> None:
+    # 200 parcels delivered after 1 day until last week; this week's pickups: 40 on Thursday 12 and
+    # 40 on Friday 13 (recent: fewer than 5 days before Monday 16), none delivered, known to take
+    # more than 1 business day (Thursday's: 2). The decayed figures expect each delivered after
+    # day 1 (hazard 1): 80 expected deliveries or more, none seen.
+    old = parcels(200, 1, picked_up_on=date(2026, 3, 5), delivered_on=date(2026, 3, 6))
+    late = opened(40, 2, picked_up_on=date(2026, 3, 12)) + opened(40, 1, picked_up_on=date(2026, 3, 13))
+    (figures,) = learn_lanes(old, TODAY, open_parcels=late, min_deliveries=30, recent_days=5).values()
+    # figured from the recent parcels alone: all open, none within 2 days, all within 3 (the least)
+    assert figures.overall.cdf == (0.0, 0.0, 0.0, 1.0) and figures.deliveries == 0
+    # without the open parcels, nothing to see: every parcel delivered after 1 day
+    (blind,) = learn_lanes(old, TODAY, min_deliveries=30, recent_days=5).values()
+    assert blind.overall.cdf == (0.0, 1.0)
+    # and without the shift test, the decayed figures: the 80 open ones at risk on day 1, weight 1
+    # each, against 200 x 0.5 ** (10 / 56) delivered after 1 day
+    (decayed,) = learn_lanes(old, TODAY, open_parcels=late, min_deliveries=30, recent_days=None).values()
+    weight = 200 * 0.5 ** (10 / 56)
+    assert decayed.overall.within(1) == pytest.approx(weight / (weight + 80), abs=1e-4)
+
+
+def test_open_parcels_as_late_as_usual_are_no_shift() -> None:
+    # 100 delivered after 1 day and 20 after 2, before this week; this week: 50 picked up Thursday 12
+    # delivered after 1 day, 5 still open past 1 day (as usual: 1 in 6 take 2), 50 open past 0
+    old = parcels(100, 1, picked_up_on=date(2026, 3, 2), delivered_on=date(2026, 3, 3))
+    old += parcels(20, 2, picked_up_on=date(2026, 3, 2), delivered_on=date(2026, 3, 4))
+    recent = parcels(50, 1, picked_up_on=date(2026, 3, 12), delivered_on=date(2026, 3, 13))
+    still = opened(5, 1, picked_up_on=date(2026, 3, 12)) + opened(50, 0, picked_up_on=date(2026, 3, 13))
+    (figures,) = learn_lanes(old + recent, TODAY, open_parcels=still, min_deliveries=30, recent_days=5).values()
+    assert figures.deliveries == 170  # the decayed figures
+
+
+def test_recent_parcels_are_expected_as_their_pickup_weekday_usually_goes() -> None:
+    # before: 60 Monday pickups in 1 day, 60 Thursday pickups in 2; recent: 100 Thursday pickups in 2.
+    # Against the lane's hazards (half on day 1, all on day 2) each would expect 1.5 deliveries: 150
+    # against 100, 4.1 standard errors. Against the Thursdays' own (none on day 1): 100, no shift.
+    old = parcels(60, 1, picked_up_on=date(2026, 3, 2), delivered_on=date(2026, 3, 3))
+    old += parcels(60, 2, picked_up_on=date(2026, 3, 5), delivered_on=date(2026, 3, 9))
+    recent = parcels(100, 2, picked_up_on=date(2026, 3, 12), delivered_on=TODAY)
+    (figures,) = learn_lanes(old + recent, TODAY, min_deliveries=30, recent_days=5).values()
+    assert figures.deliveries == 220 and figures.for_pickup(date(2026, 3, 19)).cdf == (0.0, 0.0, 1.0)
+    # with a Thursday cell too small to be one of its own (29 before), the lane's hazards: a shift
+    old = old[:60] + old[60:89]
+    (figures,) = learn_lanes(old + recent, TODAY, min_deliveries=30, recent_days=5).values()
+    assert figures.deliveries == 100
+
+
+SLIP_WINDOW = (date(2026, 3, 10), date(2026, 3, 11), date(2026, 3, 12), date(2026, 3, 13))  # Tue to Fri
+
+
+@pytest.mark.parametrize("slip", [0, 1, 2])
+def test_after_a_shift_the_lane_is_figured_from_the_day_it_slipped_on(slip: int) -> None:
+    # 200 parcels delivered after 1 day before; the last 7 days' pickups (Tuesday 10 to Friday 13),
+    # 40 a day: before the slip delivered after 1 day, from it on all open, known to take more than
+    # 4, 3, 2, 1 days (Tuesday's to Friday's). Each expects the older hazards summed over its days
+    # watched (0, then 1 a day): 1 if delivered, 4, 3, 2, 1 if open. For a slip on Thursday: seen 80,
+    # expected 200, a shift. From day c on, the likelihood gains E - O + O ln(O / E): from Friday 40
+    # (0 seen of 40), Thursday 120 (0 of 120), Wednesday 120 - 40 + 40 ln(40 / 160) = 64.5, Tuesday
+    # 200 - 80 + 80 ln(80 / 200) = 46.7: the change point is Thursday.
+    old = parcels(200, 1, picked_up_on=date(2026, 3, 5), delivered_on=date(2026, 3, 6))
+    before = [DeliveredParcel(LANE, day, day + timedelta(days=1), 1) for day in SLIP_WINDOW[:slip] for _ in range(40)]
+    late = [OpenParcel(LANE, day, 4 - n) for n, day in enumerate(SLIP_WINDOW) if n >= slip for _ in range(40)]
+    (figures,) = learn_lanes(old + before, TODAY, open_parcels=late, min_deliveries=30, recent_days=7).values()
+    # figured from the open parcels since the slip alone: none delivered within the days the slip's
+    # first day has been watched (4 - slip), all the day after (the least). The whole window would
+    # say, for a slip on Thursday, half within 1 day (80 delivered of 160 at risk on day 1).
+    assert figures.overall.cdf == (0.0,) * (5 - slip) + (1.0,)
+    assert figures.deliveries == 0
+
+
+def test_a_slow_friday_on_a_steady_lane_is_no_change_point() -> None:
+    # before: 30 pickups each Monday to Thursday delivered after 1 day, 30 Fridays after 2 (all the
+    # same age). The last 7 days: Tuesday to Thursday 40 a day delivered after 1 day, Friday 13's 100
+    # open past 1 day. Each weekday's parcels expect their own cell's hazards: 1 each for Tuesday to
+    # Thursday (120 expected, 120 seen), 0 for Friday's (none delivered on day 1): no shift.
+    old = [
+        DeliveredParcel(LANE, date(2026, 3, 2) + timedelta(days=weekday), date(2026, 3, 6), 1)
+        for weekday in range(4)
+        for _ in range(30)
+    ]
+    fridays = parcels(30, 2, picked_up_on=date(2026, 2, 27), delivered_on=date(2026, 3, 6))
+    recent = [DeliveredParcel(LANE, day, day + timedelta(days=1), 1) for day in SLIP_WINDOW[:3] for _ in range(40)]
+    friday = opened(100, 1, picked_up_on=SLIP_WINDOW[3])
+    (figures,) = learn_lanes(old + fridays + recent, TODAY, open_parcels=friday, recent_days=7).values()
+    assert figures.deliveries == 270  # the decayed figures of every parcel
+    assert figures.for_pickup(date(2026, 3, 20)).cdf == (0.0, 0.0, 1.0)  # Fridays: their own cell
+    # Judged by the lane's hazards (a Friday cell of 29, too small: day 1's hazard 120 / 149), the
+    # Fridays would look like a slip from Friday on: 0 seen of 80.5 expected, against 120 seen of
+    # 96.6 the days before (57 from 177, 4.3 standard errors). From Friday on the likelihood gains
+    # 80.5, from Thursday 31: the change point would be Friday, its open parcels alone the figures.
+    (fooled,) = learn_lanes(old + fridays[:29] + recent, TODAY, open_parcels=friday, recent_days=7).values()
+    assert fooled.deliveries == 0 and fooled.overall.cdf == (0.0, 0.0, 1.0)

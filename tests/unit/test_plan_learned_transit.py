@@ -16,7 +16,7 @@ from solvers.boxing import BoxType
 from tms.domain.delivery import Warehouse
 from tms.domain.orders import Address, Item, Order
 from tms.domain.policy import ShippingPolicy, WarehouseCosts
-from tms.domain.tracking import DeliveredRecord
+from tms.domain.tracking import DeliveredRecord, InTransitRecord
 from tms.services.plan_check import check_plan
 from tms.services.planning import PlanSettings, plan_orders
 from tms.services.quoting import QuoteBook, WarehouseSetup
@@ -128,3 +128,22 @@ def test_the_checker_refuses_a_plan_dated_with_the_card_where_the_lane_is_observ
     assert check_plan(learned, [order], plan, SETTINGS) == [
         "order O-1 may arrive 2026-03-06, after its promise 2026-03-04"
     ]
+
+
+def test_the_book_learns_from_the_parcels_in_transit_that_they_take_longer_than_they_have_been_on_their_way() -> None:
+    # 30 acme parcels delivered in 1 day two weeks ago; 40 picked up on Thursday 26 February still on
+    # their way as Monday 2 March starts: more than 1 business day (Friday), none delivered. Those
+    # picked up on the Monday itself say nothing yet, nor those of a service no card has.
+    cards = [read_json(a_card("acme", 6.00, [1, 1]))]
+    thursday = datetime(2026, 2, 26, 17, 0, tzinfo=UTC)
+    in_transit = [InTransitRecord(100 + n, f"L{n}", "acme", "HOME", "FR", "69003", thursday) for n in range(40)]
+    in_transit += [InTransitRecord(200, "M1", "acme", "HOME", "FR", "69003", datetime(2026, 3, 2, 8, 0, tzinfo=UTC))]
+    in_transit += [InTransitRecord(300, "X1", "acme", "EXPRESS", "FR", "69003", thursday)]
+    lane = ("acme", "HOME", "FR")
+    blind = QuoteBook.of_cards(cards, ShippingPolicy(), [WAREHOUSE], deliveries=history("acme", 1), today=MONDAY)
+    assert blind.learned[lane].overall.cdf == (0.0, 1.0)
+    book = QuoteBook.of_cards(
+        cards, ShippingPolicy(), [WAREHOUSE], deliveries=history("acme", 1), today=MONDAY, in_transit=in_transit
+    )
+    # a slip seen before any late parcel arrives: figured from the recent parcels, none within 1 day
+    assert book.learned[lane].overall.cdf == (0.0, 0.0, 1.0)

@@ -5,17 +5,27 @@ A *lane* is (carrier, service, zone of the card). Each delivered parcel counts t
 from its pickup to its delivery the way `tms.domain.delivery` counts transit (the carrier's delivery
 weekdays, the destination's public holidays; delivered on the pickup day = 0 days).
 
-Recent deliveries weigh more, in two ways:
+The estimate is product-limit (Kaplan-Meier): on each day k, the hazard is the weight delivered
+after k days over the weight still at risk, so the parcels picked up and not delivered yet count
+too, as right-censored observations (`OpenParcel`: it takes more than k days). A slow lane is seen
+from its late parcels before they arrive. An open parcel older than the lane's longest delivered
+transit + OPEN_MARGIN_DAYS is taken as lost and left out: a lost parcel must not pull the figures
+towards forever. Without open parcels the estimate is the plain weighted histogram.
+
+Recent parcels weigh more, in two ways:
 
 - a parcel delivered `age` days before the figures are built weighs 0.5 ** (age / half_life_days),
-  and one older than HORIZON_HALF_LIVES half-lives (weight < 1/64) is left out. Age counts from
-  the delivery day, not the pickup day: the parcels picked up lately and not yet delivered are the
-  slow ones, so weighing by pickup day would make a lane look faster than it is;
-- a lane whose deliveries of the last RECENT_DAYS days (at least `min_deliveries` of them) have
-  shifted from its decayed figures (`has_shifted`: their mean is SHIFT_Z standard errors and at
-  least SHIFT_MIN_DAYS away) is figured from those recent deliveries alone, until the decayed
-  figures catch up. A half-life short enough to follow a carrier that starts slipping within days
-  would be noisy the rest of the year; a long one with this test is both steady and quick.
+  and one older than HORIZON_HALF_LIVES half-lives (weight < 1/64) is left out; an open parcel is to
+  be delivered, its age is 0 (weight 1);
+- a lane whose parcels picked up in the last RECENT_DAYS days (delivered or open, at least
+  `min_deliveries` of them) have shifted from the older parcels' figures (`shift_start`: a
+  one-sample log-rank test of SHIFT_Z standard errors, each parcel against its pickup weekday's
+  hazards, and at least SHIFT_MIN_DAYS between the means) is figured from the recent parcels picked
+  up on or after its change point (the pickup day from which they fit a new rate best, so that the
+  window's pickups made before a slip are left out), the decayed hazards beyond the days they were
+  watched, until the decayed figures catch up.
+  A half-life short enough to follow a carrier that starts slipping within days would be noisy the
+  rest of the year; a long one with this test is both steady and quick.
 
 The defaults (half-life 56 days, recent 5 days) are those `python -m bench delivery_learning` finds
 best calibrated on a year with a carrier slipping in December (docs/delivery-learning.md).
@@ -27,7 +37,8 @@ own distribution, used for pickups on that weekday; the lane's otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -37,8 +48,9 @@ LaneKey = tuple[str, str, str]  # carrier, service, zone
 MIN_DELIVERIES = 30
 HALF_LIFE_DAYS = 56.0
 HORIZON_HALF_LIVES = 6
-RECENT_DAYS = 5  # the deliveries of the last days, looked at alone for a shift (see `has_shifted`)
+RECENT_DAYS = 5  # the parcels picked up in the last days, looked at alone for a shift (see `shift_start`)
 MAX_TRANSIT_DAYS = 30  # business days; a parcel said to take longer is bad data, left out
+OPEN_MARGIN_DAYS = 5  # an open parcel older than its lane's longest delivered transit + this is lost
 _EPSILON = 1e-9  # float sums of weights: a share of 0.9 may come out 0.8999999999
 
 
@@ -50,6 +62,16 @@ class DeliveredParcel:
     lane: LaneKey
     picked_up_on: date
     delivered_on: date
+    business_days: int
+
+
+@dataclass(frozen=True)
+class OpenParcel:
+    """A parcel picked up and not delivered yet: it takes more than `business_days`, the business
+    days from its pickup to the last day it is known not to have arrived on (0: its pickup day)."""
+
+    lane: LaneKey
+    picked_up_on: date
     business_days: int
 
 
@@ -76,19 +98,6 @@ class Distribution:
         object.__setattr__(self, "p90_days", self.quantile(0.9))
         shares = [self.cdf[0], *(b - a for a, b in zip(self.cdf, self.cdf[1:], strict=False))]
         object.__setattr__(self, "likely_days", max(range(len(shares)), key=lambda k: (shares[k] + _EPSILON, -k)))
-
-    @classmethod
-    def of_weights(cls, weights: Mapping[int, float], deliveries: int) -> Distribution:
-        """From the weight of each number of days (at least one positive)."""
-        total = sum(weights.values())
-        if total <= 0:
-            raise ValueError("no weight to make a distribution of")
-        running, cdf = 0.0, []
-        for days in range(max(weights) + 1):
-            running += weights.get(days, 0.0)
-            cdf.append(running / total)
-        cdf[-1] = 1.0
-        return cls(tuple(cdf), deliveries)
 
     def within(self, days: int) -> float:
         """The probability of delivery within `days` business days of pickup."""
@@ -136,16 +145,21 @@ def learn_lanes(
     parcels: Iterable[DeliveredParcel],
     today: date,
     *,
+    open_parcels: Iterable[OpenParcel] = (),
     min_deliveries: int = MIN_DELIVERIES,
     half_life_days: float = HALF_LIFE_DAYS,
     recent_days: int | None = RECENT_DAYS,
 ) -> dict[LaneKey, LaneFigures]:
     """The figures of every lane with at least `min_deliveries` parcels delivered within the horizon
-    (HORIZON_HALF_LIVES half-lives before `today`, not after it).
+    (HORIZON_HALF_LIVES half-lives before `today`, not after it): the product-limit estimate of its
+    delivered parcels (weighed by age) and of its `open_parcels` (weight 1, right-censored: each takes
+    more than its `business_days`). An open parcel older than the lane's longest delivered transit +
+    OPEN_MARGIN_DAYS is taken as lost and left out.
 
-    With `recent_days`, a lane whose last `recent_days` of deliveries (at least `min_deliveries`)
-    have shifted from its decayed figures (`has_shifted`) takes those recent deliveries alone: a
-    carrier that starts slipping shows it within days, not within a half-life."""
+    With `recent_days`, a lane whose parcels picked up in the last `recent_days` days (delivered or
+    open, at least `min_deliveries` of them) have shifted from its decayed figures (`shift_start`)
+    takes the recent parcels picked up from its change point on alone: a carrier that starts
+    slipping shows it within days, from its late parcels before they are delivered."""
     if min_deliveries < 1:
         raise ValueError(f"min_deliveries must be at least 1: {min_deliveries}")
     if half_life_days <= 0:
@@ -164,88 +178,253 @@ def learn_lanes(
         if weight is None:
             weight = decay[age] = recency_weight(age, half_life_days)
         lane = parcel.lane
-        is_recent = age < recent
         tally = lanes.get(lane)
         if tally is None:
             tally = lanes[lane] = _Tally()
-        tally.add(days, weight, is_recent)
+        recent_pickup = parcel.picked_up_on if (today - parcel.picked_up_on).days < recent else None
+        tally.deliver(days, weight, recent_pickup)
         cell = (lane, parcel.picked_up_on.weekday())
         tally = cells.get(cell)
         if tally is None:
             tally = cells[cell] = _Tally()
-        tally.add(days, weight, is_recent)
+        tally.deliver(days, weight, recent_pickup)
+    for open_parcel in open_parcels:
+        lane = open_parcel.lane
+        tally = lanes.get(lane)
+        days = open_parcel.business_days
+        if tally is None or not 0 <= days <= min(tally.longest + OPEN_MARGIN_DAYS, MAX_TRANSIT_DAYS):
+            continue  # a lane without deliveries has no figures anyway; an older open parcel is lost
+        recent_pickup = open_parcel.picked_up_on if (today - open_parcel.picked_up_on).days < recent else None
+        tally.leave_open(days, recent_pickup)
+        cell_tally = cells.get((lane, open_parcel.picked_up_on.weekday()))
+        if cell_tally is not None:
+            cell_tally.leave_open(days, recent_pickup)
     learned = {}
     for lane, tally in lanes.items():
         if tally.count < min_deliveries:
             continue
-        shifted = tally.recent_count >= min_deliveries and has_shifted(tally)
+        lane_cells = {weekday: found for weekday in range(7) if (found := cells.get((lane, weekday))) is not None}
+        since = shift_start(tally, lane_cells, min_deliveries) if tally.recent_count >= min_deliveries else None
         by_weekday = {}
-        for weekday in range(7):
-            cell_tally = cells.get((lane, weekday))
-            if cell_tally is not None:
-                figures = cell_tally.distribution(min_deliveries, shifted)
-                if figures is not None:
-                    by_weekday[weekday] = figures
-        overall = tally.distribution(min_deliveries, shifted)
+        for weekday, cell_tally in lane_cells.items():
+            figures = cell_tally.distribution(min_deliveries, since)
+            if figures is not None:
+                by_weekday[weekday] = figures
+        overall = tally.distribution(min_deliveries, since)
         assert overall is not None
         learned[lane] = LaneFigures(lane, overall, MappingProxyType(by_weekday))
     return learned
 
 
-SHIFT_Z = 4.0  # standard errors between the recent mean and the decayed one that make a shift
-SHIFT_MIN_DAYS = 0.25  # ... and at least this many business days
+def product_limit(
+    delivered: Mapping[int, float],
+    undelivered: Mapping[int, float],
+    deliveries: int,
+    beyond: Sequence[float] = (),
+) -> Distribution:
+    """The product-limit (Kaplan-Meier) estimate of the days to delivery, from the weight delivered
+    after each number of days and the weight known to take more than each number of days (at least
+    one positive weight). The share still undelivered after the longest observation (its parcels all
+    open) is put on the next day: the least they can take. Without open parcels, the plain weighted
+    histogram. With `beyond` (hazards per day), the days past the longest observation take those
+    hazards instead (a recent window's figures go on with the lane's), then the next day the rest."""
+    hazards = _hazards(delivered, undelivered)
+    if not hazards:
+        raise ValueError("no weight to make a distribution of")
+    hazards += beyond[len(hazards) :]
+    surviving, cdf = 1.0, []
+    for hazard in hazards:
+        surviving *= 1.0 - hazard
+        cdf.append(1.0 - surviving)
+        if surviving <= _EPSILON:
+            break
+    if surviving > _EPSILON:
+        cdf.append(1.0)
+    cdf[-1] = 1.0
+    return Distribution(tuple(cdf), deliveries)
 
 
-def has_shifted(tally: _Tally) -> bool:
-    """True when the recent deliveries' mean days differ from the decayed mean by more than SHIFT_Z
-    standard errors (of a mean of that many recent parcels) and by at least SHIFT_MIN_DAYS."""
-    mean = tally.weighted_days / tally.weight
-    variance = max(tally.weighted_squares / tally.weight - mean * mean, 1 / 12)  # never below a rounding's
-    recent_mean = tally.recent_days / tally.recent_count
-    gap = abs(recent_mean - mean)
-    return gap >= SHIFT_MIN_DAYS and gap > SHIFT_Z * (variance / tally.recent_count) ** 0.5
+def _hazards(delivered: Mapping[int, float], undelivered: Mapping[int, float]) -> list[float]:
+    """Per number of days k up to the longest observation, the weight delivered after k days over
+    the weight at risk on day k (delivered after k days or more, or known to take more than k - 1)."""
+    longest = max((*delivered, *undelivered), default=-1)
+    at_risk, hazards = 0.0, [0.0] * (longest + 1)
+    for days in range(longest, -1, -1):  # summed from the top: no cancellation
+        landed = delivered.get(days, 0.0)
+        at_risk += landed + undelivered.get(days, 0.0)
+        hazards[days] = min(1.0, landed / at_risk) if at_risk > 0 else 0.0
+    if at_risk <= 0:
+        return []
+    return hazards
+
+
+SHIFT_Z = 4.0  # standard errors between the recent parcels' deliveries and those expected that make a shift
+SHIFT_MIN_DAYS = 0.25  # ... and at least this many business days between their mean days
+
+
+def shift_start(
+    tally: _Tally, cells: Mapping[int, _Tally] = MappingProxyType({}), min_deliveries: int = MIN_DELIVERIES
+) -> date | None:
+    """None when the recent parcels have not shifted; otherwise the change point: the first pickup day
+    of the new regime, from which the lane is figured.
+
+    The test: the recent parcels were delivered more (or less) often than the older parcels' decayed
+    figures expect, by more than SHIFT_Z standard errors (a one-sample log-rank test: each recent
+    parcel expects the older hazards summed over the days it was watched, delivered or still open;
+    those of its pickup weekday's cell in `cells` where the cell has `min_deliveries` older
+    deliveries, so that a window with a slow weekday in it is no shift), and their product-limit mean
+    over those days differs from the older one by at least SHIFT_MIN_DAYS.
+
+    The recent window may still hold pickups from before the change. Each pickup day d has its
+    deliveries O_d and those the older hazards expect, E_d (as in the test). If the parcels picked up
+    from day c on go at a rate theta times the older one and those before c as before, the
+    log-likelihood of the counts (Poisson, as the log-rank test takes them) gains, at the best theta
+    = O/E, O log(O / E) - (O - E) over theta = 1, with O and E summed from c on. The change point is
+    the c that gains most, among the pickup days from which at least `min_deliveries` parcels were
+    picked up and that deviate the way the whole window does. A slip on day k is found at k: the
+    days before it add as many deliveries seen as expected, which only lowers the gain."""
+    by_pickup = _log_rank_by_pickup(tally, cells, min_deliveries)
+    observed = sum(o for _, o, _, _ in by_pickup)
+    expected = sum(e for _, _, e, _ in by_pickup)
+    if expected <= 0 or abs(observed - expected) <= SHIFT_Z * expected**0.5:
+        return None
+    everything = tally.recent_since(None)
+    watched = max((*everything[0], *everything[1]))
+    before = product_limit(tally.older, tally.older_open, 0)
+    recent = product_limit(*everything[:3])
+    gap = sum(before.within(days) - recent.within(days) for days in range(watched + 1))
+    if abs(gap) < SHIFT_MIN_DAYS:
+        return None
+    slower = observed < expected
+    best, best_gain = by_pickup[0][0], -1.0
+    later_observed = later_expected = later_parcels = 0.0
+    for pickup, o, e, parcels in reversed(by_pickup):  # suffix sums: the parcels picked up from `pickup` on
+        later_observed, later_expected, later_parcels = later_observed + o, later_expected + e, later_parcels + parcels
+        if later_parcels < min_deliveries or later_expected <= 0 or (later_observed < later_expected) != slower:
+            continue
+        gain = later_expected - later_observed
+        if later_observed > 0:
+            gain += later_observed * math.log(later_observed / later_expected)
+        if gain >= best_gain:  # on a tie, the earlier day: more parcels to learn from
+            best, best_gain = pickup, gain
+    return best
+
+
+def _log_rank_by_pickup(
+    tally: _Tally, cells: Mapping[int, _Tally], min_deliveries: int
+) -> list[tuple[date, float, float, float]]:
+    """Per recent pickup day, in order: (day, deliveries seen, deliveries expected, parcels). A parcel
+    expects the older hazards summed over the days it was watched: its pickup weekday's where that
+    cell has `min_deliveries` older deliveries, the lane's otherwise."""
+    lane_hazards = _cumulative_hazards(tally)
+    if lane_hazards is None:
+        return []
+    by_weekday: dict[int, list[float]] = {}
+    for weekday, cell in cells.items():
+        cell_hazards = _cumulative_hazards(cell) if cell.older_count >= min_deliveries else None
+        if cell_hazards is not None:
+            by_weekday[weekday] = cell_hazards
+    found = []
+    for pickup in sorted(tally.recent_by_pickup):
+        delivered, still_open = tally.recent_by_pickup[pickup]
+        cumulative = by_weekday.get(pickup.weekday(), lane_hazards)
+        expected = sum(cumulative[days] * n for counts in (delivered, still_open) for days, n in counts.items())
+        found.append((pickup, sum(delivered.values()), expected, sum(delivered.values()) + sum(still_open.values())))
+    return found
+
+
+def _cumulative_hazards(tally: _Tally) -> list[float] | None:
+    """The older parcels' hazards summed up to each day (1 a day past their figures: due); None without any."""
+    older = _hazards(tally.older, tally.older_open)
+    if not older:
+        return None
+    cumulative, running = [], 0.0
+    for days in range(MAX_TRANSIT_DAYS + 1):
+        running += older[days] if days < len(older) else 1.0
+        cumulative.append(running)
+    return cumulative
 
 
 class _Tally:
-    """Weights per number of days (decayed), and counts of the recent deliveries alone."""
+    """Weights per number of days (decayed) of the delivered and the open parcels, those of the older
+    ones (not recent), and the counts of the recent ones alone, per pickup day."""
 
     __slots__ = (
         "weights",
+        "open",
+        "older",
+        "older_open",
         "count",
-        "weight",
-        "weighted_days",
-        "weighted_squares",
-        "recent",
+        "older_count",
+        "longest",
+        "recent_by_pickup",
         "recent_count",
-        "recent_days",
     )
 
     def __init__(self) -> None:
-        self.weights: dict[int, float] = {}
-        self.count = 0
-        self.weight = self.weighted_days = self.weighted_squares = 0.0
-        self.recent: dict[int, float] = {}
-        self.recent_count = 0
-        self.recent_days = 0
+        self.weights: dict[int, float] = {}  # delivered after k days
+        self.open: dict[int, float] = {}  # not delivered after k days
+        self.older: dict[int, float] = {}  # ... of the parcels that are not recent
+        self.older_open: dict[int, float] = {}
+        self.count = 0  # parcels delivered
+        self.older_count = 0  # ... that are not recent
+        self.longest = 0  # the most days a delivered parcel took
+        # per recent pickup day, unweighted: (delivered after k days, open past k days)
+        self.recent_by_pickup: dict[date, tuple[dict[int, float], dict[int, float]]] = {}
+        self.recent_count = 0  # recent parcels, delivered or open
 
-    def add(self, days: int, weight: float, is_recent: bool) -> None:
+    def _recent_day(self, pickup: date) -> tuple[dict[int, float], dict[int, float]]:
+        found = self.recent_by_pickup.get(pickup)
+        if found is None:
+            found = self.recent_by_pickup[pickup] = ({}, {})
+        return found
+
+    def deliver(self, days: int, weight: float, recent_pickup: date | None) -> None:
+        """A delivered parcel; `recent_pickup` its pickup day if it is recent, None if older."""
         self.weights[days] = self.weights.get(days, 0.0) + weight
         self.count += 1
-        self.weight += weight
-        self.weighted_days += weight * days
-        self.weighted_squares += weight * days * days
-        if is_recent:
-            self.recent[days] = self.recent.get(days, 0.0) + 1.0
+        self.longest = max(self.longest, days)
+        if recent_pickup is not None:
+            delivered = self._recent_day(recent_pickup)[0]
+            delivered[days] = delivered.get(days, 0.0) + 1.0
             self.recent_count += 1
-            self.recent_days += days
+        else:
+            self.older[days] = self.older.get(days, 0.0) + weight
+            self.older_count += 1
 
-    def distribution(self, min_deliveries: int, shifted: bool) -> Distribution | None:
-        """The decayed distribution, or the recent one after a shift; None with too few parcels."""
-        if shifted:
-            return (
-                Distribution.of_weights(self.recent, self.recent_count) if self.recent_count >= min_deliveries else None
-            )
-        return Distribution.of_weights(self.weights, self.count) if self.count >= min_deliveries else None
+    def leave_open(self, days: int, recent_pickup: date | None) -> None:
+        """An open parcel, past `days`; `recent_pickup` as in `deliver`."""
+        self.open[days] = self.open.get(days, 0.0) + 1.0  # its delivery is to come: age 0, weight 1
+        if recent_pickup is not None:
+            still_open = self._recent_day(recent_pickup)[1]
+            still_open[days] = still_open.get(days, 0.0) + 1.0
+            self.recent_count += 1
+        else:
+            self.older_open[days] = self.older_open.get(days, 0.0) + 1.0
+
+    def recent_since(self, first: date | None) -> tuple[dict[int, float], dict[int, float], int, int]:
+        """The recent parcels picked up on or after `first` (all with None): (delivered after k days,
+        open past k days, deliveries, parcels)."""
+        delivered: dict[int, float] = {}
+        still_open: dict[int, float] = {}
+        for pickup, (landed, waiting) in self.recent_by_pickup.items():
+            if first is None or pickup >= first:
+                for merged, counts in ((delivered, landed), (still_open, waiting)):
+                    for days, n in counts.items():
+                        merged[days] = merged.get(days, 0.0) + n
+        deliveries = round(sum(delivered.values()))
+        return delivered, still_open, deliveries, deliveries + round(sum(still_open.values()))
+
+    def distribution(self, min_deliveries: int, since: date | None) -> Distribution | None:
+        """The decayed distribution, or after a shift that of the recent parcels picked up on or after
+        `since` (the change point); None with too few parcels."""
+        if since is not None:
+            delivered, still_open, deliveries, parcels = self.recent_since(since)
+            if parcels < min_deliveries:
+                return None
+            # past the days the recent parcels were watched, the decayed hazards
+            return product_limit(delivered, still_open, deliveries, _hazards(self.weights, self.open))
+        return product_limit(self.weights, self.open, self.count) if self.count >= min_deliveries else None
 
 
 def planning_transit(min_days: int, max_days: int, figures: LaneFigures | None, pickup: date) -> tuple[int, int]:

@@ -97,3 +97,18 @@ class DeliveredRecord:
     ships_on: date
     picked_up_at: datetime | None
     delivered_at: datetime
+
+
+@dataclass(frozen=True)
+class InTransitRecord:
+    """A parcel picked up and not arrived yet (nor returned), as the store knows it: its shipment's
+    carrier, service and destination, and the time of its first picked_up event. An open observation
+    for the delivery times learned: it takes longer than it has been on its way."""
+
+    shipment_id: int
+    tracking_number: str
+    carrier: str
+    service: str
+    country: str
+    postcode: str
+    picked_up_at: datetime

@@ -26,7 +26,7 @@ from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.replay import PastOrder, PastShipment, past_order, past_shipment
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import DaySpend, DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus, new_tracking_token
-from tms.domain.tracking import DeliveredRecord, EventKind, StoredEvent, TrackingEvent
+from tms.domain.tracking import DeliveredRecord, EventKind, InTransitRecord, StoredEvent, TrackingEvent
 from tms.persistence.tables import (
     ApiKeyRow,
     CarrierRow,
@@ -1238,6 +1238,75 @@ class TrackingEventRepository:
                     ships_on=shipment.ships_on,
                     picked_up_at=kinds.get(EventKind.PICKED_UP.value),
                     delivered_at=min(times),
+                )
+            )
+        return found
+
+    def in_transit(self, *, since: datetime) -> list[InTransitRecord]:
+        """Every parcel first picked up at `since` or later that has neither arrived (as `delivered`
+        counts it) nor been returned: three queries (first events per parcel of the shipments picked
+        up since, the shipments, their orders' destination), joined here."""
+        kinds = [
+            EventKind.PICKED_UP.value,
+            EventKind.DELIVERED.value,
+            EventKind.AVAILABLE_FOR_PICKUP.value,
+            EventKind.RETURNED.value,
+        ]
+        picked_shipments = select(TrackingEventRow.shipment_id).where(
+            TrackingEventRow.kind == EventKind.PICKED_UP.value,
+            TrackingEventRow.occurred_at >= since,
+            TrackingEventRow.shipment_id.is_not(None),
+        )
+        firsts = self.session.execute(
+            select(
+                TrackingEventRow.shipment_id,
+                TrackingEventRow.tracking_number,
+                TrackingEventRow.kind,
+                func.min(TrackingEventRow.occurred_at),
+            )
+            .where(TrackingEventRow.shipment_id.in_(picked_shipments), TrackingEventRow.kind.in_(kinds))
+            .group_by(TrackingEventRow.shipment_id, TrackingEventRow.tracking_number, TrackingEventRow.kind)
+        )
+        events: dict[tuple[int, str], dict[str, datetime]] = {}
+        for shipment_id, number, kind, at in firsts:
+            assert shipment_id is not None  # the query keeps only events of a shipment
+            events.setdefault((shipment_id, number), {})[kind] = at
+        shipments = {
+            row.id: row
+            for row in self.session.execute(
+                select(ShipmentRow.id, ShipmentRow.carrier, ShipmentRow.service, ShipmentRow.mode).where(
+                    ShipmentRow.id.in_(picked_shipments)
+                )
+            )
+        }
+        destinations = {
+            shipment_id: (country, postcode)
+            for shipment_id, country, postcode in self.session.execute(
+                select(OrderRow.shipment_id, func.min(OrderRow.country), func.min(OrderRow.postcode))
+                .where(OrderRow.shipment_id.in_(picked_shipments))
+                .group_by(OrderRow.shipment_id)
+            )
+        }
+        arrived = [EventKind.DELIVERED.value, EventKind.AVAILABLE_FOR_PICKUP.value]
+        found = []
+        for (shipment_id, number), seen in sorted(events.items()):
+            shipment = shipments.get(shipment_id)
+            destination = destinations.get(shipment_id)
+            picked_up_at = seen.get(EventKind.PICKED_UP.value)
+            if shipment is None or destination is None or picked_up_at is None or picked_up_at < since:
+                continue
+            counted = arrived if shipment.mode != DeliveryMode.HOME.value else arrived[:1]
+            if EventKind.RETURNED.value in seen or any(kind in seen for kind in counted):
+                continue
+            found.append(
+                InTransitRecord(
+                    shipment_id=shipment_id,
+                    tracking_number=number,
+                    carrier=shipment.carrier,
+                    service=shipment.service,
+                    country=destination[0],
+                    postcode=destination[1],
+                    picked_up_at=picked_up_at,
                 )
             )
         return found

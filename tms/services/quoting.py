@@ -51,6 +51,7 @@ from tms.domain.lane_stats import (
     Distribution,
     LaneFigures,
     LaneKey,
+    OpenParcel,
     learn_lanes,
 )
 from tms.domain.modes import DeliveryMode
@@ -59,7 +60,7 @@ from tms.domain.parcels import Parcel
 from tms.domain.policy import FreeShipping, ShippingPolicy, WarehouseCosts, customer_price_cents, free_shipping
 from tms.domain.quotes import Exclusion, Offer, PointOffer, Promise, Quote, QuoteOption, QuoteRequest, Refusal
 from tms.domain.rate_cards import CardStatus, CardTimeline, CardVersion, FuelSurcharge, RateCardRecord
-from tms.domain.tracking import DeliveredRecord
+from tms.domain.tracking import DeliveredRecord, InTransitRecord
 from tms.services.pickup_points import PointIndex, QuotePoints, no_directory
 from tms.services.policy import policy_from_document
 from tms.services.quote_index import (
@@ -78,6 +79,7 @@ from tms.services.unit_of_work import UnitOfWork
 
 MODES = tuple(mode.value for mode in DeliveryMode)  # plain str: the keys of a quote's `cheapest`
 PLAN_DAYS_LIMIT = 4_096  # days whose plan is kept (plans with equal figures are one object)
+IN_TRANSIT_DAYS = 2 * MAX_TRANSIT_DAYS  # calendar days: the parcels in transit read, past any the figures keep
 WINDOW_KEYS_LIMIT = 20_000  # (warehouse, country, region, day, time class) whose delivery windows are kept
 
 
@@ -119,6 +121,7 @@ class QuoteBook:
         deliveries: Sequence[DeliveredRecord] = (),
         learning: DeliveryLearning = DeliveryLearning(),
         today: date | None = None,
+        in_transit: Sequence[InTransitRecord] = (),
     ) -> None:
         if not warehouses:
             raise ValueError("at least one warehouse is needed")
@@ -179,49 +182,74 @@ class QuoteBook:
         cutoffs += [s.pickup_cutoff for _, card in cards for s in card.services]
         self.tables = SharedTables(cutoffs)
         self.learning = learning
-        self.learned: Mapping[LaneKey, LaneFigures] = self._learn(deliveries, today)
+        self.learned: Mapping[LaneKey, LaneFigures] = self._learn(deliveries, today, in_transit)
         self._plans: dict[date, DayPlan] = {}
         self._plans_by_figures: dict[tuple[tuple[int, int, int], ...], DayPlan] = {}
 
-    def _learn(self, deliveries: Sequence[DeliveredRecord], today: date | None) -> dict[LaneKey, LaneFigures]:
+    def _learn(
+        self, deliveries: Sequence[DeliveredRecord], today: date | None, in_transit: Sequence[InTransitRecord] = ()
+    ) -> dict[LaneKey, LaneFigures]:
         """Each delivered parcel on its lane, zoned by its carrier's card in force `today` (its newest
         otherwise), its business days counted with that service's delivery weekdays and the
-        destination's holidays; then each lane's figures as of `today` (the last delivery day if None)."""
+        destination's holidays; each parcel in transit the same, open since its pickup: it takes more
+        than the business days from its pickup to yesterday (today is not over). Then each lane's
+        figures as of `today` (the last delivery day if None)."""
         if not deliveries:
             return {}
         zone = ZoneInfo(self.learning.timezone)
         found: dict[tuple[str, str], tuple[LiveCard, LiveService] | None] = {}
-        parcels = []
-        for record in deliveries:
-            delivered_on = record.delivered_at.astimezone(zone).date()
-            key = (record.carrier, record.service)
+
+        def lane_of(carrier: str, service_code: str, country: str, postcode: str) -> tuple[LaneKey, LiveService] | None:
+            key = (carrier, service_code)
             if key not in found:
-                version = self.timeline.in_force(record.carrier, today or date.max) or self.timeline.in_force(
-                    record.carrier, date.max
+                version = self.timeline.in_force(carrier, today or date.max) or self.timeline.in_force(
+                    carrier, date.max
                 )
                 live = None if version is None else version.card
                 named = None if live is None else next((ls for ls in live.services if ls.service.code == key[1]), None)
                 found[key] = None if live is None or named is None else (live, named)
             service = found[key]
             if service is None:  # a carrier or service no card knows any more
-                continue
-            country, postcode = record.country.upper(), normalise_postcode(record.postcode)
+                return None
             card_zone = service[0].compiled.zones.zone_for(country, postcode)
-            if card_zone is None:
+            return None if card_zone is None else ((carrier, service_code, card_zone), service[1])
+
+        parcels = []
+        for record in deliveries:
+            country, postcode = record.country.upper(), normalise_postcode(record.postcode)
+            lane = lane_of(record.carrier, record.service, country, postcode)
+            if lane is None:
                 continue
+            delivered_on = record.delivered_at.astimezone(zone).date()
             at = record.picked_up_at
             picked_up_on = record.ships_on if at is None else at.astimezone(zone).date()
-            weekdays = service[1].schedule.delivery_weekdays
+            weekdays = lane[1].schedule.delivery_weekdays
             days = business_days_between(
                 picked_up_on, delivered_on, weekdays, country, holiday_region(country, postcode)
             )
-            parcels.append(DeliveredParcel((*key, card_zone), picked_up_on, delivered_on, days))
+            parcels.append(DeliveredParcel(lane[0], picked_up_on, delivered_on, days))
         if not parcels:
             return {}
+        as_of = today or max(p.delivered_on for p in parcels)
+        open_parcels = []
+        for open_record in in_transit:
+            picked_up_on = open_record.picked_up_at.astimezone(zone).date()
+            if picked_up_on >= as_of:  # nothing known of it yet: it may arrive today
+                continue
+            country, postcode = open_record.country.upper(), normalise_postcode(open_record.postcode)
+            lane = lane_of(open_record.carrier, open_record.service, country, postcode)
+            if lane is None:
+                continue
+            weekdays = lane[1].schedule.delivery_weekdays
+            days = business_days_between(
+                picked_up_on, as_of - timedelta(days=1), weekdays, country, holiday_region(country, postcode)
+            )
+            open_parcels.append(OpenParcel(lane[0], picked_up_on, days))
         learning = self.learning
         return learn_lanes(
             parcels,
-            today or max(p.delivered_on for p in parcels),
+            as_of,
+            open_parcels=open_parcels,
             min_deliveries=learning.min_deliveries,
             half_life_days=learning.half_life_days,
         )
@@ -236,6 +264,7 @@ class QuoteBook:
         deliveries: Sequence[DeliveredRecord] = (),
         learning: DeliveryLearning = DeliveryLearning(),
         today: date | None = None,
+        in_transit: Sequence[InTransitRecord] = (),
     ) -> QuoteBook:
         """A book of cards not taken from the store (what-ifs, benchmarks, tests): each counts as the active
         version 1 of its carrier, numbered 1, 2, ... in the order given."""
@@ -260,7 +289,15 @@ class QuoteBook:
             for n, card in enumerate(cards, 1)
         ]
         return cls(
-            list(zip(records, cards, strict=True)), [], policy, warehouses, monthly_parcels, deliveries, learning, today
+            list(zip(records, cards, strict=True)),
+            [],
+            policy,
+            warehouses,
+            monthly_parcels,
+            deliveries,
+            learning,
+            today,
+            in_transit,
         )
 
     @property
@@ -895,7 +932,8 @@ def load_quote_book(
     learning: DeliveryLearning = DeliveryLearning(),
 ) -> QuoteBook:
     """Read every active card, fuel update, the policy, this month's volume per carrier (parcels of
-    the succeeded runs, for the volume tiers) and the delivered parcels, and compile them into a book
+    the succeeded runs, for the volume tiers), the delivered parcels and those still in transit, and
+    compile them into a book
     (the lanes' learned delivery times among them: a quote never reads them from the store)."""
     month_start = today.replace(day=1)
     with uow:
@@ -904,9 +942,11 @@ def load_quote_book(
         stored_policy = uow.policies.current()
         volumes = uow.runs.month_parcels(month_start, today + timedelta(days=1))
         deliveries = uow.tracking.delivered()
+        since = datetime.combine(today - timedelta(days=IN_TRANSIT_DAYS), datetime.min.time(), UTC)
+        in_transit = uow.tracking.in_transit(since=since)
     cards = [(record, load_card(record)) for record in records]
     policy = policy_from_document(stored_policy or {})
-    return QuoteBook(cards, fuel, policy, warehouses, volumes, deliveries, learning, today)
+    return QuoteBook(cards, fuel, policy, warehouses, volumes, deliveries, learning, today, in_transit)
 
 
 def quote_inputs_signature(uow: UnitOfWork, today: date) -> object:

@@ -23,7 +23,7 @@ from tms.domain.rate_cards import CardStatus, FuelSurcharge, RateCardRecord
 from tms.domain.replay import PastShipment
 from tms.domain.sessions import ManagerSession
 from tms.domain.shipments import DaySpend, DeliveryOutcome, PromiseStatus, Shipment, ShipmentStatus
-from tms.domain.tracking import DeliveredRecord, StoredEvent, TrackingEvent
+from tms.domain.tracking import DeliveredRecord, InTransitRecord, StoredEvent, TrackingEvent
 
 
 class Carriers(Protocol):
@@ -284,6 +284,12 @@ class TrackingEvents(Protocol):
         delivered event (or, for a pickup-point or locker shipment, its first available_for_pickup one
         if sooner), its first picked_up event, its shipment's carrier, service and ship day, and the
         destination of the shipment's orders."""
+
+    def in_transit(self, *, since: datetime) -> list[InTransitRecord]:
+        """Every parcel of a shipment first picked up at `since` or later that has not arrived (no
+        delivered event, nor for a pickup-point or locker shipment an available_for_pickup one) nor
+        been returned, by shipment then tracking number: its first picked_up event, its shipment's
+        carrier and service, and the destination of the shipment's orders."""
 
     def last_delivered_id(self) -> int | None:
         """The id of the newest delivered or available_for_pickup event of a shipment: it changes when
