@@ -17,6 +17,7 @@ from tests.tracked import tracked_shipment
 def test_a_manager_on_a_phone_sees_the_spend_charts_and_an_order(
     container: Any, client: Any, manager: dict[str, str], served: str, browser: Any
 ) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -47,7 +48,8 @@ def test_a_manager_on_a_phone_sees_the_spend_charts_and_an_order(
     free_above.clear()
     free_above.send_keys("45,50")
     browser.find_element(By.CSS_SELECTOR, "#set-policy button").click()
-    WebDriverWait(browser, 20).until(lambda d: "within a second" in d.find_element(By.TAG_NAME, "main").text)
+    saved = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))  # the page is replaced
+    saved.until(lambda d: "within a second" in d.find_element(By.TAG_NAME, "main").text)
     assert "Free from a cart of €45.50." in browser.find_element(By.ID, "rules").text
     assert client.get("/api/v1/shipping-policy", headers=manager).get_json()["free_above"] == 45.5
     _fits_the_phone(browser)
