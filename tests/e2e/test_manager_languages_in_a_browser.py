@@ -14,15 +14,19 @@ from tests.tracked import tracked_shipment
 def test_a_manager_signs_in_reads_french_clicks_en_reads_english_and_back(
     container: Any, client: Any, manager: dict[str, str], served: str, browser: Any
 ) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     def heading_once_loaded(starts: str) -> str:
-        """The page's heading, once the page the click led to shows one starting so."""
-        WebDriverWait(browser, 20).until(
-            lambda d: any(h.text.startswith(starts) for h in d.find_elements(By.TAG_NAME, "h2"))
+        """The page's heading, once the page the click led to shows one starting so (the old page's
+        headings may vanish while they are read: the wait reads again)."""
+        wait = WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,))
+        return str(
+            wait.until(
+                lambda d: next((h.text for h in d.find_elements(By.TAG_NAME, "h2") if h.text.startswith(starts)), None)
+            )
         )
-        return str(browser.find_element(By.TAG_NAME, "h2").text)
 
     tracked_shipment(container, client, manager)
     browser.set_window_size(390, 844)
