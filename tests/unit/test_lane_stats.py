@@ -287,3 +287,73 @@ def test_a_slow_friday_on_a_steady_lane_is_no_change_point() -> None:
     # 80.5, from Thursday 31: the change point would be Friday, its open parcels alone the figures.
     (fooled,) = learn_lanes(old + fridays[:29] + recent, TODAY, open_parcels=friday, recent_days=7).values()
     assert fooled.deliveries == 0 and fooled.overall.cdf == (0.0, 0.0, 1.0)
+
+
+SLIP_WEEK = tuple(date(2026, 3, 2) + timedelta(days=n) for n in range(5))  # Monday 2 to Friday 6 March
+STEADY = parcels(200, 1, picked_up_on=date(2026, 1, 26), delivered_on=date(2026, 1, 27))  # before the look-back
+
+
+def slipped(days: int = 2) -> list:
+    """40 parcels picked up each day of SLIP_WEEK, delivered after `days` business days (Monday to Friday)."""
+    return [
+        DeliveredParcel(LANE, day, day + timedelta(days=days + (2 if day.weekday() + days > 4 else 0)), days)
+        for day in SLIP_WEEK
+        for _ in range(40)
+    ]
+
+
+def test_a_slip_seen_on_its_third_day_is_still_in_force_ten_business_days_later() -> None:
+    # Wednesday 4 March: Monday's 40 open past 1 day, Tuesday's 40 past 0. The older parcels (all
+    # after 1 day) expect 40 x 1 + 40 x 0 = 40 deliveries, none seen: a shift from Monday 2.
+    early = opened(40, 1, picked_up_on=SLIP_WEEK[0]) + opened(40, 0, picked_up_on=SLIP_WEEK[1])
+    (seen,) = learn_lanes(STEADY, date(2026, 3, 4), open_parcels=early, min_deliveries=30).values()
+    assert seen.overall.cdf == (0.0, 0.0, 1.0) and seen.deliveries == 0
+    # Monday 16 March, ten business days on: the slip week's 200 parcels were delivered after 2 days;
+    # then nothing until a thin day, Friday 13, its 30 parcels open past 0 days. The last 5 days hold
+    # that day alone, which the older figures expect nothing of (hazard 0 on day 0): alone, no shift.
+    thin = opened(30, 0, picked_up_on=date(2026, 3, 13))
+    (blind,) = learn_lanes(STEADY + slipped(), TODAY, open_parcels=thin, min_deliveries=30, recent_days=5).values()
+    assert 0.3 < blind.overall.within(1) < 0.6  # the decayed figures, old and slipped parcels together
+    # over the 30 days' look-back, the parcels from Monday 2 on: 200 seen, 400 expected (2 each), 10
+    # standard errors. The likelihood gains 400 - 200 + 200 ln(200 / 400) = 61.4 from Monday 2, 49.1
+    # from Tuesday 3 (320 expected, 160 seen), 36.8 from Wednesday: the change point is Monday 2,
+    # and the lane is still figured from the parcels picked up since.
+    (carried,) = learn_lanes(STEADY + slipped(), TODAY, open_parcels=thin, min_deliveries=30).values()
+    assert carried.overall.cdf == (0.0, 0.0, 1.0) and carried.deliveries == 200
+
+
+def test_a_lane_back_to_its_old_pace_is_figured_from_the_day_it_came_back() -> None:
+    # the slip week's 200 parcels after 2 days, then 40 a day Monday 9 to Thursday 12 after 1 day.
+    # Against the older figures, from Monday 2: 360 seen, 560 expected, 8.5 standard errors (from
+    # Monday 9 on, 160 seen of 160). Against the slip week's own (none delivered on day 1), the
+    # parcels from Monday 9 on expect none (at least 1) and 160 are seen: a later change point.
+    back = [DeliveredParcel(LANE, day, day + timedelta(days=1), 1) for day in SLIP_WINDOW[:3] for _ in range(40)]
+    back += parcels(40, 1, picked_up_on=date(2026, 3, 9), delivered_on=date(2026, 3, 10))
+    (figures,) = learn_lanes(STEADY + slipped() + back, TODAY, min_deliveries=30).values()
+    assert figures.overall.cdf == (0.0, 1.0) and figures.deliveries == 160
+
+
+def test_thirty_days_of_a_steady_lane_are_no_shift() -> None:
+    # before: 100 parcels after 1 day, 20 after 2 (hazards 0, 5/6, then 1). Every working day of the
+    # look-back, 30 pickups: 25 after 1 day, 5 after 2 (expected 25 x 5/6 + 5 x 11/6 = 30, seen 30),
+    # and one slow Wednesday 11, 20 and 10 (35 expected, 30 seen; from it on, 90 seen of 95: 0.5 standard errors).
+    old = parcels(100, 1, picked_up_on=date(2026, 1, 26), delivered_on=date(2026, 1, 27))
+    old += parcels(20, 2, picked_up_on=date(2026, 1, 26), delivered_on=date(2026, 1, 28))
+    recent = []
+    for n in range(1, 30):
+        day = TODAY - timedelta(days=n)
+        if day.weekday() < 5:
+            slow = day == date(2026, 3, 11)
+            recent += parcels(20 if slow else 25, 1, picked_up_on=day, delivered_on=day + timedelta(days=1))
+            recent += parcels(10 if slow else 5, 2, picked_up_on=day, delivered_on=day + timedelta(days=2))
+    (figures,) = learn_lanes(old + recent, TODAY, min_deliveries=30).values()
+    assert figures.deliveries == 120 + len(recent)  # the decayed figures of every parcel
+
+
+def test_a_young_lanes_first_parcels_are_the_figures_its_later_ones_are_tested_against() -> None:
+    # all within the look-back: 30 parcels picked up Monday 2 March delivered after 1 day, then 40
+    # picked up Thursday 12 open past 1 day. Monday's 30 are the older figures (at least
+    # min_deliveries): 40 deliveries expected, none seen, a shift from Thursday 12.
+    young = parcels(30, 1, picked_up_on=date(2026, 3, 2), delivered_on=date(2026, 3, 3))
+    (figures,) = learn_lanes(young, TODAY, open_parcels=opened(40, 1, picked_up_on=date(2026, 3, 12))).values()
+    assert figures.overall.cdf == (0.0, 0.0, 1.0) and figures.deliveries == 0

@@ -17,17 +17,19 @@ Recent parcels weigh more, in two ways:
 - a parcel delivered `age` days before the figures are built weighs 0.5 ** (age / half_life_days),
   and one older than HORIZON_HALF_LIVES half-lives (weight < 1/64) is left out; an open parcel is to
   be delivered, its age is 0 (weight 1);
-- a lane whose parcels picked up in the last RECENT_DAYS days (delivered or open, at least
-  `min_deliveries` of them) have shifted from the older parcels' figures (`shift_start`: a
-  one-sample log-rank test of SHIFT_Z standard errors, each parcel against its pickup weekday's
-  hazards, and at least SHIFT_MIN_DAYS between the means) is figured from the recent parcels picked
-  up on or after its change point (the pickup day from which they fit a new rate best, so that the
-  window's pickups made before a slip are left out), the decayed hazards beyond the days they were
-  watched, until the decayed figures catch up.
+- a lane whose parcels picked up on or after some day of the last RECENT_DAYS days (the look-back;
+  delivered or open, at least `min_deliveries` of them) have shifted from the older parcels' figures
+  (`shift_start`: the change point is the pickup day from which they fit a new rate best; a
+  one-sample log-rank test of SHIFT_Z standard errors from it on, each parcel against its pickup
+  weekday's hazards, and at least SHIFT_MIN_DAYS between the means) is figured from the parcels
+  picked up on or after its change point, the decayed hazards beyond the days they were watched.
+  The look-back is scanned whole each day, so a shift stays in force from one day to the next
+  (no state kept) until the parcels since a later change point say otherwise, or the change point
+  leaves the look-back.
   A half-life short enough to follow a carrier that starts slipping within days would be noisy the
   rest of the year; a long one with this test is both steady and quick.
 
-The defaults (half-life 56 days, recent 5 days) are those `python -m bench delivery_learning` finds
+The defaults (half-life 56 days, look-back 30 days) are those `python -m bench delivery_learning` finds
 best calibrated on a year with a carrier slipping in December (docs/delivery-learning.md).
 
 A lane with fewer than `min_deliveries` parcels within the horizon has no figures: callers fall
@@ -48,7 +50,7 @@ LaneKey = tuple[str, str, str]  # carrier, service, zone
 MIN_DELIVERIES = 30
 HALF_LIFE_DAYS = 56.0
 HORIZON_HALF_LIVES = 6
-RECENT_DAYS = 5  # the parcels picked up in the last days, looked at alone for a shift (see `shift_start`)
+RECENT_DAYS = 30  # the parcels picked up in the last days, scanned for a change point (see `shift_start`)
 MAX_TRANSIT_DAYS = 30  # business days; a parcel said to take longer is bad data, left out
 OPEN_MARGIN_DAYS = 5  # an open parcel older than its lane's longest delivered transit + this is lost
 _EPSILON = 1e-9  # float sums of weights: a share of 0.9 may come out 0.8999999999
@@ -156,10 +158,11 @@ def learn_lanes(
     more than its `business_days`). An open parcel older than the lane's longest delivered transit +
     OPEN_MARGIN_DAYS is taken as lost and left out.
 
-    With `recent_days`, a lane whose parcels picked up in the last `recent_days` days (delivered or
-    open, at least `min_deliveries` of them) have shifted from its decayed figures (`shift_start`)
-    takes the recent parcels picked up from its change point on alone: a carrier that starts
-    slipping shows it within days, from its late parcels before they are delivered."""
+    With `recent_days` (the look-back), a lane whose parcels picked up in the last `recent_days` days
+    (delivered or open, at least `min_deliveries` of them) have shifted from its decayed figures from
+    some pickup day on (`shift_start`) takes the parcels picked up from that change point on alone: a
+    carrier that starts slipping shows it within days, from its late parcels before they are
+    delivered, and the shift holds on the days after."""
     if min_deliveries < 1:
         raise ValueError(f"min_deliveries must be at least 1: {min_deliveries}")
     if half_life_days <= 0:
@@ -204,6 +207,10 @@ def learn_lanes(
         if tally.count < min_deliveries:
             continue
         lane_cells = {weekday: found for weekday in range(7) if (found := cells.get((lane, weekday))) is not None}
+        first = tally.first_recent(min_deliveries) if tally.older_count < min_deliveries else None
+        if first is not None:  # a young lane: its first parcels are the older figures the rest are tested against
+            for part in (tally, *lane_cells.values()):
+                part.older_from(first)
         since = shift_start(tally, lane_cells, min_deliveries) if tally.recent_count >= min_deliveries else None
         by_weekday = {}
         for weekday, cell_tally in lane_cells.items():
@@ -265,49 +272,94 @@ SHIFT_MIN_DAYS = 0.25  # ... and at least this many business days between their 
 def shift_start(
     tally: _Tally, cells: Mapping[int, _Tally] = MappingProxyType({}), min_deliveries: int = MIN_DELIVERIES
 ) -> date | None:
-    """None when the recent parcels have not shifted; otherwise the change point: the first pickup day
-    of the new regime, from which the lane is figured.
+    """None when the recent parcels (those of the look-back) have not shifted; otherwise the change
+    point: the first pickup day of the new regime, from which the lane is figured.
 
-    The test: the recent parcels were delivered more (or less) often than the older parcels' decayed
-    figures expect, by more than SHIFT_Z standard errors (a one-sample log-rank test: each recent
-    parcel expects the older hazards summed over the days it was watched, delivered or still open;
-    those of its pickup weekday's cell in `cells` where the cell has `min_deliveries` older
-    deliveries, so that a window with a slow weekday in it is no shift), and their product-limit mean
-    over those days differs from the older one by at least SHIFT_MIN_DAYS.
+    Each recent pickup day d has its deliveries O_d and those the older parcels' decayed hazards
+    expect, E_d (a one-sample log-rank test: each parcel expects the older hazards summed over the
+    days it was watched, delivered or still open; those of its pickup weekday's cell in `cells` where
+    the cell has `min_deliveries` older deliveries, so that a slow weekday is no shift). If the
+    parcels picked up from day c on go at a rate theta times the older one and those before c as
+    before, the log-likelihood of the counts (Poisson, as the log-rank test takes them) gains, at
+    the best theta = O/E, O log(O / E) - (O - E) over theta = 1, with O and E summed from c on. The
+    candidate is the c that gains most, among the pickup days from which at least `min_deliveries`
+    parcels were picked up. A slip on day k is found at k: the days before it add as many deliveries
+    seen as expected, which only lowers the gain.
 
-    The recent window may still hold pickups from before the change. Each pickup day d has its
-    deliveries O_d and those the older hazards expect, E_d (as in the test). If the parcels picked up
-    from day c on go at a rate theta times the older one and those before c as before, the
-    log-likelihood of the counts (Poisson, as the log-rank test takes them) gains, at the best theta
-    = O/E, O log(O / E) - (O - E) over theta = 1, with O and E summed from c on. The change point is
-    the c that gains most, among the pickup days from which at least `min_deliveries` parcels were
-    picked up and that deviate the way the whole window does. A slip on day k is found at k: the
-    days before it add as many deliveries seen as expected, which only lowers the gain."""
+    It is a shift when, from the candidate on, the deliveries seen are more than SHIFT_Z standard
+    errors from those expected and the product-limit mean over the days watched differs from the
+    older one by at least SHIFT_MIN_DAYS. Scanning the whole look-back (not only its last days) keeps
+    a shift in force from one day to the next without keeping state: the parcels since the change
+    point still differ after a weekend or a holiday leaves the last days with little to test.
+
+    The lane may have changed again since (back to its old pace, or further): `_later_change`, with
+    the parcels since the change point as the reference, moves it to the latest such day."""
     by_pickup = _log_rank_by_pickup(tally, cells, min_deliveries)
-    observed = sum(o for _, o, _, _ in by_pickup)
-    expected = sum(e for _, _, e, _ in by_pickup)
-    if expected <= 0 or abs(observed - expected) <= SHIFT_Z * expected**0.5:
-        return None
-    everything = tally.recent_since(None)
-    watched = max((*everything[0], *everything[1]))
-    before = product_limit(tally.older, tally.older_open, 0)
-    recent = product_limit(*everything[:3])
-    gap = sum(before.within(days) - recent.within(days) for days in range(watched + 1))
-    if abs(gap) < SHIFT_MIN_DAYS:
-        return None
-    slower = observed < expected
-    best, best_gain = by_pickup[0][0], -1.0
+    best, best_gain, best_sums = None, 0.0, (0.0, 0.0)
     later_observed = later_expected = later_parcels = 0.0
     for pickup, o, e, parcels in reversed(by_pickup):  # suffix sums: the parcels picked up from `pickup` on
         later_observed, later_expected, later_parcels = later_observed + o, later_expected + e, later_parcels + parcels
-        if later_parcels < min_deliveries or later_expected <= 0 or (later_observed < later_expected) != slower:
+        if later_parcels < min_deliveries or later_expected <= 0:
             continue
         gain = later_expected - later_observed
         if later_observed > 0:
             gain += later_observed * math.log(later_observed / later_expected)
         if gain >= best_gain:  # on a tie, the earlier day: more parcels to learn from
-            best, best_gain = pickup, gain
+            best, best_gain, best_sums = pickup, gain, (later_observed, later_expected)
+    observed, expected = best_sums
+    if best is None or abs(observed - expected) <= SHIFT_Z * expected**0.5:
+        return None
+    since = tally.recent_since(best)
+    watched = max((*since[0], *since[1]))
+    before = product_limit(tally.older, tally.older_open, 0)
+    recent = product_limit(*since[:3])
+    gap = sum(before.within(days) - recent.within(days) for days in range(watched + 1))
+    if abs(gap) < SHIFT_MIN_DAYS:
+        return None
+    while (later := _later_change(tally, best, min_deliveries)) is not None:
+        best = later
     return best
+
+
+def _later_change(tally: _Tally, since: date, min_deliveries: int) -> date | None:
+    """A change point after `since` by the same test, the parcels picked up from `since` to the day
+    before as the reference: the pickup day from which the later parcels (at least `min_deliveries`,
+    and as many before it) differ from the earlier ones by more than SHIFT_Z standard errors, the one
+    that gains most. None if there is none: the regime started on `since` still holds."""
+    days = sorted(day for day in tally.recent_by_pickup if day >= since)
+    best, best_gain = None, 0.0
+    for split in range(1, len(days)):
+        earlier = [tally.recent_by_pickup[day] for day in days[:split]]
+        later = [tally.recent_by_pickup[day] for day in days[split:]]
+        if min(_parcels(earlier), _parcels(later)) < min_deliveries:
+            continue
+        reference = _cumulative(_hazards(*_merged(earlier)))
+        if reference is None:
+            continue
+        observed = sum(n for landed, _ in later for n in landed.values())
+        # at least one delivery expected: a reference that delivered none on a day still may
+        expected = max(1.0, sum(reference[k] * n for pair in later for counts in pair for k, n in counts.items()))
+        if abs(observed - expected) <= SHIFT_Z * expected**0.5:
+            continue
+        gain = expected - observed + (observed * math.log(observed / expected) if observed > 0 else 0.0)
+        if gain > best_gain:
+            best, best_gain = days[split], gain
+    return best
+
+
+def _parcels(pickups: Sequence[tuple[dict[int, float], dict[int, float]]]) -> float:
+    return sum(n for pair in pickups for counts in pair for n in counts.values())
+
+
+def _merged(pickups: Sequence[tuple[dict[int, float], dict[int, float]]]) -> tuple[dict[int, float], dict[int, float]]:
+    """The delivered and the open counts of several pickup days, summed per number of days."""
+    delivered: dict[int, float] = {}
+    still_open: dict[int, float] = {}
+    for landed, waiting in pickups:
+        for merged, counts in ((delivered, landed), (still_open, waiting)):
+            for days, n in counts.items():
+                merged[days] = merged.get(days, 0.0) + n
+    return delivered, still_open
 
 
 def _log_rank_by_pickup(
@@ -335,12 +387,16 @@ def _log_rank_by_pickup(
 
 def _cumulative_hazards(tally: _Tally) -> list[float] | None:
     """The older parcels' hazards summed up to each day (1 a day past their figures: due); None without any."""
-    older = _hazards(tally.older, tally.older_open)
-    if not older:
+    return _cumulative(_hazards(tally.older, tally.older_open))
+
+
+def _cumulative(hazards: Sequence[float]) -> list[float] | None:
+    """Hazards summed up to each day, 1 a day past the last (due); None without any."""
+    if not hazards:
         return None
     cumulative, running = [], 0.0
     for days in range(MAX_TRANSIT_DAYS + 1):
-        running += older[days] if days < len(older) else 1.0
+        running += hazards[days] if days < len(hazards) else 1.0
         cumulative.append(running)
     return cumulative
 
@@ -358,6 +414,7 @@ class _Tally:
         "older_count",
         "longest",
         "recent_by_pickup",
+        "recent_weights",
         "recent_count",
     )
 
@@ -371,12 +428,15 @@ class _Tally:
         self.longest = 0  # the most days a delivered parcel took
         # per recent pickup day, unweighted: (delivered after k days, open past k days)
         self.recent_by_pickup: dict[date, tuple[dict[int, float], dict[int, float]]] = {}
+        # ... and weighted (decayed; an open parcel weighs 1), to join the older ones if they are too few
+        self.recent_weights: dict[date, tuple[dict[int, float], dict[int, float]]] = {}
         self.recent_count = 0  # recent parcels, delivered or open
 
     def _recent_day(self, pickup: date) -> tuple[dict[int, float], dict[int, float]]:
         found = self.recent_by_pickup.get(pickup)
         if found is None:
             found = self.recent_by_pickup[pickup] = ({}, {})
+            self.recent_weights[pickup] = ({}, {})
         return found
 
     def deliver(self, days: int, weight: float, recent_pickup: date | None) -> None:
@@ -387,6 +447,8 @@ class _Tally:
         if recent_pickup is not None:
             delivered = self._recent_day(recent_pickup)[0]
             delivered[days] = delivered.get(days, 0.0) + 1.0
+            weighed = self.recent_weights[recent_pickup][0]
+            weighed[days] = weighed.get(days, 0.0) + weight
             self.recent_count += 1
         else:
             self.older[days] = self.older.get(days, 0.0) + weight
@@ -398,9 +460,31 @@ class _Tally:
         if recent_pickup is not None:
             still_open = self._recent_day(recent_pickup)[1]
             still_open[days] = still_open.get(days, 0.0) + 1.0
+            weighed = self.recent_weights[recent_pickup][1]
+            weighed[days] = weighed.get(days, 0.0) + 1.0
             self.recent_count += 1
         else:
             self.older_open[days] = self.older_open.get(days, 0.0) + 1.0
+
+    def older_from(self, first: date) -> None:
+        """The recent parcels picked up before `first` become older ones."""
+        for pickup in [day for day in self.recent_by_pickup if day < first]:
+            landed, waiting = self.recent_by_pickup.pop(pickup)
+            for merged, counts in zip((self.older, self.older_open), self.recent_weights.pop(pickup), strict=True):
+                for days, weight in counts.items():
+                    merged[days] = merged.get(days, 0.0) + weight
+            self.older_count += round(sum(landed.values()))
+            self.recent_count -= round(sum(landed.values()) + sum(waiting.values()))
+
+    def first_recent(self, min_deliveries: int) -> date | None:
+        """The first pickup day the recent parcels may start on so that at least `min_deliveries`
+        delivered parcels are older (None: they are already, or cannot be)."""
+        older = self.older_count
+        for pickup in sorted(self.recent_by_pickup):
+            if older >= min_deliveries:
+                return pickup
+            older += round(sum(self.recent_by_pickup[pickup][0].values()))
+        return None
 
     def recent_since(self, first: date | None) -> tuple[dict[int, float], dict[int, float], int, int]:
         """The recent parcels picked up on or after `first` (all with None): (delivered after k days,
