@@ -53,9 +53,10 @@ def test_a_query_naming_text_that_a_store_cannot_keep_is_refused(
 def test_an_empty_carrier_for_the_card_in_force_is_refused_naming_the_field(
     client: FlaskClient, manager: dict[str, str]
 ) -> None:
-    response = client.get("/api/v1/rate-cards/in-force?carrier=", headers=manager)
-    assert response.status_code == 422
-    assert response.get_json()["errors"] == [{"field": "carrier", "message": "must name a carrier"}]
+    for blank in ("", "%20%20"):
+        response = client.get(f"/api/v1/rate-cards/in-force?carrier={blank}", headers=manager)
+        assert response.status_code == 422, blank
+        assert response.get_json()["errors"] == [{"field": "carrier", "message": "must name a carrier"}]
 
 
 @pytest.mark.parametrize(

@@ -164,10 +164,13 @@ class RateCardListQuerySchema(QuerySchema):
     status = fields.Enum(CardStatus, by_value=True)
 
 
+def _names_something(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("must name a carrier")
+
+
 class InForceQuerySchema(QuerySchema):
-    carrier = fields.String(
-        required=True, validate=[storable_text, validate.Length(min=1, error="must name a carrier")]
-    )
+    carrier = fields.String(required=True, validate=[storable_text, _names_something])
     on = fields.Date(metadata={"description": "Defaults to today"})
 
 
