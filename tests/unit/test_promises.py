@@ -171,3 +171,31 @@ def test_where_the_lane_has_learned_figures_its_observed_p90_is_the_slowest_day(
     )
     assert card == Prediction(date(2026, 3, 3), date(2026, 3, 4))
     assert learned == Prediction(date(2026, 3, 3), date(2026, 3, 6))  # 4 business days: Friday
+
+
+def test_a_parcel_on_its_way_longer_than_most_is_dated_by_the_lanes_slower_parcels() -> None:
+    """Within 1 day 50 %, 2 days 80 %, 3 days 95 %, 4 days all: p90 3 days. Picked up Monday 2 March and
+    still not delivered on Thursday 5 (Monday to Wednesday: 2 business days gone), the parcels that took
+    more than 2 days took 3 (0.15 of 0.20: 75 %) or 4 (100 %): p90 4 days, Friday 6. From the pickup
+    alone, Thursday: the window would claim the parcel comes today at the latest."""
+    from dataclasses import replace
+
+    from tms.domain.lane_stats import Distribution, LaneFigures
+
+    figures = LaneFigures(("colissimo", "HOME", "FR"), Distribution((0.0, 0.5, 0.8, 0.95, 1.0), deliveries=100))
+    lane = replace(LANE, figures=figures)
+    picked = news(K.IN_TRANSIT, date(2026, 3, 3), picked_up_on=date(2026, 3, 2))
+    on_the_way = predict(picked, lane, ships_on=date(2026, 3, 2), today=date(2026, 3, 5), delivers_at_point=False)
+    assert on_the_way == Prediction(date(2026, 3, 5), date(2026, 3, 6))
+    assert verdict(on_the_way, date(2026, 3, 5), date(2026, 3, 5)) is S.AT_RISK
+    # The next morning (Tuesday 3, 0 days gone), the lane's own p90: Thursday 5.
+    fresh = predict(picked, lane, ships_on=date(2026, 3, 2), today=date(2026, 3, 3), delivers_at_point=False)
+    assert fresh == Prediction(date(2026, 3, 3), date(2026, 3, 5))
+
+
+def test_the_share_of_slower_parcels_is_counted_from_the_distribution() -> None:
+    from tms.domain.lane_stats import Distribution
+
+    lane = Distribution((0.0, 0.5, 0.8, 0.95, 1.0), deliveries=100)  # 1 day 50 %, 2: 30 %, 3: 15 %, 4: 5 %
+    assert [lane.quantile_after(0.9, gone) for gone in (0, 1, 2, 3, 4)] == [3, 3, 4, 4, None]
+    assert lane.quantile_after(0.5, 1) == 2  # of the 50 % left after 1 day, 30 % come on day 2: 60 %

@@ -115,6 +115,19 @@ class Distribution:
                 return days
         return len(self.cdf) - 1
 
+    def quantile_after(self, share: float, more_than: int) -> int | None:
+        """The fewest days within which at least `share` of the parcels that took more than
+        `more_than` days are delivered: P(T <= d | T > more_than) >= share. None when (almost) none
+        of the lane's parcels took that long."""
+        done = self.within(more_than)
+        left = 1.0 - done
+        if left <= 1e-6:
+            return None
+        for days in range(more_than + 1, len(self.cdf)):
+            if (self.cdf[days] - done) / left + _EPSILON >= share:
+                return days
+        return len(self.cdf) - 1
+
 
 @dataclass(frozen=True)
 class LaneFigures:

@@ -16,7 +16,9 @@ weekdays and the destination's public holidays, as the checkout counted them:
   without a pickup scan.
 
 The lane's transit is the card's or, where the lane has enough deliveries, its observed p90 as the
-slowest (as the nightly plan dates it). A window is never before today (what is not delivered yet
+slowest (as the nightly plan dates it); for a parcel picked up before today and not delivered, the
+slowest is the p90 of the lane's parcels that took longer than it already has (the business days
+from its pickup to yesterday), when that is later. A window is never before today (what is not delivered yet
 cannot be delivered in the past). The verdict against the promise: `late` once even the earliest
 day is past it (or the promise day has gone by undelivered, or the parcel went back), `at_risk`
 when the earliest day keeps it but the latest does not, `on_track` otherwise.
@@ -27,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from tms.domain.delivery import business_days_after
+from tms.domain.delivery import business_days_after, business_days_between
 from tms.domain.lane_stats import LaneFigures, planning_transit
 from tms.domain.shipments import PromiseStatus
 from tms.domain.tracking import EventKind
@@ -102,6 +104,12 @@ def predict(news: LastNews, lane: Lane, *, ships_on: date, today: date, delivers
     else:  # the planned pickup went by without a scan: the next pickup day
         start = lane.on_or_after(today, lane.pickup_weekdays)
     min_days, max_days = lane.transit(start)
+    if lane.figures is not None and news.picked_up_on is not None and start == news.picked_up_on < today:
+        # On its way for `gone` business days and not delivered (today is not over): the lane's p90
+        # among its parcels that took longer than that.
+        gone = business_days_between(start, today - _ONE_DAY, lane.delivery_weekdays, lane.country, lane.region)
+        later = lane.figures.for_pickup(start).quantile_after(0.9, gone)
+        max_days = max_days if later is None else max(max_days, later)
     earliest = max(lane.after(start, min_days), floor)
     latest = max(lane.after(start, max_days), earliest)
     return Prediction(earliest, latest)
