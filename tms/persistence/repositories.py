@@ -1175,15 +1175,12 @@ class TrackingEventRepository:
         query = query.order_by(TrackingEventRow.id).limit(limit).offset(offset)
         return [_stored_event(row) for row in self.session.scalars(query)]
 
-    def delivered(self) -> list[DeliveredRecord]:
-        """Every parcel of a shipment that has arrived: three queries (first events per parcel, the
-        shipments, their orders' destination), joined here. A parcel arrives with its first delivered
-        event or, for a pickup-point or locker shipment, its first available_for_pickup one if sooner
-        (what the promise watch counts as delivered)."""
-        arrived = [EventKind.DELIVERED.value, EventKind.AVAILABLE_FOR_PICKUP.value]
-        arrived_shipments = select(TrackingEventRow.shipment_id).where(
-            TrackingEventRow.kind.in_(arrived), TrackingEventRow.shipment_id.is_not(None)
-        )
+    def _first_events(
+        self, of_shipments: Any, kinds: list[str]
+    ) -> tuple[dict[tuple[int, str], dict[str, datetime]], dict[int, Any], dict[int | None, tuple[str, str]]]:
+        """For the shipments `of_shipments` (a subquery of shipment ids) three queries, joined by the
+        callers: each parcel's first event of each of `kinds`, keyed by (shipment id, tracking
+        number); the shipments (carrier, service, mode, ships_on); their orders' destination."""
         firsts = self.session.execute(
             select(
                 TrackingEventRow.shipment_id,
@@ -1191,10 +1188,7 @@ class TrackingEventRepository:
                 TrackingEventRow.kind,
                 func.min(TrackingEventRow.occurred_at),
             )
-            .where(
-                TrackingEventRow.shipment_id.in_(arrived_shipments),
-                TrackingEventRow.kind.in_([EventKind.PICKED_UP.value, *arrived]),
-            )
+            .where(TrackingEventRow.shipment_id.in_(of_shipments), TrackingEventRow.kind.in_(kinds))
             .group_by(TrackingEventRow.shipment_id, TrackingEventRow.tracking_number, TrackingEventRow.kind)
         )
         events: dict[tuple[int, str], dict[str, datetime]] = {}
@@ -1206,17 +1200,28 @@ class TrackingEventRepository:
             for row in self.session.execute(
                 select(
                     ShipmentRow.id, ShipmentRow.carrier, ShipmentRow.service, ShipmentRow.mode, ShipmentRow.ships_on
-                ).where(ShipmentRow.id.in_(arrived_shipments))
+                ).where(ShipmentRow.id.in_(of_shipments))
             )
         }
         destinations = {
             shipment_id: (country, postcode)
             for shipment_id, country, postcode in self.session.execute(
                 select(OrderRow.shipment_id, func.min(OrderRow.country), func.min(OrderRow.postcode))
-                .where(OrderRow.shipment_id.in_(arrived_shipments))
+                .where(OrderRow.shipment_id.in_(of_shipments))
                 .group_by(OrderRow.shipment_id)
             )
         }
+        return events, shipments, destinations
+
+    def delivered(self) -> list[DeliveredRecord]:
+        """Every parcel of a shipment that has arrived (`_first_events`). A parcel arrives with its
+        first delivered event or, for a pickup-point or locker shipment, its first
+        available_for_pickup one if sooner (what the promise watch counts as delivered)."""
+        arrived = [EventKind.DELIVERED.value, EventKind.AVAILABLE_FOR_PICKUP.value]
+        arrived_shipments = select(TrackingEventRow.shipment_id).where(
+            TrackingEventRow.kind.in_(arrived), TrackingEventRow.shipment_id.is_not(None)
+        )
+        events, shipments, destinations = self._first_events(arrived_shipments, [EventKind.PICKED_UP.value, *arrived])
         found = []
         for (shipment_id, number), kinds in sorted(events.items()):
             shipment = shipments.get(shipment_id)
@@ -1244,50 +1249,15 @@ class TrackingEventRepository:
 
     def in_transit(self, *, since: datetime) -> list[InTransitRecord]:
         """Every parcel first picked up at `since` or later that has neither arrived (as `delivered`
-        counts it) nor been returned: three queries (first events per parcel of the shipments picked
-        up since, the shipments, their orders' destination), joined here."""
-        kinds = [
-            EventKind.PICKED_UP.value,
-            EventKind.DELIVERED.value,
-            EventKind.AVAILABLE_FOR_PICKUP.value,
-            EventKind.RETURNED.value,
-        ]
+        counts it) nor been returned (`_first_events` of the shipments picked up since)."""
+        arrived = [EventKind.DELIVERED.value, EventKind.AVAILABLE_FOR_PICKUP.value]
+        kinds = [EventKind.PICKED_UP.value, *arrived, EventKind.RETURNED.value]
         picked_shipments = select(TrackingEventRow.shipment_id).where(
             TrackingEventRow.kind == EventKind.PICKED_UP.value,
             TrackingEventRow.occurred_at >= since,
             TrackingEventRow.shipment_id.is_not(None),
         )
-        firsts = self.session.execute(
-            select(
-                TrackingEventRow.shipment_id,
-                TrackingEventRow.tracking_number,
-                TrackingEventRow.kind,
-                func.min(TrackingEventRow.occurred_at),
-            )
-            .where(TrackingEventRow.shipment_id.in_(picked_shipments), TrackingEventRow.kind.in_(kinds))
-            .group_by(TrackingEventRow.shipment_id, TrackingEventRow.tracking_number, TrackingEventRow.kind)
-        )
-        events: dict[tuple[int, str], dict[str, datetime]] = {}
-        for shipment_id, number, kind, at in firsts:
-            assert shipment_id is not None  # the query keeps only events of a shipment
-            events.setdefault((shipment_id, number), {})[kind] = at
-        shipments = {
-            row.id: row
-            for row in self.session.execute(
-                select(ShipmentRow.id, ShipmentRow.carrier, ShipmentRow.service, ShipmentRow.mode).where(
-                    ShipmentRow.id.in_(picked_shipments)
-                )
-            )
-        }
-        destinations = {
-            shipment_id: (country, postcode)
-            for shipment_id, country, postcode in self.session.execute(
-                select(OrderRow.shipment_id, func.min(OrderRow.country), func.min(OrderRow.postcode))
-                .where(OrderRow.shipment_id.in_(picked_shipments))
-                .group_by(OrderRow.shipment_id)
-            )
-        }
-        arrived = [EventKind.DELIVERED.value, EventKind.AVAILABLE_FOR_PICKUP.value]
+        events, shipments, destinations = self._first_events(picked_shipments, kinds)
         found = []
         for (shipment_id, number), seen in sorted(events.items()):
             shipment = shipments.get(shipment_id)
