@@ -885,13 +885,14 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
         ]
         return found[offset : offset + limit]
 
-    def delivered(self) -> list[DeliveredRecord]:
-        arrived = (EventKind.DELIVERED, EventKind.AVAILABLE_FOR_PICKUP)
-        stored: list[StoredEvent] = [s for s in self._tx.table("tracking").values() if s.shipment_id is not None]
+    def _first_events(
+        self, kinds_kept: tuple[EventKind, ...]
+    ) -> list[tuple[int, str, dict[EventKind, datetime], dict[str, Any], tuple[str, str]]]:
+        """Per parcel of a shipment, in order: (shipment id, tracking number, the first time of each of
+        `kinds_kept` it had, its shipment, its orders' first destination)."""
         firsts: dict[tuple[int, str], dict[EventKind, datetime]] = {}
-        for s in stored:
-            if s.event.kind in (EventKind.PICKED_UP, *arrived):
-                assert s.shipment_id is not None
+        for s in self._tx.table("tracking").values():
+            if s.shipment_id is not None and s.event.kind in kinds_kept:
                 kinds = firsts.setdefault((s.shipment_id, s.event.tracking_number), {})
                 at = kinds.get(s.event.kind)
                 kinds[s.event.kind] = s.event.occurred_at if at is None else min(at, s.event.occurred_at)
@@ -900,8 +901,16 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
         for (shipment_id, number), kinds in sorted(firsts.items()):
             shipment = self._tx.table("shipments").get(shipment_id)
             addresses = sorted((o.address.country, o.address.postcode) for _, o, sid in orders if sid == shipment_id)
-            if shipment is None or not addresses:
-                continue
+            if shipment is not None and addresses:
+                found.append((shipment_id, number, kinds, shipment, addresses[0]))
+        return found
+
+    def delivered(self) -> list[DeliveredRecord]:
+        arrived = (EventKind.DELIVERED, EventKind.AVAILABLE_FOR_PICKUP)
+        found = []
+        for shipment_id, number, kinds, shipment, (country, postcode) in self._first_events(
+            (EventKind.PICKED_UP, *arrived)
+        ):
             counted = arrived if shipment["mode"] != "home" else arrived[:1]
             times = [kinds[kind] for kind in counted if kind in kinds]
             if not times:
@@ -912,8 +921,8 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
                     tracking_number=number,
                     carrier=shipment["carrier"],
                     service=shipment["service"],
-                    country=addresses[0][0],
-                    postcode=addresses[0][1],
+                    country=country,
+                    postcode=postcode,
                     ships_on=shipment["ships_on"],
                     picked_up_at=kinds.get(EventKind.PICKED_UP),
                     delivered_at=min(times),
@@ -923,19 +932,12 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
 
     def in_transit(self, *, since: datetime) -> list[InTransitRecord]:
         arrived = (EventKind.DELIVERED, EventKind.AVAILABLE_FOR_PICKUP)
-        firsts: dict[tuple[int, str], dict[EventKind, datetime]] = {}
-        for s in self._tx.table("tracking").values():
-            if s.shipment_id is not None and s.event.kind in (EventKind.PICKED_UP, EventKind.RETURNED, *arrived):
-                kinds = firsts.setdefault((s.shipment_id, s.event.tracking_number), {})
-                at = kinds.get(s.event.kind)
-                kinds[s.event.kind] = s.event.occurred_at if at is None else min(at, s.event.occurred_at)
-        orders = self._tx.table("orders").values()
         found = []
-        for (shipment_id, number), kinds in sorted(firsts.items()):
-            shipment = self._tx.table("shipments").get(shipment_id)
-            addresses = sorted((o.address.country, o.address.postcode) for _, o, sid in orders if sid == shipment_id)
+        for shipment_id, number, kinds, shipment, (country, postcode) in self._first_events(
+            (EventKind.PICKED_UP, EventKind.RETURNED, *arrived)
+        ):
             picked_up_at = kinds.get(EventKind.PICKED_UP)
-            if shipment is None or not addresses or picked_up_at is None or picked_up_at < since:
+            if picked_up_at is None or picked_up_at < since:
                 continue
             counted = arrived if shipment["mode"] != "home" else arrived[:1]
             if EventKind.RETURNED in kinds or any(kind in kinds for kind in counted):
@@ -946,8 +948,8 @@ class FakeTrackingEvents(_Repository, TrackingEvents):
                     tracking_number=number,
                     carrier=shipment["carrier"],
                     service=shipment["service"],
-                    country=addresses[0][0],
-                    postcode=addresses[0][1],
+                    country=country,
+                    postcode=postcode,
                     picked_up_at=picked_up_at,
                 )
             )

@@ -502,13 +502,9 @@ class _Tally:
     def recent_since(self, first: date | None) -> tuple[dict[int, float], dict[int, float], int, int]:
         """The recent parcels picked up on or after `first` (all with None): (delivered after k days,
         open past k days, deliveries, parcels)."""
-        delivered: dict[int, float] = {}
-        still_open: dict[int, float] = {}
-        for pickup, (landed, waiting) in self.recent_by_pickup.items():
-            if first is None or pickup >= first:
-                for merged, counts in ((delivered, landed), (still_open, waiting)):
-                    for days, n in counts.items():
-                        merged[days] = merged.get(days, 0.0) + n
+        delivered, still_open = _merged(
+            [pair for pickup, pair in self.recent_by_pickup.items() if first is None or pickup >= first]
+        )
         deliveries = round(sum(delivered.values()))
         return delivered, still_open, deliveries, deliveries + round(sum(still_open.values()))
 

@@ -628,10 +628,9 @@ class QuotePoints:
         return ()
 
     def offer(self, carrier: str, mode: str, earliest: date, latest: date) -> tuple[PointOffer, ...] | Refusal:
-        """The points offered with this option, or why the option is excluded."""
-        carrier_points = self.index.by_carrier.get(carrier)
-        if carrier_points is None:
-            return no_directory(carrier)
+        """The points offered with this option, or why the option is excluded. The carrier has a
+        directory in use: the quote excludes the options of one without as `no_directory` first."""
+        carrier_points = self.index.by_carrier[carrier]
         lockers = mode == DeliveryMode.LOCKER
         shortlist = self.seen.get((carrier, lockers))
         if shortlist is None:

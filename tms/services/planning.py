@@ -62,7 +62,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
-from carriers.model import SurchargeKind, normalise_postcode
+from carriers.model import SurchargeKind, Transit, normalise_postcode
 from carriers.pricing import NotServed, price_shipment
 from solvers import assignment as asg
 from solvers.boxing import BoxType, ItemsFitNoBox
@@ -84,7 +84,7 @@ from tms.domain.orders import Order
 from tms.domain.plans import CarrierLimits, Plan, PlannedShipment
 from tms.domain.rate_cards import CardVersion
 from tms.services.packing import CheapestPacking, PackerCache, Shape, accepted_box_types, box_parcel, cheapest_by_count
-from tms.services.quote_index import LiveCard
+from tms.services.quote_index import LiveCard, LiveService
 from tms.services.quoting import QuoteBook
 from tms.services.unit_of_work import UnitOfWork
 
@@ -387,21 +387,14 @@ class _Planner:
                 fuel = self.book.timeline.fuel_bp(version, day)
                 discounts = self._discounts(carrier, version, day_index, day)
                 for ls in live.services:
-                    transit = ls.service.transit.get(zone)
-                    if ls.mode != mode or transit is None or day.weekday() not in ls.schedule.pickup_weekdays:
-                        continue
-                    if not ls.service.features.covers(required):  # the shopper's choice is a contract
+                    transit = _carried(ls, zone, day, mode, required)
+                    if transit is None:
                         continue
                     if day_index == 0 and not can_plan(ls.schedule, self.run_at):
                         continue
                     if not all(may_ship_on(d, self.warehouse, ls.schedule, day) for d in dates):
                         continue
-                    # The observed p90 where the lane has enough deliveries, the card's transit otherwise.
-                    figures = self.book.learned.get((carrier, ls.service.code, zone))
-                    min_days, max_days = planning_transit(transit.min_days, transit.max_days, figures, day)
-                    earliest, latest = delivery_dates(
-                        day, min_days, max_days, ls.schedule.delivery_weekdays, country, region
-                    )
+                    earliest, latest = self._window(carrier, ls, zone, transit, day, country, region)
                     if (deliver_by and latest > deliver_by) or (deliver_after and earliest < deliver_after):
                         continue
                     promise_kept = True
@@ -426,6 +419,15 @@ class _Planner:
                             )
                         )
         return options, promise_kept
+
+    def _window(
+        self, carrier: str, ls: LiveService, zone: str, transit: Transit, day: date, country: str, region: str | None
+    ) -> tuple[date, date]:
+        """The delivery window of a pickup on `day`: the observed p90 where the lane has enough
+        deliveries, the card's transit otherwise."""
+        figures = self.book.learned.get((carrier, ls.service.code, zone))
+        min_days, max_days = planning_transit(transit.min_days, transit.max_days, figures, day)
+        return delivery_dates(day, min_days, max_days, ls.schedule.delivery_weekdays, country, region)
 
     def _priced_packings(
         self,
@@ -485,8 +487,8 @@ class _Planner:
         end = min(self.days[-1], deliver_by) if deliver_by else self.days[-1]
         settled: set[tuple[str, str]] = set()  # services whose first possible day has been seen
         best: int | None = None
-        day = dates.local_day if is_working_day(self.warehouse, dates.local_day) else None
-        day = day or next_working_day(self.warehouse, dates.local_day)
+        local = dates.local_day
+        day = local if is_working_day(self.warehouse, local) else next_working_day(self.warehouse, local)
         while day <= end:
             for carrier, version in self.book.timeline.all_in_force(day):
                 if fixed_carrier and carrier != fixed_carrier:
@@ -497,18 +499,10 @@ class _Planner:
                     continue
                 for ls in live.services:
                     key = (carrier, ls.service.code)
-                    transit = ls.service.transit.get(zone)
-                    if key in settled or ls.mode != order.mode or transit is None:
+                    transit = None if key in settled else _carried(ls, zone, day, order.mode, required)
+                    if transit is None or not may_ship_on(dates, self.warehouse, ls.schedule, day):
                         continue
-                    if day.weekday() not in ls.schedule.pickup_weekdays or not ls.service.features.covers(required):
-                        continue
-                    if not may_ship_on(dates, self.warehouse, ls.schedule, day):
-                        continue
-                    figures = self.book.learned.get((carrier, ls.service.code, zone))
-                    min_days, max_days = planning_transit(transit.min_days, transit.max_days, figures, day)
-                    earliest, latest = delivery_dates(
-                        day, min_days, max_days, ls.schedule.delivery_weekdays, country, region
-                    )
+                    earliest, latest = self._window(carrier, ls, zone, transit, day, country, region)
                     if deliver_after and earliest < deliver_after and not (deliver_by and latest > deliver_by):
                         continue  # too early: a later day of this service may keep the window
                     settled.add(key)  # its first possible day: a later one would arrive no sooner
@@ -544,6 +538,15 @@ class _Planner:
         every = [o for found in (draft.options, *draft.other_counts.values()) for o in found]
         costs = [self.cost_today(o) + draft.fixed_cents for o in every if o.day == 0]
         return min(costs, default=None)
+
+
+def _carried(ls: LiveService, zone: str, day: date, mode: str, required: Features) -> Transit | None:
+    """The service's transit to `zone` when it carries `mode` with the `required` features (the
+    shopper's choice is a contract) and picks up on `day`; None otherwise."""
+    transit = ls.service.transit.get(zone)
+    if ls.mode != mode or transit is None or day.weekday() not in ls.schedule.pickup_weekdays:
+        return None
+    return transit if ls.service.features.covers(required) else None
 
 
 def _required_features(book: QuoteBook, orders: Sequence[Order]) -> Features:
