@@ -1,5 +1,5 @@
 """The points a quote offers are the same whether the index worked them out for this quote or
-answers from what earlier quotes to the place worked out (`PointIndex.shortlist_near`): one index
+answers from what earlier quotes to the place worked out (`PointIndex.shortlists_near`): one index
 shared by every quote here is compared with a new, empty one built from the same directories.
 
 The directories are seeded: around Lyon, more points than a quote's candidates (so that the nearest
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from itertools import permutations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -39,6 +40,8 @@ HOURS = (
     ((),) * 7,  # never open
 )
 
+COMPARTMENTS = (((80, 380, 640), (390, 380, 640)), ((80, 380, 640), (150, 300, 450)))  # mm, as given
+
 
 def a_directory(rng: random.Random, carrier: str) -> list[PickupPoint]:
     points = []
@@ -61,7 +64,7 @@ def a_directory(rng: random.Random, carrier: str) -> list[PickupPoint]:
                 closures,
                 max_weight_g=rng.choice((None, 5000, 20000)),
                 max_length_mm=rng.choice((None, 600, 1000)),
-                compartments_mm=((80, 380, 640), (390, 380, 640)) if locker and rng.random() < 0.7 else (),
+                compartments_mm=rng.choice(COMPARTMENTS) if locker and rng.random() < 0.7 else (),
             )
         )
     return points
@@ -142,6 +145,24 @@ def first_open_day(point: PickupPoint, day: date) -> date | None:
     return None
 
 
+def takes(point: PickupPoint, parcels: tuple[Parcel, ...]) -> bool:
+    """The rule written out: every parcel within the point's weight and longest-side limits and, at a
+    point with compartments, in one of them turned some way."""
+    for parcel in parcels:
+        sides = (parcel.length_mm, parcel.width_mm, parcel.height_mm)
+        if point.max_weight_g is not None and parcel.weight_g > point.max_weight_g:
+            return False
+        if point.max_length_mm is not None and max(sides) > point.max_length_mm:
+            return False
+        if point.compartments_mm and not any(
+            all(s <= c for s, c in zip(turned, box, strict=True))
+            for box in point.compartments_mm
+            for turned in permutations(sides)
+        ):
+            return False
+    return True
+
+
 @settings(max_examples=300, deadline=None)
 @given(requests())
 def test_a_quote_answered_from_what_earlier_quotes_worked_out_offers_what_a_new_index_would(
@@ -152,8 +173,10 @@ def test_a_quote_answered_from_what_earlier_quotes_worked_out_offers_what_a_new_
     deliver_by = request.promise.deliver_by
     for option in quote.options:
         for offered in quote.points.get((option.carrier, option.service), ()):
-            point = SHARED.point(option.carrier, offered.point_id)
+            point = SHARED.point(option.carrier, offered.point.point_id)
             assert point is not None
+            assert takes(point, request.parcels)
+            assert option.mode != "locker" or point.kind is PointKind.LOCKER
             assert offered.available_by == first_open_day(point, option.latest)  # the dating rule, day by day
             assert offered.available_from == (first_open_day(point, option.earliest) or offered.available_by)
             assert deliver_by is None or offered.available_by <= deliver_by

@@ -355,7 +355,8 @@ def _put_points(quote: Quote, option: QuoteOption, document: dict[str, Any]) -> 
         document["points"] = [_point_document(p) for p in offered]
 
 
-def _point_document(p: PointOffer) -> dict[str, Any]:
+def _point_document(offer: PointOffer) -> dict[str, Any]:
+    p = offer.point
     return {
         "id": p.point_id,
         "name": p.name,
@@ -363,9 +364,9 @@ def _point_document(p: PointOffer) -> dict[str, Any]:
         "postcode": p.postcode,
         "city": p.city,
         "kind": p.kind,
-        "distance_m": p.distance_m,
-        "available_from": p.available_from,
-        "available_by": p.available_by,
+        "distance_m": offer.distance_m,
+        "available_from": offer.available_from,
+        "available_by": offer.available_by,
     }
 
 

@@ -98,18 +98,19 @@ def shopify_rates(quote: Quote, *, points_as_rates: bool = False) -> dict[str, A
             continue
         offered = quote.points.get((option.carrier, option.service)) if points_as_rates else None
         if offered:
-            for point in offered:
-                label = f"{point.name}, {point.address}, {point.postcode} {point.city} ({_distance(point.distance_m)})"
+            for offer in offered:
+                point = offer.point
+                label = f"{point.name}, {point.address}, {point.postcode} {point.city} ({_distance(offer.distance_m)})"
                 rates.append(
                     {
                         "service_name": f"{MODE_LABELS.get(mode, mode)} - {option.carrier_name}: {label}",
                         "service_code": f"{option.carrier}:{option.service}:{point.point_id}",
                         "total_price": str(option.customer_price_cents),
                         "currency": option.currency,
-                        "description": f"{option.service_name}, to collect from {point.available_from} "
-                        f"(by {point.available_by})",
-                        "min_delivery_date": _shopify_date(point.available_from),
-                        "max_delivery_date": _shopify_date(point.available_by),
+                        "description": f"{option.service_name}, to collect from {offer.available_from} "
+                        f"(by {offer.available_by})",
+                        "min_delivery_date": _shopify_date(offer.available_from),
+                        "max_delivery_date": _shopify_date(offer.available_by),
                     }
                 )
             continue

@@ -31,22 +31,31 @@ class DirectoryStatus(StrEnum):
     RETIRED = "retired"  # replaced by a newer active version, or retired; kept for history
 
 
-Limits = tuple[int | None, int | None, tuple[tuple[int, int, int], ...]]  # max g, longest mm, compartments
+# Max grams, longest side in mm, and compartments (each one's sides in mm, longest first).
+Limits = tuple[int | None, int | None, tuple[tuple[int, int, int], ...]]
 
 
 def limits_take(limits: Limits, heaviest_g: int, longest_mm: int, sizes: tuple[tuple[int, int, int], ...]) -> bool:
     """Whether a point with these limits takes every parcel: within its weight and length limits and,
     at a locker with known compartments, each in some compartment (`sizes`: each parcel's sides,
-    longest first)."""
+    longest first, as the compartments' are). Plain loops: a quote asks this of every limits in use."""
     max_weight_g, max_length_mm, compartments = limits
     if max_weight_g is not None and heaviest_g > max_weight_g:
         return False
     if max_length_mm is not None and longest_mm > max_length_mm:
         return False
-    if compartments:
-        boxes = [sorted(c, reverse=True) for c in compartments]
-        return all(any(all(p <= c for p, c in zip(size, box, strict=True)) for box in boxes) for size in sizes)
+    for longest, middle, shortest in sizes if compartments else ():
+        for first, second, third in compartments:
+            if longest <= first and middle <= second and shortest <= third:
+                break
+        else:
+            return False
     return True
+
+
+def longest_first(a: int, b: int, c: int) -> tuple[int, int, int]:
+    first, second, third = sorted((a, b, c), reverse=True)
+    return first, second, third
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,8 @@ class PickupPoint:
     @cached_property
     def limits(self) -> Limits:
         """What decides which parcels the point takes: points with the same limits take the same ones."""
-        return (self.max_weight_g, self.max_length_mm, self.compartments_mm)
+        compartments = tuple(longest_first(*sides) for sides in self.compartments_mm)
+        return (self.max_weight_g, self.max_length_mm, compartments)
 
     def open_day_from(self, day: date) -> date | None:
         """The first day from `day` on when the point opens (a parcel delivered that day is there to

@@ -163,8 +163,8 @@ class Exclusion(NamedTuple):
     detail: str
 
 
-class PointOffer(NamedTuple):
-    """A pickup point offered with an option: where, how far, and from when the parcel is there."""
+class OfferedPoint(NamedTuple):
+    """What a quote says of a pickup point: the same in every quote, so made once per point."""
 
     point_id: str
     name: str
@@ -172,6 +172,12 @@ class PointOffer(NamedTuple):
     postcode: str
     city: str
     kind: str  # relay or locker
+
+
+class PointOffer(NamedTuple):
+    """A pickup point offered with an option: which, how far, and from when the parcel is there."""
+
+    point: OfferedPoint
     distance_m: int
     available_from: date  # the first day it opens from the option's earliest delivery date
     available_by: date  # ... from its latest: the promise for that point

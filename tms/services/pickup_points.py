@@ -36,15 +36,23 @@ from carriers.points import Directory, directory_to_json, read_points_json
 from tms.domain.errors import Conflict, DuplicateKey, InvalidInput, NotFound, Problem
 from tms.domain.modes import DeliveryMode
 from tms.domain.orders import Order
-from tms.domain.pickup_points import DirectoryRecord, DirectoryStatus, Limits, PickupPoint, PointKind, limits_take
-from tms.domain.quotes import PointOffer, QuoteRequest, Refusal
+from tms.domain.pickup_points import (
+    DirectoryRecord,
+    DirectoryStatus,
+    Limits,
+    PickupPoint,
+    PointKind,
+    limits_take,
+    longest_first,
+)
+from tms.domain.quotes import OfferedPoint, PointOffer, QuoteRequest, Refusal
 from tms.services.unit_of_work import UnitOfWork
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 RADIUS_KM = 15.0  # a quote's pickup-point options offer points within this distance (settings: pickup.radius_km)
 CANDIDATES = 24  # nearest points kept per (carrier, place); the quote keeps the suitable ones among them
 CACHED_PLACES = 50_000  # (carrier, kind, place) candidate lists an index keeps
-CACHED_SHORTLISTS = 100_000  # (carrier, kind, place, parcel fit) shortlists an index keeps (~0.4 kB each, key included)
+CACHED_PROFILES = 20_000  # (place, parcel fit) an index keeps shortlists for (each ~0.2 kB + ~0.3 kB per shortlist)
 DAYS = tuple(timedelta(days=n) for n in range(7))
 
 # A candidate point of a quote: its index in its PointSet, its `open_offsets`, and its distance
@@ -179,6 +187,13 @@ def _unit_vectors(latitudes: Sequence[float], longitudes: Sequence[float]) -> np
     return np.column_stack((cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)))
 
 
+def _unit_vector(latitude: float, longitude: float) -> np.ndarray:
+    """`_unit_vectors` of one position, with `math`: numpy on one element costs ~10 us more."""
+    lat, lon = math.radians(latitude), math.radians(longitude)
+    cos_lat = math.cos(lat)
+    return np.array((cos_lat * math.cos(lon), cos_lat * math.sin(lon), math.sin(lat)))
+
+
 def _chord(distance_m: float) -> float:
     return 2 * math.sin(min(distance_m / EARTH_RADIUS_M, math.pi) / 2)
 
@@ -197,13 +212,19 @@ class Found:
 
 class PointSet:
     """The points of one carrier that an option may offer (every kind, or its lockers alone) and
-    their k-d tree, with per point what a quote reads before it looks at the point itself: which of
-    the set's distinct limits it has, and its `open_offsets`: a quote filters its 24 candidates from
-    these two lists, without reading 24 points scattered in memory."""
+    their k-d tree, with per point what a quote reads of it: which of the set's distinct limits it
+    has and its `open_offsets` (a quote filters its 24 candidates from these two lists, without
+    reading 24 points scattered in memory), and what an offer says of it (`OfferedPoint`, made once
+    here rather than in every quote)."""
 
-    __slots__ = ("points", "tree", "limits", "limits_of", "offsets_of")
+    __slots__ = ("points", "tree", "limits", "limits_of", "offsets_of", "offered")
 
-    def __init__(self, points: Sequence[PickupPoint], tree: cKDTree | None = None) -> None:
+    def __init__(
+        self,
+        points: Sequence[PickupPoint],
+        tree: cKDTree | None = None,
+        offered: Mapping[str, OfferedPoint] | None = None,  # by point id: made already, for a subset
+    ) -> None:
         self.points = tuple(points)
         if tree is None and self.points:
             tree = cKDTree(_unit_vectors([p.latitude for p in points], [p.longitude for p in points]))
@@ -215,6 +236,11 @@ class PointSet:
         self.limits_of = [position[p.limits] for p in self.points]
         shared: dict[tuple[int | None, ...] | None, tuple[int | None, ...] | None] = {}
         self.offsets_of = [shared.setdefault(p.open_offsets, p.open_offsets) for p in self.points]
+        self.offered = (
+            [offered[p.point_id] for p in self.points]
+            if offered is not None
+            else [OfferedPoint(p.point_id, p.name, p.address, p.postcode, p.city, p.kind) for p in self.points]
+        )
 
     def ranked(self, position: np.ndarray, k: int, radius_m: float) -> list[Candidate]:
         """The `k` nearest points within `radius_m`, nearest first, as (index in `points`, open offsets,
@@ -233,6 +259,10 @@ class PointSet:
         """The candidates whose limits take the parcels: `fit[n]` says whether `limits[n]` do."""
         limits_of = self.limits_of
         return tuple(c for c in candidates if fit[limits_of[c[0]]])
+
+
+# Per point set, its candidates that take a quote's parcels.
+Shortlists = dict[PointSet, tuple[Candidate, ...]]
 
 
 class CarrierPoints:
@@ -259,7 +289,8 @@ class CarrierPoints:
         self.place_sums = {key: (s[0], s[1], int(s[2])) for key, s in sums.items()}
         self.by_id = {p.point_id: p for p in self.points}
         self.every_kind = PointSet(self.points, self.tree)
-        self.lockers = PointSet([p for p in self.points if p.kind is PointKind.LOCKER])
+        made = {o.point_id: o for o in self.every_kind.offered}
+        self.lockers = PointSet([p for p in self.points if p.kind is PointKind.LOCKER], offered=made)
 
     def offered(self, *, lockers: bool) -> PointSet:
         """The points an option offers: a locker option its lockers, a pickup-point option every kind."""
@@ -334,9 +365,9 @@ class PointIndex:
         # Bounded, each emptied when full: a hit costs a dict look-up, a miss a k-d tree query.
         # (carrier, lockers only, place key) -> candidates, distances in whole metres:
         self._candidates: dict[tuple[str, bool, tuple[str, str, str]], tuple[Candidate, ...]] = {}
-        # (carrier, lockers only, place key, which of the carrier's limits take the parcels) -> the
-        # candidates that take them:
-        self._shortlists: dict[tuple[str, bool, tuple[str, str, str], tuple[bool, ...]], tuple[Candidate, ...]] = {}
+        # (place key, which of the index's limits take the parcels) -> per point set, its candidates
+        # that take them:
+        self._shortlists: dict[tuple[tuple[str, str, str], tuple[bool, ...]], Shortlists] = {}
         sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         for points in carriers_points:
             if points.carrier_code in self.by_carrier or not points.points:
@@ -348,6 +379,12 @@ class PointIndex:
                 entry[1] += longitude
                 entry[2] += count
         self._centres = {key: (s[0] / s[2], s[1] / s[2]) for key, s in sums.items()}
+        # The distinct limits of every carrier's points (a locker's are among its carrier's), numbered:
+        # a quote works out once which of them take its parcels (`fit`).
+        self.limits: tuple[Limits, ...] = tuple(
+            dict.fromkeys(limits for points in self.by_carrier.values() for limits in points.every_kind.limits)
+        )
+        self._limits_number = {limits: n for n, limits in enumerate(self.limits)}
 
     def point(self, carrier: str, point_id: str) -> PickupPoint | None:
         """The carrier's point in use with this identifier (None when it left the directory)."""
@@ -395,23 +432,29 @@ class PointIndex:
             if len(self._candidates) >= CACHED_PLACES:
                 self._candidates.clear()
             latitude, longitude = self._centres[place]
-            position = _unit_vectors([latitude], [longitude])[0]
+            position = _unit_vector(latitude, longitude)
             ranked = carrier.offered(lockers=lockers).ranked(position, CANDIDATES, self.radius_m)
             found = self._candidates[key] = tuple((i, offsets, round(_metres(c))) for i, offsets, c in ranked)
         return found
 
-    def shortlist_near(
-        self, carrier: CarrierPoints, place: tuple[str, str, str], *, lockers: bool, fit: tuple[bool, ...]
-    ) -> tuple[Candidate, ...]:
-        """Of `candidates_near`, those whose limits take the parcels (cached): `fit` says, for each of
-        the limits of the carrier's points of that kind (`PointSet.limits`), whether they do."""
-        key = (carrier.carrier_code, lockers, place, fit)
+    def fit(self, heaviest_g: int, longest_mm: int, sizes: tuple[tuple[int, int, int], ...]) -> tuple[bool, ...]:
+        """Per limits of `limits`, whether points with them take every parcel (see `limits_take`)."""
+        return tuple([limits_take(limits, heaviest_g, longest_mm, sizes) for limits in self.limits])
+
+    def fit_of(self, offered: PointSet, fit: tuple[bool, ...]) -> tuple[bool, ...]:
+        """`fit` (over the index's limits) for the limits of the point set (`PointSet.limits`)."""
+        number = self._limits_number
+        return tuple([fit[number[limits]] for limits in offered.limits])
+
+    def shortlists_near(self, place: tuple[str, str, str], fit: tuple[bool, ...]) -> Shortlists:
+        """What the quotes to `place` whose parcels the same limits take share (cached): per point set,
+        its candidates near the place that take the parcels, filled in by the quotes as they need them."""
+        key = (place, fit)
         found = self._shortlists.get(key)
         if found is None:
-            if len(self._shortlists) >= CACHED_SHORTLISTS:
+            if len(self._shortlists) >= CACHED_PROFILES:
                 self._shortlists.clear()
-            candidates = self.candidates_near(carrier, place, lockers=lockers)
-            found = self._shortlists[key] = carrier.offered(lockers=lockers).taking(candidates, fit)
+            found = self._shortlists[key] = {}
         return found
 
     def nearest(
@@ -426,7 +469,7 @@ class PointIndex:
         at: datetime,
     ) -> list[Found]:
         """The `n` nearest suitable points of the carriers (all by default), nearest first."""
-        position = _unit_vectors([latitude], [longitude])[0]
+        position = _unit_vector(latitude, longitude)
         radius_m = None if radius_km is None else radius_km * 1000
         codes = self.by_carrier if carriers is None else carriers
         found: list[Found] = []
@@ -560,71 +603,48 @@ def no_directory(carrier: str) -> Refusal:
     return ("no_directory", f"{carrier} has no pickup-point directory in use")
 
 
-def _longest_first(a: int, b: int, c: int) -> tuple[int, int, int]:
-    first, second, third = sorted((a, b, c), reverse=True)
-    return first, second, third
-
-
 class QuotePoints:
     """The pickup points one quote offers. The shopper's position is resolved once per quote (the
     coordinates sent, else the place of the postcode or city); then each pickup-point or locker
     option gets the `request.points` nearest points of its carrier within the index's radius that
     take every parcel and open, after the option's delivery dates, by the promise.
 
-    From a place, the candidates that take the parcels are cached per (carrier, kind, place, parcel
-    fit) in the index, so that the quotes to a postcode share one k-d tree query and one filtering;
-    with coordinates, each quote queries the trees itself. Either way an option's dates are then
+    From a place, the candidates that take the parcels are cached in the index per (place, parcel
+    fit), so that the quotes to a postcode share one k-d tree query and one filtering per carrier and
+    kind; with coordinates, each quote queries the trees itself. Either way an option's dates are then
     looked up per weekday for points without closures (`PickupPoint.open_offsets`), and worked out
     day by day (`PickupPoint.open_day_from`) for the others.
     """
 
-    __slots__ = (
-        "index",
-        "wanted",
-        "deliver_by",
-        "position",
-        "place",
-        "heaviest",
-        "longest",
-        "sizes",
-        "seen",
-        "fits",
-    )
+    __slots__ = ("index", "wanted", "deliver_by", "position", "place", "fit", "shortlists")
 
     def __init__(self, index: PointIndex, request: QuoteRequest) -> None:
         self.index = index
         self.wanted = request.points
         self.deliver_by = request.promise.deliver_by
         destination = request.destination
+        sizes = tuple(longest_first(p.length_mm, p.width_mm, p.height_mm) for p in request.parcels)
+        heaviest = max((p.weight_g for p in request.parcels), default=0)
+        self.fit = index.fit(heaviest, max((size[0] for size in sizes), default=0), sizes)
         self.position: np.ndarray | None = None
         self.place: tuple[str, str, str] | None = None
         if destination.latitude is not None and destination.longitude is not None:
-            self.position = _unit_vectors([destination.latitude], [destination.longitude])[0]
+            self.position = _unit_vector(destination.latitude, destination.longitude)
         else:
             self.place = index.place(destination.country, destination.postcode, destination.city or None)
-        self.sizes = tuple(_longest_first(p.length_mm, p.width_mm, p.height_mm) for p in request.parcels)
-        self.heaviest = max((p.weight_g for p in request.parcels), default=0)
-        self.longest = max((size[0] for size in self.sizes), default=0)
-        self.seen: dict[tuple[str, bool], tuple[Candidate, ...]] = {}
-        self.fits: dict[Limits, bool] = {}  # per point limits: whether they take the parcels (few per directory)
+        # Per point set (a carrier's points, or its lockers), its candidates that take the parcels:
+        # shared by the quotes to the place whose parcels fit the same limits, this quote's own else.
+        self.shortlists: Shortlists = index.shortlists_near(self.place, self.fit) if self.place is not None else {}
 
-    def _fit(self, limits: Limits) -> bool:
-        """Whether points with these limits take every parcel (worked out once per quote)."""
-        fit = self.fits.get(limits)
-        if fit is None:
-            fit = self.fits[limits] = limits_take(limits, self.heaviest, self.longest, self.sizes)
-        return fit
-
-    def _shortlist(self, carrier_points: CarrierPoints, lockers: bool) -> tuple[Candidate, ...]:
+    def _shortlist(self, carrier_points: CarrierPoints, offered: PointSet, lockers: bool) -> tuple[Candidate, ...]:
         """The carrier's candidates (of the option's kinds) that take the parcels, nearest first."""
-        offered = carrier_points.offered(lockers=lockers)
-        fit = tuple(map(self._fit, offered.limits))
+        fit = self.index.fit_of(offered, self.fit)
         if not any(fit):
             return ()  # no point of the carrier takes the parcels: none is looked for
         if self.position is not None:
             return offered.taking(offered.ranked(self.position, CANDIDATES, self.index.radius_m), fit)
         if self.place is not None:
-            return self.index.shortlist_near(carrier_points, self.place, lockers=lockers, fit=fit)
+            return offered.taking(self.index.candidates_near(carrier_points, self.place, lockers=lockers), fit)
         return ()
 
     def offer(self, carrier: str, mode: str, earliest: date, latest: date) -> tuple[PointOffer, ...] | Refusal:
@@ -632,16 +652,16 @@ class QuotePoints:
         directory in use: the quote excludes the options of one without as `no_directory` first."""
         carrier_points = self.index.by_carrier[carrier]
         lockers = mode == DeliveryMode.LOCKER
-        shortlist = self.seen.get((carrier, lockers))
+        offered = carrier_points.offered(lockers=lockers)
+        shortlist = self.shortlists.get(offered)
         if shortlist is None:
-            shortlist = self.seen[(carrier, lockers)] = self._shortlist(carrier_points, lockers)
+            shortlist = self.shortlists[offered] = self._shortlist(carrier_points, offered, lockers)
         found: list[PointOffer] = []
-        points = carrier_points.offered(lockers=lockers).points
         deliver_by, wanted, chords = self.deliver_by, self.wanted, self.position is not None
         weekday_by, weekday_from = latest.weekday(), earliest.weekday()
         for index, offsets, distance in shortlist:
             if offsets is None:  # a point with closures: day by day
-                point = points[index]
+                point = offered.points[index]
                 available_by = point.open_day_from(latest)
                 if available_by is None or (deliver_by is not None and available_by > deliver_by):
                     continue
@@ -654,16 +674,10 @@ class QuotePoints:
                 if deliver_by is not None and available_by > deliver_by:
                     continue
                 available_from = earliest + DAYS[offsets[weekday_from]]  # type: ignore[index]  # open some day
-                point = points[index]
             found.append(
                 _point_offer(
                     (
-                        point.point_id,
-                        point.name,
-                        point.address,
-                        point.postcode,
-                        point.city,
-                        point.kind,
+                        offered.offered[index],
                         round(_metres(distance)) if chords else distance,
                         available_from,
                         available_by,
