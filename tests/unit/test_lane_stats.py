@@ -227,6 +227,44 @@ def test_open_parcels_as_late_as_usual_are_no_shift() -> None:
     assert figures.deliveries == 170  # the decayed figures
 
 
+WEEK = [date(2026, 3, 9) + timedelta(days=n) for n in range(5)]  # Monday 9 to Friday 13
+
+
+def test_weekdays_whose_parcels_go_alike_are_learned_together_and_a_slow_friday_apart() -> None:
+    # Monday to Thursday 30 pickups each, 20, 22, 18, 20 delivered after 1 day and the rest after 2;
+    # Friday's 30 after 3. Friday against the four others: shares (0, 0, 0, 1) against (2/3, 1/3, 0, 0),
+    # far apart. Then, say, Tuesday against Monday, Wednesday, Thursday: 22/30 = 0.733 against 58/90 =
+    # 0.644 within 1 day; pooled 2/3 and 1/3, scale 1/30 + 1/90: chi-square 0.80 on 1 degree of
+    # freedom, (0.80 - 1) / sqrt(2) standard errors: alike. Monday to Thursday share their 120 parcels.
+    early = [(20, 10), (22, 8), (18, 12), (20, 10)]
+    history = parcels(30, 3, picked_up_on=WEEK[4])
+    for day, (one, two) in zip(WEEK[:4], early, strict=True):
+        history += parcels(one, 1, picked_up_on=day) + parcels(two, 2, picked_up_on=day)
+    (figures,) = learn_lanes(history, TODAY, min_deliveries=30, recent_days=None).values()
+    assert sorted(figures.by_weekday) == [0, 1, 2, 3, 4]
+    tuesday = figures.for_pickup(date(2026, 3, 17))
+    assert tuesday.within(1) == pytest.approx(80 / 120, abs=1e-4) and tuesday.deliveries == 120
+    assert all(figures.for_pickup(day) == tuesday for day in WEEK[:4])
+    assert figures.for_pickup(date(2026, 3, 20)).cdf == (0.0, 0.0, 0.0, 1.0)
+    assert figures.overall.deliveries == 150
+
+
+@pytest.mark.parametrize(("per_weekday", "apart"), [(30, False), (300, True)])
+def test_a_weekday_stands_apart_only_when_its_parcels_are_enough_to_tell(per_weekday: int, apart: bool) -> None:
+    # Monday 60 % delivered after 1 day, Tuesday to Thursday 50 %, the rest after 2. Monday against
+    # the 3 n others: pooled 0.525 and 0.475, scale 4 / (3 n): chi-square 0.0075 n (1 / 0.525 +
+    # 1 / 0.475) = 0.0301 n on 1 degree of freedom; apart past (1 + 4 sqrt 2) / 0.0301, n > 221.
+    # With 30 a weekday the 10 points may be chance; with 300 they are not.
+    history = parcels(per_weekday * 6 // 10, 1, picked_up_on=WEEK[0])
+    history += parcels(per_weekday * 4 // 10, 2, picked_up_on=WEEK[0])
+    for day in WEEK[1:4]:
+        history += parcels(per_weekday // 2, 1, picked_up_on=day) + parcels(per_weekday // 2, 2, picked_up_on=day)
+    (figures,) = learn_lanes(history, TODAY, min_deliveries=30, recent_days=None).values()
+    monday = figures.for_pickup(date(2026, 3, 16))
+    assert monday.within(1) == pytest.approx(0.6 if apart else (0.6 + 1.5) / 4, abs=1e-4)
+    assert (figures.for_pickup(date(2026, 3, 17)).within(1) == pytest.approx(0.5, abs=1e-4)) is apart
+
+
 def test_recent_parcels_are_expected_as_their_pickup_weekday_usually_goes() -> None:
     # before: 60 Monday pickups in 1 day, 60 Thursday pickups in 2; recent: 100 Thursday pickups in 2.
     # Against the lane's hazards (half on day 1, all on day 2) each would expect 1.5 deliveries: 150

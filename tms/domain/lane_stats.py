@@ -33,8 +33,9 @@ The defaults (half-life 56 days, look-back 30 days) are those `python -m bench d
 best calibrated on a year with a carrier slipping in December (docs/delivery-learning.md).
 
 A lane with fewer than `min_deliveries` parcels within the horizon has no figures: callers fall
-back to the card's transit. A lane x pickup-weekday cell with at least `min_deliveries` has its
-own distribution, used for pickups on that weekday; the lane's otherwise.
+back to the card's transit. A lane x pickup-weekday cell with at least `min_deliveries` has a
+distribution for pickups on that weekday (the lane's otherwise): its own when its parcels differ
+from the other weekdays' (`weekday_figures`), else that of the weekdays alike learned together.
 """
 
 from __future__ import annotations
@@ -225,15 +226,85 @@ def learn_lanes(
             for part in (tally, *lane_cells.values()):
                 part.older_from(first)
         since = shift_start(tally, lane_cells, min_deliveries) if tally.recent_count >= min_deliveries else None
-        by_weekday = {}
-        for weekday, cell_tally in lane_cells.items():
-            figures = cell_tally.distribution(min_deliveries, since)
-            if figures is not None:
-                by_weekday[weekday] = figures
+        by_weekday = weekday_figures(lane_cells, min_deliveries, since)
         overall = tally.distribution(min_deliveries, since)
         assert overall is not None
         learned[lane] = LaneFigures(lane, overall, MappingProxyType(by_weekday))
     return learned
+
+
+SPLIT_Z = 4.0  # standard errors past its degrees of freedom a weekday's chi-square takes to stand apart
+MIN_EXPECTED = 5.0  # parcels expected per class of days in that test (the days past are lumped together)
+
+
+def weekday_figures(cells: Mapping[int, _Tally], min_deliveries: int, since: date | None) -> dict[int, Distribution]:
+    """Per pickup weekday with at least `min_deliveries` parcels (`_Tally.distribution`), its
+    distribution: its own if its parcels differ from those of the other weekdays alike, else that of
+    all the alike weekdays' parcels together, where the data supports no difference.
+
+    The weekdays start alike. The one whose parcels differ most from the others' (a two-sample
+    chi-square on the share delivered after each number of days, `_apart_by`) stands apart if it is
+    more than SPLIT_Z standard errors past its degrees of freedom; then the test is made again on
+    the ones left, until none stands apart. A lane whose Fridays take a day more has Fridays of their
+    own and Monday to Thursday learned together: four times the parcels, half the noise."""
+    own = {w: found for w, cell in cells.items() if (found := cell.distribution(min_deliveries, since)) is not None}
+    alike = sorted(own)
+    apart: dict[int, Distribution] = {}
+    while len(alike) > 1:
+        scores = []
+        for weekday in alike:
+            rest = _Tally.merged([cells[other] for other in alike if other != weekday])
+            others = rest.distribution(min_deliveries, since)
+            if others is not None:
+                scores.append((_apart_by(own[weekday], cells[weekday].size(since), others, rest.size(since)), weekday))
+        score, weekday = max(scores, default=(0.0, -1))
+        if score <= SPLIT_Z:
+            break
+        apart[weekday] = own[weekday]
+        alike.remove(weekday)
+    if len(alike) > 1:
+        together = _Tally.merged([cells[weekday] for weekday in alike]).distribution(min_deliveries, since)
+        assert together is not None  # each has enough parcels
+        apart.update(dict.fromkeys(alike, together))
+    else:
+        apart.update((weekday, own[weekday]) for weekday in alike)
+    return apart
+
+
+def _apart_by(a: Distribution, size_a: float, b: Distribution, size_b: float) -> float:
+    """How far apart two distributions of `size_a` and `size_b` parcels are: the two-sample
+    chi-square of their shares per number of days (days lumped from the top so that each class
+    expects MIN_EXPECTED parcels of the smaller), in standard errors past its degrees of freedom."""
+    if size_a <= 0 or size_b <= 0:
+        return 0.0
+    longest = max(len(a.cdf), len(b.cdf))
+    pooled_share = [(size_a * _share(a, k) + size_b * _share(b, k)) / (size_a + size_b) for k in range(longest)]
+    smaller = min(size_a, size_b)
+    classes: list[tuple[float, float, float]] = []  # (share of a, of b, pooled) per class of days
+    share_a = share_b = share_pooled = 0.0
+    for days in range(longest):
+        share_a, share_b = share_a + _share(a, days), share_b + _share(b, days)
+        share_pooled += pooled_share[days]
+        if share_pooled * smaller >= MIN_EXPECTED:
+            classes.append((share_a, share_b, share_pooled))
+            share_a = share_b = share_pooled = 0.0
+    if share_pooled > 0 and classes:  # the days past: with the last class
+        last_a, last_b, last_pooled = classes.pop()
+        classes.append((last_a + share_a, last_b + share_b, last_pooled + share_pooled))
+    freedom = len(classes) - 1
+    if freedom < 1:
+        return 0.0
+    scale = 1 / size_a + 1 / size_b
+    chi_square = sum((x - y) ** 2 / (pooled * scale) for x, y, pooled in classes if pooled > 0)
+    return (chi_square - freedom) / math.sqrt(2 * freedom)
+
+
+def _share(distribution: Distribution, days: int) -> float:
+    """The share delivered after exactly `days` days."""
+    cdf = distribution.cdf
+    if days >= len(cdf):
+        return 0.0
+    return cdf[days] - (cdf[days - 1] if days else 0.0)
 
 
 def product_limit(
@@ -429,6 +500,8 @@ class _Tally:
         "recent_by_pickup",
         "recent_weights",
         "recent_count",
+        "weight",
+        "weight_squares",
     )
 
     def __init__(self) -> None:
@@ -444,6 +517,38 @@ class _Tally:
         # ... and weighted (decayed; an open parcel weighs 1), to join the older ones if they are too few
         self.recent_weights: dict[date, tuple[dict[int, float], dict[int, float]]] = {}
         self.recent_count = 0  # recent parcels, delivered or open
+        self.weight = 0.0  # of every parcel, delivered or open
+        self.weight_squares = 0.0  # ... squared: (sum w)^2 / sum w^2 is what the weights are worth in parcels
+
+    @classmethod
+    def merged(cls, tallies: Sequence[_Tally]) -> _Tally:
+        """One tally of the parcels of several (of different pickup weekdays: no pickup day in two)."""
+        merged = cls()
+        for tally in tallies:
+            for mine, theirs in (
+                (merged.weights, tally.weights),
+                (merged.open, tally.open),
+                (merged.older, tally.older),
+                (merged.older_open, tally.older_open),
+            ):
+                for days, weight in theirs.items():
+                    mine[days] = mine.get(days, 0.0) + weight
+            merged.count += tally.count
+            merged.older_count += tally.older_count
+            merged.longest = max(merged.longest, tally.longest)
+            merged.recent_by_pickup.update(tally.recent_by_pickup)
+            merged.recent_weights.update(tally.recent_weights)
+            merged.recent_count += tally.recent_count
+            merged.weight += tally.weight
+            merged.weight_squares += tally.weight_squares
+        return merged
+
+    def size(self, since: date | None) -> float:
+        """What `distribution(..., since)` is worth in parcels: after a shift, those picked up since
+        the change point (unweighted); else the decayed weights' effective count."""
+        if since is not None:
+            return float(self.recent_since(since)[3])
+        return self.weight**2 / self.weight_squares if self.weight_squares > 0 else 0.0
 
     def _recent_day(self, pickup: date) -> tuple[dict[int, float], dict[int, float]]:
         found = self.recent_by_pickup.get(pickup)
@@ -456,6 +561,8 @@ class _Tally:
         """A delivered parcel; `recent_pickup` its pickup day if it is recent, None if older."""
         self.weights[days] = self.weights.get(days, 0.0) + weight
         self.count += 1
+        self.weight += weight
+        self.weight_squares += weight * weight
         self.longest = max(self.longest, days)
         if recent_pickup is not None:
             delivered = self._recent_day(recent_pickup)[0]
@@ -470,6 +577,8 @@ class _Tally:
     def leave_open(self, days: int, recent_pickup: date | None) -> None:
         """An open parcel, past `days`; `recent_pickup` as in `deliver`."""
         self.open[days] = self.open.get(days, 0.0) + 1.0  # its delivery is to come: age 0, weight 1
+        self.weight += 1.0
+        self.weight_squares += 1.0
         if recent_pickup is not None:
             still_open = self._recent_day(recent_pickup)[1]
             still_open[days] = still_open.get(days, 0.0) + 1.0
