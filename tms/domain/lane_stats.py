@@ -273,8 +273,9 @@ def weekday_figures(cells: Mapping[int, _Tally], min_deliveries: int, since: dat
 
 def _apart_by(a: Distribution, size_a: float, b: Distribution, size_b: float) -> float:
     """How far apart two distributions of `size_a` and `size_b` parcels are: the two-sample
-    chi-square of their shares per number of days (days lumped from the top so that each class
-    expects MIN_EXPECTED parcels of the smaller), in standard errors past its degrees of freedom."""
+    chi-square of their shares per number of days, in standard errors past its degrees of freedom.
+    Consecutive days are lumped into classes, from the fewest days up, so that each class expects at
+    least MIN_EXPECTED parcels of the smaller; the days left at the top join the last class."""
     if size_a <= 0 or size_b <= 0:
         return 0.0
     longest = max(len(a.cdf), len(b.cdf))
