@@ -355,8 +355,8 @@ class CardRefSchema(Schema):
 
 
 class ObservedSchema(Schema):
-    """What the lane's delivered parcels say (carrier, service, zone; the pickup weekday's own figures
-    where it has enough), next to the card's transit that dates `delivery`."""
+    """What the lane's delivered parcels say (carrier, service, zone; the pickup weekday's figures
+    where it has enough, with the weekdays alike), next to the card's transit that dates `delivery`."""
 
     p50_days = fields.Integer(metadata={"description": "Business days from pickup within which half arrive"})
     p90_days = fields.Integer(metadata={"description": "... within which 90 % arrive"})
