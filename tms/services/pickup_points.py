@@ -214,10 +214,10 @@ class PointSet:
     """The points of one carrier that an option may offer (every kind, or its lockers alone) and
     their k-d tree, with per point what a quote reads of it: which of the set's distinct limits it
     has and its `open_offsets` (a quote filters its 24 candidates from these two lists, without
-    reading 24 points scattered in memory), and what an offer says of it (`OfferedPoint`, made once
+    reading 24 points scattered in memory), and what an offer says of it (`as_offered`, made once
     here rather than in every quote)."""
 
-    __slots__ = ("points", "tree", "limits", "limits_of", "offsets_of", "offered")
+    __slots__ = ("points", "tree", "limits", "limits_of", "offsets_of", "as_offered")
 
     def __init__(
         self,
@@ -236,7 +236,7 @@ class PointSet:
         self.limits_of = [position[p.limits] for p in self.points]
         shared: dict[tuple[int | None, ...] | None, tuple[int | None, ...] | None] = {}
         self.offsets_of = [shared.setdefault(p.open_offsets, p.open_offsets) for p in self.points]
-        self.offered = (
+        self.as_offered = (
             [offered[p.point_id] for p in self.points]
             if offered is not None
             else [OfferedPoint(p.point_id, p.name, p.address, p.postcode, p.city, p.kind) for p in self.points]
@@ -289,7 +289,7 @@ class CarrierPoints:
         self.place_sums = {key: (s[0], s[1], int(s[2])) for key, s in sums.items()}
         self.by_id = {p.point_id: p for p in self.points}
         self.every_kind = PointSet(self.points, self.tree)
-        made = {o.point_id: o for o in self.every_kind.offered}
+        made = {o.point_id: o for o in self.every_kind.as_offered}
         self.lockers = PointSet([p for p in self.points if p.kind is PointKind.LOCKER], offered=made)
 
     def offered(self, *, lockers: bool) -> PointSet:
@@ -677,7 +677,7 @@ class QuotePoints:
             found.append(
                 _point_offer(
                     (
-                        offered.offered[index],
+                        offered.as_offered[index],
                         round(_metres(distance)) if chords else distance,
                         available_from,
                         available_by,

@@ -484,7 +484,7 @@ def quote_order(
         options = _around_full_days(options, origin, full, lanes, dating, excluded)
     offered: dict[tuple[str, str], tuple[PointOffer, ...]] = {}
     if points is not None and options:
-        options = _with_points(options, QuotePoints(points, request), offered, excluded)
+        options = _with_points(options, points, request, offered, excluded)
     options.sort()  # (total, latest, order): cheapest, then sooner, then carrier and service codes
     excluded.sort()  # by order alone: carrier and service codes
     cheapest: dict[str, QuoteOption | None] = dict.fromkeys(MODES)
@@ -577,14 +577,17 @@ def recommend(options: Sequence[QuoteOption], min_on_time_probability: float) ->
 
 def _with_points(
     options: list[QuoteOption],
-    points: QuotePoints,
+    index: PointIndex,
+    request: QuoteRequest,
     offered: dict[tuple[str, str], tuple[PointOffer, ...]],
     excluded: list[tuple[int, Exclusion]],
 ) -> list[QuoteOption]:
     """The options kept: every home option, and each pickup-point or locker option that has points
-    to offer (they go in `offered`); the others go to `excluded` with the reason."""
+    to offer (they go in `offered`); the others go to `excluded` with the reason. The shopper's
+    position and the parcels' fit (`QuotePoints`) are worked out only for a quote that offers points."""
     kept = []
-    with_directory = points.index.by_carrier
+    with_directory = index.by_carrier
+    points: QuotePoints | None = None
     for option in options:
         offer = option.offer
         if offer.mode == DeliveryMode.HOME:
@@ -593,6 +596,8 @@ def _with_points(
         if offer.carrier not in with_directory:
             excluded.append((option.order, _no_directory(offer.carrier, offer.service, offer.mode)))
             continue
+        if points is None:
+            points = QuotePoints(index, request)
         found = points.offer(offer.carrier, offer.mode, option.earliest, option.latest)
         if isinstance(found[0], PointOffer):
             offered[(offer.carrier, offer.service)] = found
