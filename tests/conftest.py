@@ -4,9 +4,11 @@ emptied after every test, an app wired to it with a settable clock, and API keys
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -60,17 +62,47 @@ def clock() -> Clock:
     return Clock()
 
 
+# The threads a container starts to watch the store (quote book, pickup points, bookings).
+WATCHERS = frozenset({"quote-book-watch", "pickup-index-watch", "pickup-bookings"})
+
+
+@pytest.fixture(autouse=True)
+def no_watcher_outlives_its_test() -> Iterator[None]:
+    """A watcher left running reads the shared engine through later tests; one caught reading when
+    the engine is disposed keeps its connection open outside the pool (a ResourceWarning, at random)."""
+    before = {thread for thread in threading.enumerate() if thread.name in WATCHERS}
+    yield
+    left = sorted(t.name for t in threading.enumerate() if t.name in WATCHERS and t.is_alive() and t not in before)
+    assert not left, f"the test left watchers running: {left} (stop the containers it made)"
+
+
 @pytest.fixture()
 def container(engine: Engine, database_url: str, clock: Clock) -> Iterator[Container]:
     settings = load_settings({"database_url": database_url})
     container = Container(settings=settings, engine=engine, clock=clock)
     yield container
-    container.quote_book.stop()
-    container.pickup_index.stop()
-    container.bookings.stop()
+    container.stop()
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+@pytest.fixture()
+def container_with(
+    engine: Engine, database_url: str, container: Container
+) -> Iterator[Callable[[dict[str, Any]], Container]]:
+    """`container_with({setting: value})`: another container on the same database and clock, with
+    those settings; stopped after the test (its tables are emptied with the main container's)."""
+    made: list[Container] = []
+
+    def make(overrides: dict[str, Any]) -> Container:
+        settings = load_settings({"database_url": database_url, **overrides})
+        made.append(Container(settings=settings, engine=engine, clock=container.clock))
+        return made[-1]
+
+    yield make
+    for other in made:
+        other.stop()
 
 
 @pytest.fixture()

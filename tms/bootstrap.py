@@ -90,11 +90,16 @@ class Container:
         """Today in the business's time zone (settings.timezone)."""
         return self.now().astimezone(ZoneInfo(self.settings.timezone)).date()
 
-    def close(self) -> None:
-        """Stop watching the store and close the database connections."""
+    def stop(self) -> None:
+        """Stop watching the store: the watchers' threads end, their last copies stay in use."""
         self.quote_book.stop()
         self.pickup_index.stop()
         self.bookings.stop()
+
+    def close(self) -> None:
+        """Stop watching the store and close the database connections. A watcher still reading when
+        the pool is disposed would keep its connection open, outside any pool, until collected."""
+        self.stop()
         self.engine.dispose()
 
     def fresh_book(self) -> QuoteBook:

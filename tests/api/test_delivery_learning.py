@@ -9,7 +9,7 @@ days after the Monday pickup), ships both on the Monday.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -134,12 +134,8 @@ def test_a_quote_carries_the_lanes_learned_figures_once_deliveries_are_recorded(
 
 
 @pytest.fixture()
-def strict_container(engine: Engine, database_url: str, container: Container) -> Iterator[Container]:
-    settings = load_settings({"database_url": database_url, "quote_min_on_time_probability": 0.8})
-    strict = Container(settings=settings, engine=engine, clock=container.clock)
-    yield strict
-    strict.quote_book.stop()
-    strict.pickup_index.stop()
+def strict_container(container_with: Callable[[dict[str, Any]], Container]) -> Container:
+    return container_with({"quote_min_on_time_probability": 0.8})
 
 
 def test_the_recommendation_skips_an_option_below_the_minimum_on_time_probability(

@@ -6,18 +6,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
 
 from tms.app import create_app
 from tms.bootstrap import Container
 from tms.domain.rate_cards import CardStatus
-from tms.settings import load_settings
 
 SECRET = "webhook-secret-for-tests"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -25,11 +24,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tracking"
 
 
 @pytest.fixture()
-def signed_container(engine: Engine, database_url: str, container: Container) -> Iterator[Container]:
-    settings = load_settings({"database_url": database_url, "tracking_colissimo_webhook_secret": SECRET})
-    signed = Container(settings=settings, engine=engine, clock=container.clock)
-    yield signed
-    signed.quote_book.stop()
+def signed_container(container_with: Callable[[dict[str, Any]], Container]) -> Container:
+    return container_with({"tracking_colissimo_webhook_secret": SECRET})
 
 
 @pytest.fixture()

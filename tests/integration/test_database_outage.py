@@ -163,8 +163,7 @@ def test_a_write_blocked_by_another_writer_answers_503_after_the_busy_timeout(tm
         assert client.post(ORDERS, json=a_paid_order(order_ref="L-2"), headers=checkout).status_code == 201
     finally:
         other_writer.close()
-        container.quote_book.stop()
-        container.engine.dispose()
+        container.close()
 
 
 # --- PostgreSQL: a server of the test's own, stopped and frozen -------------------------------
@@ -334,8 +333,7 @@ def shop(postgres: PostgresServer) -> Iterator[Shop]:
         yield shop
     finally:
         postgres.thaw()
-        container.quote_book.stop()
-        container.pickup_index.stop()
+        container.stop()
         for thread in threading.enumerate():  # a health probe still out: its connection closed before the pool
             if thread.name == "database-probe":
                 thread.join(timeout=10)

@@ -4,14 +4,13 @@ loopback. Each message once, in the shopper's language, with the shipment's own 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import Engine
 
 from tests.integration.test_outbox_delivery import outbox, smtp_settings
 from tests.smtp import Mailbox
@@ -22,23 +21,14 @@ from tms.domain.notifications import Topic
 from tms.domain.tracking import EventKind
 from tms.notify import build_senders
 from tms.scheduler import deliver_notifications_job, promise_watch_job
-from tms.settings import load_settings
 
 
 @pytest.fixture()
-def shop(engine: Engine, database_url: str, container: Container) -> Iterator[Container]:
+def shop(container_with: Callable[[dict[str, Any]], Container]) -> Container:
     """The service with a compensation code for late parcels."""
-    settings = load_settings(
-        {
-            "database_url": database_url,
-            "promises_compensation_code": "PARDON10",
-            "promises_feedback_url": "https://shop.example/avis",
-        }
+    return container_with(
+        {"promises_compensation_code": "PARDON10", "promises_feedback_url": "https://shop.example/avis"}
     )
-    shop = Container(settings=settings, engine=engine, clock=container.clock)
-    yield shop
-    shop.quote_book.stop()
-    shop.pickup_index.stop()
 
 
 @pytest.fixture()

@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
 from tests.api.test_tracking import dispatched_shipment
 from tms.bootstrap import Container
 from tms.scheduler import tracking_poll_job
-from tms.settings import load_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tracking"
 TIMEOUT_S = 0.5
@@ -66,18 +65,14 @@ def carrier_url() -> Iterator[str]:
 
 
 @pytest.fixture()
-def polling(engine: Engine, database_url: str, container: Container, carrier_url: str) -> Iterator[Container]:
-    settings = load_settings(
+def polling(container_with: Callable[[dict[str, Any]], Container], carrier_url: str) -> Container:
+    return container_with(
         {
-            "database_url": database_url,
             "tracking_timeout_s": TIMEOUT_S,
             "tracking_colissimo_url": carrier_url,
             "tracking_colissimo_api_key": "okapi-test-key",
         }
     )
-    polling = Container(settings=settings, engine=engine, clock=container.clock)
-    yield polling
-    polling.quote_book.stop()
 
 
 def test_the_poll_asks_the_carrier_about_each_open_parcel_and_stores_its_events(polling: Container) -> None:

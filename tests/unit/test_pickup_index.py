@@ -3,7 +3,10 @@ build, and what it keeps is what is in use (a retired or replaced version is gon
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+
+import pytest
 
 from carriers.points import read_points_csv
 from tests.fakes import FakeStore
@@ -57,17 +60,34 @@ def upload(store: CountingStore, carrier: str, text: str) -> int:
     return record.id
 
 
-def live(store: CountingStore) -> LivePointIndex:
-    return LivePointIndex(
-        load=lambda known: load_point_index(store.uow(), known), signature=lambda: point_index_signature(store.uow())
-    )
+@pytest.fixture()
+def live() -> Iterator[Callable[[CountingStore], LivePointIndex]]:
+    """`live(store)`: a LivePointIndex over the store, rebuilt by the test's own `refresh` calls alone
+    (its watcher waits an hour, so no rebuild of its own adds to the documents read), stopped after."""
+    made: list[LivePointIndex] = []
+
+    def make(store: CountingStore) -> LivePointIndex:
+        made.append(
+            LivePointIndex(
+                load=lambda known: load_point_index(store.uow(), known),
+                signature=lambda: point_index_signature(store.uow()),
+                poll_s=3600,
+            )
+        )
+        return made[-1]
+
+    yield make
+    for index in made:
+        index.stop()
 
 
 def point_ids(index: LivePointIndex, carrier: str) -> list[str]:
     return [p.point_id for p in index.current().by_carrier[carrier].points]
 
 
-def test_a_new_directory_is_read_alone_and_the_others_are_kept_as_they_were() -> None:
+def test_a_new_directory_is_read_alone_and_the_others_are_kept_as_they_were(
+    live: Callable[[CountingStore], LivePointIndex],
+) -> None:
     store = CountingStore()
     with store.store.uow() as uow:
         for code in ("colissimo", "dpd"):
@@ -101,7 +121,9 @@ def test_a_new_directory_is_read_alone_and_the_others_are_kept_as_they_were() ->
     assert index.current().locate("FR", "69002", None) is None  # Lyon's points were colissimo's alone
 
 
-def test_the_worker_that_stores_a_directory_indexes_the_points_it_read_without_reading_them_back() -> None:
+def test_the_worker_that_stores_a_directory_indexes_the_points_it_read_without_reading_them_back(
+    live: Callable[[CountingStore], LivePointIndex],
+) -> None:
     store = CountingStore()
     with store.store.uow() as uow:
         uow.carriers.ensure("dpd", "dpd", NOW)
