@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 
 from tms.app import create_app
@@ -24,6 +25,11 @@ from tms.services.access import create_api_key
 from tms.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests check behaviour, not speed: a loaded machine's pause of a few hundred milliseconds
+# must not fail one as "too slow" (the default deadline is 200 ms per example).
+hypothesis_settings.register_profile("tms", deadline=None)
+hypothesis_settings.load_profile("tms")
 
 
 class Clock:
@@ -62,18 +68,26 @@ def clock() -> Clock:
     return Clock()
 
 
-# The threads a container starts to watch the store (quote book, pickup points, bookings).
+# The threads a container starts to watch the store (quote book, pickup points, bookings), and
+# those a request leaves to finish on their own (an API key checked again, a health probe).
 WATCHERS = frozenset({"quote-book-watch", "pickup-index-watch", "pickup-bookings"})
+ERRANDS = frozenset({"key-recheck", "database-probe"})
+ERRAND_WAIT_S = 15.0  # past any connect or statement timeout a test sets
 
 
 @pytest.fixture(autouse=True)
-def no_watcher_outlives_its_test() -> Iterator[None]:
+def no_database_thread_outlives_its_test() -> Iterator[None]:
     """A watcher left running reads the shared engine through later tests; one caught reading when
-    the engine is disposed keeps its connection open outside the pool (a ResourceWarning, at random)."""
-    before = {thread for thread in threading.enumerate() if thread.name in WATCHERS}
+    the engine is disposed keeps its connection open outside the pool (a ResourceWarning, at random).
+    The errands a request started end by themselves: the test waits for them."""
+    before = set(threading.enumerate())
     yield
-    left = sorted(t.name for t in threading.enumerate() if t.name in WATCHERS and t.is_alive() and t not in before)
-    assert not left, f"the test left watchers running: {left} (stop the containers it made)"
+    for thread in threading.enumerate():
+        if thread.name in ERRANDS and thread not in before:
+            thread.join(ERRAND_WAIT_S)
+    started = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    left = sorted(t.name for t in started if t.name in WATCHERS | ERRANDS)
+    assert not left, f"the test left threads running on the database: {left} (stop the containers it made)"
 
 
 @pytest.fixture()

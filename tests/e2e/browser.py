@@ -23,6 +23,18 @@ def require_a_browser() -> None:
     pytest.skip(f"{', '.join(missing)} missing: apt-get install chromium chromium-driver to run this test")
 
 
+def follow(driver: Any, element: Any, timeout_s: float = 20) -> None:
+    """Click a link or button that leads to another page, and wait until that page replaced this one
+    (a click may return before the navigation starts: reading at once could read the old page)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, timeout_s).until(expected_conditions.staleness_of(page))
+
+
 def requested_urls(driver: Any) -> list[str]:
     """Every URL the page asked for, from the browser's performance (DevTools network) log."""
     urls = []

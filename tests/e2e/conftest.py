@@ -31,7 +31,9 @@ def served(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture()
-def browser() -> Iterator[Any]:
+def browser(served: str) -> Iterator[Any]:
+    """Made after `served` (so quit before it: the browser's keep-alive connections would hold the
+    server's handler threads, on the app's engine, past the test)."""
     require_a_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

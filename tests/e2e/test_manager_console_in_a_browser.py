@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.browser import LOOPBACK, requested_urls
+from tests.e2e.browser import LOOPBACK, follow, requested_urls
 from tests.tracked import tracked_shipment
 
 
@@ -33,7 +33,7 @@ def test_a_manager_on_a_phone_sees_the_spend_charts_and_an_order(
     assert all(c.size["width"] <= 390 for c in charts), [c.size for c in charts]
     assert "March 2026" in browser.find_element(By.ID, "spend").text
 
-    browser.find_element(By.PARTIAL_LINK_TEXT, "free-shipping threshold").click()
+    follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "free-shipping threshold"))
     thresholds = browser.find_element(By.NAME, "thresholds")
     thresholds.clear()
     thresholds.send_keys("40; 60")
@@ -43,7 +43,8 @@ def test_a_manager_on_a_phone_sees_the_spend_charts_and_an_order(
     # the one order, a 50 EUR cart, ships free from 40 EUR and not from 60
     assert [r.text.split()[:2] for r in rows] == [["40.00", "1"], ["60.00", "0"]]
 
-    browser.find_element(By.CSS_SELECTOR, "#menu").find_element(By.PARTIAL_LINK_TEXT, "shipping policy").click()
+    menu = browser.find_element(By.CSS_SELECTOR, "#menu")
+    follow(browser, menu.find_element(By.PARTIAL_LINK_TEXT, "shipping policy"))
     free_above = browser.find_element(By.NAME, "free_above")
     free_above.clear()
     free_above.send_keys("45,50")

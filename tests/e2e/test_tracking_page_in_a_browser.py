@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.browser import LOOPBACK, requested_urls
+from tests.e2e.browser import LOOPBACK, follow, requested_urls
 from tests.tracked import tracked_shipment
 from tms.domain.tracking import EventKind
 
@@ -42,7 +42,7 @@ def test_a_shopper_follows_the_parcel_to_the_pickup_point_on_a_phone(
     width = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"the page is wider than the phone: {width}"
 
-    browser.find_element(By.ID, "language").click()
+    follow(browser, browser.find_element(By.ID, "language"))
     assert browser.find_element(By.ID, "headline").text == (
         "Your parcel is waiting for you at the pickup point until 19 March 2026."
     )

@@ -145,11 +145,11 @@ def test_a_write_blocked_by_another_writer_answers_503_after_the_busy_timeout(tm
     upgrade(url)
     app = create_app({"database_url": url, "database_statement_timeout_s": 0.5, "database_retry_after_s": 7})
     container = app.extensions["tms"]
-    checkout = _headers(app, "checkout")
-    client = app.test_client()
-    assert client.post(ORDERS, json=a_paid_order(order_ref="L-1"), headers=checkout).status_code == 201
     other_writer = sqlite3.connect(tmp_path / "locked.sqlite3", isolation_level=None)
     try:
+        checkout = _headers(app, "checkout")
+        client = app.test_client()
+        assert client.post(ORDERS, json=a_paid_order(order_ref="L-1"), headers=checkout).status_code == 201
         other_writer.execute("BEGIN IMMEDIATE")
         started = time.monotonic()
         response = client.post(ORDERS, json=a_paid_order(order_ref="L-2"), headers=checkout)
@@ -334,8 +334,8 @@ def shop(postgres: PostgresServer) -> Iterator[Shop]:
     finally:
         postgres.thaw()
         container.stop()
-        for thread in threading.enumerate():  # a health probe still out: its connection closed before the pool
-            if thread.name == "database-probe":
+        for thread in threading.enumerate():  # a health probe or key check still out: done before the pool
+            if thread.name in ("database-probe", "key-recheck"):
                 thread.join(timeout=10)
         container.engine.dispose()
         for line in shop.figures:
@@ -504,5 +504,11 @@ def test_a_revoked_key_stops_within_seconds_while_postgresql_is_up(shop: Shop) -
     secret = shop.checkout["Authorization"].split()[1]
     checkout_key = next(k for k in list_api_keys(container.uow()) if k.display_prefix == secret[:10])
     revoke_api_key(container.uow(), checkout_key.id, container.now())
-    time.sleep(KEY_TTL_S + 0.1)
-    assert shop.quote() == 401
+    time.sleep(KEY_TTL_S + 0.1)  # due for its check: the next request starts it (and waits 0.2 s for it)
+    deadline = time.monotonic() + 5.0
+    answers = [shop.quote()]
+    while answers[-1] == 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        answers.append(shop.quote())
+    assert answers[-1] == 401, answers
+    assert set(answers[:-1]) <= {200}

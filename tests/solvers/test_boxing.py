@@ -210,7 +210,8 @@ def test_a_group_above_the_exact_size_gets_a_valid_greedy_packing() -> None:
     assert solution.lower_bound_cents <= solution.cost_cents
 
 
-def test_a_typical_group_of_fifteen_items_is_solved_to_optimality_quickly() -> None:
+def test_a_typical_group_of_fifteen_items_is_solved_to_optimality() -> None:
+    """How fast is for `make bench` to say (bench/binpacking), not for a timed test."""
     items = [an_item(f"i{n}", weight_g=200 + 450 * n, dims_mm=(80 + 13 * n, 120, 60 + 7 * (n % 5))) for n in range(15)]
     boxes = [
         a_box("S", dims_mm=(250, 180, 100), max_weight_g=5_000, cost_cents=35),
@@ -219,8 +220,7 @@ def test_a_typical_group_of_fifteen_items_is_solved_to_optimality_quickly() -> N
         a_box("XL", dims_mm=(800, 600, 400), max_weight_g=30_000, cost_cents=180),
     ]
     solution = solve(items, boxes)
-    assert solution.status == "optimal"
-    assert solution.seconds < 2
+    assert solution.status == "optimal" and solution.cost_cents == solution.lower_bound_cents
 
 
 # --- the checker ------------------------------------------------------------------------------
