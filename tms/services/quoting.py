@@ -108,6 +108,15 @@ class DeliveryLearning:
             raise ValueError(f"quote.min_on_time_probability must be within 0 and 1: {self.min_on_time_probability}")
 
 
+class _Lane(NamedTuple):
+    """Where a recorded parcel went, as its lane's learning counts it."""
+
+    key: LaneKey
+    weekdays: frozenset[int]  # the service's delivery weekdays
+    country: str
+    region: str | None  # of the destination's public holidays (`holiday_region`)
+
+
 class QuoteBook:
     """The active cards and settings a quote needs, in memory."""
 
@@ -198,8 +207,15 @@ class QuoteBook:
             return {}
         zone = ZoneInfo(self.learning.timezone)
         found: dict[tuple[str, str], tuple[LiveCard, LiveService] | None] = {}
+        # Per (carrier, service, country, postcode) as stored: its lane, the service's delivery
+        # weekdays, and the destination's country and holiday region. Parcels share destinations
+        # (a country has some thousands of postcodes), so each is zoned once.
+        lanes: dict[tuple[str, str, str, str], _Lane | None] = {}
 
-        def lane_of(carrier: str, service_code: str, country: str, postcode: str) -> tuple[LaneKey, LiveService] | None:
+        def lane_of(carrier: str, service_code: str, stored_country: str, stored_postcode: str) -> _Lane | None:
+            destination = (carrier, service_code, stored_country, stored_postcode)
+            if destination in lanes:
+                return lanes[destination]
             key = (carrier, service_code)
             if key not in found:
                 version = self.timeline.in_force(carrier, today or date.max) or self.timeline.in_force(
@@ -209,25 +225,30 @@ class QuoteBook:
                 named = None if live is None else next((ls for ls in live.services if ls.service.code == key[1]), None)
                 found[key] = None if live is None or named is None else (live, named)
             service = found[key]
-            if service is None:  # a carrier or service no card knows any more
-                return None
-            card_zone = service[0].compiled.zones.zone_for(country, postcode)
-            return None if card_zone is None else ((carrier, service_code, card_zone), service[1])
+            lane = None
+            if service is not None:  # else a carrier or service no card knows any more
+                country, postcode = stored_country.upper(), normalise_postcode(stored_postcode)
+                card_zone = service[0].compiled.zones.zone_for(country, postcode)
+                if card_zone is not None:
+                    lane = _Lane(
+                        (carrier, service_code, card_zone),
+                        service[1].schedule.delivery_weekdays,
+                        country,
+                        holiday_region(country, postcode),
+                    )
+            lanes[destination] = lane
+            return lane
 
         parcels = []
         for record in deliveries:
-            country, postcode = record.country.upper(), normalise_postcode(record.postcode)
-            lane = lane_of(record.carrier, record.service, country, postcode)
+            lane = lane_of(record.carrier, record.service, record.country, record.postcode)
             if lane is None:
                 continue
             delivered_on = record.delivered_at.astimezone(zone).date()
             at = record.picked_up_at
             picked_up_on = record.ships_on if at is None else at.astimezone(zone).date()
-            weekdays = lane[1].schedule.delivery_weekdays
-            days = business_days_between(
-                picked_up_on, delivered_on, weekdays, country, holiday_region(country, postcode)
-            )
-            parcels.append(DeliveredParcel(lane[0], picked_up_on, delivered_on, days))
+            days = business_days_between(picked_up_on, delivered_on, lane.weekdays, lane.country, lane.region)
+            parcels.append(DeliveredParcel(lane.key, picked_up_on, delivered_on, days))
         if not parcels:
             return {}
         as_of = today or max(p.delivered_on for p in parcels)
@@ -236,15 +257,13 @@ class QuoteBook:
             picked_up_on = open_record.picked_up_at.astimezone(zone).date()
             if picked_up_on >= as_of:  # nothing known of it yet: it may arrive today
                 continue
-            country, postcode = open_record.country.upper(), normalise_postcode(open_record.postcode)
-            lane = lane_of(open_record.carrier, open_record.service, country, postcode)
+            lane = lane_of(open_record.carrier, open_record.service, open_record.country, open_record.postcode)
             if lane is None:
                 continue
-            weekdays = lane[1].schedule.delivery_weekdays
             days = business_days_between(
-                picked_up_on, as_of - timedelta(days=1), weekdays, country, holiday_region(country, postcode)
+                picked_up_on, as_of - timedelta(days=1), lane.weekdays, lane.country, lane.region
             )
-            open_parcels.append(OpenParcel(lane[0], picked_up_on, days))
+            open_parcels.append(OpenParcel(lane.key, picked_up_on, days))
         learning = self.learning
         return learn_lanes(
             parcels,
