@@ -21,7 +21,7 @@ from tms.domain.capacity import Day
 from tms.domain.delivery import Warehouse
 from tms.domain.policy import ShippingPolicy, WarehouseCosts
 from tms.domain.tracking import DeliveredRecord
-from tms.services.quoting import QuoteBook, WarehouseSetup, quote_order
+from tms.services.quoting import LiveQuoteBook, QuoteBook, WarehouseSetup, quote_order
 
 
 def build_book(learned: bool = False) -> QuoteBook:
@@ -118,6 +118,46 @@ def measure(book: QuoteBook, quotes: int, full: frozenset[Day] = frozenset()) ->
     }
 
 
+def while_deliveries_arrive(
+    cards: list[Any], deliveries: list[DeliveredRecord], refresh_s: float, seconds: float = 12.0
+) -> dict[str, Any]:
+    """Quotes for `seconds` from a LiveQuoteBook (polling every 0.25 s, as served) while a delivery
+    is recorded every 0.5 s, each rebuild the whole book with learned times. `refresh_s` is
+    `learning.refresh_s`: 0 rebuilds for every delivery, as before it existed."""
+    builds = 0
+
+    def load() -> QuoteBook:
+        nonlocal builds
+        builds += 1
+        return book_of(cards, deliveries)
+
+    book = LiveQuoteBook(
+        load=load,
+        signature=lambda: "cards unchanged",
+        deliveries=lambda: int(time.monotonic() / 0.5),  # the newest delivery's id, one more per 0.5 s
+        deliveries_every_s=refresh_s,
+    )
+    rng = random.Random(13)
+    requests = [parse_quote_request(random_order(rng, i)) for i in range(2_000)]
+    book.current()  # the first build, before the clock starts
+    quote_us = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:  # bounded by the clock; the orders go round
+        for request in requests[len(quote_us) % len(requests) :][:100]:
+            t0 = time.perf_counter_ns()
+            quote_order(book.current(), request)
+            quote_us.append((time.perf_counter_ns() - t0) / 1000)
+    book.stop()
+    return {
+        "refresh_s": refresh_s,
+        "seconds": seconds,
+        "rebuilds": builds - 1,
+        "quotes_per_s": round(len(quote_us) / seconds),
+        "quote_median_us": round(statistics.median(quote_us), 1),
+        "quote_p99_us": round(_percentile(quote_us, 0.99), 1),
+    }
+
+
 def run(quotes: int = 20_000) -> dict[str, Any]:
     reference = reference_loop_us()
     synthetic = synthetic_cards()
@@ -142,7 +182,22 @@ def run(quotes: int = 20_000) -> dict[str, Any]:
     for name, row in rows.items():
         values = (*keys, "with_json_median_us", "with_json_p99_us")
         print(f"{name:>20} " + " ".join(f"{row[k]:>10}" for k in values))
-    return {"reference_loop_us": reference, "learned_book_build_s": build_s, **rows}
+    streaming = [while_deliveries_arrive(synthetic, deliveries, refresh_s) for refresh_s in (0.0, 60.0)]
+    print(
+        "\nQuotes from the live book while a delivery is recorded every 0.5 s (each rebuild: the whole"
+        " book with learned times, in a thread of this process)"
+    )
+    header = ("learning.refresh_s", "seconds", "rebuilds", "quotes/s", "median us", "p99 us")
+    print(f"{header[0]:>20} " + " ".join(f"{h:>10}" for h in header[1:]))
+    for row in streaming:
+        values = ("seconds", "rebuilds", "quotes_per_s", "quote_median_us", "quote_p99_us")
+        print(f"{row['refresh_s']:>20} " + " ".join(f"{row[k]:>10}" for k in values))
+    return {
+        "reference_loop_us": reference,
+        "learned_book_build_s": build_s,
+        **rows,
+        "while_deliveries_arrive": streaming,
+    }
 
 
 if __name__ == "__main__":

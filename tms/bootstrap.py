@@ -29,6 +29,7 @@ from tms.services.quoting import (
     LiveQuoteBook,
     QuoteBook,
     WarehouseSetup,
+    deliveries_signature,
     load_quote_book,
     quote_inputs_signature,
 )
@@ -58,10 +59,13 @@ class Container:
             half_life_days=self.settings.learning_half_life_days,
             min_on_time_probability=self.settings.quote_min_on_time_probability,
             timezone=self.settings.timezone,
+            refresh_s=self.settings.learning_refresh_s,
         )
         self.quote_book = LiveQuoteBook(
             load=lambda: load_quote_book(self.uow(), self.warehouses, self.today(), self.learning),
             signature=lambda: quote_inputs_signature(self.uow(), self.today()),
+            deliveries=lambda: deliveries_signature(self.uow()),
+            deliveries_every_s=self.learning.refresh_s,
         )
         self.pickup_index = LivePointIndex(
             load=lambda known: load_point_index(self.uow(), known, radius_km=self.settings.pickup_radius_km),

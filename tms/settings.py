@@ -59,6 +59,7 @@ class Settings:
     consolidation_carriers_file: str = "config/carriers.toml"
     learning_min_deliveries: int = 30
     learning_half_life_days: float = 56.0
+    learning_refresh_s: float = 60.0
     quote_min_on_time_probability: float = 0.0
     quote_bookings_poll_s: float = 5.0
     tracking_poll_minutes: int = 60

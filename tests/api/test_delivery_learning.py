@@ -9,6 +9,7 @@ days after the Monday pickup), ships both on the Monday.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from tms.app import create_app
 from tms.bootstrap import Container
 from tms.domain.orders import Address, Item, Order
 from tms.domain.tracking import EventKind, TrackingEvent
-from tms.services.quoting import quote_inputs_signature
+from tms.services.quoting import deliveries_signature, quote_inputs_signature
 from tms.services.tracking import record_events
 from tms.settings import load_settings
 
@@ -42,6 +43,11 @@ def swift_card() -> dict[str, Any]:
 
 def deliver_history(container: Container, carrier: str) -> None:
     """One February shipment of 30 parcels to Lyon, each picked up and delivered as the module says."""
+    record_deliveries(container, carrier, ship_history(container, carrier))
+
+
+def ship_history(container: Container, carrier: str) -> list[str]:
+    """The February run and its shipment of 30 parcels to Lyon, dispatched: their tracking numbers."""
     numbers = [f"{carrier[:2].upper()}{n:04d}" for n in range(PARCELS)]
     with container.uow() as uow:
         card = uow.rate_cards.list(carrier_code=carrier)[0]
@@ -80,6 +86,11 @@ def deliver_history(container: Container, carrier: str) -> None:
         uow.orders.plan([order.order_ref], run_id, shipment_id)
         uow.shipments.dispatch(shipment_id, numbers, NOW)
         uow.commit()
+    return numbers
+
+
+def record_deliveries(container: Container, carrier: str, numbers: list[str]) -> None:
+    """The carrier's events for those parcels: picked up and delivered as the module says."""
     events = [
         TrackingEvent(carrier, number, code, kind, at)
         for number in numbers
@@ -157,12 +168,37 @@ def test_a_minimum_on_time_probability_outside_0_to_1_is_refused_at_startup(engi
         Container(settings=settings, engine=engine)
 
 
-def test_a_recorded_delivery_changes_the_quote_books_signature(cards: Any, container: Container) -> None:
+def test_a_recorded_delivery_changes_the_deliveries_signature_not_the_inputs_one(
+    cards: Any, container: Container
+) -> None:
     cards(a_card())
+    numbers = ship_history(container, "acme")
     today = container.today()
-    before = quote_inputs_signature(container.uow(), today)
-    deliver_history(container, "acme")
-    after = quote_inputs_signature(container.uow(), today)
-    assert after != before
-    assert quote_inputs_signature(container.uow(), today) == after  # nothing new: the same
-    assert quote_inputs_signature(container.uow(), today + timedelta(days=1)) != after  # deliveries age
+    inputs, delivered = quote_inputs_signature(container.uow(), today), deliveries_signature(container.uow())
+    record_deliveries(container, "acme", numbers)
+    assert deliveries_signature(container.uow()) != delivered
+    assert deliveries_signature(container.uow()) == deliveries_signature(container.uow())  # nothing new: the same
+    assert quote_inputs_signature(container.uow(), today) == inputs  # a delivery alone waits for learning.refresh_s
+    assert quote_inputs_signature(container.uow(), today + timedelta(days=1)) != inputs  # deliveries age
+
+
+def test_a_delivery_reaches_the_quotes_at_the_next_poll_with_an_interval_of_0_and_waits_for_it_by_default(
+    checkout: dict[str, str], cards: Any, container: Container, container_with: Callable[[dict[str, Any]], Container]
+) -> None:
+    cards(a_card())
+    numbers = ship_history(container, "acme")
+    container.quote_book.refresh()
+    eager = container_with({"learning_refresh_s": 0})
+    eager_client = create_app(container=eager).test_client()
+    assert options_by_carrier(a_quote(eager_client, checkout))["acme"]["observed"] is None
+    record_deliveries(container, "acme", numbers)
+    assert container.quote_book.check() is False  # learning.refresh_s = 60: the book built just now stays
+    deadline = time.monotonic() + 10
+    while options_by_carrier(a_quote(eager_client, checkout))["acme"]["observed"] is None:
+        assert time.monotonic() < deadline, "the delivery never reached the quotes"
+        time.sleep(0.05)
+    assert options_by_carrier(a_quote(eager_client, checkout))["acme"]["observed"] == {
+        "p50_days": 4,
+        "p90_days": 4,
+        "deliveries": PARCELS,
+    }

@@ -5,7 +5,8 @@ active cards per carrier (zone index, grids, schedules), fuel updates, the
 free-shipping policy and the warehouses, and the day plans and lanes built
 from them on demand (`quote_index`). `quote_order` reads only the book, so
 the checkout's hot path never touches the database; `LiveQuoteBook` rebuilds
-the book in the background when a card, fuel figure or policy changes.
+the book in the background when a card, fuel figure or policy changes, or
+deliveries are recorded.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache, partial
 from itertools import repeat
 from operator import add, getitem, itemgetter
+from time import monotonic
 from typing import NamedTuple, cast
 from zoneinfo import ZoneInfo
 
@@ -98,6 +100,7 @@ class DeliveryLearning:
     half_life_days: float = HALF_LIFE_DAYS  # a delivery's weight halves with each half-life of age
     min_on_time_probability: float = 0.0  # the recommendation skips options below it; 0: off
     timezone: str = "Europe/Paris"  # the days of the carriers' events are read in it
+    refresh_s: float = 60.0  # a recorded delivery rebuilds the book at most this often; 0: at once
 
     def __post_init__(self) -> None:
         if self.min_deliveries < 1:
@@ -106,6 +109,8 @@ class DeliveryLearning:
             raise ValueError(f"learning.half_life_days must be positive: {self.half_life_days}")
         if not 0.0 <= self.min_on_time_probability <= 1.0:
             raise ValueError(f"quote.min_on_time_probability must be within 0 and 1: {self.min_on_time_probability}")
+        if not self.refresh_s >= 0:
+            raise ValueError(f"learning.refresh_s must be 0 or more: {self.refresh_s}")
 
 
 class _Lane(NamedTuple):
@@ -892,9 +897,12 @@ def _price_parcels(lane: Lane, classes: Sequence[ParcelClasses]) -> tuple[Priced
 class LiveQuoteBook:
     """The current QuoteBook of this worker, rebuilt in a background thread when the store changes.
 
-    `load` builds a book from the store; `signature` is a cheap query that
-    changes whenever a card, fuel figure or policy changes. Polling every
-    `poll_s` seconds makes a newly activated card quotable within a second.
+    `load` builds a book from the store. `signature` is a cheap query that changes whenever a card,
+    fuel figure, policy or run changes, or the day turns: the watcher, polling every `poll_s`
+    seconds, rebuilds at once. `deliveries` is another that changes when a delivery is recorded:
+    that rebuilds the book (in full, learned times and all) only once `deliveries_every_s` seconds
+    have passed since the last build began, so a steady stream of tracking events costs one
+    rebuild per interval instead of one per event. Quotes use the previous book meanwhile.
     """
 
     def __init__(
@@ -902,12 +910,20 @@ class LiveQuoteBook:
         load: Callable[[], QuoteBook],
         signature: Callable[[], object],
         poll_s: float = 0.25,
+        deliveries: Callable[[], object] | None = None,
+        deliveries_every_s: float = 0.0,
+        clock: Callable[[], float] = monotonic,  # seconds, for the interval between rebuilds
     ) -> None:
         self._load = load
         self._signature = signature
+        self._deliveries = deliveries
+        self._deliveries_every_s = deliveries_every_s
+        self._clock = clock
         self._poll_s = poll_s
         self._book: QuoteBook | None = None
         self._seen: object = None
+        self._seen_deliveries: object = None
+        self._built_at = 0.0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -924,10 +940,26 @@ class LiveQuoteBook:
         return book
 
     def refresh(self) -> None:
-        """Rebuild now (the signature is read first, so a change made meanwhile is seen next time)."""
+        """Rebuild now (the signatures are read first, so a change made meanwhile is seen next time)."""
+        began = self._clock()
         seen = self._signature()
+        seen_deliveries = None if self._deliveries is None else self._deliveries()
         self._book = self._load()
-        self._seen = seen
+        self._seen, self._seen_deliveries, self._built_at = seen, seen_deliveries, began
+
+    def check(self) -> bool:
+        """One look at the store, as the watcher takes it: rebuild if due (True when it did)."""
+        if self._signature() != self._seen:
+            self.refresh()
+            return True
+        if (
+            self._deliveries is not None
+            and self._clock() - self._built_at >= self._deliveries_every_s
+            and self._deliveries() != self._seen_deliveries
+        ):
+            self.refresh()
+            return True
+        return False
 
     def stop(self) -> None:
         """Stop watching the store (the current book stays usable)."""
@@ -943,8 +975,7 @@ class LiveQuoteBook:
     def _watch(self) -> None:
         while not self._stopped.wait(self._poll_s):
             try:
-                if self._signature() != self._seen:
-                    self.refresh()
+                self.check()
             except Exception:  # a database blip must not kill the watcher; the old book stays in use
                 self._stopped.wait(1.0)
 
@@ -974,7 +1005,12 @@ def load_quote_book(
 
 
 def quote_inputs_signature(uow: UnitOfWork, today: date) -> object:
-    """Changes when a card, fuel figure, policy or run changes, when a delivery is recorded (the newest
-    delivered event's id: one probe of the primary key), and when the day turns (deliveries age)."""
+    """Changes when a card, fuel figure, policy or run changes, and when the day turns (deliveries age)."""
     with uow:
-        return (uow.quote_inputs_signature(), uow.tracking.last_delivered_id(), today)
+        return (uow.quote_inputs_signature(), today)
+
+
+def deliveries_signature(uow: UnitOfWork) -> object:
+    """Changes when a delivery is recorded: the newest delivered event's id (one probe of the primary key)."""
+    with uow:
+        return uow.tracking.last_delivered_id()
