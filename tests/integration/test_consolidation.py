@@ -17,11 +17,12 @@ from tests.documents import a_service_document
 from tms.domain.errors import Conflict
 from tms.domain.features import Features
 from tms.domain.orders import Address, Item, Order
+from tms.domain.pickup_points import PickupPoint, PointKind
 from tms.domain.plans import CarrierLimits, Plan, PlannedShipment, shipment_document
 from tms.domain.policy import ShippingPolicy
 from tms.services.consolidation import run_consolidation
 from tms.services.plan_check import check_plan
-from tms.services.planning import CAPACITY_RAN_OUT, NO_CAPACITY, PlanSettings, plan_orders
+from tms.services.planning import CAPACITY_RAN_OUT, NO_CAPACITY, POINT_SHUT, PlanSettings, plan_orders
 from tms.services.quoting import QuoteBook
 
 TUESDAY = date(2026, 3, 3)
@@ -775,3 +776,51 @@ def test_a_baseline_looks_at_no_day_past_the_plans_last() -> None:
     (shipment,) = planned(book, [an_order("A", deliver_by=None)], settings()).shipped
     assert shipment.carrier == "dear"
     assert shipment.baseline_cents == shipment.cost_cents
+
+
+# --- a chosen pickup point's opening: the quote's rule in the plan and its checker ---------------
+
+
+def a_point(closures: tuple[tuple[date, date], ...] = (), saturday: bool = True) -> PickupPoint:
+    weekday = ((time(9), time(19)),)
+    hours = (weekday,) * 5 + ((((time(9), time(12)),),) if saturday else ((),)) + ((),)
+    return PickupPoint(
+        "PT1", "Tabac", "3 place Carnot", "69002", "Lyon", "FR", 45.7485, 4.8276, PointKind.RELAY, hours, closures
+    )
+
+
+@pytest.mark.parametrize(
+    ("closures", "saturday", "promise", "planned"),
+    [
+        ((), True, date(2026, 3, 6), True),
+        # closed from the day after the ship day: the parcel arrives (Thu 5 to Fri 6) while it is shut
+        (((date(2026, 3, 4), date(2026, 3, 31)),), True, date(2026, 3, 6), False),
+        # shut on Friday 6, the carrier's latest: open again on Saturday 7, within a promise of the 7th
+        (((date(2026, 3, 6), date(2026, 3, 6)),), True, date(2026, 3, 7), True),
+        (((date(2026, 3, 6), date(2026, 3, 6)),), True, date(2026, 3, 6), False),
+        # ... and with no Saturday hours it opens on Monday 9: too late for the 7th, not for the 9th
+        (((date(2026, 3, 6), date(2026, 3, 6)),), False, date(2026, 3, 7), False),
+        (((date(2026, 3, 6), date(2026, 3, 6)),), False, date(2026, 3, 9), True),
+        # no promise: any opening within the look-ahead; none in it, not planned
+        (((date(2026, 3, 6), date(2026, 3, 8)),), True, None, True),
+        (((date(2026, 3, 1), date(2026, 4, 30)),), True, None, False),
+    ],
+)
+def test_a_pickup_point_order_is_planned_only_if_its_point_opens_in_time(
+    closures: tuple[tuple[date, date], ...], saturday: bool, promise: date | None, planned: bool
+) -> None:
+    book = a_book(a_card("acme", home=6.0, relay=4.5))  # RELAY: 2 to 3 business days, Tue 3 -> Thu 5 to Fri 6
+    order = an_order("A", mode="pickup_point", carrier="acme", pickup_point_id="PT1", deliver_by=promise)
+    points = {"A": a_point(closures, saturday)}
+    plan = plan_orders(book, [order], TUESDAY, settings(), points=points)
+    assert check_plan(book, [order], plan, settings(), points=points) == []
+    if planned:
+        assert [(s.orders, s.service, s.latest) for s in plan.shipped] == [(("A",), "RELAY", date(2026, 3, 6))]
+    else:
+        assert (plan.shipments, plan.unplannable) == ((), {"A": POINT_SHUT})
+    # The checker reads the point's hours and closures itself: the plan made without them is refused
+    # exactly when the point does not open in time.
+    blind = plan_orders(book, [order], TUESDAY, settings())
+    problems = check_plan(book, [order], blind, settings(), points=points)
+    assert bool(problems) is not planned
+    assert all("PT1" in p for p in problems)

@@ -211,12 +211,20 @@ POINTS = (
     "09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-12:00,,2026-03-01/2026-03-20\n"
     "PT2,Presse du Rhône,8 quai Perrache,69002,Lyon,FR,45.7460,4.8260,relay,"
     "09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-12:00,,\n"
+    "PT3,Fleurs Bellecour,2 rue Colonel Chambonnet,69002,Lyon,FR,45.7700,4.8600,relay,"
+    "09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-12:00,,2026-03-04/2026-03-31\n"
+    "PT4,Librairie Ainay,5 rue Vaubecour,69002,Lyon,FR,45.7710,4.8610,relay,"
+    "09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-19:00,09:00-12:00,,2026-03-06\n"
 )
 
 
 def test_a_point_closed_until_the_promise_or_gone_from_the_directory_needs_attention_with_a_replacement(
     container, client, manager
 ) -> None:
+    """Shipped on Tuesday 3 March, RELAY (2 to 3 business days) delivers by Friday 6. PT1 is closed
+    until the 20th, PT3 from Wednesday 4 on (open on the ship day: the parcel arrives when it is
+    closed), PT4 on Friday 6 alone (it opens on Saturday 7: in time for a promise of the 7th, not of
+    the 6th)."""
     import io
 
     from tms.scheduler import consolidate
@@ -232,16 +240,30 @@ def test_a_point_closed_until_the_promise_or_gone_from_the_directory_needs_atten
     assert answer.status_code in (200, 201), answer.get_json()
     container.pickup_index.refresh()
     relay = {"mode": "pickup_point", "carrier": CARRIER}
-    for ref, point in (("CLOSED", "PT1"), ("GONE", "PT9"), ("OPEN", "PT2")):
-        order = {**api_order(ref, line1=f"{ref} rue", deliver_by="2026-03-06"), **relay, "pickup_point_id": point}
+    for ref, point, promise in (
+        ("CLOSED", "PT1", "2026-03-06"),
+        ("GONE", "PT9", "2026-03-06"),
+        ("OPEN", "PT2", "2026-03-06"),
+        ("CLOSING", "PT3", "2026-03-06"),
+        ("LATE", "PT4", "2026-03-06"),
+        ("NEXT-DAY", "PT4", "2026-03-07"),
+    ):
+        order = {**api_order(ref, line1=f"{ref} rue", deliver_by=promise), **relay, "pickup_point_id": point}
         assert client.post("/api/v1/orders", json=order, headers=manager).status_code == 201
     _, plan = consolidate(container, TUESDAY, "test")
-    assert [ref for s in plan.shipped for ref in s.orders] == ["OPEN"]
+    assert sorted(ref for s in plan.shipped for ref in s.orders) == ["NEXT-DAY", "OPEN"]
+    assert {s.orders[0]: s.latest for s in plan.shipped} == {"OPEN": date(2026, 3, 6), "NEXT-DAY": date(2026, 3, 6)}
     orders = {o["order_ref"]: o for o in client.get("/api/v1/orders", headers=manager).get_json()}
     assert orders["OPEN"]["status"] == "planned"
     closed, gone = orders["CLOSED"], orders["GONE"]
     assert (closed["status"], gone["status"]) == ("needs_attention", "needs_attention")
-    assert closed["attention"].startswith("pickup point PT1 is closed from 2026-03-03 to 2026-03-06")
+    assert closed["attention"].startswith("pickup point PT1 is not open to collect the parcel by 2026-03-06")
     assert "nearest open: PT2 Presse du Rhône, 8 quai Perrache, 69002 Lyon (0.3 km)" in closed["attention"]
+    for ref, point in (("CLOSING", "PT3"), ("LATE", "PT4")):
+        assert orders[ref]["status"] == "needs_attention"
+        assert orders[ref]["attention"].startswith(
+            f"pickup point {point} is not open to collect the parcel by 2026-03-06"
+        )
+    assert "nearest open: PT4 Librairie Ainay" in orders["CLOSING"]["attention"]  # 0.1 km from PT3
     assert gone["attention"].startswith(f"pickup point PT9 is no longer in {CARRIER}'s directory")
     assert "nearest open: PT" in gone["attention"]

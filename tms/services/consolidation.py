@@ -10,15 +10,17 @@ at ERROR; its orders stay pending.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tms.domain.delivery import is_working_day
 from tms.domain.errors import Conflict, DuplicateRun, NotFound
+from tms.domain.orders import Order
 from tms.domain.plans import Plan, shipment_document
-from tms.services.pickup_points import PointIndex, unusable_points
+from tms.services.pickup_points import PointIndex, chosen_points, replacement
 from tms.services.plan_check import check_plan
-from tms.services.planning import NO_CAPACITY, PlanSettings, plan_orders
+from tms.services.planning import NO_CAPACITY, POINT_SHUT, PlanSettings, plan_orders
 from tms.services.quoting import QuoteBook
 from tms.services.unit_of_work import UnitOfWork
 
@@ -68,9 +70,10 @@ def run_consolidation(
         if uow.runs.succeeded_on(shipping_date=shipping_date, warehouse=code, run_at=at) is not None:
             raise DuplicateRun(f"{code} was already planned for {shipping_date} at {at}")
         pending = [o for o in uow.orders.pending() if o.warehouse == code]
-        # A chosen pickup point that left its directory, or is closed until the promise, is the shop's to
-        # settle with the shopper (a replacement suggested): the order is not planned to it.
-        point_gone = {} if points is None else unusable_points(points, pending, shipping_date)
+        # A chosen pickup point that left its directory is the shop's to settle with the shopper (a
+        # replacement suggested): the order is not planned to it. The plan keeps the others' promises
+        # only where their point opens in time (else POINT_SHUT, a replacement suggested below).
+        chosen, point_gone = ({}, {}) if points is None else chosen_points(points, pending, shipping_date)
         pending = [o for o in pending if o.order_ref not in point_gone]
         month_start = shipping_date.replace(day=1)
         # Shipped this month so far, today's earlier runs included: they count towards the tiers.
@@ -97,8 +100,10 @@ def run_consolidation(
             uow.commit()
 
     try:
-        plan = plan_orders(book, pending, shipping_date, settings, month_parcels, run_at=slot, booked=booked)
-        problems = check_plan(book, pending, plan, settings, month_parcels, booked=booked)
+        plan = plan_orders(
+            book, pending, shipping_date, settings, month_parcels, run_at=slot, booked=booked, points=chosen
+        )
+        problems = check_plan(book, pending, plan, settings, month_parcels, booked=booked, points=chosen)
     except Exception as error:  # a bug: record it, then let it surface
         record_failure({"orders_in": len(pending)}, f"{type(error).__name__}: {error}")
         raise
@@ -139,7 +144,10 @@ def run_consolidation(
                     raise Conflict("orders changed while the run was planning; start the run again")
             # Nothing keeps their promise now, nor ever will (promises only get closer), or nothing can
             # carry them: the shop hears it now instead of the order waiting night after night.
-            uow.orders.need_attention({ref: why for ref, why in plan.unplannable.items() if why != NO_CAPACITY})
+            shut = {} if points is None else _point_shut(points, pending, plan, shipping_date)
+            uow.orders.need_attention(
+                {ref: shut.get(ref, why) for ref, why in plan.unplannable.items() if why != NO_CAPACITY}
+            )
             uow.orders.need_attention(point_gone)
             # Left for want of capacity: a later run may still ship them, or say capacity broke their promise.
             uow.orders.note_left({ref: why for ref, why in plan.unplannable.items() if why == NO_CAPACITY})
@@ -150,6 +158,21 @@ def run_consolidation(
         record_failure(plan.summary(), f"{type(error).__name__}: {error}")
         raise
     return run_id, plan
+
+
+def _point_shut(points: PointIndex, orders: Sequence[Order], plan: Plan, day: date) -> dict[str, str]:
+    """The orders the plan left because their pickup point does not open in time (POINT_SHUT): why,
+    with the nearest open point of the carrier to suggest instead."""
+    found = {}
+    for order in orders:
+        if plan.unplannable.get(order.order_ref) != POINT_SHUT:
+            continue
+        point = points.point(order.carrier or "", order.pickup_point_id or "")
+        near = None if point is None else (point.latitude, point.longitude)
+        promise = f"by {order.deliver_by}" if order.deliver_by else "in time"
+        why = f"pickup point {order.pickup_point_id} is not open to collect the parcel {promise}"
+        found[order.order_ref] = why + replacement(points, order, near, day)
+    return found
 
 
 def list_runs(uow: UnitOfWork) -> list[dict[str, Any]]:

@@ -697,33 +697,40 @@ class QuotePoints:
 _point_offer = partial(tuple.__new__, PointOffer)
 
 
-def unusable_points(index: PointIndex, orders: Sequence[Order], first_day: date) -> dict[str, str]:
-    """Of the pickup-point orders, those whose chosen point left its carrier's directory, or is closed
-    on every day from `first_day` (the run's shipping day) to the order's promise (a week when it has
-    none): order_ref -> why, with the nearest open point of the carrier to suggest instead. Carriers
-    without a directory are not judged (their points are not known)."""
-    found: dict[str, str] = {}
+def chosen_points(
+    index: PointIndex, orders: Sequence[Order], first_day: date
+) -> tuple[dict[str, PickupPoint], dict[str, str]]:
+    """Of the pickup-point orders of carriers with a directory in use, the chosen point of those whose
+    point is in it (order_ref -> point: the plan keeps their promises only where it opens in time,
+    `planning.collectable`), and why the others cannot go to theirs (it left the directory), with the
+    nearest point of the carrier open on `first_day` (the run's shipping day) to suggest. Carriers
+    without a directory are not judged."""
+    chosen: dict[str, PickupPoint] = {}
+    gone: dict[str, str] = {}
     for order in orders:
         carrier, point_id = order.carrier, order.pickup_point_id
         if not carrier or not point_id or carrier not in index.by_carrier:
             continue
         point = index.point(carrier, point_id)
-        last = order.deliver_by or first_day + timedelta(days=7)
-        days = [first_day + timedelta(days=n) for n in range(max((last - first_day).days, 0) + 1)]
-        if point is not None and not all(point.closed_on(day) for day in days):
+        if point is not None:
+            chosen[order.order_ref] = point
             continue
-        if point is None:
-            why = f"pickup point {point_id} is no longer in {carrier}'s directory"
-            position = index.locate(order.address.country, order.address.postcode, order.address.city)
-            near = None if position is None else (position.latitude, position.longitude)
-        else:
-            why = f"pickup point {point_id} is closed from {days[0]} to {days[-1]}"
-            near = (point.latitude, point.longitude)
-        at = datetime(first_day.year, first_day.month, first_day.day, 12)
-        others = [] if near is None else index.nearest(*near, 2, carriers=[carrier], weight_g=order.weight_g, at=at)
-        other = next((f for f in others if f.point.point_id != point_id), None)
-        if other is not None:
-            p, km = other.point, other.distance_m / 1000
-            why += f"; nearest open: {p.point_id} {p.name}, {p.address}, {p.postcode} {p.city} ({km:.1f} km)"
-        found[order.order_ref] = why
-    return found
+        position = index.locate(order.address.country, order.address.postcode, order.address.city)
+        near = None if position is None else (position.latitude, position.longitude)
+        why = f"pickup point {point_id} is no longer in {carrier}'s directory"
+        gone[order.order_ref] = why + replacement(index, order, near, first_day)
+    return chosen, gone
+
+
+def replacement(index: PointIndex, order: Order, near: tuple[float, float] | None, day: date) -> str:
+    """'; nearest open: ...' naming the point of the order's carrier nearest `near` that takes its
+    weight and opens within the look-ahead from `day` (other than the one chosen), or ''."""
+    if near is None or not order.carrier:
+        return ""
+    at = datetime(day.year, day.month, day.day, 12)
+    found = index.nearest(*near, 2, carriers=[order.carrier], weight_g=order.weight_g, at=at)
+    other = next((f for f in found if f.point.point_id != order.pickup_point_id), None)
+    if other is None:
+        return ""
+    p, km = other.point, other.distance_m / 1000
+    return f"; nearest open: {p.point_id} {p.name}, {p.address}, {p.postcode} {p.city} ({km:.1f} km)"

@@ -20,6 +20,9 @@ planner's intermediate results:
 - every promise is kept by dates recomputed from the card (its max transit replaced by the lane's
   observed p90 where the book has learned figures for it): deliver_by, deliver_after and the
   latest date the checkout showed for the chosen service;
+- a pickup-point order whose point is in a directory in use can be collected there in time: the
+  point has opening hours, and no closure, on a day from the latest delivery date on (within two
+  weeks), and that day is not after the order's promise;
 - carrier capacities per day (with what earlier runs booked) and box limits hold;
 - packing belongs to the service: every box, as a parcel of its inner size and its contents' weight,
   is within the planned service's limits and priced by its grid (the pricing engine refuses it
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from carriers.model import RateCard, Service
 from carriers.pricing import NotServed, price_shipment
@@ -45,6 +48,7 @@ from tms.domain.delivery import CarrierSchedule, can_plan, delivery_dates, holid
 from tms.domain.features import Features
 from tms.domain.orders import Order
 from tms.domain.parcels import Parcel
+from tms.domain.pickup_points import LOOKAHEAD_DAYS, PickupPoint
 from tms.domain.plans import Plan
 from tms.services.planning import PlanSettings
 from tms.services.quoting import QuoteBook
@@ -135,8 +139,10 @@ def check_plan(
     month_parcels: Mapping[str, int] | None = None,
     *,
     booked: Mapping[str, tuple[int, int]] | None = None,
+    points: Mapping[str, PickupPoint] | None = None,
 ) -> list[str]:
     problems: list[str] = []
+    points = points or {}
     month_parcels = month_parcels or {}
     booked = booked or {}
     by_ref = {o.order_ref: o for o in orders}
@@ -265,6 +271,9 @@ def check_plan(
                 problems.append(f"order {o.order_ref} may arrive {latest}, after its promise {o.deliver_by}")
             if o.deliver_after and earliest < o.deliver_after:
                 problems.append(f"order {o.order_ref} may arrive {earliest}, before {o.deliver_after}")
+            point = points.get(o.order_ref)
+            if point is not None:
+                problems.extend(_not_collectable(o, point, latest))
 
         items = [
             BoxItem(f"{o.order_ref}/{n}/{k}", i.weight_g, i.length_mm, i.width_mm, i.height_mm)
@@ -356,3 +365,17 @@ def check_plan(
         if limits and limits.weight_g_per_day is not None and weight_used > limits.weight_g_per_day:
             problems.append(f"{carrier} takes {weight_used} g on {day}, over its {limits.weight_g_per_day}")
     return problems
+
+
+def _not_collectable(order: Order, point: PickupPoint, latest: date) -> list[str]:
+    """Read from the point's hours and closures: the first day from `latest` on when it opens."""
+    for offset in range(LOOKAHEAD_DAYS):
+        day = latest + timedelta(days=offset)
+        if point.hours[day.weekday()] and not any(first <= day <= last for first, last in point.closures):
+            if order.deliver_by and day > order.deliver_by:
+                return [
+                    f"order {order.order_ref} can be collected at {point.point_id} on {day},"
+                    f" after its promise {order.deliver_by}"
+                ]
+            return []
+    return [f"order {order.order_ref}: {point.point_id} does not open within {LOOKAHEAD_DAYS} days of {latest}"]

@@ -81,6 +81,7 @@ from tms.domain.delivery import (
 from tms.domain.features import NO_FEATURES, Features
 from tms.domain.lane_stats import planning_transit
 from tms.domain.orders import Order
+from tms.domain.pickup_points import PickupPoint
 from tms.domain.plans import CarrierLimits, Plan, PlannedShipment
 from tms.domain.rate_cards import CardVersion
 from tms.services.packing import CheapestPacking, PackerCache, Shape, accepted_box_types, box_parcel, cheapest_by_count
@@ -90,6 +91,7 @@ from tms.services.unit_of_work import UnitOfWork
 
 _REMOTE_AREA = SurchargeKind.REMOTE_AREA
 HELD = "held:"  # the solver sees a held option's carrier as its own: it has day-1 capacity, no tiers
+POINT_SHUT = "its pickup point is not open to collect the parcel in time"  # the shop finds another with the shopper
 NO_CAPACITY = "no carrier capacity left within the promise"  # the one reason a later run may still overcome
 # An order a run left for want of capacity (`Order.attention` is NO_CAPACITY) whose promise no service keeps now.
 CAPACITY_RAN_OUT = "no carrier capacity was left within the promise: no service keeps it any more"
@@ -203,8 +205,10 @@ class _Planner:
         run_at: time,
         month_parcels: Mapping[str, int],
         packing_cache: dict[object, dict[int, CheapestPacking]],
+        points: Mapping[str, PickupPoint],
     ):
         self.book = book
+        self.points = points  # order_ref -> its chosen pickup point, as its carrier's directory has it
         self.settings = settings
         self.warehouse = warehouse
         self.days = days
@@ -329,9 +333,11 @@ class _Planner:
         if unfit:
             details = [f"{i.id} ({i.length_mm}x{i.width_mm}x{i.height_mm} mm, {i.weight_g} g)" for i in unfit]
             return f"no box fits: {ItemsFitNoBox([i.id for i in unfit], details)}"
-        options, promise_kept = self._options(orders, items)
+        options, promise_kept, point_shut = self._options(orders, items)
         merged = "" if len(orders) == 1 else "s of the merged orders"
         if not options:
+            if point_shut:
+                return POINT_SHUT
             if not promise_kept:
                 return "no service keeps the promise" + merged
             return "no service that keeps the promise" + merged + " accepts boxes that hold the items"
@@ -360,8 +366,9 @@ class _Planner:
             return option.cost_cents(self.tier_today(option.carrier))
         return option.cost_cents(0) + self.settings.hold_cost_cents
 
-    def _options(self, orders: list[Order], items: list[BoxItem]) -> tuple[list[PlannedOption], bool]:
-        """Every (service, day, packing) keeping the orders' promises, and whether a service keeps them at all."""
+    def _options(self, orders: list[Order], items: list[BoxItem]) -> tuple[list[PlannedOption], bool, bool]:
+        """Every (service, day, packing) keeping the orders' promises, whether a service keeps them at all,
+        and whether some service would but for their pickup point being closed (`POINT_SHUT`)."""
         first = orders[0]
         country, postcode, mode = first.address.country, first.address.postcode, first.mode
         region = holiday_region(country, postcode)
@@ -369,10 +376,14 @@ class _Planner:
         deliver_by = min((d.deliver_by for d in dates if d.deliver_by), default=None)
         deliver_after = max((o.deliver_after for o in orders if o.deliver_after), default=None)
         fixed_carrier = first.carrier if first.pickup_point_id else None
+        point = self.points.get(first.order_ref)  # merged orders share their point (`consignee_key`)
+        # The parcel is collectable by the shoppers' promise (not the carrier's date the checkout showed:
+        # a point opening the day after is the quote's rule too).
+        collect_by = min((o.deliver_by for o in orders if o.deliver_by), default=None)
         required = _required_features(self.book, orders)
         # Orders placed at or after the run's moment are not in it: they wait (`waiting_until`).
         in_run_today = all((d.local_day, d.local_time) < (self.days[0], self.run_at) for d in dates)
-        promise_kept = False
+        promise_kept = point_shut = False
         options = []
         for day_index, day in enumerate(self.days):
             if day_index == 0 and not in_run_today:
@@ -397,6 +408,9 @@ class _Planner:
                     earliest, latest = self._window(carrier, ls, zone, transit, day, country, region)
                     if (deliver_by and latest > deliver_by) or (deliver_after and earliest < deliver_after):
                         continue
+                    if point is not None and not collectable(point, latest, collect_by):
+                        point_shut = True
+                        continue
                     promise_kept = True
                     search_bp = discounts[self.tier_today(carrier)] if day_index == 0 else discounts[0]
                     for boxes, totals, packaging in self._priced_packings(
@@ -418,7 +432,7 @@ class _Planner:
                                 packaging,
                             )
                         )
-        return options, promise_kept
+        return options, promise_kept, point_shut and not promise_kept
 
     def _window(
         self, carrier: str, ls: LiveService, zone: str, transit: Transit, day: date, country: str, region: str | None
@@ -540,6 +554,14 @@ class _Planner:
         return min(costs, default=None)
 
 
+def collectable(point: PickupPoint, latest: date, deliver_by: date | None) -> bool:
+    """A parcel the carrier delivers by `latest` can be collected at the point in time: the point opens
+    on a day from `latest` on (closures skipped, within its look-ahead), and by the promise if any (the
+    quote's rule for the date a parcel is available at a point)."""
+    available = point.open_day_from(latest)
+    return available is not None and (deliver_by is None or available <= deliver_by)
+
+
 def _carried(ls: LiveService, zone: str, day: date, mode: str, required: Features) -> Transit | None:
     """The service's transit to `zone` when it carries `mode` with the `required` features (the
     shopper's choice is a contract) and picks up on `day`; None otherwise."""
@@ -570,12 +592,15 @@ def plan_orders(
     *,
     run_at: time | None = None,
     booked: Mapping[str, tuple[int, int]] | None = None,
+    points: Mapping[str, PickupPoint] | None = None,
 ) -> Plan:
     """The cheapest plan for these orders that keeps every promise, capacity and box limit.
 
     `month_parcels`: parcels per carrier already shipped this month; `run_at`: the planning run's
     local time (None: each warehouse's first run of the day); `booked`: (parcels, g) per carrier
-    that earlier runs put on today's pickups.
+    that earlier runs put on today's pickups; `points`: the chosen pickup point of the orders that
+    have one in a directory in use (order_ref -> point): an option keeps such an order's promise
+    only if the point opens to collect the parcel from the carrier's latest date on, by the promise.
     """
     started = clock.monotonic()
     month_parcels = month_parcels or {}
@@ -598,7 +623,9 @@ def plan_orders(
             warehouse = book.warehouses[code].warehouse
             days = plan_days(warehouse, shipping_date, settings.holding)
             at = warehouse.planning_runs[0] if run_at is None else run_at
-            planner = planners[code] = _Planner(book, settings, warehouse, days, at, month_parcels, packings)
+            planner = planners[code] = _Planner(
+                book, settings, warehouse, days, at, month_parcels, packings, points or {}
+            )
         alone = singles  # every order's shipment alone, for a merge left out for want of capacity
         for order in members:
             later = planner.waiting_until(order)
