@@ -71,10 +71,14 @@ KIND_ALIASES = {
     "locker": PointKind.LOCKER,
     "relais": PointKind.RELAY,
     "consigne": PointKind.LOCKER,
+    # Colissimo's typeDePoint: its Pickup Station lockers, and its counters (relay shops, post
+    # offices, ColiPoste agencies and distribution centres, Belgian post offices and relays)
+    "pcs": PointKind.LOCKER,
+    **dict.fromkeys(("a2p", "bpr", "acp", "cdi", "bdp", "cmt"), PointKind.RELAY),
 }
 _RANGE = re.compile(r"(\d{1,2}):?(\d{2})\s*-\s*(\d{1,2}):?(\d{2})")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)")
+_SIZE = re.compile(r"(\d{1,6}(?:\.\d{1,3})?)x(\d{1,6}(?:\.\d{1,3})?)x(\d{1,6}(?:\.\d{1,3})?)")
 
 
 class DirectoryRejected(InvalidInput):
@@ -134,7 +138,10 @@ def _number(raw: Any) -> float:
     if isinstance(raw, bool):
         raise ValueError("must be a number")
     if isinstance(raw, int | float | Decimal):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer of hundreds of digits
+            raise ValueError("must be a finite number") from None
     else:
         text = _text(raw, "").replace(",", ".")  # Mondial Relay writes "48,856614"
         try:
@@ -192,9 +199,11 @@ def read_closures(raw: Any) -> tuple[tuple[date, date], ...]:
         text = _text(item, "")
         if not text:
             continue
-        first_text, _, last_text = text.partition("/")
+        first_text, period, last_text = text.partition("/")
+        if period and not last_text.strip():
+            raise ValueError(f"{text!r} has no last day (a period is first/last, both included)")
         first = _day(first_text.strip())
-        last = _day(last_text.strip()) if last_text else first
+        last = _day(last_text.strip()) if period else first
         if last < first:
             raise ValueError(f"{text!r} ends before it begins")
         periods.append((first, last))
@@ -222,7 +231,7 @@ def read_compartments(raw: Any) -> tuple[tuple[int, int, int], ...]:
             continue
         match = _SIZE.fullmatch(text)
         if match is None:
-            raise ValueError(f"{text!r} is not a size LxWxH in cm")
+            raise ValueError(f"{text[:40] + '...' if len(text) > 40 else text!r} is not a size LxWxH in cm")
         size = tuple(math.ceil(float(g) * 10 - 1e-9) for g in match.groups())
         if not all(0 < s <= 1_000_000 for s in size):
             raise ValueError(f"{text!r} is not a size LxWxH in cm")
@@ -296,12 +305,13 @@ def _point(values: Mapping[str, Any], where: _Where, problems: list[Problem]) ->
 
 
 def _checked(points: list[PickupPoint], locate: Sequence[_Where], problems: list[Problem]) -> Directory:
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # ids are told apart regardless of case, as orders name them
     for i, point in enumerate(points):
-        first = seen.setdefault(point.point_id, i)
+        first = seen.setdefault(point.point_id.upper(), i)
         if first != i:
+            same = "" if points[first].point_id == point.point_id else f", as {points[first].point_id!r}"
             problems.append(
-                locate[i].problem("id", f"{point.point_id!r} is listed twice (also {_said(locate[first])})")
+                locate[i].problem("id", f"{point.point_id!r} is listed twice (also {_said(locate[first])}{same})")
             )
     if not points and not problems:
         problems.append(Problem("the directory lists no point", field="file"))

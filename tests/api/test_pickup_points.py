@@ -120,6 +120,87 @@ def test_a_refused_directory_names_each_row_and_column_and_stores_nothing(client
     assert client.get(DIRECTORIES, headers=manager).get_json() == []
 
 
+def test_ids_apart_only_in_case_an_open_ended_closure_and_numbers_past_range_are_refused(client, manager) -> None:
+    header = "id,name,address,postcode,city,country,latitude,longitude,kind,monday,closures,compartments_cm\n"
+    bad = (
+        header
+        + "pt1,Relais,1 rue A,69002,Lyon,FR,45.76,4.83,relay,09:00-19:00,,\n"
+        + "PT1,Relais,1 rue B,69002,Lyon,FR,45.76,4.83,relay,09:00-19:00,,\n"
+        + "PT2,Relais,1 rue B,69002,Lyon,FR,45.76,4.83,relay,09:00-19:00,2026-08-03/,\n"
+        + f"L1,Consigne,1 rue C,69002,Lyon,FR,45.76,4.83,locker,09:00-19:00,,{'9' * 400}x1x1\n"
+    )
+    response = upload(client, manager, bad.encode(), "carrier=colissimo")
+    assert response.status_code == 422, response.get_json()
+    errors = {(e.get("row"), e.get("column")): e["message"] for e in response.get_json()["errors"]}
+    assert set(errors) == {(3, "id"), (4, "closures"), (5, "compartments_cm")}
+    assert "as 'pt1'" in errors[(3, "id")] and "no last day" in errors[(4, "closures")]
+    document = {
+        "points": [
+            {
+                "id": "P1",
+                "name": "Relais",
+                "address": "1 rue A",
+                "postcode": "69002",
+                "city": "Lyon",
+                "country": "FR",
+                "latitude": 45.76,
+                "longitude": 4.83,
+                "max_weight_kg": 10**400,
+            }
+        ]
+    }
+    response = client.post(f"{DIRECTORIES}?carrier=colissimo", json=document, headers=manager)
+    assert response.status_code == 422, response.get_json()
+    assert [e["field"] for e in response.get_json()["errors"]] == ["body"]  # past a double: not read as JSON
+    assert client.get(DIRECTORIES, headers=manager).get_json() == []
+
+
+def test_a_dry_run_checks_a_directory_and_stores_nothing(client, manager) -> None:
+    for data, name in ((EXAMPLE, "points.csv"), (EXAMPLE, "points.txt")):
+        response = upload(client, manager, data, "carrier=colissimo&dry_run=true", name=name)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert (body["valid"], body["carrier"]) == (True, "colissimo")
+        assert body["point_count"] == EXAMPLE.decode().strip().count("\n")  # a row per point below the header
+    document = {
+        "points": [
+            {
+                "id": "P1",
+                "name": "R",
+                "address": "1 rue A",
+                "postcode": "69002",
+                "city": "Lyon",
+                "country": "FR",
+                "latitude": 45.76,
+                "longitude": 4.83,
+            }
+        ]
+    }
+    response = client.post(f"{DIRECTORIES}?carrier=dpd&dry_run=true", json=document, headers=manager)
+    assert (response.status_code, response.get_json()) == (200, {"valid": True, "carrier": "dpd", "point_count": 1})
+    bad = client.post(f"{DIRECTORIES}?carrier=dpd&dry_run=true", json={"points": [{"id": "P1"}]}, headers=manager)
+    assert bad.status_code == 422
+    assert client.get(DIRECTORIES, headers=manager).get_json() == []
+
+
+def test_a_colissimo_export_loads_as_it_comes(client, manager, checkout) -> None:
+    """Its own column names, `;` separators, decimal commas, a BOM, and its typeDePoint codes."""
+    export = (
+        "\ufeffidentifiant;nom;adresse1;codePostal;localite;codePays;coordGeolocalisationLatitude;"
+        "coordGeolocalisationLongitude;typeDePoint;horairesOuvertureLundi;horairesOuvertureSamedi\n"
+        "123456;TABAC DE LA GARE;3 PLACE CARNOT;69002;LYON;FR;45,7485;4,8276;A2P;09:00-12:00 14:00-19:00;09:00-12:00\n"
+        "987654;PICKUP STATION PERRACHE;GARE DE PERRACHE;69002;LYON;FR;45,7490;4,8260;PCS;00:00-24:00;00:00-24:00\n"
+        "555555;LYON PERRACHE BP;8 COURS VERDUN;69002;LYON;FR;45,7500;4,8270;BPR;08:30-19:00;\n"
+    )
+    response = upload(client, manager, export.encode(), "carrier=colissimo&activate=true")
+    assert response.status_code == 201, response.get_json()
+    found = client.get(f"{POINTS}?postcode=69002&limit=5", headers=checkout).get_json()["points"]
+    assert {p["id"]: p["kind"] for p in found} == {"123456": "relay", "987654": "locker", "555555": "relay"}
+    tabac = next(p for p in found if p["id"] == "123456")
+    assert (tabac["latitude"], tabac["longitude"]) == (45.7485, 4.8276)
+    assert tabac["hours"]["monday"] == "09:00-12:00 14:00-19:00"
+
+
 def test_a_missing_column_is_named_on_the_header(client, manager) -> None:
     response = upload(client, manager, b"id,name,postcode\n1,a,69002\n", "carrier=colissimo")
     assert response.status_code == 422

@@ -98,6 +98,7 @@ def test_at_the_point_the_shopper_hears_where_when_and_until_when_then_thanks_af
     assert "At the pickup point you chose:\nTabac de la Gare, 3 place Carnot, 69002 Lyon" in text(shipped).replace(
         "\r", ""
     )
+    assert "14:00" in text(shipped)  # its hours
     body = text(waiting)
     assert "Tabac de la Gare" in body and "3 place Carnot" in body and "19 March 2026" in body
     assert "14:00" in body  # its hours

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from carriers.points import Directory, parse_points_json, read_points_csv, read_points_json
@@ -191,7 +191,10 @@ def upload_directory(carrier: str, activate: bool, dry_run: bool) -> Any:
         with container.uow() as uow:
             if uow.carriers.get(carrier) is None:
                 raise directories.unknown_carrier(carrier)
-        return DirectoryCheckSchema().dump({"valid": True, "carrier": carrier, "point_count": len(directory.points)})
+        # A response of its own: @blp.response would dump it with the stored directory's schema, as a 201.
+        return jsonify(
+            DirectoryCheckSchema().dump({"valid": True, "carrier": carrier, "point_count": len(directory.points)})
+        )
     outcome = directories.store_directory(
         container.uow(),
         carrier,
