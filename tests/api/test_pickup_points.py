@@ -120,7 +120,9 @@ def test_a_refused_directory_names_each_row_and_column_and_stores_nothing(client
     assert client.get(DIRECTORIES, headers=manager).get_json() == []
 
 
-def test_ids_apart_only_in_case_an_open_ended_closure_and_numbers_past_range_are_refused(client, manager) -> None:
+def test_ids_apart_only_in_case_an_open_ended_closure_numbers_past_range_and_unknown_countries_are_refused(
+    client, manager
+) -> None:
     header = "id,name,address,postcode,city,country,latitude,longitude,kind,monday,closures,compartments_cm\n"
     bad = (
         header
@@ -128,11 +130,12 @@ def test_ids_apart_only_in_case_an_open_ended_closure_and_numbers_past_range_are
         + "PT1,Relais,1 rue B,69002,Lyon,FR,45.76,4.83,relay,09:00-19:00,,\n"
         + "PT2,Relais,1 rue B,69002,Lyon,FR,45.76,4.83,relay,09:00-19:00,2026-08-03/,\n"
         + f"L1,Consigne,1 rue C,69002,Lyon,FR,45.76,4.83,locker,09:00-19:00,,{'9' * 400}x1x1\n"
+        + "Z1,Relais,1 rue D,69002,Lyon,ZZ,45.76,4.83,relay,09:00-19:00,,\n"
     )
     response = upload(client, manager, bad.encode(), "carrier=colissimo")
     assert response.status_code == 422, response.get_json()
     errors = {(e.get("row"), e.get("column")): e["message"] for e in response.get_json()["errors"]}
-    assert set(errors) == {(3, "id"), (4, "closures"), (5, "compartments_cm")}
+    assert set(errors) == {(3, "id"), (4, "closures"), (5, "compartments_cm"), (6, "country")}
     assert "as 'pt1'" in errors[(3, "id")] and "no last day" in errors[(4, "closures")]
     document = {
         "points": [
