@@ -16,6 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = (ROOT / "config" / "examples" / "pickup-points.csv").read_bytes()
 DIRECTORIES = "/api/v1/pickup-directories"
 POINTS = "/api/v1/pickup-points"
+A_POINT = {  # the fields a JSON point needs
+    "id": "P1",
+    "name": "Relais",
+    "address": "1 rue A",
+    "postcode": "69002",
+    "city": "Lyon",
+    "country": "FR",
+    "latitude": 45.76,
+    "longitude": 4.83,
+}
 HEADER = "id,name,address,postcode,city,country,latitude,longitude,kind,monday,saturday,closures,max_weight_kg\n"
 
 
@@ -137,21 +147,7 @@ def test_ids_apart_only_in_case_an_open_ended_closure_numbers_past_range_and_unk
     errors = {(e.get("row"), e.get("column")): e["message"] for e in response.get_json()["errors"]}
     assert set(errors) == {(3, "id"), (4, "closures"), (5, "compartments_cm"), (6, "country")}
     assert "as 'pt1'" in errors[(3, "id")] and "no last day" in errors[(4, "closures")]
-    document = {
-        "points": [
-            {
-                "id": "P1",
-                "name": "Relais",
-                "address": "1 rue A",
-                "postcode": "69002",
-                "city": "Lyon",
-                "country": "FR",
-                "latitude": 45.76,
-                "longitude": 4.83,
-                "max_weight_kg": 10**400,
-            }
-        ]
-    }
+    document = {"points": [{**A_POINT, "max_weight_kg": 10**400}]}
     response = client.post(f"{DIRECTORIES}?carrier=colissimo", json=document, headers=manager)
     assert response.status_code == 422, response.get_json()
     assert [e["field"] for e in response.get_json()["errors"]] == ["body"]  # past a double: not read as JSON
@@ -165,20 +161,7 @@ def test_a_dry_run_checks_a_directory_and_stores_nothing(client, manager) -> Non
         body = response.get_json()
         assert (body["valid"], body["carrier"]) == (True, "colissimo")
         assert body["point_count"] == EXAMPLE.decode().strip().count("\n")  # a row per point below the header
-    document = {
-        "points": [
-            {
-                "id": "P1",
-                "name": "R",
-                "address": "1 rue A",
-                "postcode": "69002",
-                "city": "Lyon",
-                "country": "FR",
-                "latitude": 45.76,
-                "longitude": 4.83,
-            }
-        ]
-    }
+    document = {"points": [A_POINT]}
     response = client.post(f"{DIRECTORIES}?carrier=dpd&dry_run=true", json=document, headers=manager)
     assert (response.status_code, response.get_json()) == (200, {"valid": True, "carrier": "dpd", "point_count": 1})
     bad = client.post(f"{DIRECTORIES}?carrier=dpd&dry_run=true", json={"points": [{"id": "P1"}]}, headers=manager)
