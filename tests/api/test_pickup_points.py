@@ -215,6 +215,9 @@ def test_an_unknown_carrier_is_refused_on_upload_and_search(client, manager, che
         ("lat=nan&lon=2", "lat"),
         ("postcode=7500", "postcode"),
         ("postcode=ABCDE&country=FR", "postcode"),
+        ("postcode=00000", "postcode"),  # no French postcode begins with 00, 96 or 99
+        ("postcode=96100", "postcode"),
+        ("postcode=99999", "postcode"),
         ("country=XX&postcode=75001", "country"),
         ("", "postcode"),
         ("lat=48&lon=2&limit=0", "limit"),

@@ -8,7 +8,9 @@ from tms.domain.errors import quoted
 
 # Normalised form: upper case, no spaces or dashes (see carriers.model.normalise_postcode).
 POSTCODE_SHAPES: dict[str, re.Pattern[str]] = {
-    "FR": re.compile(r"\d{5}"),
+    # A department (01-95; Corsica's 2A and 2B are 20), overseas (97) or Monaco and the Pacific (98):
+    # no French postcode begins with 00, 96 or 99.
+    "FR": re.compile(r"(?:0[1-9]|[1-8]\d|9[0-578])\d{3}"),
     "MC": re.compile(r"980\d{2}"),
     "BE": re.compile(r"\d{4}"),
     "LU": re.compile(r"(L)?\d{4}"),
