@@ -27,12 +27,31 @@ def follow(driver: Any, element: Any, timeout_s: float = 20) -> None:
     """Click a link or button that leads to another page, and wait until that page replaced this one
     (a click may return before the navigation starts: reading at once could read the old page)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, timeout_s).until(expected_conditions.staleness_of(page))
+    wait_until_gone(driver, page, timeout_s)
+
+
+def wait_until_gone(driver: Any, element: Any, timeout_s: float = 20) -> None:
+    """Wait until `element` is no longer in the page shown: the next page replaced it. Asked about
+    an element mid-navigation, Chromium may answer that its node "does not belong to the document"
+    rather than that it is stale (selenium's staleness_of lets that error through): both mean gone."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def gone(_: Any) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, timeout_s).until(gone)
 
 
 def requested_urls(driver: Any) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.browser import wait_until_gone
 from tests.replaying import LYON, PARIS, PastShipments, a_stored_card, an_offer, the_current_card
 
 
@@ -16,8 +17,6 @@ def test_a_manager_replays_a_draft_on_septembers_shipments_from_its_page(
     container: Any, client: Any, manager: dict[str, str], served: str, browser: Any
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as shown
-    from selenium.webdriver.support.ui import WebDriverWait
 
     current = a_stored_card(container.uow(), the_current_card())
     past = PastShipments(container.uow(), current)
@@ -29,7 +28,7 @@ def test_a_manager_replays_a_draft_on_septembers_shipments_from_its_page(
     browser.find_element(By.NAME, "key").send_keys(manager["Authorization"].split()[1])
     button = browser.find_element(By.CSS_SELECTOR, "form button")
     button.click()
-    WebDriverWait(browser, 10).until(shown.staleness_of(button))  # signed in
+    wait_until_gone(browser, button)  # signed in
     browser.get(f"{served}/manager/rate-cards/{draft.id}")
 
     def send(since: str, until: str) -> None:
@@ -38,7 +37,7 @@ def test_a_manager_replays_a_draft_on_septembers_shipments_from_its_page(
             field = form.find_element(By.NAME, name)
             browser.execute_script("arguments[0].value = arguments[1]", field, value)
         form.find_element(By.CSS_SELECTOR, "button").click()
-        WebDriverWait(browser, 10).until(shown.staleness_of(form))  # the next page is in
+        wait_until_gone(browser, form)  # the next page is in
 
     send("2026-09-30", "2026-09-01")
     assert "must be on or after since" in browser.find_element(By.ID, "until-problem").text
