@@ -201,3 +201,20 @@ def test_quotes_to_the_same_postcodes_offer_what_a_new_index_would_and_are_offer
         offered += len(new.points)
         refused += sum(e.reason == "no_point_nearby" for e in new.excluded)
     assert offered > 200 and refused > 20  # the comparison is not between empty answers
+
+
+def test_an_index_that_forgot_its_places_offers_the_same_points_again() -> None:
+    index = a_new_index()
+    request = QuoteRequest(
+        "F",
+        MONDAY,
+        Destination("FR", "69002", "Lyon"),
+        (Parcel(2000, 300, 200, 100),),
+        Cart(5000),
+        Promise(),
+        points=5,
+    )
+    first = quote_order(BOOK, request, index)
+    assert first.points  # something to forget
+    index.forget_places()
+    assert quote_order(BOOK, request, index) == first == quote_order(BOOK, request, a_new_index())

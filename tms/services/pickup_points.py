@@ -437,6 +437,12 @@ class PointIndex:
             found = self._candidates[key] = tuple((i, offsets, round(_metres(c))) for i, offsets, c in ranked)
         return found
 
+    def forget_places(self) -> None:
+        """Empty the per-place caches (candidates, shortlists): the next quote to each place finds its
+        points again, as the first quote to a place does (the benchmark's cold case)."""
+        self._candidates.clear()
+        self._shortlists.clear()
+
     def fit(self, heaviest_g: int, longest_mm: int, sizes: tuple[tuple[int, int, int], ...]) -> tuple[bool, ...]:
         """Per limits of `limits`, whether points with them take every parcel (see `limits_take`)."""
         return tuple([limits_take(limits, heaviest_g, longest_mm, sizes) for limits in self.limits])
