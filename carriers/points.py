@@ -22,11 +22,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import pycountry
-
 from carriers.limits import MAX_PROBLEMS, limited_problems
 from carriers.model import normalise_postcode
-from tms.domain.addresses import postcode_problem
+from tms.domain.addresses import is_country, postcode_problem
 from tms.domain.errors import InvalidInput, Problem
 from tms.domain.pickup_points import WEEKDAYS, PickupPoint, PointKind, Range, hours_text
 
@@ -280,7 +278,7 @@ def _point(values: Mapping[str, Any], where: _Where, problems: list[Problem]) ->
     compartments = read("compartments_cm", read_compartments)
     country = (texts["country"] or "").upper()
     postcode = normalise_postcode(texts["postcode"] or "")
-    if country and (len(country) != 2 or pycountry.countries.get(alpha_2=country) is None):
+    if country and not is_country(country):
         said = texts["country"]
         problems.append(where.problem("country", f"{said!r} is not an ISO 3166 alpha-2 country code (e.g. FR)"))
     elif texts["country"] and texts["postcode"]:

@@ -35,7 +35,7 @@ import pycountry
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from carriers.model import normalise_postcode
-from tms.domain.addresses import postcode_problem
+from tms.domain.addresses import is_country, postcode_problem
 from tms.domain.errors import quoted
 from tms.domain.modes import DeliveryMode
 from tms.domain.units import bp_from_percent, cents_from_amount, grams_from_kg, mm_from_cm
@@ -52,7 +52,6 @@ CITY_MAX = 200
 LIST_MAX = 100  # loyalty tiers or categories in the free-shipping policy
 MAX_PARCELS = 50
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_known_countries: dict[str, bool] = {}
 _known_currencies: dict[str, bool] = {}
 
 
@@ -120,13 +119,6 @@ def read_text(value: Any, *, max_length: int | None = None) -> str | None:
         except UnicodeEncodeError:
             raise Refused("must be valid Unicode text") from None
     return value
-
-
-def is_country(code: str) -> bool:
-    known = _known_countries.get(code)
-    if known is None:
-        known = _known_countries[code] = len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None
-    return known
 
 
 def read_country(text: str) -> str:

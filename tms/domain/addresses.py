@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pycountry
+
 from tms.domain.errors import quoted
 
 # Normalised form: upper case, no spaces or dashes (see carriers.model.normalise_postcode).
@@ -31,3 +33,17 @@ def postcode_problem(country: str, normalised_postcode: str) -> str | None:
     if shape.fullmatch(normalised_postcode):
         return None
     return f"{quoted(normalised_postcode)} is not a postcode of {country}"
+
+
+_known_countries: dict[str, bool] = {}
+
+
+def is_country(code: str) -> bool:
+    """An ISO 3166 alpha-2 code, upper case (the answers are kept, at most 26 x 26 of them: the quote
+    asks it every time)."""
+    if len(code) != 2 or not (code.isascii() and code.isalpha() and code.isupper()):
+        return False
+    known = _known_countries.get(code)
+    if known is None:
+        known = _known_countries[code] = pycountry.countries.get(alpha_2=code) is not None
+    return known

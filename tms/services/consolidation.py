@@ -17,6 +17,7 @@ from typing import Any
 from tms.domain.delivery import is_working_day
 from tms.domain.errors import Conflict, DuplicateRun, NotFound
 from tms.domain.orders import Order
+from tms.domain.pickup_points import PickupPoint
 from tms.domain.plans import Plan, shipment_document
 from tms.services.pickup_points import PointIndex, chosen_points, replacement
 from tms.services.plan_check import check_plan
@@ -144,7 +145,7 @@ def run_consolidation(
                     raise Conflict("orders changed while the run was planning; start the run again")
             # Nothing keeps their promise now, nor ever will (promises only get closer), or nothing can
             # carry them: the shop hears it now instead of the order waiting night after night.
-            shut = {} if points is None else _point_shut(points, pending, plan, shipping_date)
+            shut = {} if points is None else _point_shut(points, chosen, pending, plan, shipping_date)
             uow.orders.need_attention(
                 {ref: shut.get(ref, why) for ref, why in plan.unplannable.items() if why != NO_CAPACITY}
             )
@@ -160,18 +161,18 @@ def run_consolidation(
     return run_id, plan
 
 
-def _point_shut(points: PointIndex, orders: Sequence[Order], plan: Plan, day: date) -> dict[str, str]:
-    """The orders the plan left because their pickup point does not open in time (POINT_SHUT): why,
+def _point_shut(
+    points: PointIndex, chosen: dict[str, PickupPoint], orders: Sequence[Order], plan: Plan, day: date
+) -> dict[str, str]:
+    """The orders the plan left because their chosen point does not open in time (POINT_SHUT): why,
     with the nearest open point of the carrier to suggest instead."""
     found = {}
     for order in orders:
-        if plan.unplannable.get(order.order_ref) != POINT_SHUT:
-            continue
-        point = points.point(order.carrier or "", order.pickup_point_id or "")
-        near = None if point is None else (point.latitude, point.longitude)
-        promise = f"by {order.deliver_by}" if order.deliver_by else "in time"
-        why = f"pickup point {order.pickup_point_id} is not open to collect the parcel {promise}"
-        found[order.order_ref] = why + replacement(points, order, near, day)
+        if plan.unplannable.get(order.order_ref) == POINT_SHUT:
+            point = chosen[order.order_ref]
+            promise = f"by {order.deliver_by}" if order.deliver_by else "in time"
+            why = f"pickup point {point.point_id} is not open to collect the parcel {promise}"
+            found[order.order_ref] = why + replacement(points, order, (point.latitude, point.longitude), day)
     return found
 
 

@@ -379,7 +379,7 @@ class _Planner:
         point = self.points.get(first.order_ref)  # merged orders share their point (`consignee_key`)
         # The parcel is collectable by the shoppers' promise (not the carrier's date the checkout showed:
         # a point opening the day after is the quote's rule too).
-        collect_by = min((o.deliver_by for o in orders if o.deliver_by), default=None)
+        collect_by = None if point is None else min((o.deliver_by for o in orders if o.deliver_by), default=None)
         required = _required_features(self.book, orders)
         # Orders placed at or after the run's moment are not in it: they wait (`waiting_until`).
         in_run_today = all((d.local_day, d.local_time) < (self.days[0], self.run_at) for d in dates)
